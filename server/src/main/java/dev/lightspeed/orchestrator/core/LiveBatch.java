@@ -1,0 +1,55 @@
+package dev.lightspeed.orchestrator.core;
+
+import java.util.Comparator;
+
+/** A batch in the live set, with its mutable life-cycle fields. Owned by {@link PipelineState}. */
+final class LiveBatch {
+  /** Ready order: the time a batch became ready, ties by enqueue order (SPEC 3.2 step 3). */
+  static final Comparator<LiveBatch> BY_READY =
+      Comparator.<LiveBatch>comparingLong(b -> b.readyAtMs).thenComparingLong(b -> b.enqueueSeq);
+
+  /** Enqueue order, the order of ordered stages and of the queries. */
+  static final Comparator<LiveBatch> BY_ENQUEUE = Comparator.comparingLong(b -> b.enqueueSeq);
+
+  /** Lease expiry order: deadline, ties by enqueue order (SPEC 3.2 step 1). */
+  static final Comparator<LiveBatch> BY_LEASE_DEADLINE =
+      Comparator.<LiveBatch>comparingLong(b -> b.leaseDeadlineMs)
+          .thenComparingLong(b -> b.enqueueSeq);
+
+  final Batch batch;
+  /** Position in enqueue order; a redriven batch keeps its original position. */
+  final long enqueueSeq;
+
+  BatchState state = BatchState.QUEUED;
+  int attempt;
+  /** Enqueue or redrive time while QUEUED; retry_at_ms while RETRY_WAIT. */
+  long readyAtMs;
+  /** When the current (or last) attempt started. */
+  long startedAtMs;
+  /** Lease deadline while IN_FLIGHT; 0 when leases never expire. */
+  long leaseDeadlineMs;
+  /** When the last failure happened; retry_at_ms is never before it. */
+  long failedAtMs;
+  /** Emit position of the current retry or dead-letter record. */
+  long emitSeq;
+  /** The pending retry while RETRY_WAIT, else null. */
+  RetryRecord retry;
+  /** The dead-letter record while DEAD_LETTERED, else null. */
+  DeadLetterRecord deadLetter;
+
+  LiveBatch(Batch batch, long enqueueSeq, long readyAtMs) {
+    this.batch = batch;
+    this.enqueueSeq = enqueueSeq;
+    this.readyAtMs = readyAtMs;
+  }
+
+  String key() {
+    return batch.key();
+  }
+
+  BatchView view() {
+    // A dead letter is not waiting for anything: it reports no ready time until redriven.
+    long readyAt = state == BatchState.DEAD_LETTERED ? 0 : readyAtMs;
+    return new BatchView(batch, state, attempt, readyAt, leaseDeadlineMs);
+  }
+}

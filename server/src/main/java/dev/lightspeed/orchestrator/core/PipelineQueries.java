@@ -1,0 +1,217 @@
+package dev.lightspeed.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.function.Function;
+
+/**
+ * The read side of a pipeline (SPEC 3.8). Nothing here changes state. Lists page by cursor: a
+ * cursor is the position of the last item returned, so a page stays correct while batches come
+ * and go between calls.
+ */
+public final class PipelineQueries {
+  private final PipelineState state;
+
+  PipelineQueries(PipelineState state) {
+    this.state = state;
+  }
+
+  /** The spec as created, with the connectors' current {@code disabled} flags. */
+  public PipelineSpec spec() {
+    return state.currentSpec();
+  }
+
+  /** Every live batch in enqueue order. */
+  public List<BatchView> batches() {
+    return batches(Page.START, Integer.MAX_VALUE, null).items();
+  }
+
+  /**
+   * Live batches in enqueue order after {@code cursor}, at most {@code limit}, only those in
+   * {@code filter} (null = every state).
+   */
+  public Page<BatchView> batches(long cursor, int limit, BatchState filter) {
+    return page(
+        state.liveByEnqueue, cursor, limit, b -> filter == null || b.state == filter ? b.view() : null);
+  }
+
+  /** Records of the batches now in RETRY_WAIT, in emit order. */
+  public List<RetryRecord> retries() {
+    return retries(Page.START, Integer.MAX_VALUE).items();
+  }
+
+  public Page<RetryRecord> retries(long cursor, int limit) {
+    return page(state.retryWaiting, cursor, limit, b -> b.retry);
+  }
+
+  /** Dead-letter records in emit order. */
+  public List<DeadLetterRecord> deadLetters() {
+    return deadLetters(Page.START, Integer.MAX_VALUE).items();
+  }
+
+  public Page<DeadLetterRecord> deadLetters(long cursor, int limit) {
+    return page(state.deadLettered, cursor, limit, b -> b.deadLetter);
+  }
+
+  /** Completed runs, newest first (the last {@value PipelineState#RUN_HISTORY_CAPACITY}). */
+  public List<RunSummary> runs() {
+    return runs(Page.START, Integer.MAX_VALUE).items();
+  }
+
+  /** Completed runs, newest first, with run ids below {@code cursor} (or all for START). */
+  public Page<RunSummary> runs(long cursor, int limit) {
+    List<RunSummary> items = new ArrayList<>();
+    Iterator<RunSummary> newestFirst = state.completedRuns.descendingIterator();
+    while (newestFirst.hasNext()) {
+      RunSummary run = newestFirst.next();
+      if (cursor >= 0 && run.runId() >= cursor) {
+        continue;
+      }
+      if (items.size() == limit) {
+        return new Page<>(items, items.get(items.size() - 1).runId());
+      }
+      items.add(run);
+    }
+    return new Page<>(items, Page.START);
+  }
+
+  /** The active run, or null. */
+  public RunSummary activeRun() {
+    return state.activeRun == null ? null : state.activeRun.summary(0);
+  }
+
+  public long activeRunId() {
+    return state.activeRun == null ? 0 : state.activeRun.runId;
+  }
+
+  /** The audit log, oldest first (the last {@value PipelineState#AUDIT_LOG_CAPACITY} entries). */
+  public List<AuditEntry> auditLog() {
+    return auditLog(Page.START, Integer.MAX_VALUE).items();
+  }
+
+  /** Audit entries after entry number {@code cursor}, oldest first. */
+  public Page<AuditEntry> auditLog(long cursor, int limit) {
+    long first = state.auditAppended - state.auditLog.size();
+    long skip = Math.max(0, cursor + 1 - first);
+    List<AuditEntry> items = new ArrayList<>();
+    long number = first;
+    for (AuditEntry e : state.auditLog) {
+      if (number >= first + skip) {
+        if (items.size() == limit) {
+          return new Page<>(items, number - 1);
+        }
+        items.add(e);
+      }
+      number++;
+    }
+    return new Page<>(items, Page.START);
+  }
+
+  public PipelineMode mode() {
+    return state.mode();
+  }
+
+  public int effectiveMaxInFlight() {
+    return state.effectiveMaxInFlight;
+  }
+
+  public long inFlightCount() {
+    return state.inFlightCount;
+  }
+
+  /** QUEUED + RETRY_WAIT. */
+  public long queuedCount() {
+    return state.queuedCount;
+  }
+
+  public long retryWaitCount() {
+    return state.retryWaitCount();
+  }
+
+  public long deadLetterCount() {
+    return state.deadLettered.size();
+  }
+
+  public long liveCount() {
+    return state.live.size();
+  }
+
+  /** The current state of the live batch {@code key}, or null. */
+  public BatchView batch(String key) {
+    LiveBatch b = state.live.get(key);
+    return b == null ? null : b.view();
+  }
+
+  /** Acked batches and records per stage, in stage declaration order. */
+  public List<StageCounters> stageCounters() {
+    List<StageCounters> out = new ArrayList<>();
+    for (StageState s : state.stages.values()) {
+      out.add(new StageCounters(s.name, s.batchesProcessed, s.recordsProcessed, s.paused));
+    }
+    return out;
+  }
+
+  /** The latest time the runtime has seen (not part of the signature). */
+  public long lastNowMs() {
+    return state.lastNowMs;
+  }
+
+  /** Lowercase hex SHA-256 of the canonical encoding of the state; see {@link StateSignature}. */
+  public String signature() {
+    return StateSignature.of(state);
+  }
+
+  /** Empty when every invariant holds, else the first broken one. */
+  public String brokenInvariant() {
+    return InvariantChecker.check(state);
+  }
+
+  public boolean valid() {
+    return brokenInvariant().isEmpty();
+  }
+
+  public PipelineStatus status() {
+    String broken = brokenInvariant();
+    return new PipelineStatus(
+        queuedCount(),
+        retryWaitCount(),
+        inFlightCount(),
+        deadLetterCount(),
+        mode(),
+        effectiveMaxInFlight(),
+        activeRunId(),
+        signature(),
+        broken.isEmpty(),
+        broken);
+  }
+
+  /** Per-stage totals of acked work. */
+  public record StageCounters(
+      String stage, long batchesProcessed, long recordsProcessed, boolean paused) {}
+
+  private static <T> Page<T> page(
+      NavigableMap<Long, LiveBatch> index,
+      long cursor,
+      int limit,
+      Function<LiveBatch, T> view) {
+    limit = Math.max(1, limit);
+    NavigableMap<Long, LiveBatch> after = cursor < 0 ? index : index.tailMap(cursor, false);
+    List<T> items = new ArrayList<>();
+    long last = Page.START;
+    for (Map.Entry<Long, LiveBatch> e : after.entrySet()) {
+      T item = view.apply(e.getValue());
+      if (item == null) {
+        continue;
+      }
+      if (items.size() == limit) {
+        return new Page<>(items, last);
+      }
+      items.add(item);
+      last = e.getKey();
+    }
+    return new Page<>(items, Page.START);
+  }
+}

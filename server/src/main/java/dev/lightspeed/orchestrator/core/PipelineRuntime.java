@@ -1,0 +1,430 @@
+package dev.lightspeed.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The orchestration runtime of one pipeline: a deterministic state machine (SPEC sections 2-3).
+ *
+ * <p>Commands and the methods that handle them:
+ *
+ * <ul>
+ *   <li>enqueue_batch → {@link #enqueueBatch} (3.1)
+ *   <li>start_available → {@link #startAvailable} (3.2)
+ *   <li>ack_batch → {@link #ackBatch} (3.3)
+ *   <li>fail_batch → {@link #failBatch} (3.4)
+ *   <li>extend_lease → {@link #extendLease} (3.5)
+ *   <li>start_run, complete_run → {@link #startRun}, {@link #completeRun} (3.6)
+ *   <li>apply_action → {@link #applyAction} (3.7, in {@link ActionHandler})
+ *   <li>queries → {@link PipelineQueries} via {@link #queries()} (3.8)
+ * </ul>
+ *
+ * <p>Each command runs at {@code now = max(nowMs, last now)}, checks everything first and only
+ * then changes state, so a refused call (a thrown {@link Rejection}) changes nothing, not even the
+ * clock. Not thread-safe: the server applies one pipeline's commands one at a time.
+ */
+public final class PipelineRuntime {
+  /** The reason a lease expiry is failed with, exactly as SPEC 3.2 gives it. */
+  public static final String LEASE_EXPIRED = "lease expired";
+
+  private final PipelineState state;
+  private final ActionHandler actions;
+  private final PipelineQueries queries;
+
+  private PipelineRuntime(PipelineSpec spec) {
+    this.state = new PipelineState(spec);
+    this.actions = new ActionHandler(state);
+    this.queries = new PipelineQueries(state);
+  }
+
+  /** A new, empty runtime; throws INVALID_PIPELINE_SPEC if the spec breaks a rule. */
+  public static PipelineRuntime create(PipelineSpec spec) {
+    PipelineSpecValidator.validate(spec);
+    return new PipelineRuntime(spec);
+  }
+
+  public String name() {
+    return state.spec.name();
+  }
+
+  /** The read side: lists, counts, signature and invariants. Reads never change state. */
+  public PipelineQueries queries() {
+    return queries;
+  }
+
+  // ---- 3.1 enqueue_batch ---------------------------------------------------------------------
+
+  /**
+   * Enqueues one batch. Returns {@code true} when it was a repeat of an accepted enqueue with the
+   * same idempotency key (answered, nothing changed), {@code false} when it was enqueued.
+   */
+  public boolean enqueueBatch(Batch batch, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    EnqueueChecks.validate(batch);
+    IdempotencyEntry seen = state.idempotency.get(batch.idempotencyKey());
+    if (seen != null && (seen.live || now - seen.leftAtMs < state.spec.dedupWindowMs())) {
+      if (seen.sameEnqueueAs(batch)) {
+        return true;
+      }
+      throw Rejection.of(
+          Reason.IDEMPOTENCY_CONFLICT,
+          "idempotency_key '" + Text.printable(batch.idempotencyKey()) + "' was already used for"
+              + " batch '" + Text.printable(seen.batchKey) + "' with different contents; send the"
+              + " same key, stage, records and sequence again, or use a new idempotency key");
+    }
+    if (state.live.containsKey(batch.key())) {
+      throw Rejection.of(
+          Reason.BATCH_KEY_EXISTS,
+          "a live batch with key '" + Text.printable(batch.key()) + "' already exists; use a new"
+              + " key, or wait until that batch is done, cancelled or discarded");
+    }
+    StageState stage = EnqueueChecks.connectorChecks(state, batch);
+    if (state.baseMode == PipelineMode.DRAINING) {
+      throw Rejection.of(
+          Reason.PIPELINE_DRAINING,
+          "pipeline '" + name() + "' is draining and accepts no new batches; RESUME it first");
+    }
+    if (stage.hasSequence && batch.sequence() <= stage.lastSequence) {
+      throw Rejection.of(
+          Reason.SEQUENCE_REGRESSION,
+          "sequence " + batch.sequence() + " is not greater than the last accepted sequence "
+              + stage.lastSequence + " of stage '" + stage.name + "'; send a sequence above "
+              + stage.lastSequence);
+    }
+    Boundary boundary = state.spec.boundary();
+    if (state.queuedCount >= boundary.maxQueued()) {
+      throw Rejection.of(
+          Reason.QUEUE_FULL,
+          "pipeline '" + name() + "' has " + state.queuedCount + " batches waiting, its max_queued"
+              + " is " + boundary.maxQueued() + "; retry after workers catch up");
+    }
+    if (boundary.maxLagMs() > 0 && batch.lagMs() > boundary.maxLagMs()) {
+      throw Rejection.of(
+          Reason.LAG_EXCEEDED,
+          "lag_ms " + batch.lagMs() + " exceeds the pipeline's max_lag_ms " + boundary.maxLagMs()
+              + "; retry when the source has caught up");
+    }
+    state.lastNowMs = now;
+    state.forgetExpired(now);
+    state.enqueue(batch, now);
+    return false;
+  }
+
+  // ---- 3.2 start_available -------------------------------------------------------------------
+
+  /** Starts every batch that may start now, with no limit of count and for every stage. */
+  public StartResult startAvailable(long nowMs) {
+    return startAvailable(nowMs, 0, Set.of());
+  }
+
+  /**
+   * Expires due leases, then starts available batches in ready order under the backpressure
+   * limits (SPEC 3.2).
+   *
+   * @param maxBatches start at most this many; 0 (or less) = no limit
+   * @param stageFilter start only batches of these stages; empty = every stage. A name that is
+   *     not a declared stage is refused with UNKNOWN_STAGE rather than silently starting nothing.
+   */
+  public StartResult startAvailable(long nowMs, int maxBatches, Set<String> stageFilter) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    for (String s : stageFilter) {
+      if (!state.stages.containsKey(s)) {
+        throw Rejection.ofField(
+            Reason.UNKNOWN_STAGE,
+            "stages",
+            "unknown stage '" + Text.printable(s) + "'; use one of " + state.spec.stages());
+      }
+    }
+    state.lastNowMs = now;
+    List<ProcessOutcome> expired = expireLeases(now);
+    List<StartedBatch> started = new ArrayList<>();
+    if (state.baseMode != PipelineMode.PAUSED) {
+      startInReadyOrder(now, maxBatches, stageFilter, started);
+    }
+    return new StartResult(started, expired);
+  }
+
+  private List<ProcessOutcome> expireLeases(long now) {
+    List<ProcessOutcome> expired = List.of();
+    while (!state.leases.isEmpty() && state.leases.first().leaseDeadlineMs <= now) {
+      LiveBatch b = state.leases.first();
+      if (expired.isEmpty()) {
+        expired = new ArrayList<>();
+      }
+      expired.add(fail(b, LEASE_EXPIRED, false, now));
+    }
+    return expired;
+  }
+
+  /**
+   * Walks the candidates in ready order (SPEC 3.2 steps 3-5), one stage head at a time: a stage
+   * that is paused, disabled, filtered out or blocked is skipped whole, so the cost grows with the
+   * batches started, not with the backlog.
+   */
+  private void startInReadyOrder(
+      long now, int maxBatches, Set<String> stageFilter, List<StartedBatch> started) {
+    Boundary boundary = state.spec.boundary();
+    PriorityQueue<StageState> heads =
+        new PriorityQueue<>(
+            Math.max(1, state.stages.size()),
+            (a, b) -> LiveBatch.BY_READY.compare(a.nextStartable(now), b.nextStartable(now)));
+    Predicate<StageState> eligible =
+        s ->
+            !s.paused
+                && s.disabledConnector() == null
+                && (stageFilter.isEmpty() || stageFilter.contains(s.name))
+                && s.nextStartable(now) != null;
+    for (StageState s : state.stages.values()) {
+      if (eligible.test(s)) {
+        heads.add(s);
+      }
+    }
+    long runId = state.activeRun == null ? 0 : state.activeRun.runId;
+    while (!heads.isEmpty()) {
+      if (state.inFlightCount >= state.effectiveMaxInFlight) {
+        return;
+      }
+      if (maxBatches > 0 && started.size() >= maxBatches) {
+        return;
+      }
+      StageState stage = heads.poll();
+      LiveBatch b = stage.nextStartable(now);
+      if (boundary.maxInFlightRecords() > 0
+          && state.inFlightRecords + b.batch.records() > boundary.maxInFlightRecords()) {
+        return; // no overtaking: a large batch is not starved by smaller ones behind it
+      }
+      state.start(b, now, boundary.leaseMs());
+      started.add(new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId));
+      if (stage.nextStartable(now) != null) {
+        heads.add(stage);
+      }
+    }
+  }
+
+  // ---- 3.3 ack_batch -------------------------------------------------------------------------
+
+  /**
+   * Acknowledges a batch's work. {@code attempt} 0 means any attempt; otherwise it must be the
+   * batch's current attempt. Acking a DONE batch again within the dedup window answers the same
+   * Processed outcome.
+   */
+  public ProcessOutcome.Processed ackBatch(String key, int attempt, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    LiveBatch b = state.live.get(key);
+    if (b == null) {
+      DoneEntry d = doneWithinWindow(key, now);
+      if (d == null) {
+        throw notFound(key);
+      }
+      if (attempt != 0 && attempt != d.attempt()) {
+        throw staleAttempt(attempt, d.attempt(), key);
+      }
+      return new ProcessOutcome.Processed(d.result());
+    }
+    if (attempt != 0 && attempt != b.attempt) {
+      throw staleAttempt(attempt, b.attempt, key);
+    }
+    if (b.state != BatchState.IN_FLIGHT) {
+      throw notInFlight(b);
+    }
+    state.lastNowMs = now;
+    ActiveRun run = state.activeRun;
+    ProcessResult result =
+        new ProcessResult(
+            key,
+            b.batch.stage(),
+            b.batch.records(),
+            b.attempt,
+            run == null ? 0 : run.runId,
+            b.startedAtMs,
+            now);
+    state.forgetExpired(now);
+    state.complete(b, result, now);
+    if (run != null) {
+      run.batchesProcessed++;
+      run.recordsProcessed += b.batch.records();
+    }
+    return new ProcessOutcome.Processed(result);
+  }
+
+  // ---- 3.4 fail_batch ------------------------------------------------------------------------
+
+  /**
+   * Reports a failed attempt. Retryable failures before the last attempt wait for a retry; others
+   * dead-letter the batch. A report for an attempt that is no longer in flight is answered with
+   * FailureRejected and changes nothing.
+   */
+  public ProcessOutcome failBatch(
+      String key, int attempt, String reason, boolean nonRetryable, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    if (reason == null || reason.isEmpty()) {
+      throw Rejection.ofField(
+          Reason.INVALID_FAILURE, "reason", "give a non-empty reason for the failure");
+    }
+    if (attempt < 1) {
+      throw Rejection.ofField(
+          Reason.INVALID_FAILURE,
+          "attempt",
+          "must be ≥ 1 (got " + attempt + "); send the attempt the batch was started with");
+    }
+    LiveBatch b = state.live.get(key);
+    if (b == null) {
+      DoneEntry d = doneWithinWindow(key, now);
+      if (d == null) {
+        throw notFound(key);
+      }
+      return new ProcessOutcome.FailureRejected(
+          attempt != d.attempt()
+              ? staleAttemptText(attempt, d.attempt())
+              : "batch is DONE, not in flight");
+    }
+    if (attempt != b.attempt) {
+      return new ProcessOutcome.FailureRejected(staleAttemptText(attempt, b.attempt));
+    }
+    if (b.state != BatchState.IN_FLIGHT) {
+      return new ProcessOutcome.FailureRejected("batch is " + b.state + ", not in flight");
+    }
+    state.lastNowMs = now;
+    return fail(b, reason, nonRetryable, now);
+  }
+
+  /** Fails an IN_FLIGHT batch's current attempt: retry later, or dead-letter (SPEC 3.4). */
+  private ProcessOutcome fail(LiveBatch b, String reason, boolean nonRetryable, long now) {
+    RetryPolicy retry = state.spec.retry();
+    ActiveRun run = state.activeRun;
+    if (!nonRetryable && b.attempt < retry.maxAttempts()) {
+      long retryAt = PipelineState.saturatedAdd(now, retry.backoffMs(b.attempt));
+      RetryRecord record = new RetryRecord(b.key(), b.attempt + 1, reason, retryAt);
+      state.retryLater(b, record, now);
+      if (run != null) {
+        run.retriesScheduled++;
+      }
+      return new ProcessOutcome.RetryScheduled(record);
+    }
+    DeadLetterRecord record =
+        new DeadLetterRecord(b.key(), deadLetterDestination(b.batch.stage()), reason, now);
+    state.deadLetter(b, record, now);
+    if (run != null) {
+      run.deadLettered++;
+    }
+    return new ProcessOutcome.DeadLettered(record);
+  }
+
+  /** The stage's SINK's destination if set, else its SOURCE's, else {@code <pipeline>.<stage>.dlq}. */
+  private String deadLetterDestination(String stageName) {
+    StageState stage = state.stages.get(stageName);
+    for (ConnectorKind kind : new ConnectorKind[] {ConnectorKind.SINK, ConnectorKind.SOURCE}) {
+      Connector c = stage.connector(kind);
+      if (c != null && !c.deadLetterDestination().isEmpty()) {
+        return c.deadLetterDestination();
+      }
+    }
+    return name() + "." + stageName + ".dlq";
+  }
+
+  // ---- 3.5 extend_lease ----------------------------------------------------------------------
+
+  /**
+   * Heartbeat: moves an IN_FLIGHT batch's lease deadline to {@code now + lease_ms} and returns it
+   * (0 when leases never expire). {@code attempt} 0 = no fencing.
+   */
+  public long extendLease(String key, int attempt, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    LiveBatch b = state.live.get(key);
+    if (b == null) {
+      DoneEntry d = doneWithinWindow(key, now);
+      if (d == null) {
+        throw notFound(key);
+      }
+      if (attempt != 0 && attempt != d.attempt()) {
+        throw staleAttempt(attempt, d.attempt(), key);
+      }
+      throw Rejection.of(
+          Reason.NOT_IN_FLIGHT, "batch '" + Text.printable(key) + "' is DONE, not in flight");
+    }
+    if (attempt != 0 && attempt != b.attempt) {
+      throw staleAttempt(attempt, b.attempt, key);
+    }
+    if (b.state != BatchState.IN_FLIGHT) {
+      throw notInFlight(b);
+    }
+    state.lastNowMs = now;
+    long leaseMs = state.spec.boundary().leaseMs();
+    long deadline = leaseMs > 0 ? PipelineState.saturatedAdd(now, leaseMs) : 0;
+    state.extendLease(b, deadline);
+    return deadline;
+  }
+
+  // ---- 3.6 runs ------------------------------------------------------------------------------
+
+  /** Opens run {@code last_run_id + 1}, or returns the active run unchanged. */
+  public RunSummary startRun(long nowMs) {
+    if (state.activeRun == null) {
+      long now = Math.max(nowMs, state.lastNowMs);
+      state.lastNowMs = now;
+      state.lastRunId++;
+      state.activeRun = new ActiveRun(state.lastRunId, now);
+    }
+    return state.activeRun.summary(0);
+  }
+
+  /** Closes the active run and keeps its summary; empty when no run was active. */
+  public Optional<RunSummary> completeRun(long nowMs) {
+    if (state.activeRun == null) {
+      return Optional.empty();
+    }
+    long now = Math.max(nowMs, state.lastNowMs);
+    state.lastNowMs = now;
+    RunSummary summary = state.activeRun.summary(now);
+    state.activeRun = null;
+    state.appendCompletedRun(summary);
+    return Optional.of(summary);
+  }
+
+  // ---- 3.7 apply_action ----------------------------------------------------------------------
+
+  /** Applies an operator action and appends it to the audit log; returns the log message. */
+  public String applyAction(OperatorAction action, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    String message = actions.check(action, now);
+    state.lastNowMs = now;
+    actions.apply(action, now);
+    state.appendAudit(new AuditEntry(action, now, message));
+    return message;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private DoneEntry doneWithinWindow(String key, long now) {
+    DoneEntry d = state.done.get(key);
+    return d != null && now - d.doneAtMs() < state.spec.dedupWindowMs() ? d : null;
+  }
+
+  static Rejection notFound(String key) {
+    return Rejection.of(
+        Reason.BATCH_NOT_FOUND,
+        "no batch with key '" + Text.printable(key) + "' is live or recently done; check the key");
+  }
+
+  private static Rejection notInFlight(LiveBatch b) {
+    return Rejection.of(
+        Reason.NOT_IN_FLIGHT,
+        "batch '" + Text.printable(b.key()) + "' is " + b.state + ", not in flight; only a started"
+            + " batch can be acked or have its lease extended");
+  }
+
+  private static Rejection staleAttempt(int attempt, int current, String key) {
+    return Rejection.of(
+        Reason.STALE_ATTEMPT,
+        staleAttemptText(attempt, current) + " (batch '" + Text.printable(key) + "'); this worker"
+            + " lost the batch, drop its result");
+  }
+
+  private static String staleAttemptText(int attempt, int current) {
+    return "stale attempt " + attempt + ": batch is at attempt " + current;
+  }
+}

@@ -1,0 +1,324 @@
+package dev.lightspeed.orchestrator.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The whole state of one pipeline, and the only code that moves a batch between states.
+ *
+ * <p>Every move keeps all indexes in step (the live set, enqueue order, the stage's waiting set,
+ * the lease order, the retry and dead-letter lists, the counters), so each costs O(log n) in the
+ * number of live batches and no query has to scan. {@link PipelineRuntime} decides <em>whether</em>
+ * a move is allowed; this class only makes it. Moves that would break the state table of {@link
+ * BatchState} throw {@link IllegalStateException}: that is a bug, never a client error.
+ */
+final class PipelineState {
+  static final int AUDIT_LOG_CAPACITY = 1_000;
+  static final int RUN_HISTORY_CAPACITY = 100;
+
+  final PipelineSpec spec;
+  /** Stages in declaration order. */
+  final Map<String, StageState> stages = new LinkedHashMap<>();
+  /** Connectors in plan order, with their current {@code disabled} flags. */
+  final List<Connector> connectors;
+
+  /** Live batches (QUEUED, IN_FLIGHT, RETRY_WAIT, DEAD_LETTERED) by key. */
+  final Map<String, LiveBatch> live = new HashMap<>();
+  /** Live batches in enqueue order, keyed by their enqueue position (a stable page cursor). */
+  final TreeMap<Long, LiveBatch> liveByEnqueue = new TreeMap<>();
+  /** IN_FLIGHT batches that have a lease deadline, in expiry order. */
+  final TreeSet<LiveBatch> leases = new TreeSet<>(LiveBatch.BY_LEASE_DEADLINE);
+  /** RETRY_WAIT batches in the order their retry records were emitted, keyed by emit position. */
+  final TreeMap<Long, LiveBatch> retryWaiting = new TreeMap<>();
+  /** DEAD_LETTERED batches in the order their records were emitted, keyed by emit position. */
+  final TreeMap<Long, LiveBatch> deadLettered = new TreeMap<>();
+
+  /** Accepted idempotency keys: live batches', and gone batches' within the dedup window. */
+  final Map<String, IdempotencyEntry> idempotency = new HashMap<>();
+  /** Acked batches within the dedup window, by key. */
+  final Map<String, DoneEntry> done = new HashMap<>();
+  /**
+   * Entries that will be forgotten, in the order they left the live set. The window is fixed and
+   * time never runs backwards, so this order is also expiry order: forgetting is a pop from the
+   * front. An entry that was replaced since is skipped.
+   */
+  final ArrayDeque<Object> forgetQueue = new ArrayDeque<>();
+
+  long nextEnqueueSeq;
+  /** The next emit position of a retry or dead-letter record. */
+  long nextEmitSeq;
+  int inFlightCount;
+  long inFlightRecords;
+  /** QUEUED + RETRY_WAIT. */
+  long queuedCount;
+
+  /** RUNNING, PAUSED or DRAINING; DRAINED is derived from it. */
+  PipelineMode baseMode = PipelineMode.RUNNING;
+  int effectiveMaxInFlight;
+
+  long lastRunId;
+  ActiveRun activeRun;
+  /** The last {@value #RUN_HISTORY_CAPACITY} completed runs, oldest first. */
+  final ArrayDeque<RunSummary> completedRuns = new ArrayDeque<>();
+  /** The last {@value #AUDIT_LOG_CAPACITY} applied actions, oldest first. */
+  final ArrayDeque<AuditEntry> auditLog = new ArrayDeque<>();
+  /** How many audit entries were ever appended; the first kept one is number appended - size. */
+  long auditAppended;
+
+  /** The clock: every operation runs at {@code max(now_ms, lastNowMs)}. Not part of the signature. */
+  long lastNowMs;
+
+  PipelineState(PipelineSpec spec) {
+    this.spec = spec;
+    this.connectors = new ArrayList<>(spec.connectors());
+    this.effectiveMaxInFlight = spec.boundary().maxInFlight();
+    for (String name : spec.stages()) {
+      boolean ordered = false;
+      for (Connector c : spec.connectors()) {
+        ordered |= c.stage().equals(name) && c.ordered();
+      }
+      stages.put(name, new StageState(name, stages.size(), ordered));
+    }
+    for (Connector c : spec.connectors()) {
+      stages.get(c.stage()).connectors.add(c);
+    }
+  }
+
+  long retryWaitCount() {
+    return retryWaiting.size();
+  }
+
+  /** The mode as reported: DRAINING becomes DRAINED while nothing is queued or in flight. */
+  PipelineMode mode() {
+    if (baseMode == PipelineMode.DRAINING && queuedCount == 0 && inFlightCount == 0) {
+      return PipelineMode.DRAINED;
+    }
+    return baseMode;
+  }
+
+  /** The current spec: as created, with the connectors' current {@code disabled} flags. */
+  PipelineSpec currentSpec() {
+    return spec.toBuilder().connectors(connectors).build();
+  }
+
+  /** The connector named {@code name} in plan order, or -1. */
+  int connectorIndex(String name) {
+    for (int i = 0; i < connectors.size(); i++) {
+      if (connectors.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  void setConnectorDisabled(int index, boolean disabled) {
+    Connector before = connectors.get(index);
+    Connector after = before.withDisabled(disabled);
+    connectors.set(index, after);
+    List<Connector> ofStage = stages.get(before.stage()).connectors;
+    ofStage.set(ofStage.indexOf(before), after);
+  }
+
+  // ---- moves -------------------------------------------------------------------------------
+
+  /** A new batch enters the live set as QUEUED, ready at {@code nowMs}. */
+  LiveBatch enqueue(Batch batch, long nowMs) {
+    LiveBatch b = new LiveBatch(batch, nextEnqueueSeq++, nowMs);
+    StageState stage = stages.get(batch.stage());
+    live.put(batch.key(), b);
+    liveByEnqueue.put(b.enqueueSeq, b);
+    stage.waiting.add(b);
+    stage.hasSequence = true;
+    stage.lastSequence = batch.sequence();
+    queuedCount++;
+    idempotency.put(batch.idempotencyKey(), new IdempotencyEntry(batch));
+    return b;
+  }
+
+  /** QUEUED or RETRY_WAIT ⇒ IN_FLIGHT, as attempt + 1. */
+  void start(LiveBatch b, long nowMs, long leaseMs) {
+    move(b, BatchState.IN_FLIGHT);
+    StageState stage = stages.get(b.batch.stage());
+    stage.waiting.remove(b);
+    if (b.retry != null) {
+      retryWaiting.remove(b.emitSeq);
+      b.retry = null;
+    }
+    queuedCount--;
+    b.state = BatchState.IN_FLIGHT;
+    b.attempt++;
+    b.startedAtMs = nowMs;
+    b.leaseDeadlineMs = leaseMs > 0 ? saturatedAdd(nowMs, leaseMs) : 0;
+    if (b.leaseDeadlineMs > 0) {
+      leases.add(b);
+    }
+    inFlightCount++;
+    stage.inFlight++;
+    inFlightRecords += b.batch.records();
+  }
+
+  /** Moves an IN_FLIGHT batch's lease to {@code deadlineMs}. */
+  void extendLease(LiveBatch b, long deadlineMs) {
+    if (b.leaseDeadlineMs > 0) {
+      leases.remove(b);
+    }
+    b.leaseDeadlineMs = deadlineMs;
+    if (deadlineMs > 0) {
+      leases.add(b);
+    }
+  }
+
+  /** IN_FLIGHT ⇒ RETRY_WAIT until {@code record.retryAtMs()}. */
+  void retryLater(LiveBatch b, RetryRecord record, long nowMs) {
+    move(b, BatchState.RETRY_WAIT);
+    leaveInFlight(b);
+    b.state = BatchState.RETRY_WAIT;
+    b.failedAtMs = nowMs;
+    b.readyAtMs = record.retryAtMs();
+    b.retry = record;
+    b.emitSeq = nextEmitSeq++;
+    retryWaiting.put(b.emitSeq, b);
+    stages.get(b.batch.stage()).waiting.add(b);
+    queuedCount++;
+  }
+
+  /** IN_FLIGHT ⇒ DEAD_LETTERED. */
+  void deadLetter(LiveBatch b, DeadLetterRecord record, long nowMs) {
+    move(b, BatchState.DEAD_LETTERED);
+    leaveInFlight(b);
+    b.state = BatchState.DEAD_LETTERED;
+    b.failedAtMs = nowMs;
+    b.deadLetter = record;
+    b.emitSeq = nextEmitSeq++;
+    deadLettered.put(b.emitSeq, b);
+  }
+
+  /** IN_FLIGHT ⇒ DONE: the batch leaves the live set and is remembered for the dedup window. */
+  void complete(LiveBatch b, ProcessResult result, long nowMs) {
+    if (b.state != BatchState.IN_FLIGHT) {
+      throw new IllegalStateException("cannot complete a " + b.state + " batch " + b.key());
+    }
+    leaveInFlight(b);
+    StageState stage = stages.get(b.batch.stage());
+    stage.batchesProcessed++;
+    stage.recordsProcessed += b.batch.records();
+    removeLive(b, nowMs);
+    DoneEntry entry = new DoneEntry(result, nowMs);
+    done.put(b.key(), entry);
+    forgetQueue.addLast(entry);
+  }
+
+  /** DEAD_LETTERED ⇒ QUEUED, ready at {@code nowMs}, attempt reset, in its old enqueue position. */
+  void redrive(LiveBatch b, long nowMs) {
+    move(b, BatchState.QUEUED);
+    deadLettered.remove(b.emitSeq);
+    b.deadLetter = null;
+    b.state = BatchState.QUEUED;
+    b.attempt = 0;
+    b.readyAtMs = nowMs;
+    stages.get(b.batch.stage()).waiting.add(b);
+    queuedCount++;
+  }
+
+  /** DEAD_LETTERED ⇒ gone; the key is free again. */
+  void discard(LiveBatch b, long nowMs) {
+    if (b.state != BatchState.DEAD_LETTERED) {
+      throw new IllegalStateException("cannot discard a " + b.state + " batch " + b.key());
+    }
+    deadLettered.remove(b.emitSeq);
+    b.deadLetter = null;
+    removeLive(b, nowMs);
+  }
+
+  /** QUEUED or RETRY_WAIT ⇒ gone; the key is free again. */
+  void cancel(LiveBatch b, long nowMs) {
+    if (!b.state.isCancellable()) {
+      throw new IllegalStateException("cannot cancel a " + b.state + " batch " + b.key());
+    }
+    stages.get(b.batch.stage()).waiting.remove(b);
+    if (b.retry != null) {
+      retryWaiting.remove(b.emitSeq);
+      b.retry = null;
+    }
+    queuedCount--;
+    removeLive(b, nowMs);
+  }
+
+  /**
+   * Forgets the idempotency keys and acks whose dedup window has passed at {@code nowMs}. Only
+   * accepted calls may do this (SPEC section 1), so that refused calls change nothing at all.
+   */
+  void forgetExpired(long nowMs) {
+    long window = spec.dedupWindowMs();
+    while (!forgetQueue.isEmpty()) {
+      Object head = forgetQueue.peekFirst();
+      if (head instanceof DoneEntry d) {
+        if (nowMs - d.doneAtMs() < window) {
+          return;
+        }
+        done.remove(d.key(), d);
+      } else {
+        IdempotencyEntry e = (IdempotencyEntry) head;
+        if (nowMs - e.leftAtMs < window) {
+          return;
+        }
+        idempotency.remove(e.idempotencyKey, e);
+      }
+      forgetQueue.pollFirst();
+    }
+  }
+
+  void appendAudit(AuditEntry entry) {
+    if (auditLog.size() == AUDIT_LOG_CAPACITY) {
+      auditLog.pollFirst();
+    }
+    auditLog.addLast(entry);
+    auditAppended++;
+  }
+
+  void appendCompletedRun(RunSummary summary) {
+    if (completedRuns.size() == RUN_HISTORY_CAPACITY) {
+      completedRuns.pollFirst();
+    }
+    completedRuns.addLast(summary);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private void leaveInFlight(LiveBatch b) {
+    if (b.leaseDeadlineMs > 0) {
+      leases.remove(b);
+    }
+    b.leaseDeadlineMs = 0;
+    inFlightCount--;
+    stages.get(b.batch.stage()).inFlight--;
+    inFlightRecords -= b.batch.records();
+  }
+
+  private void removeLive(LiveBatch b, long nowMs) {
+    live.remove(b.key());
+    liveByEnqueue.remove(b.enqueueSeq);
+    IdempotencyEntry entry = idempotency.get(b.batch.idempotencyKey());
+    entry.live = false;
+    entry.leftAtMs = nowMs;
+    forgetQueue.addLast(entry);
+  }
+
+  private static void move(LiveBatch b, BatchState to) {
+    if (!b.state.canMoveTo(to)) {
+      throw new IllegalStateException(
+          "batch " + b.key() + " cannot move from " + b.state + " to " + to);
+    }
+  }
+
+  static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+}

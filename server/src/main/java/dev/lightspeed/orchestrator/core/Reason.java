@@ -1,0 +1,57 @@
+package dev.lightspeed.orchestrator.core;
+
+/**
+ * Stable, machine-readable reasons for refusing a call. Each reason belongs to exactly one {@link
+ * Category}, wherever it occurs; the server maps the category to a gRPC status code and sends the
+ * reason as {@code google.rpc.ErrorInfo.reason}.
+ */
+public enum Reason {
+  INVALID_BATCH(Category.INVALID_ARGUMENT),
+  INVALID_FAILURE(Category.INVALID_ARGUMENT),
+  INVALID_ACTION(Category.INVALID_ARGUMENT),
+  INVALID_PIPELINE_SPEC(Category.INVALID_ARGUMENT),
+
+  PIPELINE_NOT_FOUND(Category.NOT_FOUND),
+  BATCH_NOT_FOUND(Category.NOT_FOUND),
+  CONNECTOR_NOT_FOUND(Category.NOT_FOUND),
+
+  PIPELINE_EXISTS(Category.ALREADY_EXISTS),
+  BATCH_KEY_EXISTS(Category.ALREADY_EXISTS),
+  IDEMPOTENCY_CONFLICT(Category.ALREADY_EXISTS),
+
+  UNKNOWN_STAGE(Category.FAILED_PRECONDITION),
+  NO_CONNECTOR(Category.FAILED_PRECONDITION),
+  CONNECTOR_DISABLED(Category.FAILED_PRECONDITION),
+  BATCH_TOO_LARGE(Category.FAILED_PRECONDITION),
+  PIPELINE_DRAINING(Category.FAILED_PRECONDITION),
+  SEQUENCE_REGRESSION(Category.FAILED_PRECONDITION),
+  NOT_IN_FLIGHT(Category.FAILED_PRECONDITION),
+  NOT_DEAD_LETTERED(Category.FAILED_PRECONDITION),
+  NOT_CANCELLABLE(Category.FAILED_PRECONDITION),
+  PIPELINE_NOT_EMPTY(Category.FAILED_PRECONDITION),
+
+  QUEUE_FULL(Category.RESOURCE_EXHAUSTED),
+  LAG_EXCEEDED(Category.RESOURCE_EXHAUSTED),
+
+  STALE_ATTEMPT(Category.ABORTED);
+
+  /** The kind of refusal; named after, but independent of, the gRPC status codes. */
+  public enum Category {
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    ALREADY_EXISTS,
+    FAILED_PRECONDITION,
+    RESOURCE_EXHAUSTED,
+    ABORTED
+  }
+
+  private final Category category;
+
+  Reason(Category category) {
+    this.category = category;
+  }
+
+  public Category category() {
+    return category;
+  }
+}

@@ -1,0 +1,56 @@
+package dev.lightspeed.orchestrator.core;
+
+import java.util.Objects;
+
+/**
+ * A refused call: a stable {@link Reason}, a message that says what to change, and, for invalid
+ * input, the offending field's path (e.g. {@code boundary.max_in_flight}, {@code key}).
+ *
+ * <p>Rejections are ordinary outcomes under load (a full queue, a stale worker), so they carry no
+ * stack trace: creating one costs an allocation, not a stack walk.
+ */
+public final class Rejection extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** How long a client should wait before retrying a backpressure refusal. */
+  public static final long BACKPRESSURE_RETRY_AFTER_MS = 1_000;
+
+  private final Reason reason;
+  private final String field;
+
+  private Rejection(Reason reason, String field, String message) {
+    super(message, null, false, false);
+    this.reason = Objects.requireNonNull(reason);
+    this.field = field;
+  }
+
+  public static Rejection of(Reason reason, String message) {
+    return new Rejection(reason, null, message);
+  }
+
+  /** A refusal caused by one input field, named by its path in the request. */
+  public static Rejection ofField(Reason reason, String field, String message) {
+    return new Rejection(reason, Objects.requireNonNull(field), field + ": " + message);
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+
+  /** The offending field's path, or {@code null} when the refusal is not about one field. */
+  public String field() {
+    return field;
+  }
+
+  /** The suggested client back-off for RESOURCE_EXHAUSTED reasons, else 0. */
+  public long retryAfterMs() {
+    return reason.category() == Reason.Category.RESOURCE_EXHAUSTED
+        ? BACKPRESSURE_RETRY_AFTER_MS
+        : 0;
+  }
+
+  @Override
+  public String toString() {
+    return reason + ": " + getMessage();
+  }
+}
