@@ -25,7 +25,7 @@ test-java:
 test: lint-proto test-java
 
 run: build
-	@echo "The gRPC server arrives with the API issue; until then 'make run' builds the core."
+	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json
 
 clean:
 	$(MVN) -q clean

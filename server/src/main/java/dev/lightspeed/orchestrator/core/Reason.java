@@ -10,6 +10,8 @@ public enum Reason {
   INVALID_FAILURE(Category.INVALID_ARGUMENT),
   INVALID_ACTION(Category.INVALID_ARGUMENT),
   INVALID_PIPELINE_SPEC(Category.INVALID_ARGUMENT),
+  /** A request field outside its documented range that no other reason covers (e.g. page_size). */
+  INVALID_REQUEST(Category.INVALID_ARGUMENT),
 
   PIPELINE_NOT_FOUND(Category.NOT_FOUND),
   BATCH_NOT_FOUND(Category.NOT_FOUND),
@@ -32,6 +34,8 @@ public enum Reason {
 
   QUEUE_FULL(Category.RESOURCE_EXHAUSTED),
   LAG_EXCEEDED(Category.RESOURCE_EXHAUSTED),
+  /** A WatchStarted client fell behind and its bounded buffer overflowed. */
+  WATCH_BUFFER_FULL(Category.RESOURCE_EXHAUSTED),
 
   STALE_ATTEMPT(Category.ABORTED);
 

@@ -44,7 +44,7 @@ public final class Rejection extends RuntimeException {
 
   /** The suggested client back-off for RESOURCE_EXHAUSTED reasons, else 0. */
   public long retryAfterMs() {
-    return reason.category() == Reason.Category.RESOURCE_EXHAUSTED
+    return reason == Reason.QUEUE_FULL || reason == Reason.LAG_EXCEEDED
         ? BACKPRESSURE_RETRY_AFTER_MS
         : 0;
   }

@@ -1,0 +1,142 @@
+package dev.lightspeed.orchestrator.server;
+
+import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One WatchStarted stream. The pipeline offers started batches without ever waiting: they go into
+ * a bounded buffer that a drain task empties while the client's transport is ready. A client
+ * that falls {@code capacity} messages behind is cut off with RESOURCE_EXHAUSTED,
+ * WATCH_BUFFER_FULL, so a slow reader costs the pipeline one queue insert per batch and no more.
+ *
+ * <p>gRPC forbids concurrent calls on one stream observer; every call on it happens in {@link
+ * #drain}, and at most one drain runs at a time (the {@code scheduled} flag).
+ */
+final class Watcher {
+  private final String pipeline;
+  private final ServerCallStreamObserver<WatchStartedResponse> observer;
+  private final Executor executor;
+  private final int capacity;
+  private final Runnable onClosed;
+
+  private final Queue<WatchStartedResponse> buffer = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger buffered = new AtomicInteger();
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private volatile StatusRuntimeException closeWith;
+  private volatile boolean closeCleanly;
+  private volatile boolean done;
+
+  Watcher(
+      String pipeline,
+      ServerCallStreamObserver<WatchStartedResponse> observer,
+      Executor executor,
+      int capacity,
+      Runnable onClosed) {
+    this.pipeline = pipeline;
+    this.observer = observer;
+    this.executor = executor;
+    this.capacity = capacity;
+    this.onClosed = onClosed;
+    observer.setOnCancelHandler(this::cancelled);
+    observer.setOnReadyHandler(this::schedule);
+  }
+
+  /** Offers one started batch; never blocks. */
+  void offer(WatchStartedResponse message) {
+    if (done || closeWith != null) {
+      return;
+    }
+    if (buffered.incrementAndGet() > capacity) {
+      close(
+          ErrorMapper.toException(
+              Rejection.of(
+                  Reason.WATCH_BUFFER_FULL,
+                  "this watcher fell " + capacity + " started batches behind and was cut off;"
+                      + " read faster, then watch again and reconcile with ListBatches"),
+              pipeline,
+              ""));
+      return;
+    }
+    buffer.add(message);
+    schedule();
+  }
+
+  /** Ends the stream with {@code status} after nothing more (buffered messages are dropped). */
+  void close(StatusRuntimeException status) {
+    if (closeWith == null) {
+      closeWith = status;
+    }
+    schedule();
+  }
+
+  /** Ends the stream normally once the buffer is sent. */
+  void complete() {
+    closeCleanly = true;
+    schedule();
+  }
+
+  private void cancelled() {
+    done = true;
+    buffer.clear();
+    onClosed.run();
+  }
+
+  private void schedule() {
+    if (!done && scheduled.compareAndSet(false, true)) {
+      executor.execute(this::drain);
+    }
+  }
+
+  private void drain() {
+    try {
+      while (true) {
+        if (done) {
+          return;
+        }
+        if (closeWith != null) {
+          finish(closeWith);
+          return;
+        }
+        WatchStartedResponse next;
+        while (observer.isReady() && (next = buffer.poll()) != null) {
+          buffered.decrementAndGet();
+          observer.onNext(next);
+        }
+        if (closeCleanly && buffer.isEmpty()) {
+          finish(null);
+          return;
+        }
+        scheduled.set(false);
+        boolean moreToDo =
+            closeWith != null || (closeCleanly && buffer.isEmpty())
+                || (!buffer.isEmpty() && observer.isReady());
+        if (!moreToDo || !scheduled.compareAndSet(false, true)) {
+          return;
+        }
+      }
+    } catch (RuntimeException e) {
+      // The call was cancelled under us; the cancel handler cleans up.
+      done = true;
+      onClosed.run();
+    }
+  }
+
+  private void finish(StatusRuntimeException status) {
+    done = true;
+    buffer.clear();
+    onClosed.run();
+    if (status == null) {
+      observer.onCompleted();
+    } else {
+      observer.onError(status);
+    }
+  }
+}
