@@ -6,7 +6,7 @@
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 
-.PHONY: all build test test-java lint-proto run clean help
+.PHONY: all build test test-java test-smoke lint-proto run clean help
 
 all: build
 
@@ -22,7 +22,11 @@ lint-proto:
 test-java:
 	$(MVN) install
 
-test: lint-proto test-java
+# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed).
+test-smoke:
+	bash scripts/grpcurl-smoke.sh
+
+test: lint-proto test-java test-smoke
 
 run: build
 	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json
