@@ -24,4 +24,22 @@ final class ActionArgument {
     }
     return "";
   }
+
+  /** The action named {@code name} (as {@link OperatorAction#actionName}) with its argument. */
+  static OperatorAction parse(String name, String argument) {
+    return switch (name) {
+      case "PAUSE" -> new OperatorAction.Pause();
+      case "RESUME" -> new OperatorAction.Resume();
+      case "DRAIN" -> new OperatorAction.Drain();
+      case "PAUSE_STAGE" -> new OperatorAction.PauseStage(argument);
+      case "RESUME_STAGE" -> new OperatorAction.ResumeStage(argument);
+      case "DISABLE_CONNECTOR" -> new OperatorAction.DisableConnector(argument);
+      case "ENABLE_CONNECTOR" -> new OperatorAction.EnableConnector(argument);
+      case "SET_MAX_IN_FLIGHT" -> new OperatorAction.SetMaxInFlight(Integer.parseInt(argument));
+      case "REDRIVE_DEAD_LETTER" -> new OperatorAction.RedriveDeadLetter(argument);
+      case "DISCARD_DEAD_LETTER" -> new OperatorAction.DiscardDeadLetter(argument);
+      case "CANCEL_BATCH" -> new OperatorAction.CancelBatch(argument);
+      default -> throw new IllegalArgumentException("unknown operator action " + name);
+    };
+  }
 }

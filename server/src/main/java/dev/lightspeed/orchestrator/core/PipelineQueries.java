@@ -14,6 +14,8 @@ import java.util.function.Function;
  */
 public final class PipelineQueries {
   private final PipelineState state;
+  private long signatureVersion = -1;
+  private String signature;
 
   PipelineQueries(PipelineState state) {
     this.state = state;
@@ -154,6 +156,14 @@ public final class PipelineQueries {
     return out;
   }
 
+  /**
+   * A counter that moves with every accepted call that changed the state (not with reads, refused
+   * calls, or calls that only moved the clock).
+   */
+  public long version() {
+    return state.version;
+  }
+
   /** The latest time the runtime has seen (not part of the signature). */
   public long lastNowMs() {
     return state.lastNowMs;
@@ -161,7 +171,12 @@ public final class PipelineQueries {
 
   /** Lowercase hex SHA-256 of the canonical encoding of the state; see {@link StateSignature}. */
   public String signature() {
-    return StateSignature.of(state);
+    // Computing it is O(state); it only changes when the version does.
+    if (signatureVersion != state.version || signature == null) {
+      signature = StateSignature.of(state);
+      signatureVersion = state.version;
+    }
+    return signature;
   }
 
   /** Empty when every invariant holds, else the first broken one. */

@@ -36,7 +36,11 @@ public final class PipelineRuntime {
   private final PipelineQueries queries;
 
   private PipelineRuntime(PipelineSpec spec) {
-    this.state = new PipelineState(spec);
+    this(new PipelineState(spec));
+  }
+
+  private PipelineRuntime(PipelineState state) {
+    this.state = state;
     this.actions = new ActionHandler(state);
     this.queries = new PipelineQueries(state);
   }
@@ -45,6 +49,16 @@ public final class PipelineRuntime {
   public static PipelineRuntime create(PipelineSpec spec) {
     PipelineSpecValidator.validate(spec);
     return new PipelineRuntime(spec);
+  }
+
+  /** Writes the complete state for a snapshot; {@link #readSnapshot} gives it back. */
+  public void writeSnapshot(java.io.DataOutput out) throws java.io.IOException {
+    StateCodec.write(state, out);
+  }
+
+  /** A runtime in exactly the state a {@link #writeSnapshot} wrote. */
+  public static PipelineRuntime readSnapshot(java.io.DataInput in) throws java.io.IOException {
+    return new PipelineRuntime(StateCodec.read(in));
   }
 
   public String name() {
@@ -111,6 +125,7 @@ public final class PipelineRuntime {
     state.lastNowMs = now;
     state.forgetExpired(now);
     state.enqueue(batch, now);
+    state.version++;
     return false;
   }
 
@@ -144,6 +159,9 @@ public final class PipelineRuntime {
     List<StartedBatch> started = new ArrayList<>();
     if (state.baseMode != PipelineMode.PAUSED) {
       startInReadyOrder(now, maxBatches, stageFilter, started);
+    }
+    if (!started.isEmpty() || !expired.isEmpty()) {
+      state.version++;
     }
     return new StartResult(started, expired);
   }
@@ -244,6 +262,7 @@ public final class PipelineRuntime {
             now);
     state.forgetExpired(now);
     state.complete(b, result, now);
+    state.version++;
     if (run != null) {
       run.batchesProcessed++;
       run.recordsProcessed += b.batch.records();
@@ -289,6 +308,7 @@ public final class PipelineRuntime {
       return new ProcessOutcome.FailureRejected("batch is " + b.state + ", not in flight");
     }
     state.lastNowMs = now;
+    state.version++;
     return fail(b, reason, nonRetryable, now);
   }
 
@@ -356,6 +376,7 @@ public final class PipelineRuntime {
     long leaseMs = state.spec.boundary().leaseMs();
     long deadline = leaseMs > 0 ? PipelineState.saturatedAdd(now, leaseMs) : 0;
     state.extendLease(b, deadline);
+    state.version++;
     return deadline;
   }
 
@@ -368,6 +389,7 @@ public final class PipelineRuntime {
       state.lastNowMs = now;
       state.lastRunId++;
       state.activeRun = new ActiveRun(state.lastRunId, now);
+      state.version++;
     }
     return state.activeRun.summary(0);
   }
@@ -382,6 +404,7 @@ public final class PipelineRuntime {
     RunSummary summary = state.activeRun.summary(now);
     state.activeRun = null;
     state.appendCompletedRun(summary);
+    state.version++;
     return Optional.of(summary);
   }
 
@@ -394,6 +417,7 @@ public final class PipelineRuntime {
     state.lastNowMs = now;
     actions.apply(action, now);
     state.appendAudit(new AuditEntry(action, now, message));
+    state.version++;
     return message;
   }
 

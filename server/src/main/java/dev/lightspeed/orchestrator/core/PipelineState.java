@@ -74,6 +74,12 @@ final class PipelineState {
   /** The clock: every operation runs at {@code max(now_ms, lastNowMs)}. Not part of the signature. */
   long lastNowMs;
 
+  /**
+   * Counts the accepted calls that changed the state (not just the clock). The server journals a
+   * call exactly when it moved this counter, and caches the signature against it.
+   */
+  long version;
+
   PipelineState(PipelineSpec spec) {
     this.spec = spec;
     this.connectors = new ArrayList<>(spec.connectors());
@@ -123,6 +129,33 @@ final class PipelineState {
     connectors.set(index, after);
     List<Connector> ofStage = stages.get(before.stage()).connectors;
     ofStage.set(ofStage.indexOf(before), after);
+  }
+
+  /** Puts a batch read from a snapshot back into every index its state implies. */
+  void restore(LiveBatch b) {
+    StageState stage = stages.get(b.batch.stage());
+    live.put(b.key(), b);
+    liveByEnqueue.put(b.enqueueSeq, b);
+    switch (b.state) {
+      case QUEUED -> {
+        stage.waiting.add(b);
+        queuedCount++;
+      }
+      case RETRY_WAIT -> {
+        stage.waiting.add(b);
+        retryWaiting.put(b.emitSeq, b);
+        queuedCount++;
+      }
+      case IN_FLIGHT -> {
+        if (b.leaseDeadlineMs > 0) {
+          leases.add(b);
+        }
+        inFlightCount++;
+        stage.inFlight++;
+        inFlightRecords += b.batch.records();
+      }
+      case DEAD_LETTERED -> deadLettered.put(b.emitSeq, b);
+    }
   }
 
   // ---- moves -------------------------------------------------------------------------------

@@ -9,6 +9,14 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.RunSummary;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.journal.v1.Ack;
+import dev.lightspeed.orchestrator.journal.v1.ApplyAction;
+import dev.lightspeed.orchestrator.journal.v1.Command;
+import dev.lightspeed.orchestrator.journal.v1.CompleteRun;
+import dev.lightspeed.orchestrator.journal.v1.Enqueue;
+import dev.lightspeed.orchestrator.journal.v1.ExtendLease;
+import dev.lightspeed.orchestrator.journal.v1.Fail;
+import dev.lightspeed.orchestrator.journal.v1.StartRun;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.AckBatchResponse;
 import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
@@ -58,9 +66,9 @@ import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -88,9 +96,12 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void createPipeline(
       CreatePipelineRequest req, StreamObserver<CreatePipelineResponse> out) {
-    unary(out, req.getSpec().getName(), "spec.", () -> {
-      PipelineHandle h = registry.create(ProtoMapper.toCore(req.getSpec()));
-      return CreatePipelineResponse.newBuilder().setPipeline(effectiveSpec(h)).build();
+    mutation(out, req.getSpec().getName(), "spec.", () -> {
+      var durable = registry.create(ProtoMapper.toCore(req.getSpec()), now());
+      var reply = CreatePipelineResponse.newBuilder()
+          .setPipeline(effectiveSpec(registry.get(req.getSpec().getName())))
+          .build();
+      return new Reply<>(reply, durable);
     });
   }
 
@@ -125,49 +136,52 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void deletePipeline(
       DeletePipelineRequest req, StreamObserver<DeletePipelineResponse> out) {
-    unary(out, req.getName(), "", () -> {
-      registry.delete(req.getName(), req.getForce());
-      return DeletePipelineResponse.getDefaultInstance();
-    });
+    mutation(out, req.getName(), "", () -> new Reply<>(
+        DeletePipelineResponse.getDefaultInstance(),
+        registry.delete(req.getName(), req.getForce(), now())));
   }
 
   // ---- batches -------------------------------------------------------------------------------
 
   @Override
   public void enqueueBatch(EnqueueBatchRequest req, StreamObserver<EnqueueBatchResponse> out) {
-    unary(out, req.getPipeline(), "batch.", () -> {
-      boolean dedup = pipeline(req.getPipeline())
-          .apply(rt -> rt.enqueueBatch(ProtoMapper.toCore(req.getBatch()), now()));
-      return EnqueueBatchResponse.newBuilder().setDeduplicated(dedup).build();
+    mutation(out, req.getPipeline(), "batch.", () -> {
+      var command = Command.newBuilder()
+          .setEnqueue(Enqueue.newBuilder().addBatches(req.getBatch()));
+      var done = pipeline(req.getPipeline()).execute(command, now());
+      boolean dedup = (Boolean) ((CommandApplier.ItemResults) done.result()).single();
+      return new Reply<>(
+          EnqueueBatchResponse.newBuilder().setDeduplicated(dedup).build(), done.durable());
     });
   }
 
   @Override
   public void enqueueBatches(
       EnqueueBatchesRequest req, StreamObserver<EnqueueBatchesResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    mutation(out, req.getPipeline(), "", () -> {
       String name = req.getPipeline();
-      return pipeline(name).apply(rt -> {
-        EnqueueBatchesResponse.Builder resp = EnqueueBatchesResponse.newBuilder();
-        for (int i = 0; i < req.getBatchesCount(); i++) {
-          dev.lightspeed.orchestrator.v1.Batch b = req.getBatches(i);
-          EnqueueResult.Builder result = EnqueueResult.newBuilder().setKey(b.getKey());
-          try {
-            result.setDeduplicated(rt.enqueueBatch(ProtoMapper.toCore(b), now()));
-          } catch (Rejection r) {
-            result.setError(ErrorMapper.toStatus(r, name, "batches[" + i + "]."));
-          }
-          resp.addResults(result);
+      var command = Command.newBuilder()
+          .setEnqueue(Enqueue.newBuilder().addAllBatches(req.getBatchesList()));
+      var done = pipeline(name).execute(command, now());
+      List<Object> items = ((CommandApplier.ItemResults) done.result()).items();
+      EnqueueBatchesResponse.Builder resp = EnqueueBatchesResponse.newBuilder();
+      for (int i = 0; i < items.size(); i++) {
+        EnqueueResult.Builder result = EnqueueResult.newBuilder().setKey(req.getBatches(i).getKey());
+        if (items.get(i) instanceof Rejection r) {
+          result.setError(ErrorMapper.toStatus(r, name, "batches[" + i + "]."));
+        } else {
+          result.setDeduplicated((Boolean) items.get(i));
         }
-        return resp.build();
-      });
+        resp.addResults(result);
+      }
+      return new Reply<>(resp.build(), done.durable());
     });
   }
 
   @Override
   public void startAvailable(
       StartAvailableRequest req, StreamObserver<StartAvailableResponse> out) {
-    StartResult result;
+    PipelineHandle.Executed done;
     try {
       if (req.getMaxBatches() < 0) {
         throw Rejection.ofField(
@@ -175,18 +189,28 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
             "max_batches",
             "must be ≥ 0 (got " + req.getMaxBatches() + "); 0 means no limit");
       }
-      Set<String> stages = new LinkedHashSet<>(req.getStagesList());
-      result = pipeline(req.getPipeline()).start(now(), req.getMaxBatches(), stages);
+      var command = Command.newBuilder().setStartAvailable(
+          dev.lightspeed.orchestrator.journal.v1.StartAvailable.newBuilder()
+              .setMaxBatches(req.getMaxBatches())
+              .addAllStages(req.getStagesList()));
+      done = pipeline(req.getPipeline()).execute(command, now());
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
       return;
     }
     // The batches are IN_FLIGHT now whether or not this caller reads them: if it goes away,
     // their leases expire and they are retried.
-    for (StartedBatch s : result.started()) {
-      out.onNext(StartAvailableResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build());
-    }
-    out.onCompleted();
+    StartResult result = (StartResult) done.result();
+    done.durable().whenComplete((ok, failure) -> {
+      if (failure != null) {
+        out.onError(journalFailed(failure));
+        return;
+      }
+      for (StartedBatch s : result.started()) {
+        out.onNext(StartAvailableResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build());
+      }
+      out.onCompleted();
+    });
   }
 
   @Override
@@ -207,53 +231,80 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void ackBatch(AckBatchRequest req, StreamObserver<AckBatchResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    mutation(out, req.getPipeline(), "", () -> {
       requireAttempt(req.getAttempt(), "attempt");
-      ProcessOutcome outcome = pipeline(req.getPipeline())
-          .apply(rt -> rt.ackBatch(req.getKey(), req.getAttempt(), now()));
-      return AckBatchResponse.newBuilder().setOutcome(ProtoMapper.toProto(outcome)).build();
+      var command = Command.newBuilder().setAck(Ack.newBuilder().addItems(
+          AckItem.newBuilder().setKey(req.getKey()).setAttempt(req.getAttempt())));
+      var done = pipeline(req.getPipeline()).execute(command, now());
+      var outcome = (ProcessOutcome) ((CommandApplier.ItemResults) done.result()).single();
+      return new Reply<>(
+          AckBatchResponse.newBuilder().setOutcome(ProtoMapper.toProto(outcome)).build(),
+          done.durable());
     });
   }
 
   @Override
   public void ackBatches(AckBatchesRequest req, StreamObserver<AckBatchesResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    mutation(out, req.getPipeline(), "", () -> {
       String name = req.getPipeline();
-      return pipeline(name).apply(rt -> {
-        AckBatchesResponse.Builder resp = AckBatchesResponse.newBuilder();
-        for (int i = 0; i < req.getAcksCount(); i++) {
-          AckItem item = req.getAcks(i);
-          AckResult.Builder result = AckResult.newBuilder().setKey(item.getKey());
-          try {
-            requireAttempt(item.getAttempt(), "attempt");
-            result.setOutcome(
-                ProtoMapper.toProto(rt.ackBatch(item.getKey(), item.getAttempt(), now())));
-          } catch (Rejection r) {
-            result.setError(ErrorMapper.toStatus(r, name, "acks[" + i + "]."));
-          }
-          resp.addResults(result);
+      PipelineHandle handle = pipeline(name);
+      // Items with a negative attempt are refused here and not sent to the pipeline.
+      Rejection[] invalid = new Rejection[req.getAcksCount()];
+      Ack.Builder acks = Ack.newBuilder();
+      for (int i = 0; i < req.getAcksCount(); i++) {
+        AckItem item = req.getAcks(i);
+        try {
+          requireAttempt(item.getAttempt(), "attempt");
+          acks.addItems(item);
+        } catch (Rejection r) {
+          invalid[i] = r;
         }
-        return resp.build();
-      });
+      }
+      var done = handle.execute(Command.newBuilder().setAck(acks), now());
+      List<Object> items = ((CommandApplier.ItemResults) done.result()).items();
+      AckBatchesResponse.Builder resp = AckBatchesResponse.newBuilder();
+      int next = 0;
+      for (int i = 0; i < req.getAcksCount(); i++) {
+        AckResult.Builder result = AckResult.newBuilder().setKey(req.getAcks(i).getKey());
+        Object item = invalid[i] != null ? invalid[i] : items.get(next++);
+        if (item instanceof Rejection r) {
+          result.setError(ErrorMapper.toStatus(r, name, "acks[" + i + "]."));
+        } else {
+          result.setOutcome(ProtoMapper.toProto((ProcessOutcome) item));
+        }
+        resp.addResults(result);
+      }
+      return new Reply<>(resp.build(), done.durable());
     });
   }
 
   @Override
   public void failBatch(FailBatchRequest req, StreamObserver<FailBatchResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
-      ProcessOutcome outcome = pipeline(req.getPipeline()).apply(rt -> rt.failBatch(
-          req.getKey(), req.getAttempt(), req.getReason(), req.getNonRetryable(), now()));
-      return FailBatchResponse.newBuilder().setOutcome(ProtoMapper.toProto(outcome)).build();
+    mutation(out, req.getPipeline(), "", () -> {
+      var command = Command.newBuilder().setFail(Fail.newBuilder()
+          .setKey(req.getKey())
+          .setAttempt(req.getAttempt())
+          .setReason(req.getReason())
+          .setNonRetryable(req.getNonRetryable()));
+      var done = pipeline(req.getPipeline()).execute(command, now());
+      return new Reply<>(
+          FailBatchResponse.newBuilder()
+              .setOutcome(ProtoMapper.toProto((ProcessOutcome) done.result()))
+              .build(),
+          done.durable());
     });
   }
 
   @Override
   public void extendLease(ExtendLeaseRequest req, StreamObserver<ExtendLeaseResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    mutation(out, req.getPipeline(), "", () -> {
       requireAttempt(req.getAttempt(), "attempt");
-      long deadline = pipeline(req.getPipeline())
-          .apply(rt -> rt.extendLease(req.getKey(), req.getAttempt(), now()));
-      return ExtendLeaseResponse.newBuilder().setLeaseDeadlineMs(deadline).build();
+      var command = Command.newBuilder().setExtendLease(
+          ExtendLease.newBuilder().setKey(req.getKey()).setAttempt(req.getAttempt()));
+      var done = pipeline(req.getPipeline()).execute(command, now());
+      return new Reply<>(
+          ExtendLeaseResponse.newBuilder().setLeaseDeadlineMs((Long) done.result()).build(),
+          done.durable());
     });
   }
 
@@ -261,30 +312,39 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void applyAction(ApplyActionRequest req, StreamObserver<ApplyActionResponse> out) {
-    unary(out, req.getPipeline(), "action.", () -> {
+    mutation(out, req.getPipeline(), "action.", () -> {
       PipelineHandle handle = pipeline(req.getPipeline());
-      var action = ProtoMapper.toCore(req.getAction());
-      handle.apply(rt -> rt.applyAction(action, now()));
-      return ApplyActionResponse.getDefaultInstance();
+      ProtoMapper.toCore(req.getAction()); // refuses an unset action before anything else
+      var command = Command.newBuilder()
+          .setApplyAction(ApplyAction.newBuilder().setAction(req.getAction()));
+      var done = handle.execute(command, now());
+      return new Reply<>(ApplyActionResponse.getDefaultInstance(), done.durable());
     });
   }
 
   @Override
   public void startRun(StartRunRequest req, StreamObserver<StartRunResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
-      RunSummary run = pipeline(req.getPipeline()).apply(rt -> rt.startRun(now()));
-      return StartRunResponse.newBuilder().setRun(ProtoMapper.toProto(run)).build();
+    mutation(out, req.getPipeline(), "", () -> {
+      var command = Command.newBuilder().setStartRun(StartRun.getDefaultInstance());
+      var done = pipeline(req.getPipeline()).execute(command, now());
+      return new Reply<>(
+          StartRunResponse.newBuilder()
+              .setRun(ProtoMapper.toProto((RunSummary) done.result()))
+              .build(),
+          done.durable());
     });
   }
 
   @Override
   public void completeRun(CompleteRunRequest req, StreamObserver<CompleteRunResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    mutation(out, req.getPipeline(), "", () -> {
+      var command = Command.newBuilder().setCompleteRun(CompleteRun.getDefaultInstance());
+      var done = pipeline(req.getPipeline()).execute(command, now());
       CompleteRunResponse.Builder resp = CompleteRunResponse.newBuilder();
-      pipeline(req.getPipeline())
-          .apply(rt -> rt.completeRun(now()))
-          .ifPresent(run -> resp.setRun(ProtoMapper.toProto(run)));
-      return resp.build();
+      @SuppressWarnings("unchecked")
+      var run = (Optional<RunSummary>) done.result();
+      run.ifPresent(r -> resp.setRun(ProtoMapper.toProto(r)));
+      return new Reply<>(resp.build(), done.durable());
     });
   }
 
@@ -379,6 +439,47 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   private long now() {
     return clock.millis();
+  }
+
+  /** A reply to send once its change is durable. */
+  private record Reply<T>(T message, CompletableFuture<Void> durable) {}
+
+  /**
+   * Runs one call that may change state: its refusal is answered at once; its reply only once
+   * its journal record is durable (a reply never precedes the fsync of its record).
+   */
+  private static <T> void mutation(
+      StreamObserver<T> out, String pipeline, String fieldPrefix, Supplier<Reply<T>> call) {
+    Reply<T> reply;
+    try {
+      reply = call.get();
+    } catch (Rejection r) {
+      out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      return;
+    } catch (RuntimeException e) {
+      out.onError(ErrorMapper.toException(e, pipeline));
+      return;
+    }
+    if (reply.durable().isDone() && !reply.durable().isCompletedExceptionally()) {
+      out.onNext(reply.message());
+      out.onCompleted();
+      return;
+    }
+    reply.durable().whenComplete((ok, failure) -> {
+      if (failure != null) {
+        out.onError(journalFailed(failure));
+      } else {
+        out.onNext(reply.message());
+        out.onCompleted();
+      }
+    });
+  }
+
+  private static io.grpc.StatusRuntimeException journalFailed(Throwable failure) {
+    return io.grpc.Status.UNAVAILABLE
+        .withDescription("the change could not be made durable (" + failure.getMessage()
+            + "); the server refuses changes until it is restarted")
+        .asRuntimeException();
   }
 
   /** Runs one unary call: its reply, or its refusal mapped to a status. */

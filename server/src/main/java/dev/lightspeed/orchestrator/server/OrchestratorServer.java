@@ -30,10 +30,22 @@ public final class OrchestratorServer {
 
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
-  private final PipelineRegistry registry = new PipelineRegistry();
+  private final Durability durability;
+  private final PipelineRegistry registry;
+  private final Clock clock;
   private final ExecutorService watchExecutor;
 
+  /** A server whose pipelines live in memory only. */
   public OrchestratorServer(ServerBuilder<?> builder, Clock clock, int watchBufferCapacity) {
+    this(builder, clock, watchBufferCapacity, Durability.inMemory());
+  }
+
+  /** A server on recovered (or in-memory) pipelines; it closes {@code durability} at stop. */
+  public OrchestratorServer(
+      ServerBuilder<?> builder, Clock clock, int watchBufferCapacity, Durability durability) {
+    this.durability = durability;
+    this.registry = durability.registry;
+    this.clock = clock;
     this.watchExecutor =
         Executors.newFixedThreadPool(
             2,
@@ -59,10 +71,21 @@ public final class OrchestratorServer {
     return ProtoReflectionService.newInstance();
   }
 
-  /** Creates the pipelines of a config file before serving; any refusal stops start-up. */
+  /**
+   * Creates the pipelines of a config file before serving; any refusal stops start-up. A pipeline
+   * that already exists (recovered from the data directory) is kept as it is.
+   */
   public void createPipelines(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
     for (var spec : specs) {
-      registry.create(ProtoMapper.toCore(spec));
+      var core = ProtoMapper.toCore(spec);
+      dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
+      try {
+        registry.get(core.name());
+        log.info("pipeline '{}' of the config exists already; keeping its recovered state",
+            core.name());
+      } catch (Rejection notFound) {
+        registry.create(core, clock.millis()).join();
+      }
     }
   }
 
@@ -96,6 +119,16 @@ public final class OrchestratorServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     watchExecutor.shutdown();
+    try {
+      durability.close();
+    } catch (IOException e) {
+      log.error("closing the data directory failed; the next start recovers from the journal", e);
+    }
+  }
+
+  /** Takes a snapshot now (tests and operators; snapshots are also taken on their own). */
+  public void snapshot() throws IOException {
+    durability.snapshot();
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -6,35 +6,79 @@ import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.journal.CommandLog;
+import dev.lightspeed.orchestrator.journal.v1.Command;
 import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * One hosted pipeline: its runtime, the lock that applies its calls one at a time, and its
- * WatchStarted streams. Calls on different pipelines never share a lock.
+ * One hosted pipeline: its runtime, the lock that applies its calls one at a time, the journal
+ * its changes go to, and its WatchStarted streams. Calls on different pipelines never share a
+ * lock.
  */
 final class PipelineHandle {
+  private static final CompletableFuture<Void> DURABLE = CompletableFuture.completedFuture(null);
+
+  /** A command's result, and when it is durable (reply only then). */
+  record Executed(Object result, CompletableFuture<Void> durable) {}
+
   private final PipelineRuntime runtime;
+  /** Shared with the registry, which swaps in the recovered journal once replay is done. */
+  private final AtomicReference<CommandLog> log;
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+  /** The journal index of the last command applied to this pipeline; guarded by {@code this}. */
+  private long appliedIndex;
   /** Set under the lock when the pipeline is deleted; later calls see PIPELINE_NOT_FOUND. */
   private boolean deleted;
 
-  PipelineHandle(PipelineRuntime runtime) {
+  PipelineHandle(PipelineRuntime runtime, AtomicReference<CommandLog> log, long appliedIndex) {
     this.runtime = runtime;
+    this.log = log;
+    this.appliedIndex = appliedIndex;
   }
 
   String name() {
     return runtime.name();
   }
 
-  /** Applies one command; the lock orders it against every other call on this pipeline. */
-  synchronized <T> T apply(Function<PipelineRuntime, T> command) {
+  /**
+   * Applies one command under the lock. If it changed the pipeline, it is journaled with the time
+   * it effectively ran at, and the started batches (if any) go to the watchers once durable, in
+   * start order. Refusals are thrown before anything is journaled.
+   */
+  synchronized Executed execute(Command.Builder command, long nowMs) {
     ensureLive();
-    return command.apply(runtime);
+    long before = runtime.queries().version();
+    Object result = CommandApplier.apply(runtime, command.build(), nowMs);
+    if (runtime.queries().version() == before) {
+      return new Executed(result, DURABLE);
+    }
+    command.setPipeline(name()).setNowMs(runtime.queries().lastNowMs());
+    CommandLog.Appended appended = log.get().append(command.build().toByteArray());
+    appliedIndex = appended.index();
+    if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
+      appended.durable().thenRun(() -> publish(started.started()));
+    }
+    return new Executed(result, appended.durable());
+  }
+
+  /** Replays a journaled command on recovery; skips it if the snapshot already holds it. */
+  synchronized void replay(long index, Command command) {
+    if (index <= appliedIndex) {
+      return;
+    }
+    // Bulk items refused live are refused again here, exactly as they were; any other refusal
+    // means the journal and the code disagree, and recovery stops.
+    CommandApplier.apply(runtime, command, command.getNowMs());
+    appliedIndex = index;
   }
 
   /** A consistent read. */
@@ -43,24 +87,17 @@ final class PipelineHandle {
     return query.apply(runtime.queries());
   }
 
-  /**
-   * start_available, and the started batches offered to every watcher while still under the lock,
-   * so that each watcher sees all starts in start order.
-   */
-  synchronized StartResult start(long nowMs, int maxBatches, Set<String> stages) {
-    ensureLive();
-    StartResult result = runtime.startAvailable(nowMs, maxBatches, stages);
-    if (!watchers.isEmpty()) {
-      for (StartedBatch s : result.started()) {
-        WatchStartedResponse message =
-            WatchStartedResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build();
-        for (Watcher w : watchers) {
-          w.offer(message);
-        }
-      }
+  /** The pipeline's complete state and the journal index it reflects, for a snapshot. */
+  synchronized Snapshot snapshot(long floorIndex) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      runtime.writeSnapshot(out);
     }
-    return result;
+    return new Snapshot(name(), Math.max(floorIndex, appliedIndex), bytes.toByteArray());
   }
+
+  /** One pipeline's part of a snapshot. */
+  record Snapshot(String name, long appliedIndex, byte[] state) {}
 
   synchronized void addWatcher(Watcher watcher) {
     ensureLive();
@@ -71,8 +108,8 @@ final class PipelineHandle {
     watchers.remove(watcher);
   }
 
-  /** Marks the pipeline deleted unless it has live batches and {@code force} is false. */
-  synchronized void delete(boolean force) {
+  /** Refuses a delete while live batches remain, unless {@code force}. */
+  synchronized void checkDeletable(boolean force) {
     ensureLive();
     long live = runtime.queries().liveCount();
     if (live > 0 && !force) {
@@ -81,9 +118,12 @@ final class PipelineHandle {
           "pipeline '" + name() + "' still has " + live + " live batches; drain it first, or"
               + " delete with force=true to drop them");
     }
+  }
+
+  /** Marks the pipeline deleted and ends its watch streams with PIPELINE_NOT_FOUND. */
+  synchronized void markDeleted() {
     deleted = true;
-    StatusRuntimeException gone =
-        ErrorMapper.toException(notFound(name()), name(), "");
+    StatusRuntimeException gone = ErrorMapper.toException(notFound(name()), name(), "");
     for (Watcher w : watchers) {
       w.close(gone);
     }
@@ -93,6 +133,16 @@ final class PipelineHandle {
   void closeWatchers(StatusRuntimeException status) {
     for (Watcher w : watchers) {
       w.close(status);
+    }
+  }
+
+  private void publish(List<StartedBatch> started) {
+    for (StartedBatch s : started) {
+      WatchStartedResponse message =
+          WatchStartedResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build();
+      for (Watcher w : watchers) {
+        w.offer(message);
+      }
     }
   }
 

@@ -4,26 +4,91 @@ import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.journal.CommandLog;
+import dev.lightspeed.orchestrator.journal.v1.Command;
+import dev.lightspeed.orchestrator.journal.v1.CreatePipeline;
+import dev.lightspeed.orchestrator.journal.v1.DeletePipeline;
+import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
+import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
+import com.google.protobuf.ByteString;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** The pipelines hosted by one server, by name, in name order. */
+/**
+ * The pipelines hosted by one server, by name, in name order. Creating and deleting a pipeline
+ * are journaled like every other change; they hold the registry's lock, which snapshots hold too,
+ * so the set of pipelines never changes while a snapshot is taken.
+ */
 final class PipelineRegistry {
   private final ConcurrentNavigableMap<String, PipelineHandle> pipelines =
       new ConcurrentSkipListMap<>();
+  private final Object membership = new Object();
+  private final AtomicReference<CommandLog> log;
 
-  /** Creates a pipeline; INVALID_PIPELINE_SPEC or PIPELINE_EXISTS refuse it. */
-  PipelineHandle create(PipelineSpec spec) {
-    PipelineHandle handle = new PipelineHandle(PipelineRuntime.create(spec));
-    if (pipelines.putIfAbsent(spec.name(), handle) != null) {
-      throw Rejection.of(
-          Reason.PIPELINE_EXISTS,
-          "a pipeline named '" + spec.name() + "' already exists; pick another name, or"
-              + " DeletePipeline it first");
+  PipelineRegistry(CommandLog log) {
+    this.log = new AtomicReference<>(log);
+  }
+
+  /** Switches to the journal that recovery opened (it replays into this registry first). */
+  void attach(CommandLog journal) {
+    synchronized (membership) {
+      log.set(journal);
     }
-    return handle;
+  }
+
+  CommandLog log() {
+    return log.get();
+  }
+
+  /**
+   * Creates a pipeline; INVALID_PIPELINE_SPEC or PIPELINE_EXISTS refuse it. The future completes
+   * when the creation is durable.
+   */
+  CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
+    synchronized (membership) {
+      PipelineRuntime runtime = PipelineRuntime.create(spec);
+      if (pipelines.containsKey(spec.name())) {
+        throw Rejection.of(
+            Reason.PIPELINE_EXISTS,
+            "a pipeline named '" + spec.name() + "' already exists; pick another name, or"
+                + " DeletePipeline it first");
+      }
+      Command command =
+          Command.newBuilder()
+              .setPipeline(spec.name())
+              .setNowMs(nowMs)
+              .setCreatePipeline(
+                  CreatePipeline.newBuilder().setSpec(ProtoMapper.toProto(runtime.queries().spec())))
+              .build();
+      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      pipelines.put(spec.name(), new PipelineHandle(runtime, log, appended.index()));
+      return appended.durable();
+    }
+  }
+
+  /** Deletes a pipeline; PIPELINE_NOT_FOUND, or PIPELINE_NOT_EMPTY without {@code force}. */
+  CompletableFuture<Void> delete(String name, boolean force, long nowMs) {
+    synchronized (membership) {
+      PipelineHandle handle = get(name);
+      handle.checkDeletable(force);
+      Command command =
+          Command.newBuilder()
+              .setPipeline(name)
+              .setNowMs(nowMs)
+              .setDeletePipeline(DeletePipeline.getDefaultInstance())
+              .build();
+      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      handle.markDeleted();
+      pipelines.remove(name, handle);
+      return appended.durable();
+    }
   }
 
   /** The pipeline named {@code name}, or PIPELINE_NOT_FOUND. */
@@ -33,12 +98,6 @@ final class PipelineRegistry {
       throw PipelineHandle.notFound(name);
     }
     return handle;
-  }
-
-  void delete(String name, boolean force) {
-    PipelineHandle handle = get(name);
-    handle.delete(force);
-    pipelines.remove(name, handle);
   }
 
   /** Up to {@code limit} pipelines with names after {@code after} (null = from the start). */
@@ -56,5 +115,71 @@ final class PipelineRegistry {
 
   List<PipelineHandle> all() {
     return new ArrayList<>(pipelines.values());
+  }
+
+  // ---- durability ----------------------------------------------------------------------------
+
+  /** Applies one journaled command during recovery. */
+  void replay(long index, Command command) {
+    switch (command.getKindCase()) {
+      case CREATE_PIPELINE -> {
+        PipelineRuntime runtime =
+            PipelineRuntime.create(ProtoMapper.toCore(command.getCreatePipeline().getSpec()));
+        if (pipelines.putIfAbsent(command.getPipeline(), new PipelineHandle(runtime, log, index))
+            != null) {
+          throw new IllegalStateException(
+              "journal record " + index + " creates pipeline '" + command.getPipeline()
+                  + "', which exists");
+        }
+      }
+      case DELETE_PIPELINE -> {
+        PipelineHandle handle = pipelines.remove(command.getPipeline());
+        if (handle == null) {
+          throw new IllegalStateException(
+              "journal record " + index + " deletes pipeline '" + command.getPipeline()
+                  + "', which does not exist");
+        }
+        handle.markDeleted();
+      }
+      default -> {
+        PipelineHandle handle = pipelines.get(command.getPipeline());
+        if (handle == null) {
+          throw new IllegalStateException(
+              "journal record " + index + " is for pipeline '" + command.getPipeline()
+                  + "', which does not exist");
+        }
+        handle.replay(index, command);
+      }
+    }
+  }
+
+  /**
+   * Every pipeline's state, each at its own journal index: the registry lock keeps the set of
+   * pipelines fixed, and each pipeline is locked only while it is copied.
+   */
+  SnapshotFile snapshot() throws IOException {
+    synchronized (membership) {
+      long floor = log.get().lastIndex();
+      SnapshotFile.Builder file = SnapshotFile.newBuilder().setFloorIndex(floor);
+      for (PipelineHandle h : pipelines.values()) {
+        PipelineHandle.Snapshot s = h.snapshot(floor);
+        file.addPipelines(
+            PipelineSnapshot.newBuilder()
+                .setName(s.name())
+                .setAppliedIndex(s.appliedIndex())
+                .setState(ByteString.copyFrom(s.state())));
+      }
+      return file.build();
+    }
+  }
+
+  /** Loads the pipelines of a snapshot into this (empty) registry. */
+  void restore(SnapshotFile file) throws IOException {
+    for (PipelineSnapshot p : file.getPipelinesList()) {
+      PipelineRuntime runtime =
+          PipelineRuntime.readSnapshot(
+              new DataInputStream(new ByteArrayInputStream(p.getState().toByteArray())));
+      pipelines.put(p.getName(), new PipelineHandle(runtime, log, p.getAppliedIndex()));
+    }
   }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.ServerConfig;
+import dev.lightspeed.orchestrator.journal.FsyncMode;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -61,6 +62,45 @@ public final class ServerMain implements Callable<Integer> {
   Path config;
 
   @Option(
+      names = "--data-dir",
+      defaultValue = "data",
+      paramLabel = "DIR",
+      description =
+          "Where the journal and snapshots live (default: ${DEFAULT-VALUE}, relative to the working"
+              + " directory). Every accepted change is on disk here before its reply; a restart,"
+              + " also after kill -9, recovers every pipeline. Delete the directory to start empty.")
+  Path dataDir;
+
+  @Option(
+      names = "--in-memory",
+      description = "Keep pipelines in memory only: nothing is written, a restart starts empty.")
+  boolean inMemory;
+
+  @Option(
+      names = "--fsync",
+      defaultValue = "always",
+      paramLabel = "always|never",
+      description =
+          "always (default): fsync every group of changes before replying, so an acknowledged"
+              + " change survives a power loss. never: UNSAFE, changes survive a crash of the"
+              + " server process but not of the machine; faster.")
+  String fsync;
+
+  @Option(
+      names = "--repair",
+      description =
+          "If the journal has a corrupt record (not just a torn last write), truncate it there,"
+              + " dropping that record and every later one, instead of refusing to start.")
+  boolean repair;
+
+  @Option(
+      names = "--snapshot-every",
+      defaultValue = "100000",
+      paramLabel = "RECORDS",
+      description = "Take a snapshot after this many journal records (default: ${DEFAULT-VALUE}).")
+  long snapshotEvery;
+
+  @Option(
       names = "--watch-buffer",
       defaultValue = "4096",
       description =
@@ -85,11 +125,37 @@ public final class ServerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           new CommandLine(this), "--watch-buffer must be ≥ 1 (got " + watchBuffer + ")");
     }
+    FsyncMode fsyncMode = switch (fsync) {
+      case "always" -> FsyncMode.ALWAYS;
+      case "never" -> FsyncMode.NEVER;
+      default -> throw new CommandLine.ParameterException(
+          new CommandLine(this), "--fsync takes always or never (got '" + fsync + "')");
+    };
+    if (snapshotEvery < 1) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--snapshot-every must be ≥ 1 (got " + snapshotEvery + ")");
+    }
+    Durability durability;
+    try {
+      durability = inMemory
+          ? Durability.inMemory()
+          : Durability.open(Durability.Options.defaults(dataDir)
+              .withFsync(fsyncMode)
+              .withRepair(repair)
+              .withSnapshotEveryRecords(snapshotEvery));
+    } catch (IOException e) {
+      System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
+      return 3;
+    }
+    if (fsyncMode == FsyncMode.NEVER && !inMemory) {
+      log.warn("--fsync=never: acknowledged changes may be lost if the machine crashes");
+    }
     OrchestratorServer server =
         new OrchestratorServer(
             NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
             Clock.systemUTC(),
-            watchBuffer);
+            watchBuffer,
+            durability);
     if (config != null) {
       ServerConfig parsed;
       try {
@@ -100,12 +166,14 @@ public final class ServerMain implements Callable<Integer> {
         return 2;
       } catch (Rejection r) {
         System.err.println("config " + config + ": " + OrchestratorServer.describe(r));
+        durability.close();
         return 2;
       }
-      log.info("created {} pipelines from {}", parsed.getPipelinesCount(), config);
+      log.info("config {} lists {} pipelines", config, parsed.getPipelinesCount());
     }
     server.start();
-    log.info("lightspeed-orchestrator listening on {}:{}", bind, server.port());
+    log.info("lightspeed-orchestrator listening on {}:{} ({})", bind, server.port(),
+        inMemory ? "in memory, nothing is kept" : "data in " + dataDir.toAbsolutePath());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

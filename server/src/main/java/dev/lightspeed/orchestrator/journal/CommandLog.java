@@ -1,0 +1,43 @@
+package dev.lightspeed.orchestrator.journal;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An append-only log of opaque commands with consecutive indexes starting at 1.
+ *
+ * <p>{@link #append} assigns the next index at once, in call order, and returns a future that
+ * completes when the record is durable (as durable as the log's fsync mode makes it). Callers that
+ * must not reply before durability (the server) reply from that future, never by waiting on it on
+ * a transport thread.
+ */
+public interface CommandLog extends AutoCloseable {
+
+  /** An appended record: its index, and when it is durable. */
+  record Appended(long index, CompletableFuture<Void> durable) {}
+
+  /** Receives replayed records in index order. */
+  @FunctionalInterface
+  interface RecordConsumer {
+    void accept(long index, byte[] command) throws IOException;
+  }
+
+  /** Appends one command. Thread-safe; indexes follow the order of the calls. */
+  Appended append(byte[] command);
+
+  /** The index of the last appended record (0 when empty). */
+  long lastIndex();
+
+  /** Bytes appended since the log was opened, for snapshot triggers. */
+  long appendedBytes();
+
+  /** Replays every stored record with an index above {@code afterIndex}, in index order. */
+  void replay(long afterIndex, RecordConsumer consumer) throws IOException;
+
+  /** Lets the log drop records with an index ≤ {@code index} (they are in a snapshot). */
+  void compactUpTo(long index) throws IOException;
+
+  /** Waits for pending records to be durable, then closes. */
+  @Override
+  void close() throws IOException;
+}

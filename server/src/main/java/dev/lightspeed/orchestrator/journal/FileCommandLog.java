@@ -1,0 +1,367 @@
+package dev.lightspeed.orchestrator.journal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded journal: segmented files of length-prefixed, CRC32C-checked records (see {@link
+ * JournalFormat}), written by one thread with group commit.
+ *
+ * <p>Group commit: {@link #append} only queues the record and returns. The writer thread takes
+ * everything queued, writes it with one {@code write}, makes it durable with one {@code fsync},
+ * then completes the records' futures in index order. Concurrent requests thus share an fsync,
+ * and no reply can precede the fsync of its record.
+ *
+ * <p>Failure is final: if a write or fsync fails, every pending and later append fails, because
+ * the in-memory state is then ahead of the disk; the server must be restarted (it recovers from
+ * the journal).
+ */
+public final class FileCommandLog implements CommandLog {
+  private static final Logger log = LoggerFactory.getLogger(FileCommandLog.class);
+  /** Segments roll over at this size by default. */
+  public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+
+  private record Pending(long index, byte[] payload, CompletableFuture<Void> durable) {}
+
+  private record Segment(Path path, long firstIndex, long lastIndex) {}
+
+  private final Path dir;
+  private final FsyncMode fsync;
+  private final long segmentBytes;
+
+  /** Guarded by {@code this}: the append queue, the next index, closing. */
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private long lastIndex;
+  private boolean closing;
+  private IOException failure;
+
+  /** Closed segments, oldest first; guarded by {@code segments}. */
+  private final List<Segment> segments = new ArrayList<>();
+  /** Owned by the writer thread. */
+  private FileChannel active;
+  private long activeFirstIndex;
+  private long activeBytes;
+  private long appendedBytes;
+  private final Thread writer;
+
+  private FileCommandLog(Path dir, FsyncMode fsync, long segmentBytes) {
+    this.dir = dir;
+    this.fsync = fsync;
+    this.segmentBytes = segmentBytes;
+    this.writer = new Thread(this::writeLoop, "journal-writer");
+    this.writer.setDaemon(true);
+  }
+
+  /**
+   * Opens (or creates) the journal in {@code dir}, checking every record and handing those with an
+   * index above {@code afterIndex} to {@code replay} in order. A torn tail is truncated with a log
+   * line; any other bad record throws {@link JournalCorruptException}, unless {@code repair} is
+   * set, in which case the journal is truncated there and the dropped records are counted.
+   */
+  public static FileCommandLog open(
+      Path dir,
+      FsyncMode fsync,
+      long segmentBytes,
+      boolean repair,
+      long afterIndex,
+      RecordConsumer replay)
+      throws IOException {
+    Files.createDirectories(dir);
+    FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes);
+    journal.recover(repair, afterIndex, replay);
+    journal.writer.start();
+    return journal;
+  }
+
+  private void recover(boolean repair, long afterIndex, RecordConsumer replay) throws IOException {
+    List<Path> files = segmentFiles();
+    long expectedFirst = -1;
+    for (int i = 0; i < files.size(); i++) {
+      Path file = files.get(i);
+      boolean last = i == files.size() - 1;
+      SegmentReader.Scan scan = SegmentReader.scan(file, afterIndex, replay);
+      if (expectedFirst >= 0 && scan.firstIndex() != expectedFirst && scan.end() != SegmentReader.End.TORN) {
+        throw new JournalCorruptException(file, 0,
+            "segment starts at index " + scan.firstIndex() + " where " + expectedFirst
+                + " was expected; a segment is missing");
+      }
+      if (scan.end() == SegmentReader.End.TORN && last) {
+        log.warn("journal: truncating a torn record at {} offset {} ({}; {} bytes dropped)",
+            file, scan.validBytes(), scan.problem(), scan.fileBytes() - scan.validBytes());
+        truncate(file, scan.validBytes());
+      } else if (scan.end() != SegmentReader.End.CLEAN) {
+        if (!repair) {
+          throw new JournalCorruptException(file, scan.validBytes(), scan.problem());
+        }
+        long dropped = countRecordsFrom(files.subList(i + 1, files.size()));
+        log.warn("journal: --repair truncates {} at offset {} ({}), dropping the bad record, the"
+                + " {} bytes after it and {} later segments holding at least {} more records",
+            file, scan.validBytes(), scan.problem(), scan.fileBytes() - scan.validBytes(),
+            files.size() - i - 1, dropped);
+        for (Path later : files.subList(i + 1, files.size())) {
+          Files.delete(later);
+        }
+        truncate(file, Math.max(scan.validBytes(), 0));
+        files = files.subList(0, i + 1);
+      }
+      long segmentLast = scan.validBytes() < JournalFormat.SEGMENT_HEADER_BYTES
+          ? JournalFormat.firstIndexOf(file.getFileName().toString()) - 1
+          : scan.lastIndex();
+      lastIndex = Math.max(lastIndex, segmentLast);
+      expectedFirst = segmentLast + 1;
+      if (i < files.size() - 1) {
+        segments.add(new Segment(file, scan.firstIndex(), segmentLast));
+      }
+      if (i == files.size() - 1) {
+        break;
+      }
+    }
+    // Append to the last segment if it is intact, else start a new one.
+    Path tail = files.isEmpty() ? null : files.get(files.size() - 1);
+    if (tail != null && Files.size(tail) >= JournalFormat.SEGMENT_HEADER_BYTES) {
+      active = FileChannel.open(tail, StandardOpenOption.WRITE);
+      activeBytes = Files.size(tail);
+      active.position(activeBytes);
+      activeFirstIndex = JournalFormat.firstIndexOf(tail.getFileName().toString());
+    } else {
+      if (tail != null) {
+        Files.delete(tail);
+      }
+      startSegment(lastIndex + 1);
+    }
+  }
+
+  @Override
+  public Appended append(byte[] command) {
+    CompletableFuture<Void> durable = new CompletableFuture<>();
+    long index;
+    synchronized (this) {
+      if (failure != null) {
+        durable.completeExceptionally(failure);
+        return new Appended(lastIndex, durable);
+      }
+      if (closing) {
+        durable.completeExceptionally(new IOException("journal is closed"));
+        return new Appended(lastIndex, durable);
+      }
+      index = ++lastIndex;
+      queue.add(new Pending(index, command, durable));
+      if (queue.size() == 1) {
+        notifyAll();
+      }
+    }
+    return new Appended(index, durable);
+  }
+
+  @Override
+  public synchronized long lastIndex() {
+    return lastIndex;
+  }
+
+  @Override
+  public synchronized long appendedBytes() {
+    return appendedBytes;
+  }
+
+  @Override
+  public void replay(long afterIndex, RecordConsumer consumer) throws IOException {
+    for (Path file : segmentFiles()) {
+      SegmentReader.scan(file, afterIndex, consumer);
+    }
+  }
+
+  @Override
+  public void compactUpTo(long index) throws IOException {
+    List<Segment> drop = new ArrayList<>();
+    synchronized (segments) {
+      while (!segments.isEmpty() && segments.get(0).lastIndex() <= index) {
+        drop.add(segments.remove(0));
+      }
+    }
+    for (Segment s : drop) {
+      Files.deleteIfExists(s.path());
+      log.debug("journal: deleted {} (records {}..{} are in a snapshot)",
+          s.path().getFileName(), s.firstIndex(), s.lastIndex());
+    }
+  }
+
+  /** Number of closed segment files (for tests and metrics). */
+  public int closedSegmentCount() {
+    synchronized (segments) {
+      return segments.size();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      closing = true;
+      notifyAll();
+    }
+    try {
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (active != null) {
+      active.force(false);
+      active.close();
+    }
+  }
+
+  // ---- the writer thread ---------------------------------------------------------------------
+
+  private void writeLoop() {
+    List<Pending> batch = new ArrayList<>();
+    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+    CRC32C crc = new CRC32C();
+    while (true) {
+      synchronized (this) {
+        while (queue.isEmpty() && !closing) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+        if (queue.isEmpty()) {
+          return; // closing, nothing left
+        }
+        batch.addAll(queue);
+        queue.clear();
+      }
+      try {
+        long bytes = 0;
+        for (Pending p : batch) {
+          int size = JournalFormat.RECORD_HEADER_BYTES + p.payload().length;
+          if (buffer.remaining() < size) {
+            flush(buffer);
+            if (buffer.capacity() < size) {
+              buffer = ByteBuffer.allocateDirect(size);
+            }
+          }
+          JournalFormat.putRecord(buffer, p.index(), p.payload(), crc);
+          bytes += size;
+        }
+        flush(buffer);
+        if (fsync == FsyncMode.ALWAYS) {
+          active.force(false);
+        }
+        activeBytes += bytes;
+        synchronized (this) {
+          appendedBytes += bytes;
+        }
+        for (Pending p : batch) {
+          p.durable().complete(null);
+        }
+        if (activeBytes >= segmentBytes) {
+          rollSegment(batch.get(batch.size() - 1).index());
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(batch, e);
+        return;
+      } finally {
+        batch.clear();
+      }
+    }
+  }
+
+  private void flush(ByteBuffer buffer) throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      active.write(buffer);
+    }
+    buffer.clear();
+  }
+
+  private void rollSegment(long lastWritten) throws IOException {
+    active.force(false);
+    active.close();
+    synchronized (segments) {
+      segments.add(new Segment(dir.resolve(JournalFormat.segmentName(activeFirstIndex)),
+          activeFirstIndex, lastWritten));
+    }
+    startSegment(lastWritten + 1);
+  }
+
+  private void startSegment(long firstIndex) throws IOException {
+    Path file = dir.resolve(JournalFormat.segmentName(firstIndex));
+    active = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    ByteBuffer header = ByteBuffer.allocate(JournalFormat.SEGMENT_HEADER_BYTES);
+    JournalFormat.putSegmentHeader(header, firstIndex);
+    header.flip();
+    while (header.hasRemaining()) {
+      active.write(header);
+    }
+    active.force(false);
+    fsyncDirectory(dir);
+    activeFirstIndex = firstIndex;
+    activeBytes = JournalFormat.SEGMENT_HEADER_BYTES;
+  }
+
+  private void fail(List<Pending> batch, Exception e) {
+    IOException cause = e instanceof IOException io ? io : new IOException(e);
+    log.error("journal: write failed; refusing every further change until restart", cause);
+    List<Pending> rest;
+    synchronized (this) {
+      failure = cause;
+      rest = new ArrayList<>(queue);
+      queue.clear();
+    }
+    for (Pending p : batch) {
+      p.durable().completeExceptionally(cause);
+    }
+    for (Pending p : rest) {
+      p.durable().completeExceptionally(cause);
+    }
+  }
+
+  // ---- files ---------------------------------------------------------------------------------
+
+  private List<Path> segmentFiles() throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.filter(p -> JournalFormat.isSegmentName(p.getFileName().toString()))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.truncate(size);
+      ch.force(true);
+    }
+  }
+
+  private static long countRecordsFrom(List<Path> files) {
+    long count = 0;
+    for (Path f : files) {
+      try {
+        SegmentReader.Scan scan = SegmentReader.scan(f, Long.MAX_VALUE, (i, p) -> {});
+        count += Math.max(0, scan.lastIndex() - scan.firstIndex() + 1);
+      } catch (IOException e) {
+        // unreadable: counted as none
+      }
+    }
+    return count;
+  }
+
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}
