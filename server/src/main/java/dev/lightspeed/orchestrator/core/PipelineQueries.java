@@ -65,6 +65,7 @@ public final class PipelineQueries {
 
   /** Completed runs, newest first, with run ids below {@code cursor} (or all for START). */
   public Page<RunSummary> runs(long cursor, int limit) {
+    limit = Math.max(1, limit);
     List<RunSummary> items = new ArrayList<>();
     Iterator<RunSummary> newestFirst = state.completedRuns.descendingIterator();
     while (newestFirst.hasNext()) {
@@ -96,6 +97,7 @@ public final class PipelineQueries {
 
   /** Audit entries after entry number {@code cursor}, oldest first. */
   public Page<AuditEntry> auditLog(long cursor, int limit) {
+    limit = Math.max(1, limit);
     long first = state.auditAppended - state.auditLog.size();
     long skip = Math.max(0, cursor + 1 - first);
     List<AuditEntry> items = new ArrayList<>();
