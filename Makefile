@@ -29,7 +29,7 @@ test-smoke:
 test: lint-proto test-java test-smoke
 
 run: build
-	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json
+	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data
 
 clean:
 	$(MVN) -q clean

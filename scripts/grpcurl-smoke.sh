@@ -30,7 +30,7 @@ check() { # check NAME EXPECTED-REGEX OUTPUT
   fi
 }
 
-trap stop_server EXIT
+trap 'stop_server; rm -rf "$SERVER_DATA"' EXIT
 start_server --config examples/pipelines.json
 S=lightspeed.orchestrator.v1.OrchestratorService
 call() { "$GRPCURL" -plaintext -d "$2" "$SERVER_ADDR" "$S/$1" 2>&1 || true; }
@@ -73,6 +73,11 @@ status="$(call GetStatus '{"pipeline": "smoke"}')"
 check "status counts the redriven batch" '"queued_count": "1"' "$status"
 check "status is valid" '"valid": true' "$status"
 check "unknown pipeline is PIPELINE_NOT_FOUND" 'PIPELINE_NOT_FOUND' "$(call GetStatus '{"pipeline": "nope"}')"
+
+signature="$(grep -o '"signature": "[0-9a-f]*"' <<<"$status")"
+restart_server --config examples/pipelines.json
+check "a restart keeps the pipeline's signature" "$signature" "$(call GetStatus '{"pipeline": "smoke"}')"
+check "a restart keeps the dead-letter history" '"batch_key": "b2"' "$(call ListBatches '{"pipeline": "smoke"}')"
 
 echo "grpcurl smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

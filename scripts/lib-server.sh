@@ -10,6 +10,8 @@ free_port() {
 }
 
 start_server() {
+  SERVER_ARGS=("$@")
+  SERVER_DATA="${SERVER_DATA:-$(mktemp -d -t lightspeed-data.XXXXXX)}"
   if [ ! -f "$SERVER_JAR" ]; then
     echo "building the server jar (mvn install -DskipTests)"
     (cd "$REPO_ROOT" && mvn -B -ntp -q install -DskipTests)
@@ -17,7 +19,8 @@ start_server() {
   SERVER_PORT="$(free_port)"
   SERVER_ADDR="127.0.0.1:$SERVER_PORT"
   SERVER_LOG="$(mktemp -t lightspeed-server.XXXXXX.log)"
-  java -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$SERVER_PORT" "$@" >"$SERVER_LOG" 2>&1 &
+  java -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$SERVER_PORT" --data-dir "$SERVER_DATA" "$@" \
+    >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     if grep -q "listening on" "$SERVER_LOG" 2>/dev/null; then
@@ -34,6 +37,12 @@ start_server() {
   echo "server did not start within 10 s:" >&2
   cat "$SERVER_LOG" >&2
   return 1
+}
+
+# Stops the server gracefully and starts it again on the same data directory and flags.
+restart_server() {
+  stop_server
+  start_server "${SERVER_ARGS[@]}"
 }
 
 stop_server() {
