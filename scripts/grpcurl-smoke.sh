@@ -77,7 +77,7 @@ check "unknown pipeline is PIPELINE_NOT_FOUND" 'PIPELINE_NOT_FOUND' "$(call GetS
 signature="$(grep -o '"signature": "[0-9a-f]*"' <<<"$status")"
 restart_server --config examples/pipelines.json
 check "a restart keeps the pipeline's signature" "$signature" "$(call GetStatus '{"pipeline": "smoke"}')"
-check "a restart keeps the dead-letter history" '"batch_key": "b2"' "$(call ListBatches '{"pipeline": "smoke"}')"
+check "a restart keeps the redriven batch" '"key": "b2"' "$(call ListBatches '{"pipeline": "smoke"}')"
 
 echo "grpcurl smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
