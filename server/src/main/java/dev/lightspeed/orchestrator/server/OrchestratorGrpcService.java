@@ -183,6 +183,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       StartAvailableRequest req, StreamObserver<StartAvailableResponse> out) {
     PipelineHandle.Executed done;
     try {
+      PipelineHandle handle = pipeline(req.getPipeline());
       if (req.getMaxBatches() < 0) {
         throw Rejection.ofField(
             Reason.INVALID_REQUEST,
@@ -193,7 +194,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
           dev.lightspeed.orchestrator.journal.v1.StartAvailable.newBuilder()
               .setMaxBatches(req.getMaxBatches())
               .addAllStages(req.getStagesList()));
-      done = pipeline(req.getPipeline()).execute(command, now());
+      done = handle.execute(command, now());
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
       return;
@@ -232,10 +233,11 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void ackBatch(AckBatchRequest req, StreamObserver<AckBatchResponse> out) {
     mutation(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       requireAttempt(req.getAttempt(), "attempt");
       var command = Command.newBuilder().setAck(Ack.newBuilder().addItems(
           AckItem.newBuilder().setKey(req.getKey()).setAttempt(req.getAttempt())));
-      var done = pipeline(req.getPipeline()).execute(command, now());
+      var done = handle.execute(command, now());
       var outcome = (ProcessOutcome) ((CommandApplier.ItemResults) done.result()).single();
       return new Reply<>(
           AckBatchResponse.newBuilder().setOutcome(ProtoMapper.toProto(outcome)).build(),
@@ -298,10 +300,11 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void extendLease(ExtendLeaseRequest req, StreamObserver<ExtendLeaseResponse> out) {
     mutation(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       requireAttempt(req.getAttempt(), "attempt");
       var command = Command.newBuilder().setExtendLease(
           ExtendLease.newBuilder().setKey(req.getKey()).setAttempt(req.getAttempt()));
-      var done = pipeline(req.getPipeline()).execute(command, now());
+      var done = handle.execute(command, now());
       return new Reply<>(
           ExtendLeaseResponse.newBuilder().setLeaseDeadlineMs((Long) done.result()).build(),
           done.durable());
@@ -353,11 +356,12 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listBatches(ListBatchesRequest req, StreamObserver<ListBatchesResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       int size = Paging.pageSize(req.getPageSize());
       BatchState filter = req.hasState() ? ProtoMapper.toCore(req.getState()) : null;
       String listing = "batches" + (filter == null ? "" : "/" + filter);
       long cursor = Paging.cursor(req.getPageToken(), listing);
-      var page = pipeline(req.getPipeline()).read(q -> q.batches(cursor, size, filter));
+      var page = handle.read(q -> q.batches(cursor, size, filter));
       ListBatchesResponse.Builder resp = ListBatchesResponse.newBuilder()
           .setNextPageToken(Paging.token(listing, page.nextCursor()));
       page.items().forEach(v -> resp.addBatches(ProtoMapper.toProto(v)));
@@ -368,9 +372,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listRetries(ListRetriesRequest req, StreamObserver<ListRetriesResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       int size = Paging.pageSize(req.getPageSize());
       long cursor = Paging.cursor(req.getPageToken(), "retries");
-      var page = pipeline(req.getPipeline()).read(q -> q.retries(cursor, size));
+      var page = handle.read(q -> q.retries(cursor, size));
       ListRetriesResponse.Builder resp = ListRetriesResponse.newBuilder()
           .setNextPageToken(Paging.token("retries", page.nextCursor()));
       page.items().forEach(r -> resp.addRetries(ProtoMapper.toProto(r)));
@@ -382,9 +387,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   public void listDeadLetters(
       ListDeadLettersRequest req, StreamObserver<ListDeadLettersResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       int size = Paging.pageSize(req.getPageSize());
       long cursor = Paging.cursor(req.getPageToken(), "dead-letters");
-      var page = pipeline(req.getPipeline()).read(q -> q.deadLetters(cursor, size));
+      var page = handle.read(q -> q.deadLetters(cursor, size));
       ListDeadLettersResponse.Builder resp = ListDeadLettersResponse.newBuilder()
           .setNextPageToken(Paging.token("dead-letters", page.nextCursor()));
       page.items().forEach(r -> resp.addDeadLetters(ProtoMapper.toProto(r)));
@@ -395,9 +401,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       int size = Paging.pageSize(req.getPageSize());
       long cursor = Paging.cursor(req.getPageToken(), "runs");
-      var page = pipeline(req.getPipeline()).read(q -> q.runs(cursor, size));
+      var page = handle.read(q -> q.runs(cursor, size));
       ListRunsResponse.Builder resp = ListRunsResponse.newBuilder()
           .setNextPageToken(Paging.token("runs", page.nextCursor()));
       page.items().forEach(r -> resp.addRuns(ProtoMapper.toProto(r)));
@@ -408,9 +415,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listAuditLog(ListAuditLogRequest req, StreamObserver<ListAuditLogResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
+      PipelineHandle handle = pipeline(req.getPipeline());
       int size = Paging.pageSize(req.getPageSize());
       long cursor = Paging.cursor(req.getPageToken(), "audit-log");
-      var page = pipeline(req.getPipeline()).read(q -> q.auditLog(cursor, size));
+      var page = handle.read(q -> q.auditLog(cursor, size));
       ListAuditLogResponse.Builder resp = ListAuditLogResponse.newBuilder()
           .setNextPageToken(Paging.token("audit-log", page.nextCursor()));
       page.items().forEach(e -> resp.addEntries(ProtoMapper.toProto(e)));
