@@ -61,6 +61,6 @@ protoc \
 echo "gen-clients: typescript (ts-proto $(node -p 'require("./client-typescript/node_modules/ts-proto/package.json").version'))"
 protoc \
   --plugin=protoc-gen-ts_proto="${ts_plugin}" --ts_proto_out="${ts_out}" \
-  --ts_proto_opt=outputServices=grpc-js,env=node,esModuleInterop=true,oneof=unions,useOptionals=messages \
+  --ts_proto_opt=outputServices=grpc-js,env=node,esModuleInterop=true,oneof=unions,useOptionals=messages,exportCommonSymbols=false,useExactTypes=false \
   "${protos[@]}" "${rpc_protos[@]}"
 echo "gen-clients: wrote client-python/gen, client-go/gen, client-typescript/src/gen under ${out}"
