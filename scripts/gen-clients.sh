@@ -39,8 +39,16 @@ wkt="$("${py}" -c 'import os, grpc_tools; print(os.path.join(os.path.dirname(grp
 mapfile -t protos < <(cd proto && find lightspeed -name '*.proto' | LC_ALL=C sort)
 rpc_protos=(google/rpc/status.proto google/rpc/error_details.proto)
 
+# orchestrator_service.proto imports google/rpc/error_details.proto without using it, on
+# purpose (SPEC 4.1: so that reflection clients can decode ErrorInfo); protoc's warning about
+# that is dropped, everything else it says is shown.
 protoc() {
-  "${py}" -m grpc_tools.protoc -I proto -I proto/third_party -I "${wkt}" "$@"
+  local err status=0
+  err="$(mktemp)"
+  "${py}" -m grpc_tools.protoc -I proto -I proto/third_party -I "${wkt}" "$@" 2>"${err}" || status=$?
+  grep -v 'warning: Import google/rpc/error_details.proto is unused' "${err}" >&2 || true
+  rm -f "${err}"
+  return "${status}"
 }
 
 py_out="${out}/client-python/gen"

@@ -1,6 +1,7 @@
 """The whole story against a running server; exits non-zero on the first mismatch.
 
-    python examples/story.py 127.0.0.1:50051
+    make clients-tools   # once: .venv with this package installed
+    .venv/bin/python client-python/examples/story.py 127.0.0.1:50051
 
 Creates its own uniquely named pipelines (and deletes them at the end):
 - enqueue with an idempotency key, re-enqueue (deduplicated), conflicting re-use (IDEMPOTENCY_CONFLICT);

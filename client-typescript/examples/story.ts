@@ -1,6 +1,6 @@
 // The whole story against a running server; exits non-zero on the first mismatch.
 //
-//   npm run build && node dist/examples/story.js 127.0.0.1:50051
+//   cd client-typescript && npm ci && npm run build && node dist/examples/story.js 127.0.0.1:50051
 //
 // Creates its own uniquely named pipelines (and deletes them at the end): enqueue with an
 // idempotency key, a deduplicated re-enqueue and a conflicting one; a Worker round

@@ -1,7 +1,7 @@
 // Command story runs the whole story against a running server and exits non-zero on the
 // first mismatch:
 //
-//	go run ./examples/story 127.0.0.1:50051
+//	cd client-go && go run ./examples/story 127.0.0.1:50051
 //
 // It creates its own uniquely named pipelines (and deletes them at the end): enqueue with an
 // idempotency key, a deduplicated re-enqueue and a conflicting one; a Worker round
