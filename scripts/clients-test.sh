@@ -45,11 +45,12 @@ ts_built=0
 # The server runs in a scratch directory, so whatever it writes relative to its working
 # directory stays out of the repository.
 log "starting the server on a free loopback port"
+: >"${work}/server.log"
 (cd "${work}" && exec java -jar "${jar}" --bind 127.0.0.1 --port 0 >"${work}/server.log" 2>&1) &
 server_pid=$!
 address=""
 for _ in $(seq 1 600); do
-  address="$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "${work}/server.log" | head -n 1)"
+  address="$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "${work}/server.log" | head -n 1 || true)"
   [[ -n ${address} ]] && break
   if ! kill -0 "${server_pid}" 2>/dev/null; then
     break
