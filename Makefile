@@ -2,11 +2,13 @@
 #   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
 #   make test    proto lint + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
+#   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
+#   make test-clients  run the three clients' story examples against one real server
 
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 
-.PHONY: all build test test-java test-smoke lint-proto run clean help
+.PHONY: all build test test-java lint-proto run clean help clients clients-tools check-clients test-clients test-smoke
 
 all: build
 
@@ -26,7 +28,21 @@ test-java:
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
 
-test: lint-proto test-java test-smoke
+# The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
+clients-tools:
+	bash scripts/clients-tools.sh
+
+clients: clients-tools
+	bash scripts/gen-clients.sh
+
+# Fails when the committed generated code differs from a fresh generation from proto/.
+check-clients: clients-tools
+	bash scripts/check-clients-generated.sh
+
+test-clients:
+	bash scripts/clients-test.sh
+
+test: lint-proto check-clients test-java test-smoke test-clients
 
 run: build
 	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data

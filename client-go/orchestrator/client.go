@@ -1,0 +1,31 @@
+package orchestrator
+
+import (
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	orchestratorv1 "github.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1"
+)
+
+// Client is the generated OrchestratorServiceClient on its own connection.
+type Client struct {
+	orchestratorv1.OrchestratorServiceClient
+	Conn *grpc.ClientConn
+}
+
+// Connect opens a client to target ("host:port"). Without options it uses plaintext
+// (insecure) transport credentials; pass grpc.WithTransportCredentials to use TLS.
+// The connection is made lazily, on the first call.
+func Connect(target string, opts ...grpc.DialOption) (*Client, error) {
+	if len(opts) == 0 {
+		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	conn, err := grpc.NewClient(target, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{OrchestratorServiceClient: orchestratorv1.NewOrchestratorServiceClient(conn), Conn: conn}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.Conn.Close() }

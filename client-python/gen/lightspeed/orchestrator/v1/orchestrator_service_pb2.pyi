@@ -1,0 +1,372 @@
+from google.rpc import error_details_pb2 as _error_details_pb2
+from google.rpc import status_pb2 as _status_pb2
+from lightspeed.orchestrator.v1 import batch_pb2 as _batch_pb2
+from lightspeed.orchestrator.v1 import operator_pb2 as _operator_pb2
+from lightspeed.orchestrator.v1 import pipeline_pb2 as _pipeline_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreatePipelineRequest(_message.Message):
+    __slots__ = ("spec",)
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    spec: _pipeline_pb2.PipelineSpec
+    def __init__(self, spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
+
+class CreatePipelineResponse(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: _pipeline_pb2.PipelineSpec
+    def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
+
+class GetPipelineRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetPipelineResponse(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: _pipeline_pb2.PipelineSpec
+    def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
+
+class ListPipelinesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPipelinesResponse(_message.Message):
+    __slots__ = ("pipelines", "next_page_token")
+    PIPELINES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pipelines: _containers.RepeatedCompositeFieldContainer[_pipeline_pb2.PipelineSpec]
+    next_page_token: str
+    def __init__(self, pipelines: _Optional[_Iterable[_Union[_pipeline_pb2.PipelineSpec, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeletePipelineRequest(_message.Message):
+    __slots__ = ("name", "force")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    force: bool
+    def __init__(self, name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class DeletePipelineResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class EnqueueBatchRequest(_message.Message):
+    __slots__ = ("pipeline", "batch")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    batch: _batch_pb2.Batch
+    def __init__(self, pipeline: _Optional[str] = ..., batch: _Optional[_Union[_batch_pb2.Batch, _Mapping]] = ...) -> None: ...
+
+class EnqueueBatchResponse(_message.Message):
+    __slots__ = ("deduplicated",)
+    DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
+    deduplicated: bool
+    def __init__(self, deduplicated: _Optional[bool] = ...) -> None: ...
+
+class EnqueueBatchesRequest(_message.Message):
+    __slots__ = ("pipeline", "batches")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    batches: _containers.RepeatedCompositeFieldContainer[_batch_pb2.Batch]
+    def __init__(self, pipeline: _Optional[str] = ..., batches: _Optional[_Iterable[_Union[_batch_pb2.Batch, _Mapping]]] = ...) -> None: ...
+
+class EnqueueBatchesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[EnqueueResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[EnqueueResult, _Mapping]]] = ...) -> None: ...
+
+class EnqueueResult(_message.Message):
+    __slots__ = ("key", "deduplicated", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    deduplicated: bool
+    error: _status_pb2.Status
+    def __init__(self, key: _Optional[str] = ..., deduplicated: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class StartAvailableRequest(_message.Message):
+    __slots__ = ("pipeline", "max_batches", "stages")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCHES_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    max_batches: int
+    stages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pipeline: _Optional[str] = ..., max_batches: _Optional[int] = ..., stages: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StartAvailableResponse(_message.Message):
+    __slots__ = ("started",)
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    started: _batch_pb2.StartedBatch
+    def __init__(self, started: _Optional[_Union[_batch_pb2.StartedBatch, _Mapping]] = ...) -> None: ...
+
+class WatchStartedRequest(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    def __init__(self, pipeline: _Optional[str] = ...) -> None: ...
+
+class WatchStartedResponse(_message.Message):
+    __slots__ = ("started",)
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    started: _batch_pb2.StartedBatch
+    def __init__(self, started: _Optional[_Union[_batch_pb2.StartedBatch, _Mapping]] = ...) -> None: ...
+
+class AckBatchRequest(_message.Message):
+    __slots__ = ("pipeline", "key", "attempt")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    key: str
+    attempt: int
+    def __init__(self, pipeline: _Optional[str] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class AckBatchResponse(_message.Message):
+    __slots__ = ("outcome",)
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    outcome: _batch_pb2.ProcessOutcome
+    def __init__(self, outcome: _Optional[_Union[_batch_pb2.ProcessOutcome, _Mapping]] = ...) -> None: ...
+
+class AckBatchesRequest(_message.Message):
+    __slots__ = ("pipeline", "acks")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    ACKS_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    acks: _containers.RepeatedCompositeFieldContainer[AckItem]
+    def __init__(self, pipeline: _Optional[str] = ..., acks: _Optional[_Iterable[_Union[AckItem, _Mapping]]] = ...) -> None: ...
+
+class AckItem(_message.Message):
+    __slots__ = ("key", "attempt")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    attempt: int
+    def __init__(self, key: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class AckBatchesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[AckResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[AckResult, _Mapping]]] = ...) -> None: ...
+
+class AckResult(_message.Message):
+    __slots__ = ("key", "outcome", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    outcome: _batch_pb2.ProcessOutcome
+    error: _status_pb2.Status
+    def __init__(self, key: _Optional[str] = ..., outcome: _Optional[_Union[_batch_pb2.ProcessOutcome, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class FailBatchRequest(_message.Message):
+    __slots__ = ("pipeline", "key", "attempt", "reason", "non_retryable")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    key: str
+    attempt: int
+    reason: str
+    non_retryable: bool
+    def __init__(self, pipeline: _Optional[str] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., non_retryable: _Optional[bool] = ...) -> None: ...
+
+class FailBatchResponse(_message.Message):
+    __slots__ = ("outcome",)
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    outcome: _batch_pb2.ProcessOutcome
+    def __init__(self, outcome: _Optional[_Union[_batch_pb2.ProcessOutcome, _Mapping]] = ...) -> None: ...
+
+class ExtendLeaseRequest(_message.Message):
+    __slots__ = ("pipeline", "key", "attempt")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    key: str
+    attempt: int
+    def __init__(self, pipeline: _Optional[str] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class ExtendLeaseResponse(_message.Message):
+    __slots__ = ("lease_deadline_ms",)
+    LEASE_DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    lease_deadline_ms: int
+    def __init__(self, lease_deadline_ms: _Optional[int] = ...) -> None: ...
+
+class ApplyActionRequest(_message.Message):
+    __slots__ = ("pipeline", "action")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    action: _operator_pb2.OperatorAction
+    def __init__(self, pipeline: _Optional[str] = ..., action: _Optional[_Union[_operator_pb2.OperatorAction, _Mapping]] = ...) -> None: ...
+
+class ApplyActionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StartRunRequest(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    def __init__(self, pipeline: _Optional[str] = ...) -> None: ...
+
+class StartRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _operator_pb2.RunSummary
+    def __init__(self, run: _Optional[_Union[_operator_pb2.RunSummary, _Mapping]] = ...) -> None: ...
+
+class CompleteRunRequest(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    def __init__(self, pipeline: _Optional[str] = ...) -> None: ...
+
+class CompleteRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _operator_pb2.RunSummary
+    def __init__(self, run: _Optional[_Union[_operator_pb2.RunSummary, _Mapping]] = ...) -> None: ...
+
+class ListBatchesRequest(_message.Message):
+    __slots__ = ("pipeline", "page_size", "page_token", "state")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    page_size: int
+    page_token: str
+    state: _batch_pb2.BatchState
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ...) -> None: ...
+
+class ListBatchesResponse(_message.Message):
+    __slots__ = ("batches", "next_page_token")
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    batches: _containers.RepeatedCompositeFieldContainer[_batch_pb2.BatchView]
+    next_page_token: str
+    def __init__(self, batches: _Optional[_Iterable[_Union[_batch_pb2.BatchView, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRetriesRequest(_message.Message):
+    __slots__ = ("pipeline", "page_size", "page_token")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    page_size: int
+    page_token: str
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRetriesResponse(_message.Message):
+    __slots__ = ("retries", "next_page_token")
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    retries: _containers.RepeatedCompositeFieldContainer[_batch_pb2.RetryRecord]
+    next_page_token: str
+    def __init__(self, retries: _Optional[_Iterable[_Union[_batch_pb2.RetryRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeadLettersRequest(_message.Message):
+    __slots__ = ("pipeline", "page_size", "page_token")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    page_size: int
+    page_token: str
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeadLettersResponse(_message.Message):
+    __slots__ = ("dead_letters", "next_page_token")
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dead_letters: _containers.RepeatedCompositeFieldContainer[_batch_pb2.DeadLetterRecord]
+    next_page_token: str
+    def __init__(self, dead_letters: _Optional[_Iterable[_Union[_batch_pb2.DeadLetterRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRunsRequest(_message.Message):
+    __slots__ = ("pipeline", "page_size", "page_token")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    page_size: int
+    page_token: str
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRunsResponse(_message.Message):
+    __slots__ = ("runs", "next_page_token")
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[_operator_pb2.RunSummary]
+    next_page_token: str
+    def __init__(self, runs: _Optional[_Iterable[_Union[_operator_pb2.RunSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditLogRequest(_message.Message):
+    __slots__ = ("pipeline", "page_size", "page_token")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    page_size: int
+    page_token: str
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditLogResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[_operator_pb2.AuditLogEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[_operator_pb2.AuditLogEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    def __init__(self, pipeline: _Optional[str] = ...) -> None: ...
+
+class GetStatusResponse(_message.Message):
+    __slots__ = ("queued_count", "retry_wait_count", "in_flight_count", "dead_letter_count", "mode", "effective_max_in_flight", "active_run_id", "signature", "valid", "invalid_reason")
+    QUEUED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_WAIT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    INVALID_REASON_FIELD_NUMBER: _ClassVar[int]
+    queued_count: int
+    retry_wait_count: int
+    in_flight_count: int
+    dead_letter_count: int
+    mode: _pipeline_pb2.PipelineMode
+    effective_max_in_flight: int
+    active_run_id: int
+    signature: str
+    valid: bool
+    invalid_reason: str
+    def __init__(self, queued_count: _Optional[int] = ..., retry_wait_count: _Optional[int] = ..., in_flight_count: _Optional[int] = ..., dead_letter_count: _Optional[int] = ..., mode: _Optional[_Union[_pipeline_pb2.PipelineMode, str]] = ..., effective_max_in_flight: _Optional[int] = ..., active_run_id: _Optional[int] = ..., signature: _Optional[str] = ..., valid: _Optional[bool] = ..., invalid_reason: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,273 @@
+// Promise-based client over the generated @grpc/grpc-js client: every RPC of
+// OrchestratorService as a method that takes a (partial) request object, and rejects with an
+// OrchestratorError that carries the server's ErrorInfo reason. Server-streaming RPCs
+// (StartAvailable, WatchStarted) return a Stream: `for await` it, `cancel()` it to stop.
+import * as grpc from "@grpc/grpc-js";
+
+import type { StartedBatch } from "./gen/lightspeed/orchestrator/v1/batch";
+import {
+  AckBatchRequest,
+  AckBatchResponse,
+  AckBatchesRequest,
+  AckBatchesResponse,
+  ApplyActionRequest,
+  ApplyActionResponse,
+  CompleteRunRequest,
+  CompleteRunResponse,
+  CreatePipelineRequest,
+  CreatePipelineResponse,
+  DeletePipelineRequest,
+  DeletePipelineResponse,
+  EnqueueBatchRequest,
+  EnqueueBatchResponse,
+  EnqueueBatchesRequest,
+  EnqueueBatchesResponse,
+  ExtendLeaseRequest,
+  ExtendLeaseResponse,
+  FailBatchRequest,
+  FailBatchResponse,
+  GetPipelineRequest,
+  GetPipelineResponse,
+  GetStatusRequest,
+  GetStatusResponse,
+  ListAuditLogRequest,
+  ListAuditLogResponse,
+  ListBatchesRequest,
+  ListBatchesResponse,
+  ListDeadLettersRequest,
+  ListDeadLettersResponse,
+  ListPipelinesRequest,
+  ListPipelinesResponse,
+  ListRetriesRequest,
+  ListRetriesResponse,
+  ListRunsRequest,
+  ListRunsResponse,
+  StartAvailableRequest,
+  StartRunRequest,
+  StartRunResponse,
+  WatchStartedRequest,
+  OrchestratorServiceClient,
+  OrchestratorServiceService,
+} from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
+import { OrchestratorError } from "./errors";
+
+/** Like the generated types, but every field optional (absent = proto default). */
+export type DeepPartial<T> = T extends Date | Function | Uint8Array | string | number | boolean | undefined ? T
+  : T extends Array<infer U> ? Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Absolute deadline (Date) or milliseconds from now (number). */
+  deadline?: Date | number;
+  metadata?: grpc.Metadata;
+}
+
+/** A server stream of messages: iterate with `for await`; `cancel()` ends it quietly. */
+export interface Stream<T> extends AsyncIterable<T> {
+  cancel(): void;
+}
+
+interface MethodDef<Req, Res> {
+  path: string;
+  requestSerialize(value: Req): Buffer;
+  responseDeserialize(value: Buffer): Res;
+}
+
+interface Partial2Full<Req> {
+  fromPartial(object: any): Req;
+}
+
+function callOptions(options?: CallOptions): grpc.CallOptions {
+  const deadline = options?.deadline;
+  return typeof deadline === "number" ? { deadline: Date.now() + deadline } : deadline ? { deadline } : {};
+}
+
+/** A connection to the orchestrator. */
+export class Client {
+  /** The generated @grpc/grpc-js client (callback API), for anything not wrapped here. */
+  readonly raw: OrchestratorServiceClient;
+
+  /**
+   * @param address "host:port"
+   * @param credentials default: plaintext (grpc.credentials.createInsecure())
+   */
+  constructor(address: string, credentials?: grpc.ChannelCredentials, options?: grpc.ClientOptions) {
+    this.raw = new OrchestratorServiceClient(address, credentials ?? grpc.credentials.createInsecure(), options);
+  }
+
+  /** Resolves once the channel is connected (rejects after timeoutMs). */
+  waitReady(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+
+  private unary<Req, Res>(
+    def: MethodDef<Req, Res>,
+    fns: Partial2Full<Req>,
+    request: DeepPartial<Req>,
+    options?: CallOptions,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      this.raw.makeUnaryRequest(
+        def.path,
+        def.requestSerialize,
+        def.responseDeserialize,
+        fns.fromPartial(request),
+        options?.metadata ?? new grpc.Metadata(),
+        callOptions(options),
+        (err: grpc.ServiceError | null, response?: Res) =>
+          err ? reject(OrchestratorError.fromServiceError(err)) : resolve(response as Res),
+      );
+    });
+  }
+
+  private serverStream<Req, Res>(
+    def: MethodDef<Req, Res>,
+    fns: Partial2Full<Req>,
+    request: DeepPartial<Req>,
+    options?: CallOptions,
+  ): Stream<Res> {
+    const call = this.raw.makeServerStreamRequest(
+      def.path,
+      def.requestSerialize,
+      def.responseDeserialize,
+      fns.fromPartial(request),
+      options?.metadata ?? new grpc.Metadata(),
+      callOptions(options),
+    );
+    let cancelled = false;
+    async function* iterate(): AsyncGenerator<Res> {
+      try {
+        for await (const message of call) {
+          yield message as Res;
+        }
+      } catch (err) {
+        if (cancelled && (err as grpc.ServiceError).code === grpc.status.CANCELLED) {
+          return;
+        }
+        throw OrchestratorError.fromServiceError(err);
+      } finally {
+        call.cancel(); // the consumer stopped early (break/throw): end the call too
+      }
+    }
+    const iterator = iterate();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      cancel() {
+        cancelled = true;
+        call.cancel();
+      },
+    };
+  }
+
+  /** StartAvailable: one StartedBatch per batch started (the stream ends after the last). */
+  startAvailable(request: DeepPartial<StartAvailableRequest>, options?: CallOptions): Stream<StartedBatch> {
+    return mapStream(
+      this.serverStream(OrchestratorServiceService.startAvailable, StartAvailableRequest, request, options),
+      (m) => m.started!,
+    );
+  }
+
+  /** WatchStarted: every batch started in the pipeline from now on, until cancel(). */
+  watchStarted(request: DeepPartial<WatchStartedRequest>, options?: CallOptions): Stream<StartedBatch> {
+    return mapStream(
+      this.serverStream(OrchestratorServiceService.watchStarted, WatchStartedRequest, request, options),
+      (m) => m.started!,
+    );
+  }
+
+  createPipeline(request: DeepPartial<CreatePipelineRequest>, options?: CallOptions): Promise<CreatePipelineResponse> {
+    return this.unary(OrchestratorServiceService.createPipeline, CreatePipelineRequest, request, options);
+  }
+
+  getPipeline(request: DeepPartial<GetPipelineRequest>, options?: CallOptions): Promise<GetPipelineResponse> {
+    return this.unary(OrchestratorServiceService.getPipeline, GetPipelineRequest, request, options);
+  }
+
+  listPipelines(request: DeepPartial<ListPipelinesRequest>, options?: CallOptions): Promise<ListPipelinesResponse> {
+    return this.unary(OrchestratorServiceService.listPipelines, ListPipelinesRequest, request, options);
+  }
+
+  deletePipeline(request: DeepPartial<DeletePipelineRequest>, options?: CallOptions): Promise<DeletePipelineResponse> {
+    return this.unary(OrchestratorServiceService.deletePipeline, DeletePipelineRequest, request, options);
+  }
+
+  enqueueBatch(request: DeepPartial<EnqueueBatchRequest>, options?: CallOptions): Promise<EnqueueBatchResponse> {
+    return this.unary(OrchestratorServiceService.enqueueBatch, EnqueueBatchRequest, request, options);
+  }
+
+  enqueueBatches(request: DeepPartial<EnqueueBatchesRequest>, options?: CallOptions): Promise<EnqueueBatchesResponse> {
+    return this.unary(OrchestratorServiceService.enqueueBatches, EnqueueBatchesRequest, request, options);
+  }
+
+  ackBatch(request: DeepPartial<AckBatchRequest>, options?: CallOptions): Promise<AckBatchResponse> {
+    return this.unary(OrchestratorServiceService.ackBatch, AckBatchRequest, request, options);
+  }
+
+  ackBatches(request: DeepPartial<AckBatchesRequest>, options?: CallOptions): Promise<AckBatchesResponse> {
+    return this.unary(OrchestratorServiceService.ackBatches, AckBatchesRequest, request, options);
+  }
+
+  failBatch(request: DeepPartial<FailBatchRequest>, options?: CallOptions): Promise<FailBatchResponse> {
+    return this.unary(OrchestratorServiceService.failBatch, FailBatchRequest, request, options);
+  }
+
+  extendLease(request: DeepPartial<ExtendLeaseRequest>, options?: CallOptions): Promise<ExtendLeaseResponse> {
+    return this.unary(OrchestratorServiceService.extendLease, ExtendLeaseRequest, request, options);
+  }
+
+  applyAction(request: DeepPartial<ApplyActionRequest>, options?: CallOptions): Promise<ApplyActionResponse> {
+    return this.unary(OrchestratorServiceService.applyAction, ApplyActionRequest, request, options);
+  }
+
+  startRun(request: DeepPartial<StartRunRequest>, options?: CallOptions): Promise<StartRunResponse> {
+    return this.unary(OrchestratorServiceService.startRun, StartRunRequest, request, options);
+  }
+
+  completeRun(request: DeepPartial<CompleteRunRequest>, options?: CallOptions): Promise<CompleteRunResponse> {
+    return this.unary(OrchestratorServiceService.completeRun, CompleteRunRequest, request, options);
+  }
+
+  listBatches(request: DeepPartial<ListBatchesRequest>, options?: CallOptions): Promise<ListBatchesResponse> {
+    return this.unary(OrchestratorServiceService.listBatches, ListBatchesRequest, request, options);
+  }
+
+  listRetries(request: DeepPartial<ListRetriesRequest>, options?: CallOptions): Promise<ListRetriesResponse> {
+    return this.unary(OrchestratorServiceService.listRetries, ListRetriesRequest, request, options);
+  }
+
+  listDeadLetters(request: DeepPartial<ListDeadLettersRequest>, options?: CallOptions): Promise<ListDeadLettersResponse> {
+    return this.unary(OrchestratorServiceService.listDeadLetters, ListDeadLettersRequest, request, options);
+  }
+
+  listRuns(request: DeepPartial<ListRunsRequest>, options?: CallOptions): Promise<ListRunsResponse> {
+    return this.unary(OrchestratorServiceService.listRuns, ListRunsRequest, request, options);
+  }
+
+  listAuditLog(request: DeepPartial<ListAuditLogRequest>, options?: CallOptions): Promise<ListAuditLogResponse> {
+    return this.unary(OrchestratorServiceService.listAuditLog, ListAuditLogRequest, request, options);
+  }
+
+  getStatus(request: DeepPartial<GetStatusRequest>, options?: CallOptions): Promise<GetStatusResponse> {
+    return this.unary(OrchestratorServiceService.getStatus, GetStatusRequest, request, options);
+  }
+}
+
+function mapStream<A, B>(source: Stream<A>, f: (a: A) => B): Stream<B> {
+  async function* iterate(): AsyncGenerator<B> {
+    for await (const a of source) {
+      yield f(a);
+    }
+  }
+  const iterator = iterate();
+  return { [Symbol.asyncIterator]: () => iterator, cancel: () => source.cancel() };
+}

@@ -1,0 +1,10 @@
+// TypeScript client of the Lightspeed Orchestrator gRPC API (@grpc/grpc-js + ts-proto).
+//   pb:                 every generated message and enum (lightspeed.orchestrator.v1)
+//   Client:             promise-based calls; refusals reject with OrchestratorError (reason, ...)
+//   Worker:             StartAvailable, handle, heartbeat the lease, ack or fail
+export * as pb from "./pb";
+export { Client } from "./client";
+export type { CallOptions, DeepPartial, Stream } from "./client";
+export { DOMAIN, OrchestratorError, Reason, itemError } from "./errors";
+export { PermanentFailure, Worker } from "./worker";
+export type { Handler, WorkResult, WorkerOptions } from "./worker";
