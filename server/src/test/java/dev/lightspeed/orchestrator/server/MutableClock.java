@@ -19,8 +19,10 @@ final class MutableClock extends Clock {
     return millis.addAndGet(ms);
   }
 
-  void set(long ms) {
+  /** Sets the clock to {@code ms} and returns it. */
+  long set(long ms) {
     millis.set(ms);
+    return ms;
   }
 
   @Override
