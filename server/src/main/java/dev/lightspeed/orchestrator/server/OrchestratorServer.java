@@ -59,10 +59,19 @@ public final class OrchestratorServer {
     return ProtoReflectionService.newInstance();
   }
 
-  /** Creates the pipelines of a config file before serving; any refusal stops start-up. */
+  /**
+   * Creates the pipelines of a config file before serving; any refusal stops start-up. The
+   * refusal names the pipeline (its name and its index in the file) besides the field.
+   */
   public void createPipelines(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
-    for (var spec : specs) {
-      registry.create(ProtoMapper.toCore(spec));
+    for (int i = 0; i < specs.size(); i++) {
+      var spec = specs.get(i);
+      try {
+        registry.create(ProtoMapper.toCore(spec));
+      } catch (Rejection r) {
+        String where = "pipeline '" + spec.getName() + "' (pipelines[" + i + "]): ";
+        throw Rejection.of(r.reason(), where + r.getMessage());
+      }
     }
   }
 
