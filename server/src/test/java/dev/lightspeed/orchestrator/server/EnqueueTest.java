@@ -169,7 +169,8 @@ class EnqueueTest {
         invalid("missing batch", b -> b.clear(), "batch.key"));
   }
 
-  private static Arguments invalid(String what, UnaryOperator<Batch.Builder> breakIt, String field) {
+  private static Arguments invalid(
+      String what, UnaryOperator<Batch.Builder> breakIt, String field) {
     return Arguments.of(what, breakIt, field);
   }
 

@@ -147,7 +147,8 @@ class ErrorContractTest {
             GetStatusRequest.newBuilder().setPipeline(p).build())));
   }
 
-  private static Arguments rpc(String name, BiConsumer<OrchestratorServiceBlockingStub, String> call) {
+  private static Arguments rpc(
+      String name, BiConsumer<OrchestratorServiceBlockingStub, String> call) {
     return Arguments.of(name, call);
   }
 

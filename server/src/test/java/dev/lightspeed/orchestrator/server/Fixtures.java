@@ -39,7 +39,9 @@ final class Fixtures {
   }
 
   static OperatorAction resume() {
-    return OperatorAction.newBuilder().setResume(OperatorAction.Resume.getDefaultInstance()).build();
+    return OperatorAction.newBuilder()
+        .setResume(OperatorAction.Resume.getDefaultInstance())
+        .build();
   }
 
   static OperatorAction drain() {

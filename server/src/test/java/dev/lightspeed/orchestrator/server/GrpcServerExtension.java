@@ -99,7 +99,8 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
   ManagedChannel newNettyChannel(UnaryOperator<NettyChannelBuilder> adjust) {
     ManagedChannel channel =
         netty
-            ? adjust.apply(NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext())
+            ? adjust
+                .apply(NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext())
                 .build()
             : InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
     channels.add(channel);

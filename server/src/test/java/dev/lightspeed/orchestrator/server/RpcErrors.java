@@ -26,7 +26,8 @@ final class RpcErrors {
    * Runs {@code call}, which must fail with {@code code} and an ErrorInfo of {@code reason} in the
    * orchestrator's domain; returns the rich status for further checks.
    */
-  static com.google.rpc.Status assertRefused(ThrowingCallable call, Status.Code code, String reason) {
+  static com.google.rpc.Status assertRefused(
+      ThrowingCallable call, Status.Code code, String reason) {
     Throwable thrown = catchThrowable(call);
     assertThat(thrown)
         .as("the call must be refused with %s %s", code, reason)
