@@ -3,12 +3,17 @@ package dev.lightspeed.orchestrator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
+import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
+import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.v1.AckResult;
 import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.BatchState;
 import dev.lightspeed.orchestrator.v1.BatchView;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueResult;
 import dev.lightspeed.orchestrator.v1.ExtendLeaseRequest;
 import dev.lightspeed.orchestrator.v1.FailBatchRequest;
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
@@ -46,6 +51,31 @@ final class PipelineClient {
     return stub.enqueueBatch(
             EnqueueBatchRequest.newBuilder().setPipeline(pipeline).setBatch(batch).build())
         .getDeduplicated();
+  }
+
+  /** EnqueueBatches; every item must be accepted. */
+  void enqueueAll(List<Batch.Builder> batches) {
+    EnqueueBatchesRequest.Builder req = EnqueueBatchesRequest.newBuilder().setPipeline(pipeline);
+    batches.forEach(req::addBatches);
+    for (EnqueueResult r : stub.enqueueBatches(req.build()).getResultsList()) {
+      assertThat(r.hasError()).as("enqueue of %s: %s", r.getKey(), r.getError()).isFalse();
+    }
+  }
+
+  /** AckBatches of {@code started}; every item must come back processed. */
+  List<ProcessResult> ackAll(List<StartedBatch> started) {
+    AckBatchesRequest.Builder req = AckBatchesRequest.newBuilder().setPipeline(pipeline);
+    started.forEach(
+        s -> req.addAcks(
+            AckItem.newBuilder().setKey(s.getBatch().getKey()).setAttempt(s.getAttempt())));
+    List<ProcessResult> results = new ArrayList<>();
+    for (AckResult r : stub.ackBatches(req.build()).getResultsList()) {
+      assertThat(r.getOutcome().getOutcomeCase())
+          .as("ack of %s: %s", r.getKey(), r.getError())
+          .isEqualTo(ProcessOutcome.OutcomeCase.PROCESSED);
+      results.add(r.getOutcome().getProcessed());
+    }
+    return results;
   }
 
   /** StartAvailable, read to its end. */

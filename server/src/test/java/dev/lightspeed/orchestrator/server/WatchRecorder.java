@@ -58,6 +58,11 @@ final class WatchRecorder implements StreamObserver<WatchStartedResponse> {
     return out;
   }
 
+  /** The next received started batch (probes too) if one is already here, else null. */
+  StartedBatch poll() {
+    return started.poll();
+  }
+
   /** How the stream ended, waiting at most 10 s; null if it completed normally. */
   Throwable awaitEnd() throws InterruptedException {
     assertThat(ended.await(10, TimeUnit.SECONDS)).as("the watch stream ended within 10 s").isTrue();
