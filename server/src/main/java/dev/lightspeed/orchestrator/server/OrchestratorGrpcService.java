@@ -315,7 +315,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void applyAction(ApplyActionRequest req, StreamObserver<ApplyActionResponse> out) {
-    mutation(out, req.getPipeline(), "action.", () -> {
+    mutation(out, req.getPipeline(), actionFieldPrefix(req.getAction()), () -> {
       PipelineHandle handle = pipeline(req.getPipeline());
       ProtoMapper.toCore(req.getAction()); // refuses an unset action before anything else
       var command = Command.newBuilder()
@@ -505,6 +505,22 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     }
     out.onNext(reply);
     out.onCompleted();
+  }
+
+  /**
+   * Where the field that a refused action names sits in the request: the core names it relative
+   * to the action's variant ({@code stage}, {@code name}) or to the oneof ({@code
+   * set_max_in_flight.max_in_flight}); an unset action names the request field {@code action}.
+   */
+  private static String actionFieldPrefix(dev.lightspeed.orchestrator.v1.OperatorAction action) {
+    return switch (action.getActionCase()) {
+      case PAUSE_STAGE -> "action.pause_stage.";
+      case RESUME_STAGE -> "action.resume_stage.";
+      case DISABLE_CONNECTOR -> "action.disable_connector.";
+      case ENABLE_CONNECTOR -> "action.enable_connector.";
+      case ACTION_NOT_SET -> "";
+      default -> "action.";
+    };
   }
 
   /** Ack and extend_lease take attempt 0 (no fencing) or a started attempt ≥ 1. */

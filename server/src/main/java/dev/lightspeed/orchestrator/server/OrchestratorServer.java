@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
@@ -72,19 +73,30 @@ public final class OrchestratorServer {
   }
 
   /**
-   * Creates the pipelines of a config file before serving; any refusal stops start-up. A pipeline
-   * that already exists (recovered from the data directory) is kept as it is.
+   * Creates the pipelines of a config file before serving; any refusal stops start-up and names
+   * the pipeline (its name and its index in the file) besides the field. A pipeline that already
+   * exists in the data directory keeps its recovered state; a name listed twice is refused.
    */
   public void createPipelines(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
-    for (var spec : specs) {
-      var core = ProtoMapper.toCore(spec);
-      dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    for (int i = 0; i < specs.size(); i++) {
+      var spec = specs.get(i);
       try {
-        registry.get(core.name());
-        log.info("pipeline '{}' of the config exists already; keeping its recovered state",
-            core.name());
-      } catch (Rejection notFound) {
-        registry.create(core, clock.millis()).join();
+        var core = ProtoMapper.toCore(spec);
+        dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
+        if (!listed.add(core.name())) {
+          throw Rejection.of(Reason.PIPELINE_EXISTS,
+              "the config lists pipeline '" + core.name() + "' more than once");
+        }
+        if (registry.exists(core.name())) {
+          log.info("pipeline '{}' of the config exists already; keeping its recovered state",
+              core.name());
+        } else {
+          registry.create(core, clock.millis()).join();
+        }
+      } catch (Rejection r) {
+        String where = "pipeline '" + spec.getName() + "' (pipelines[" + i + "]): ";
+        throw Rejection.of(r.reason(), where + r.getMessage());
       }
     }
   }

@@ -91,6 +91,10 @@ final class PipelineRegistry {
     }
   }
 
+  boolean exists(String name) {
+    return pipelines.containsKey(name);
+  }
+
   /** The pipeline named {@code name}, or PIPELINE_NOT_FOUND. */
   PipelineHandle get(String name) {
     PipelineHandle handle = pipelines.get(name);
