@@ -182,7 +182,9 @@ type OrchestratorServiceClient interface {
 	StartAvailable(ctx context.Context, in *StartAvailableRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartAvailableResponse], error)
 	// Streams every batch started in the pipeline from now on, by any caller,
 	// in start order, until the client cancels. Batches started before the
-	// stream was established are not replayed. A client that reads too slowly
+	// stream was established are not replayed. The server sends the response
+	// headers as soon as the watch is registered: every batch started after the
+	// client has received them is delivered. A client that reads too slowly
 	// never slows the pipeline: its buffer is bounded, and on overflow the
 	// stream ends with an error.
 	//
@@ -699,7 +701,9 @@ type OrchestratorServiceServer interface {
 	StartAvailable(*StartAvailableRequest, grpc.ServerStreamingServer[StartAvailableResponse]) error
 	// Streams every batch started in the pipeline from now on, by any caller,
 	// in start order, until the client cancels. Batches started before the
-	// stream was established are not replayed. A client that reads too slowly
+	// stream was established are not replayed. The server sends the response
+	// headers as soon as the watch is registered: every batch started after the
+	// client has received them is delivered. A client that reads too slowly
 	// never slows the pipeline: its buffer is bounded, and on overflow the
 	// stream ends with an error.
 	//

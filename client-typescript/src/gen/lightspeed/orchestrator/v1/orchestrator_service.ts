@@ -4681,7 +4681,9 @@ export const OrchestratorServiceService = {
   /**
    * Streams every batch started in the pipeline from now on, by any caller,
    * in start order, until the client cancels. Batches started before the
-   * stream was established are not replayed. A client that reads too slowly
+   * stream was established are not replayed. The server sends the response
+   * headers as soon as the watch is registered: every batch started after the
+   * client has received them is delivered. A client that reads too slowly
    * never slows the pipeline: its buffer is bounded, and on overflow the
    * stream ends with an error.
    *
@@ -5079,7 +5081,9 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
   /**
    * Streams every batch started in the pipeline from now on, by any caller,
    * in start order, until the client cancels. Batches started before the
-   * stream was established are not replayed. A client that reads too slowly
+   * stream was established are not replayed. The server sends the response
+   * headers as soon as the watch is registered: every batch started after the
+   * client has received them is delivered. A client that reads too slowly
    * never slows the pipeline: its buffer is bounded, and on overflow the
    * stream ends with an error.
    *
@@ -5453,7 +5457,9 @@ export interface OrchestratorServiceClient extends Client {
   /**
    * Streams every batch started in the pipeline from now on, by any caller,
    * in start order, until the client cancels. Batches started before the
-   * stream was established are not replayed. A client that reads too slowly
+   * stream was established are not replayed. The server sends the response
+   * headers as soon as the watch is registered: every batch started after the
+   * client has received them is delivered. A client that reads too slowly
    * never slows the pipeline: its buffer is bounded, and on overflow the
    * stream ends with an error.
    *

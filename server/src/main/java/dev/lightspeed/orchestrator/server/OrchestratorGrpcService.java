@@ -220,11 +220,14 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
         (ServerCallStreamObserver<WatchStartedResponse>) out;
     try {
       PipelineHandle handle = pipeline(req.getPipeline());
+      Runnable sendHeaders = EarlyHeaders.SEND.get();
       Watcher[] self = new Watcher[1];
       self[0] = new Watcher(
           req.getPipeline(), call, watchExecutor, watchBufferCapacity,
+          sendHeaders == null ? () -> { } : sendHeaders,
           () -> handle.removeWatcher(self[0]));
       handle.addWatcher(self[0]);
+      self[0].start();
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
     }

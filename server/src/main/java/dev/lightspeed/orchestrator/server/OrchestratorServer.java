@@ -5,6 +5,7 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -59,7 +60,9 @@ public final class OrchestratorServer {
         new OrchestratorGrpcService(registry, clock, watchExecutor, watchBufferCapacity);
     this.server =
         builder
-            .addService(service)
+            .addService(
+                ServerInterceptors.intercept(
+                    service, new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod())))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(legacyReflection())

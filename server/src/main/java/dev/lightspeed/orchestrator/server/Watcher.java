@@ -26,6 +26,9 @@ final class Watcher {
   private final Executor executor;
   private final int capacity;
   private final Runnable onClosed;
+  /** Runs in the first drain, before anything else is sent (see {@link EarlyHeaders}). */
+  private final Runnable beforeFirst;
+  private boolean started;
 
   private final Queue<WatchStartedResponse> buffer = new ConcurrentLinkedQueue<>();
   private final AtomicInteger buffered = new AtomicInteger();
@@ -39,14 +42,21 @@ final class Watcher {
       ServerCallStreamObserver<WatchStartedResponse> observer,
       Executor executor,
       int capacity,
+      Runnable beforeFirst,
       Runnable onClosed) {
     this.pipeline = pipeline;
     this.observer = observer;
     this.executor = executor;
     this.capacity = capacity;
     this.onClosed = onClosed;
+    this.beforeFirst = beforeFirst;
     observer.setOnCancelHandler(this::cancelled);
     observer.setOnReadyHandler(this::schedule);
+  }
+
+  /** Sends the response headers once the watcher is registered, telling the client it is live. */
+  void start() {
+    schedule();
   }
 
   /** Offers one started batch; never blocks. */
@@ -97,6 +107,10 @@ final class Watcher {
 
   private void drain() {
     try {
+      if (!started) {
+        started = true;
+        beforeFirst.run();
+      }
       while (true) {
         if (done) {
           return;
