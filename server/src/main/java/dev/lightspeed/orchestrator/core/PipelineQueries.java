@@ -143,6 +143,29 @@ public final class PipelineQueries {
     return state.live.size();
   }
 
+  /**
+   * When the longest-waiting batch that may start now became ready, or -1 if no batch is waiting
+   * and ready: the earliest ready time over QUEUED batches and RETRY_WAIT batches whose retry time
+   * is at or before {@code nowMs} (for monitoring: {@code nowMs} minus this is how long work has
+   * waited). Each stage contributes one batch, the head of its waiting set: in an unordered stage
+   * its earliest-ready batch, in an ordered stage the batch next in line (only it may start, so a
+   * RETRY_WAIT head not yet due makes the stage contribute nothing). It ignores pauses, disabled
+   * connectors and the in-flight limit: it says how long work has waited, not why. O(stages).
+   */
+  public long oldestReadyAtMs(long nowMs) {
+    long oldest = -1;
+    for (StageState s : state.stages.values()) {
+      if (s.waiting.isEmpty()) {
+        continue;
+      }
+      long readyAt = s.waiting.first().readyAtMs;
+      if (readyAt <= nowMs && (oldest < 0 || readyAt < oldest)) {
+        oldest = readyAt;
+      }
+    }
+    return oldest;
+  }
+
   /** The current state of the live batch {@code key}, or null. */
   public BatchView batch(String key) {
     LiveBatch b = state.live.get(key);

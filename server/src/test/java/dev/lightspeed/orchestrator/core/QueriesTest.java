@@ -29,6 +29,59 @@ import org.junit.jupiter.api.Test;
 /** SPEC 3.8: lists and their order, paging, counts, signature and valid(). */
 class QueriesTest {
 
+  // ---- oldest ready batch (for monitoring) ---------------------------------------------------
+
+  @Nested
+  class OldestReadyAt {
+    @Test
+    void isMinusOne_whenNothingWaits() {
+      PipelineRuntime rt = runtime();
+      assertThat(rt.queries().oldestReadyAtMs(100)).isEqualTo(-1);
+      enqueue(rt, batch("a", 1, 1), 10);
+      rt.startAvailable(10);
+      assertThat(rt.queries().oldestReadyAtMs(100)).as("in flight is not waiting").isEqualTo(-1);
+    }
+
+    @Test
+    void isTheEarliestReadyTime_overStages() {
+      PipelineRuntime rt = runtime();
+      enqueue(rt, batch("t", TRANSFORM, 1, 1), 20);
+      enqueue(rt, batch("e1", 1, 1), 30);
+      enqueue(rt, batch("e2", 1, 2), 40);
+      assertThat(rt.queries().oldestReadyAtMs(50)).isEqualTo(20);
+      rt.startAvailable(50, 1, java.util.Set.of(TRANSFORM));
+      assertThat(rt.queries().oldestReadyAtMs(50)).isEqualTo(30);
+      assertThat(rt.queries().oldestReadyAtMs(25)).as("not ready yet at 25").isEqualTo(-1);
+    }
+
+    @Test
+    void countsARetry_onlyOnceItIsDue_andNeverADeadLetter() {
+      PipelineRuntime rt = Fixtures.runtimeWithRetry(r -> new RetryPolicy(2, 100, 100, 1.0));
+      enqueue(rt, batch("a", 1, 1), 0);
+      rt.startAvailable(0);
+      rt.failBatch("a", 1, "boom", false, 10); // retry at 110
+      assertThat(rt.queries().oldestReadyAtMs(109)).isEqualTo(-1);
+      assertThat(rt.queries().oldestReadyAtMs(110)).isEqualTo(110);
+      rt.startAvailable(110);
+      rt.failBatch("a", 2, "boom", false, 120); // dead-lettered
+      assertThat(rt.queries().oldestReadyAtMs(1_000)).isEqualTo(-1);
+    }
+
+    @Test
+    void inAnOrderedStage_isTheBatchNextInLine() {
+      PipelineRuntime rt =
+          runtime(s -> s.stages(EXTRACT).connectors(source(EXTRACT).withOrdered(true))
+              .retry(new RetryPolicy(2, 100, 100, 1.0)));
+      enqueue(rt, batch("a", 1, 1), 0);
+      enqueue(rt, batch("b", 1, 2), 5);
+      rt.startAvailable(10);
+      assertThat(rt.queries().oldestReadyAtMs(10)).isEqualTo(5);
+      rt.failBatch("a", 1, "boom", false, 10); // a waits until 110 and blocks b
+      assertThat(rt.queries().oldestReadyAtMs(50)).isEqualTo(-1);
+      assertThat(rt.queries().oldestReadyAtMs(110)).isEqualTo(110);
+    }
+  }
+
   // ---- lists and their order -----------------------------------------------------------------
 
   @Test
