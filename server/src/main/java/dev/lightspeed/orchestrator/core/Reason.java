@@ -12,6 +12,8 @@ public enum Reason {
   INVALID_PIPELINE_SPEC(Category.INVALID_ARGUMENT),
   /** A request field outside its documented range that no other reason covers (e.g. page_size). */
   INVALID_REQUEST(Category.INVALID_ARGUMENT),
+  /** A bulk request (EnqueueBatches, AckBatches) has more items than the server's limit. */
+  TOO_MANY_ITEMS(Category.INVALID_ARGUMENT),
 
   PIPELINE_NOT_FOUND(Category.NOT_FOUND),
   BATCH_NOT_FOUND(Category.NOT_FOUND),
@@ -36,6 +38,18 @@ public enum Reason {
   LAG_EXCEEDED(Category.RESOURCE_EXHAUSTED),
   /** A WatchStarted client fell behind and its bounded buffer overflowed. */
   WATCH_BUFFER_FULL(Category.RESOURCE_EXHAUSTED),
+  /** The pipeline already has as many WatchStarted streams as the server allows. */
+  TOO_MANY_WATCHERS(Category.RESOURCE_EXHAUSTED),
+  /** The server already hosts as many pipelines as it allows. */
+  TOO_MANY_PIPELINES(Category.RESOURCE_EXHAUSTED),
+
+  /** The call carries no {@code authorization: Bearer <token>} header, and the server needs one. */
+  MISSING_CREDENTIALS(Category.UNAUTHENTICATED),
+  /** The call's bearer token is malformed or not one the server knows. */
+  INVALID_CREDENTIALS(Category.UNAUTHENTICATED),
+
+  /** The call's token is valid but lacks the role that the RPC needs. */
+  ROLE_REQUIRED(Category.PERMISSION_DENIED),
 
   STALE_ATTEMPT(Category.ABORTED);
 
@@ -46,7 +60,9 @@ public enum Reason {
     ALREADY_EXISTS,
     FAILED_PRECONDITION,
     RESOURCE_EXHAUSTED,
-    ABORTED
+    ABORTED,
+    UNAUTHENTICATED,
+    PERMISSION_DENIED
   }
 
   private final Category category;

@@ -93,6 +93,8 @@ final class ErrorMapper {
       case FAILED_PRECONDITION -> Code.FAILED_PRECONDITION;
       case RESOURCE_EXHAUSTED -> Code.RESOURCE_EXHAUSTED;
       case ABORTED -> Code.ABORTED;
+      case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
+      case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
     };
   }
 }

@@ -280,7 +280,8 @@ class RefusedCallsChangeNothingTest {
 
   @Test
   void everyReason_hasTheStatusCodeOfSpecSection4() {
-    // The table lists 23 reasons; the server may add its own (e.g. INVALID_REQUEST for paging).
+    // The table lists 23 reasons; the server may add its own (e.g. INVALID_REQUEST for paging,
+    // TOO_MANY_ITEMS and the authentication reasons).
     assertThat(Fixtures.SPEC_CATEGORY).hasSize(23);
     Fixtures.SPEC_CATEGORY.forEach(
         (reason, category) -> assertThat(reason.category()).as(reason.name()).isEqualTo(category));
