@@ -82,13 +82,19 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final Clock clock;
   private final Executor watchExecutor;
   private final int watchBufferCapacity;
+  private final Limits limits;
+  /** Null when metrics are off. */
+  private final ServerMetrics metrics;
 
   OrchestratorGrpcService(
-      PipelineRegistry registry, Clock clock, Executor watchExecutor, int watchBufferCapacity) {
+      PipelineRegistry registry, Clock clock, Executor watchExecutor, int watchBufferCapacity,
+      Limits limits, ServerMetrics metrics) {
     this.registry = registry;
     this.clock = clock;
     this.watchExecutor = watchExecutor;
     this.watchBufferCapacity = watchBufferCapacity;
+    this.limits = limits;
+    this.metrics = metrics;
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
@@ -160,9 +166,11 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       EnqueueBatchesRequest req, StreamObserver<EnqueueBatchesResponse> out) {
     mutation(out, req.getPipeline(), "", () -> {
       String name = req.getPipeline();
+      PipelineHandle handle = pipeline(name);
+      limits.checkItems("batches", req.getBatchesCount());
       var command = Command.newBuilder()
           .setEnqueue(Enqueue.newBuilder().addAllBatches(req.getBatchesList()));
-      var done = pipeline(name).execute(command, now());
+      var done = handle.execute(command, now());
       List<Object> items = ((CommandApplier.ItemResults) done.result()).items();
       EnqueueBatchesResponse.Builder resp = EnqueueBatchesResponse.newBuilder();
       for (int i = 0; i < items.size(); i++) {
@@ -202,6 +210,9 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     // The batches are IN_FLIGHT now whether or not this caller reads them: if it goes away,
     // their leases expire and they are retried.
     StartResult result = (StartResult) done.result();
+    if (metrics != null) {
+      metrics.started(req.getPipeline(), result);
+    }
     done.durable().whenComplete((ok, failure) -> {
       if (failure != null) {
         out.onError(journalFailed(failure));
@@ -226,7 +237,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
           req.getPipeline(), call, watchExecutor, watchBufferCapacity,
           sendHeaders == null ? () -> { } : sendHeaders,
           () -> handle.removeWatcher(self[0]));
-      handle.addWatcher(self[0]);
+      handle.addWatcher(self[0], limits.maxWatchersPerPipeline());
       self[0].start();
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
@@ -253,6 +264,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     mutation(out, req.getPipeline(), "", () -> {
       String name = req.getPipeline();
       PipelineHandle handle = pipeline(name);
+      limits.checkItems("acks", req.getAcksCount());
       // Items with a negative attempt are refused here and not sent to the pipeline.
       Rejection[] invalid = new Rejection[req.getAcksCount()];
       Ack.Builder acks = Ack.newBuilder();
@@ -463,6 +475,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       StreamObserver<T> out, String pipeline, String fieldPrefix, Supplier<Reply<T>> call) {
     Reply<T> reply;
     try {
+      CallGuard.ensureCallLive();
       reply = call.get();
     } catch (Rejection r) {
       out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));

@@ -5,6 +5,7 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -13,6 +14,7 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,6 +38,10 @@ public final class OrchestratorServer {
   private final PipelineRegistry registry;
   private final Clock clock;
   private final ExecutorService watchExecutor;
+  private final ServerSettings settings;
+  /** Null when metrics are off. */
+  private final ServerMetrics metrics;
+  private int metricsPort = -1;
 
   /** A server whose pipelines live in memory only. */
   public OrchestratorServer(ServerBuilder<?> builder, Clock clock, int watchBufferCapacity) {
@@ -45,7 +51,18 @@ public final class OrchestratorServer {
   /** A server on recovered (or in-memory) pipelines; it closes {@code durability} at stop. */
   public OrchestratorServer(
       ServerBuilder<?> builder, Clock clock, int watchBufferCapacity, Durability durability) {
+    this(builder, clock, durability,
+        ServerSettings.defaults().withWatchBufferCapacity(watchBufferCapacity));
+  }
+
+  /**
+   * A server with limits, optional bearer-token authentication and optional metrics. Interceptors,
+   * outermost first: metrics (sees every call, refused ones too), authentication, early headers.
+   */
+  OrchestratorServer(
+      ServerBuilder<?> builder, Clock clock, Durability durability, ServerSettings settings) {
     this.durability = durability;
+    this.settings = settings;
     this.registry = durability.registry;
     this.clock = clock;
     this.watchExecutor =
@@ -56,13 +73,23 @@ public final class OrchestratorServer {
               t.setDaemon(true);
               return t;
             });
+    registry.maxPipelines(settings.limits().maxPipelines());
+    this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     OrchestratorGrpcService service =
-        new OrchestratorGrpcService(registry, clock, watchExecutor, watchBufferCapacity);
+        new OrchestratorGrpcService(
+            registry, clock, watchExecutor, settings.watchBufferCapacity(), settings.limits(),
+            metrics);
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
+    if (settings.tokens() != null) {
+      interceptors.add(new AuthInterceptor(settings.tokens()));
+    }
+    if (metrics != null) {
+      interceptors.add(new MetricsInterceptor(metrics));
+    }
     this.server =
         builder
-            .addService(
-                ServerInterceptors.intercept(
-                    service, new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod())))
+            .addService(ServerInterceptors.intercept(service, interceptors))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(legacyReflection())
@@ -106,6 +133,15 @@ public final class OrchestratorServer {
 
   public OrchestratorServer start() throws IOException {
     server.start();
+    if (metrics != null) {
+      try {
+        metricsPort = metrics.serve(settings.metricsBind(), settings.metricsPort());
+      } catch (IOException e) {
+        server.shutdownNow();
+        throw new IOException("cannot serve metrics on " + settings.metricsBind() + ":"
+            + settings.metricsPort() + ": " + e.getMessage(), e);
+      }
+    }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
     return this;
@@ -114,6 +150,16 @@ public final class OrchestratorServer {
   /** The port the server listens on (useful with port 0); -1 for an in-process server. */
   public int port() {
     return server.getPort();
+  }
+
+  /** The metrics HTTP port, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** The metrics, or null when they are off (tests read them directly). */
+  ServerMetrics metrics() {
+    return metrics;
   }
 
   /**
@@ -134,6 +180,9 @@ public final class OrchestratorServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     watchExecutor.shutdown();
+    if (metrics != null) {
+      metrics.close();
+    }
     try {
       durability.close();
     } catch (IOException e) {

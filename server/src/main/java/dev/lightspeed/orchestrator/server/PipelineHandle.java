@@ -56,6 +56,7 @@ final class PipelineHandle {
    */
   synchronized Executed execute(Command.Builder command, long nowMs) {
     ensureLive();
+    CallGuard.ensureCallLive();
     long before = runtime.queries().version();
     Object result = CommandApplier.apply(runtime, command.build(), nowMs);
     if (runtime.queries().version() == before) {
@@ -99,9 +100,20 @@ final class PipelineHandle {
   /** One pipeline's part of a snapshot. */
   record Snapshot(String name, long appliedIndex, byte[] state) {}
 
-  synchronized void addWatcher(Watcher watcher) {
+  /** Registers a watch stream; TOO_MANY_WATCHERS if {@code max} are open already. */
+  synchronized void addWatcher(Watcher watcher, int max) {
     ensureLive();
+    if (watchers.size() >= max) {
+      throw Rejection.of(
+          Reason.TOO_MANY_WATCHERS,
+          "pipeline '" + name() + "' already has " + watchers.size() + " WatchStarted streams,"
+              + " the most this server allows (--max-watchers-per-pipeline); close one first");
+    }
     watchers.add(watcher);
+  }
+
+  int watcherCount() {
+    return watchers.size();
   }
 
   void removeWatcher(Watcher watcher) {

@@ -31,6 +31,8 @@ final class PipelineRegistry {
       new ConcurrentSkipListMap<>();
   private final Object membership = new Object();
   private final AtomicReference<CommandLog> log;
+  /** Creating one more pipeline than this is TOO_MANY_PIPELINES (recovered ones all stay). */
+  private volatile int maxPipelines = Integer.MAX_VALUE;
 
   PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
@@ -47,6 +49,10 @@ final class PipelineRegistry {
     return log.get();
   }
 
+  void maxPipelines(int max) {
+    this.maxPipelines = max;
+  }
+
   /**
    * Creates a pipeline; INVALID_PIPELINE_SPEC or PIPELINE_EXISTS refuse it. The future completes
    * when the creation is durable.
@@ -59,6 +65,12 @@ final class PipelineRegistry {
             Reason.PIPELINE_EXISTS,
             "a pipeline named '" + spec.name() + "' already exists; pick another name, or"
                 + " DeletePipeline it first");
+      }
+      if (pipelines.size() >= maxPipelines) {
+        throw Rejection.of(
+            Reason.TOO_MANY_PIPELINES,
+            "this server already hosts " + pipelines.size() + " pipelines, the most it allows"
+                + " (--max-pipelines); delete one first");
       }
       Command command =
           Command.newBuilder()

@@ -7,7 +7,6 @@ import dev.lightspeed.orchestrator.v1.ServerConfig;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -18,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The {@code lightspeed-orchestrator} command: starts the server on a Netty port. */
@@ -115,6 +115,9 @@ public final class ServerMain implements Callable<Integer> {
       description = "How long running calls may take to finish at shutdown (default: ${DEFAULT-VALUE}).")
   long shutdownGraceSeconds;
 
+  /** TLS, tokens, limits, keepalive, metrics. */
+  @Mixin ProductionOptions production = new ProductionOptions();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ServerMain()).execute(args));
   }
@@ -135,6 +138,30 @@ public final class ServerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           new CommandLine(this), "--snapshot-every must be ≥ 1 (got " + snapshotEvery + ")");
     }
+    for (String problem : production.problems()) {
+      throw new CommandLine.ParameterException(new CommandLine(this), problem);
+    }
+    String exposure;
+    try {
+      exposure = production.exposureProblem(bind);
+    } catch (java.net.UnknownHostException e) {
+      System.err.println("cannot resolve --bind " + bind + ": " + e.getMessage());
+      return 2;
+    }
+    if (exposure != null) {
+      System.err.println(exposure);
+      return 2;
+    }
+    TokenFile tokens;
+    NettyServerBuilder builder;
+    try {
+      tokens = production.tokens();
+      builder = production.nettyServerBuilder(bind, port);
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("cannot start: " + e.getMessage());
+      return 2;
+    }
+    Security.logStartup(production, bind, tokens);
     Durability durability;
     try {
       durability = inMemory
@@ -152,10 +179,7 @@ public final class ServerMain implements Callable<Integer> {
     }
     OrchestratorServer server =
         new OrchestratorServer(
-            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
-            Clock.systemUTC(),
-            watchBuffer,
-            durability);
+            builder, Clock.systemUTC(), durability, production.settings(watchBuffer, tokens));
     if (config != null) {
       ServerConfig parsed;
       try {
@@ -171,7 +195,18 @@ public final class ServerMain implements Callable<Integer> {
       }
       log.info("config {} lists {} pipelines", config, parsed.getPipelinesCount());
     }
-    server.start();
+    try {
+      server.start();
+    } catch (IOException e) {
+      System.err.println("cannot start: " + e.getMessage());
+      durability.close();
+      return 2;
+    }
+    if (server.metricsPort() >= 0) {
+      log.atInfo().addKeyValue("event", "metrics_listening")
+          .addKeyValue("address", production.metricsBind + ":" + server.metricsPort())
+          .log("metrics on http://{}:{}/metrics", production.metricsBind, server.metricsPort());
+    }
     log.info("lightspeed-orchestrator listening on {}:{} ({})", bind, server.port(),
         inMemory ? "in memory, nothing is kept" : "data in " + dataDir.toAbsolutePath());
     CountDownLatch stopped = new CountDownLatch(1);

@@ -1,0 +1,120 @@
+package dev.lightspeed.orchestrator.server;
+
+import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.Rejection;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bearer-token authentication and role checks for the OrchestratorService (installed only when
+ * the server has a {@code --token-file}). A call must carry {@code authorization: Bearer TOKEN}:
+ * no header is UNAUTHENTICATED MISSING_CREDENTIALS, a malformed or unknown token UNAUTHENTICATED
+ * INVALID_CREDENTIALS, a known token without the RPC's {@link Role} PERMISSION_DENIED
+ * ROLE_REQUIRED; each with an ErrorInfo, through {@link ErrorMapper}. A refused call never
+ * reaches the service. The health and reflection services are not behind this interceptor.
+ *
+ * <p>Logs: each refusal at DEBUG ({@code event=auth_refused}); at most one WARN per {@value
+ * #WARN_EVERY_MS} ms summarising refusals, so a misconfigured client cannot flood the log. Only
+ * the token's name from the token file is ever logged, never the token.
+ */
+final class AuthInterceptor implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
+  static final long WARN_EVERY_MS = 60_000;
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  /** The authenticated caller, in the context of an accepted call. */
+  static final Context.Key<TokenFile.Principal> PRINCIPAL = Context.key("lightspeed.principal");
+
+  private static final String BEARER = "bearer ";
+
+  private final TokenFile tokens;
+  private final AtomicLong lastWarnMs = new AtomicLong(Long.MIN_VALUE / 2);
+  private final AtomicLong refusedSinceWarn = new AtomicLong();
+
+  AuthInterceptor(TokenFile tokens) {
+    this.tokens = tokens;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    Rejection refusal;
+    TokenFile.Principal principal = null;
+    String header = headers.get(AUTHORIZATION);
+    if (header == null) {
+      refusal = Rejection.of(Reason.MISSING_CREDENTIALS,
+          "this server needs a bearer token: send the header 'authorization: Bearer <token>'"
+              + " with a token from the server's token file");
+    } else if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        || !TokenFile.wellFormed(header.substring(BEARER.length()).strip())) {
+      refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+          "the authorization header must be 'Bearer <token>' with a token of "
+              + TokenFile.MIN_TOKEN_LENGTH + " to " + TokenFile.MAX_TOKEN_LENGTH
+              + " visible ASCII characters");
+    } else {
+      principal = tokens.authenticate(header.substring(BEARER.length()).strip());
+      Role needed = Role.of(method);
+      if (principal == null) {
+        refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+            "the bearer token is not one this server accepts; check it against the server's"
+                + " token file");
+      } else if (needed == null || !principal.roles().contains(needed)) {
+        String rpc = call.getMethodDescriptor().getBareMethodName();
+        refusal = Rejection.of(Reason.ROLE_REQUIRED,
+            needed == null
+                ? rpc + " is not open to any token"
+                : rpc + " needs the role '" + needed.label() + "', which the token '"
+                    + principal.name() + "' does not have; add it to the token's line in the"
+                    + " token file");
+      } else {
+        refusal = null;
+      }
+    }
+    if (refusal == null) {
+      return Contexts.interceptCall(
+          Context.current().withValue(PRINCIPAL, principal), call, headers, next);
+    }
+    logRefusal(call, method, refusal, principal);
+    StatusRuntimeException status = ErrorMapper.toException(refusal, null, "");
+    call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
+    return new ServerCall.Listener<>() {};
+  }
+
+  private void logRefusal(
+      ServerCall<?, ?> call, String method, Rejection refusal, TokenFile.Principal principal) {
+    Object remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    String who = principal == null ? "-" : principal.name();
+    log.atDebug()
+        .addKeyValue("event", "auth_refused")
+        .addKeyValue("reason", refusal.reason())
+        .addKeyValue("method", method)
+        .addKeyValue("token_name", who)
+        .addKeyValue("remote", remote)
+        .log("call refused");
+    long refused = refusedSinceWarn.incrementAndGet();
+    long now = System.currentTimeMillis();
+    long last = lastWarnMs.get();
+    if (now - last >= WARN_EVERY_MS && lastWarnMs.compareAndSet(last, now)) {
+      refusedSinceWarn.addAndGet(-refused);
+      log.atWarn()
+          .addKeyValue("event", "auth_refused")
+          .addKeyValue("reason", refusal.reason())
+          .addKeyValue("method", method)
+          .addKeyValue("token_name", who)
+          .addKeyValue("remote", remote)
+          .addKeyValue("refused_since_last_warning", refused)
+          .log("calls refused by the token check (at most one warning a minute; DEBUG logs"
+              + " each)");
+    }
+  }
+}

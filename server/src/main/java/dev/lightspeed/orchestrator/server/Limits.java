@@ -1,0 +1,43 @@
+package dev.lightspeed.orchestrator.server;
+
+import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.Rejection;
+
+/**
+ * The server's request limits that the service enforces (transport limits, such as the message
+ * size and keepalive, are set on the Netty server by {@link ProductionOptions}).
+ *
+ * @param maxItemsPerCall items of one EnqueueBatches or AckBatches call; more is INVALID_ARGUMENT
+ *     TOO_MANY_ITEMS and nothing of the call is applied
+ * @param maxWatchersPerPipeline open WatchStarted streams per pipeline; one more is
+ *     RESOURCE_EXHAUSTED TOO_MANY_WATCHERS
+ * @param maxPipelines pipelines per server; creating one more is RESOURCE_EXHAUSTED
+ *     TOO_MANY_PIPELINES
+ */
+record Limits(int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines) {
+  static final int DEFAULT_MAX_ITEMS_PER_CALL = 1000;
+  static final int DEFAULT_MAX_WATCHERS_PER_PIPELINE = 64;
+  static final int DEFAULT_MAX_PIPELINES = 1000;
+
+  static final Limits DEFAULTS =
+      new Limits(
+          DEFAULT_MAX_ITEMS_PER_CALL, DEFAULT_MAX_WATCHERS_PER_PIPELINE, DEFAULT_MAX_PIPELINES);
+
+  Limits {
+    if (maxItemsPerCall < 1 || maxWatchersPerPipeline < 1 || maxPipelines < 1) {
+      throw new IllegalArgumentException("every limit must be ≥ 1: " + maxItemsPerCall + ", "
+          + maxWatchersPerPipeline + ", " + maxPipelines);
+    }
+  }
+
+  /** Refuses a bulk call with more than {@link #maxItemsPerCall} items in {@code field}. */
+  void checkItems(String field, int count) {
+    if (count > maxItemsPerCall) {
+      throw Rejection.ofField(
+          Reason.TOO_MANY_ITEMS,
+          field,
+          "has " + count + " items; this server takes at most " + maxItemsPerCall
+              + " per call (--max-items-per-call): split the call");
+    }
+  }
+}

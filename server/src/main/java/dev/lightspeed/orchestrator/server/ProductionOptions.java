@@ -1,0 +1,301 @@
+package dev.lightspeed.orchestrator.server;
+
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Option;
+
+/**
+ * The command-line flags for running in production: TLS, bearer tokens, limits, keepalive and
+ * metrics (a picocli mixin of {@link ServerMain}). README "Running in production" documents them.
+ */
+final class ProductionOptions {
+  // ---- security ------------------------------------------------------------------------------
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "PEM certificate chain of the server (leaf first). With --tls-key: serve TLS"
+          + " only.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "PEM private key of --tls-cert, unencrypted PKCS#8 (-----BEGIN PRIVATE KEY-----,"
+          + " as openssl genpkey or openssl req -noenc write it).")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "FILE",
+      description = "PEM CA certificates for mutual TLS: every client must present a certificate"
+          + " signed by one of them, or its connection is refused in the handshake. Needs"
+          + " --tls-cert.")
+  Path tlsClientCa;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "Bearer tokens and their roles, one 'TOKEN ROLE[,ROLE...] [NAME]' per line"
+          + " (roles: producer, worker, operator, admin, reader). With it every"
+          + " OrchestratorService call needs 'authorization: Bearer TOKEN'; health and reflection"
+          + " stay open.")
+  Path tokenFile;
+
+  @Option(
+      names = "--insecure",
+      description = "Allow listening on a non-loopback --bind without TLS or without"
+          + " authentication (tokens or client certificates). Without it the server refuses to"
+          + " start that way.")
+  boolean insecure;
+
+  // ---- limits --------------------------------------------------------------------------------
+
+  @Option(
+      names = "--max-message-bytes",
+      defaultValue = "4194304",
+      paramLabel = "BYTES",
+      description = "Largest request message accepted; a larger one is refused by gRPC with"
+          + " RESOURCE_EXHAUSTED before it is read (default: ${DEFAULT-VALUE}).")
+  int maxMessageBytes;
+
+  @Option(
+      names = "--max-items-per-call",
+      defaultValue = "" + Limits.DEFAULT_MAX_ITEMS_PER_CALL,
+      paramLabel = "N",
+      description = "Most batches in one EnqueueBatches, and acks in one AckBatches; more is"
+          + " INVALID_ARGUMENT TOO_MANY_ITEMS (default: ${DEFAULT-VALUE}).")
+  int maxItemsPerCall;
+
+  @Option(
+      names = "--max-watchers-per-pipeline",
+      defaultValue = "" + Limits.DEFAULT_MAX_WATCHERS_PER_PIPELINE,
+      paramLabel = "N",
+      description = "Most open WatchStarted streams per pipeline; one more is RESOURCE_EXHAUSTED"
+          + " TOO_MANY_WATCHERS (default: ${DEFAULT-VALUE}).")
+  int maxWatchersPerPipeline;
+
+  @Option(
+      names = "--max-pipelines",
+      defaultValue = "" + Limits.DEFAULT_MAX_PIPELINES,
+      paramLabel = "N",
+      description = "Most pipelines on this server; creating one more is RESOURCE_EXHAUSTED"
+          + " TOO_MANY_PIPELINES (default: ${DEFAULT-VALUE}).")
+  int maxPipelines;
+
+  @Option(
+      names = "--max-concurrent-calls-per-connection",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description = "HTTP/2 streams one connection may have open at once; the client waits for"
+          + " more (default: ${DEFAULT-VALUE}).")
+  int maxConcurrentCallsPerConnection;
+
+  @Option(
+      names = "--keepalive-time",
+      defaultValue = "60",
+      paramLabel = "SECONDS",
+      description = "Ping a client after this long without traffic, so that vanished clients"
+          + " (and their streams) are noticed (default: ${DEFAULT-VALUE}).")
+  long keepaliveTimeSeconds;
+
+  @Option(
+      names = "--keepalive-timeout",
+      defaultValue = "20",
+      paramLabel = "SECONDS",
+      description = "Close the connection if a ping is not answered within this time (default:"
+          + " ${DEFAULT-VALUE}).")
+  long keepaliveTimeoutSeconds;
+
+  @Option(
+      names = "--permit-keepalive-time",
+      defaultValue = "10",
+      paramLabel = "SECONDS",
+      description = "Clients may ping at most this often (also without open calls); a client that"
+          + " pings more often is disconnected (default: ${DEFAULT-VALUE}).")
+  long permitKeepaliveTimeSeconds;
+
+  @Option(
+      names = "--max-connection-age",
+      defaultValue = "1800",
+      paramLabel = "SECONDS",
+      description = "Ask clients to reconnect after this long (GOAWAY), which spreads them over"
+          + " servers behind a load balancer; running calls go on. 0 = never (default:"
+          + " ${DEFAULT-VALUE}).")
+  long maxConnectionAgeSeconds;
+
+  @Option(
+      names = "--max-connection-age-grace",
+      defaultValue = "0",
+      paramLabel = "SECONDS",
+      description = "After --max-connection-age, cancel the calls still running after this long."
+          + " 0 = never: WatchStarted streams run until their client ends them (default:"
+          + " ${DEFAULT-VALUE}).")
+  long maxConnectionAgeGraceSeconds;
+
+  // ---- metrics -------------------------------------------------------------------------------
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics on http://<metrics-bind>:PORT/metrics (9464 is"
+          + " customary; 0 picks a free port, logged). Default: no metrics.")
+  Integer metricsPort;
+
+  @Option(
+      names = "--metrics-bind",
+      defaultValue = "127.0.0.1",
+      paramLabel = "ADDRESS",
+      description = "Address of the metrics endpoint (default: ${DEFAULT-VALUE}; 0.0.0.0 to let a"
+          + " remote Prometheus scrape it: it has no authentication).")
+  String metricsBind;
+
+  /** Flag combinations that cannot work; empty when all is well. */
+  List<String> problems() {
+    List<String> out = new ArrayList<>();
+    if ((tlsCert == null) != (tlsKey == null)) {
+      out.add("--tls-cert and --tls-key go together");
+    }
+    if (tlsClientCa != null && tlsCert == null) {
+      out.add("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)");
+    }
+    positive(out, "--max-message-bytes", maxMessageBytes);
+    positive(out, "--max-items-per-call", maxItemsPerCall);
+    positive(out, "--max-watchers-per-pipeline", maxWatchersPerPipeline);
+    positive(out, "--max-pipelines", maxPipelines);
+    positive(out, "--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
+    positive(out, "--keepalive-time", keepaliveTimeSeconds);
+    positive(out, "--keepalive-timeout", keepaliveTimeoutSeconds);
+    notNegative(out, "--permit-keepalive-time", permitKeepaliveTimeSeconds);
+    notNegative(out, "--max-connection-age", maxConnectionAgeSeconds);
+    notNegative(out, "--max-connection-age-grace", maxConnectionAgeGraceSeconds);
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      out.add("--metrics-port must be 0..65535 (got " + metricsPort + ")");
+    }
+    return out;
+  }
+
+  private static void positive(List<String> out, String flag, long value) {
+    if (value < 1) {
+      out.add(flag + " must be ≥ 1 (got " + value + ")");
+    }
+  }
+
+  private static void notNegative(List<String> out, String flag, long value) {
+    if (value < 0) {
+      out.add(flag + " must be ≥ 0 (got " + value + ")");
+    }
+  }
+
+  boolean tls() {
+    return tlsCert != null;
+  }
+
+  boolean authenticated() {
+    return tokenFile != null || tlsClientCa != null;
+  }
+
+  /**
+   * Why the server must not listen on {@code bind} as configured, or null if it may: a
+   * non-loopback address needs TLS and authentication (tokens or client certificates) unless
+   * {@code --insecure}.
+   */
+  String exposureProblem(String bind) throws UnknownHostException {
+    if (InetAddress.getByName(bind).isLoopbackAddress() || insecure) {
+      return null;
+    }
+    List<String> missing = new ArrayList<>();
+    if (!tls()) {
+      missing.add("TLS (--tls-cert and --tls-key)");
+    }
+    if (!authenticated()) {
+      missing.add("authentication (--token-file, or client certificates with --tls-client-ca)");
+    }
+    if (missing.isEmpty()) {
+      return null;
+    }
+    return "refusing to listen on " + bind + ", which is not a loopback address, without "
+        + String.join(" and ", missing) + ": anyone who reaches it could read and change every"
+        + " pipeline. Add them, bind 127.0.0.1, or pass --insecure to run this way anyway.";
+  }
+
+  /** The token file, read and checked, or null when none is configured. */
+  TokenFile tokens() throws IOException {
+    if (tokenFile == null) {
+      return null;
+    }
+    return TokenFile.read(tokenFile);
+  }
+
+  /** Whether a secret file can be read by other users (worth a warning, not a refusal). */
+  static boolean readableByOthers(Path file) {
+    try {
+      var perms = Files.getPosixFilePermissions(file);
+      return perms.contains(PosixFilePermission.OTHERS_READ)
+          || perms.contains(PosixFilePermission.GROUP_READ);
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  Limits limits() {
+    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines);
+  }
+
+  /** A Netty server builder on {@code bind:port} with TLS (if set), limits and keepalive. */
+  NettyServerBuilder nettyServerBuilder(String bind, int port) throws IOException {
+    InetSocketAddress address = new InetSocketAddress(bind, port);
+    NettyServerBuilder builder;
+    if (tls()) {
+      TlsServerCredentials.Builder tlsCredentials =
+          TlsServerCredentials.newBuilder().keyManager(tlsCert.toFile(), tlsKey.toFile());
+      if (tlsClientCa != null) {
+        tlsCredentials
+            .trustManager(tlsClientCa.toFile())
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      ServerCredentials credentials = tlsCredentials.build();
+      try {
+        builder = NettyServerBuilder.forAddress(address, credentials);
+      } catch (RuntimeException e) {
+        throw new IOException("the TLS certificate or key cannot be used: " + e.getMessage(), e);
+      }
+    } else {
+      builder = NettyServerBuilder.forAddress(address);
+    }
+    builder
+        .maxInboundMessageSize(maxMessageBytes)
+        .maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
+        .keepAliveTime(keepaliveTimeSeconds, TimeUnit.SECONDS)
+        .keepAliveTimeout(keepaliveTimeoutSeconds, TimeUnit.SECONDS)
+        .permitKeepAliveTime(permitKeepaliveTimeSeconds, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    if (maxConnectionAgeSeconds > 0) {
+      builder.maxConnectionAge(maxConnectionAgeSeconds, TimeUnit.SECONDS);
+      if (maxConnectionAgeGraceSeconds > 0) {
+        builder.maxConnectionAgeGrace(maxConnectionAgeGraceSeconds, TimeUnit.SECONDS);
+      }
+    }
+    return builder;
+  }
+
+  /** The settings of the server besides its transport. */
+  ServerSettings settings(int watchBuffer, TokenFile tokens) {
+    ServerSettings s = ServerSettings.defaults()
+        .withWatchBufferCapacity(watchBuffer)
+        .withLimits(limits())
+        .withTokens(tokens);
+    return metricsPort == null ? s : s.withMetrics(metricsBind, metricsPort);
+  }
+}
