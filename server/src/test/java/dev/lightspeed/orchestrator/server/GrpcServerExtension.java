@@ -5,6 +5,7 @@ import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServic
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceStub;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyChannelBuilder;
@@ -30,6 +31,9 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
 
   private final boolean netty;
   private int watchBufferCapacity = 4096;
+  private UnaryOperator<ServerSettings> settings = UnaryOperator.identity();
+  private UnaryOperator<NettyServerBuilder> adjustNetty = UnaryOperator.identity();
+  private ServerInterceptor outermost;
 
   private MutableClock clock;
   private OrchestratorServer server;
@@ -56,17 +60,46 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
     return this;
   }
 
+  /** Limits, tokens, metrics of the server (default: {@link ServerSettings#defaults()}). */
+  GrpcServerExtension settings(UnaryOperator<ServerSettings> adjust) {
+    this.settings = adjust;
+    return this;
+  }
+
+  /** Adjusts the Netty server builder (e.g. its message size limit); ignored in-process. */
+  GrpcServerExtension netty(UnaryOperator<NettyServerBuilder> adjust) {
+    this.adjustNetty = adjust;
+    return this;
+  }
+
+  /** An interceptor around every service of the server, outside the server's own. */
+  GrpcServerExtension intercept(ServerInterceptor interceptor) {
+    this.outermost = interceptor;
+    return this;
+  }
+
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
     clock = new MutableClock(START_MS);
     ServerBuilder<?> builder;
     if (netty) {
-      builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+      builder =
+          adjustNetty.apply(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)));
     } else {
       inProcessName = InProcessServerBuilder.generateName();
       builder = InProcessServerBuilder.forName(inProcessName).directExecutor();
     }
-    server = new OrchestratorServer(builder, clock, watchBufferCapacity).start();
+    if (outermost != null) {
+      builder.intercept(outermost);
+    }
+    server =
+        new OrchestratorServer(
+                builder,
+                clock,
+                Durability.inMemory(),
+                settings.apply(
+                    ServerSettings.defaults().withWatchBufferCapacity(watchBufferCapacity)))
+            .start();
     ManagedChannel channel = newChannel();
     blocking = OrchestratorServiceGrpc.newBlockingStub(channel);
     async = OrchestratorServiceGrpc.newStub(channel);
