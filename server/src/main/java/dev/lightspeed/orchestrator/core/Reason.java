@@ -12,6 +12,8 @@ public enum Reason {
   INVALID_PIPELINE_SPEC(Category.INVALID_ARGUMENT),
   /** A request field outside its documented range that no other reason covers (e.g. page_size). */
   INVALID_REQUEST(Category.INVALID_ARGUMENT),
+  /** The request message is not a valid protobuf encoding of the RPC's request type. */
+  MALFORMED_REQUEST(Category.INVALID_ARGUMENT),
   /** A bulk request (EnqueueBatches, AckBatches) has more items than the server's limit. */
   TOO_MANY_ITEMS(Category.INVALID_ARGUMENT),
 

@@ -57,7 +57,8 @@ public final class OrchestratorServer {
 
   /**
    * A server with limits, optional bearer-token authentication and optional metrics. Interceptors,
-   * outermost first: metrics (sees every call, refused ones too), authentication, early headers.
+   * outermost first: malformed requests (parses each request), metrics (sees every parsed call,
+   * refused ones too), authentication, early headers.
    */
   OrchestratorServer(
       ServerBuilder<?> builder, Clock clock, Durability durability, ServerSettings settings) {
@@ -74,6 +75,7 @@ public final class OrchestratorServer {
               return t;
             });
     registry.maxPipelines(settings.limits().maxPipelines());
+    MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
@@ -89,7 +91,8 @@ public final class OrchestratorServer {
     }
     this.server =
         builder
-            .addService(ServerInterceptors.intercept(service, interceptors))
+            .addService(MalformedRequests.guard(
+                ServerInterceptors.intercept(service, interceptors), metrics))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(legacyReflection())

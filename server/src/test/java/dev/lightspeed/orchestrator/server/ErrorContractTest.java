@@ -53,7 +53,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ErrorContractTest {
   @RegisterExtension final GrpcServerExtension grpc = GrpcServerExtension.inProcess();
 
-  /** The table of SPEC 4, plus the two reasons the proto adds. */
+  /** The table of SPEC 4, plus the reasons the proto and the production settings add. */
   private static final Map<Reason, Code> SPEC_CODES = new EnumMap<>(Reason.class);
 
   static {
@@ -82,6 +82,14 @@ class ErrorContractTest {
       SPEC_CODES.put(r, Code.RESOURCE_EXHAUSTED);
     }
     SPEC_CODES.put(Reason.STALE_ATTEMPT, Code.ABORTED);
+    // Production limits, malformed requests and authentication (README, Running in production).
+    SPEC_CODES.put(Reason.MALFORMED_REQUEST, Code.INVALID_ARGUMENT);
+    SPEC_CODES.put(Reason.TOO_MANY_ITEMS, Code.INVALID_ARGUMENT);
+    SPEC_CODES.put(Reason.TOO_MANY_WATCHERS, Code.RESOURCE_EXHAUSTED);
+    SPEC_CODES.put(Reason.TOO_MANY_PIPELINES, Code.RESOURCE_EXHAUSTED);
+    SPEC_CODES.put(Reason.MISSING_CREDENTIALS, Code.UNAUTHENTICATED);
+    SPEC_CODES.put(Reason.INVALID_CREDENTIALS, Code.UNAUTHENTICATED);
+    SPEC_CODES.put(Reason.ROLE_REQUIRED, Code.PERMISSION_DENIED);
   }
 
   private OrchestratorServiceBlockingStub stub;
