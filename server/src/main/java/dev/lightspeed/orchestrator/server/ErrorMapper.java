@@ -27,11 +27,20 @@ final class ErrorMapper {
 
   private ErrorMapper() {}
 
+  /**
+   * Most UTF-8 bytes of a message sent; a longer one (quoting a huge request value) is cut. The
+   * message travels up to three times in the trailers (grpc-message percent-encoded, the status
+   * details, a BadRequest), and clients refuse trailers beyond 8 KiB by default.
+   */
+  static final int MAX_MESSAGE_BYTES = 512;
+  /** Most UTF-8 bytes of an ErrorInfo metadata value sent (a pipeline name from the request). */
+  static final int MAX_METADATA_BYTES = 128;
+
   /** The rich status of a refusal, as sent on the wire or inside a per-item result. */
   static com.google.rpc.Status toStatus(Rejection r, String pipeline, String fieldPrefix) {
     ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(r.reason().name()).setDomain(DOMAIN);
     if (pipeline != null && !pipeline.isEmpty()) {
-      info.putMetadata("pipeline", pipeline);
+      info.putMetadata("pipeline", cut(pipeline, MAX_METADATA_BYTES));
     }
     String field = r.field() == null ? null : fieldPrefix + r.field();
     if (field != null) {
@@ -40,7 +49,7 @@ final class ErrorMapper {
     com.google.rpc.Status.Builder status =
         com.google.rpc.Status.newBuilder()
             .setCode(code(r.reason()).getNumber())
-            .setMessage(r.getMessage())
+            .setMessage(cut(r.getMessage(), MAX_MESSAGE_BYTES))
             .addDetails(Any.pack(info.build()));
     if (field != null && r.reason().category() == Reason.Category.INVALID_ARGUMENT) {
       status.addDetails(
@@ -49,7 +58,7 @@ final class ErrorMapper {
                   .addFieldViolations(
                       BadRequest.FieldViolation.newBuilder()
                           .setField(field)
-                          .setDescription(r.getMessage())
+                          .setDescription(cut(r.getMessage(), MAX_MESSAGE_BYTES))
                           .setReason(r.reason().name()))
                   .build()));
     }
@@ -65,6 +74,25 @@ final class ErrorMapper {
                   .build()));
     }
     return status.build();
+  }
+
+  /** {@code text}, or as many of its first code points as fit {@code maxBytes} of UTF-8 and "…". */
+  static String cut(String text, int maxBytes) {
+    if (text.length() * 3 <= maxBytes) {
+      return text;
+    }
+    int bytes = 0;
+    int i = 0;
+    while (i < text.length()) {
+      int cp = text.codePointAt(i);
+      int size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + size > maxBytes) {
+        return text.substring(0, i) + "…";
+      }
+      bytes += size;
+      i += Character.charCount(cp);
+    }
+    return text;
   }
 
   static StatusRuntimeException toException(Rejection r, String pipeline, String fieldPrefix) {

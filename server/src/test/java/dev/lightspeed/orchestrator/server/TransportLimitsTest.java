@@ -83,6 +83,21 @@ class TransportLimitsTest {
     }
 
     @Test
+    void aRefusalQuotingAHugeRequestValue_isCut_soItsTrailersReachTheClient() throws Exception {
+      PipelineClient p = start();
+      for (String huge : new String[] {"x".repeat(20_000), "é".repeat(10_000), "中".repeat(7_000)}) {
+        var status = RpcErrors.assertRefused(
+            () -> p.stub.getStatus(dev.lightspeed.orchestrator.v1.GetStatusRequest.newBuilder()
+                .setPipeline(huge).build()),
+            Status.Code.NOT_FOUND, "PIPELINE_NOT_FOUND");
+        assertThat(status.getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+            .isLessThanOrEqualTo(ErrorMapper.MAX_MESSAGE_BYTES + 3);
+        assertThat(status.getMessage()).endsWith("…");
+        assertThat(RpcErrors.errorInfo(status).getMetadataOrThrow("pipeline")).hasSizeLessThan(130);
+      }
+    }
+
+    @Test
     void afterMaxConnectionAge_newCallsReconnect_andAWatchStartedBeforeRunsOn() throws Exception {
       PipelineClient p = start("--max-connection-age", "1");
       WatchRecorder watcher = new WatchRecorder();
