@@ -58,6 +58,14 @@ final class ServerProcess implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
   String log() throws IOException {
     return Files.readString(log);
   }
