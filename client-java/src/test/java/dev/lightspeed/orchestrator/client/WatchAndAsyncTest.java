@@ -56,6 +56,7 @@ class WatchAndAsyncTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closes the stream inside its try-with-resources on purpose
   void watchIterator_yieldsStartedBatchesInStartOrder_andCloseEndsIt() throws Exception {
     String p = server.createPipeline("watch", 3, 30_000);
     try (StartedBatchStream stream = client.watchStarted(p)) {
