@@ -38,7 +38,15 @@ public final class OrchestratorErrors {
       return e;
     }
     if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
-      return fromStatus(StatusProto.fromThrowable(cause), cause);
+      com.google.rpc.Status status = StatusProto.fromThrowable(cause);
+      Throwable transportCause = Status.fromThrowable(cause).getCause();
+      if (status.getDetailsCount() == 0 && transportCause != null) {
+        // e.g. UNAVAILABLE "io exception": say what actually failed (connection refused, ...)
+        status = status.toBuilder()
+            .setMessage(status.getMessage() + ": " + transportCause.getMessage())
+            .build();
+      }
+      return fromStatus(status, cause);
     }
     Status status = Status.fromThrowable(cause);
     String message = status.getDescription() != null ? status.getDescription() : cause.toString();
