@@ -63,14 +63,14 @@ class RuntimePropertiesTest {
           .dedupWindowMs(2_000)
           .build();
 
-  /** Unbound stages allowed, no leases, no backoff, no record budget, an ordered SINK. */
+  /** Unbound stages allowed, no leases, no backoff, a tight record budget, an ordered SINK. */
   static final PipelineSpec LOOSE =
       PipelineSpec.builder("loose")
           .stages("a", "b", "c")
           .connectors(
               Connector.of("a-out", ConnectorKind.SINK, "a").withOrdered(true),
               Connector.of("b-in", ConnectorKind.SOURCE, "b").withDeadLetterDestination("src-b"))
-          .boundary(new Boundary(2, 8, 0, 0, 0))
+          .boundary(new Boundary(3, 8, 0, 10, 0))
           .retry(new RetryPolicy(2, 0, 0, 1.0))
           .dedupWindowMs(500)
           .allowUnboundStages(true)
