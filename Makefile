@@ -2,13 +2,15 @@
 #   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
 #   make test    proto lint + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
+#   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
 #   make test-clients  run the three clients' story examples against one real server
 
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
+CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build test test-java lint-proto run clean help clients clients-tools check-clients test-clients test-smoke
+.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients
 
 all: build
 
@@ -17,6 +19,15 @@ help:
 
 build:
 	$(MVN) -q install -DskipTests
+
+# The CLI jar needs the proto module installed first; -am builds it too, tests skipped.
+cli:
+	$(MVN) -q -pl client-java -am install -DskipTests
+	@echo
+	@echo "Built $(CLI_JAR). Run it with:"
+	@echo "  java -jar $(CLI_JAR) --help"
+	@echo "  alias lightspeed='java -jar $(CURDIR)/$(CLI_JAR)'"
+	@echo "  lightspeed --target 127.0.0.1:50051 pipelines list   # or export LIGHTSPEED_TARGET"
 
 lint-proto:
 	bash scripts/buf-lint.sh

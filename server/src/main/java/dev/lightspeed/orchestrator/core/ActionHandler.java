@@ -47,11 +47,11 @@ final class ActionHandler {
       deadLettered(a.key(), now);
       return "dead letter '" + a.key() + "' discarded";
     } else if (action instanceof OperatorAction.CancelBatch a) {
-      LiveBatch b = known(a.key(), now);
-      if (b == null || !b.state.isCancellable()) {
+      LiveBatch b = known(a.key());
+      if (!b.state.isCancellable()) {
         throw Rejection.of(
             Reason.NOT_CANCELLABLE,
-            "batch '" + Text.printable(a.key()) + "' is " + (b == null ? "DONE" : b.state)
+            "batch '" + Text.printable(a.key()) + "' is " + b.state
                 + "; only QUEUED or RETRY_WAIT batches can be cancelled");
       }
       return "batch '" + a.key() + "' cancelled";
@@ -109,28 +109,24 @@ final class ActionHandler {
   }
 
   private void deadLettered(String key, long now) {
-    LiveBatch b = known(key, now);
-    if (b == null || b.state != BatchState.DEAD_LETTERED) {
+    LiveBatch b = known(key);
+    if (b.state != BatchState.DEAD_LETTERED) {
       throw Rejection.of(
           Reason.NOT_DEAD_LETTERED,
-          "batch '" + Text.printable(key) + "' is " + (b == null ? "DONE" : b.state)
+          "batch '" + Text.printable(key) + "' is " + b.state
               + ", not DEAD_LETTERED; only dead letters can be redriven or discarded");
     }
   }
 
   /**
-   * The live batch with {@code key}; null if the key names a DONE batch within the dedup window
-   * (known, but in no live state); BATCH_NOT_FOUND otherwise.
+   * The live batch with {@code key}, or BATCH_NOT_FOUND. Unlike ack, fail and extend_lease (SPEC
+   * 3.3), actions act on live batches only: a DONE key is not found.
    */
-  private LiveBatch known(String key, long now) {
+  private LiveBatch known(String key) {
     LiveBatch b = key == null ? null : state.live.get(key);
-    if (b != null) {
-      return b;
+    if (b == null) {
+      throw PipelineRuntime.notFound(String.valueOf(key));
     }
-    DoneEntry d = key == null ? null : state.done.get(key);
-    if (d != null && now - d.doneAtMs() < state.spec.dedupWindowMs()) {
-      return null;
-    }
-    throw PipelineRuntime.notFound(String.valueOf(key));
+    return b;
   }
 }

@@ -16,6 +16,8 @@ public final class PipelineQueries {
   private final PipelineState state;
   private long signatureVersion = -1;
   private String signature;
+  private long invariantVersion = -1;
+  private String brokenInvariant;
 
   PipelineQueries(PipelineState state) {
     this.state = state;
@@ -206,7 +208,12 @@ public final class PipelineQueries {
 
   /** Empty when every invariant holds, else the first broken one. */
   public String brokenInvariant() {
-    return InvariantChecker.check(state);
+    // O(state) too; like the signature, it can only change when the version does.
+    if (invariantVersion != state.version || brokenInvariant == null) {
+      brokenInvariant = InvariantChecker.check(state);
+      invariantVersion = state.version;
+    }
+    return brokenInvariant;
   }
 
   public boolean valid() {

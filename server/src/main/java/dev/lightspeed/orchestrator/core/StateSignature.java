@@ -1,7 +1,12 @@
 package dev.lightspeed.orchestrator.core;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.io.BufferedOutputStream;
+import java.io.DataOutput;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -32,193 +37,112 @@ import java.util.List;
  *       (action name, its argument, at_ms, message).
  * </ol>
  *
- * <p>Primitives: a string is its UTF-8 byte length as a 4-byte big-endian int followed by the
- * bytes; an int is 4 bytes and a long 8 bytes, big-endian; a boolean one byte 0 or 1; an enum its
- * name as a string; a list its size as an int followed by its items; an absent value is the
- * boolean false, a present one true followed by the value. Positions (enqueue and emit order) are
+ * <p>Primitives ({@link Encoding}, shared with the snapshot encoding): a string is its UTF-8 byte
+ * length as a 4-byte big-endian int followed by the bytes; an int is 4 bytes and a long 8 bytes,
+ * big-endian; a double its IEEE-754 bits as a long; a boolean one byte 0 or 1; an enum its name
+ * as a string; a list its size as an int followed by its items; an absent value is the boolean
+ * false, a present one true followed by the value. Positions (enqueue and emit order) are
  * encoded by order alone, never by their internal numbers, so equal states give equal signatures.
  */
 final class StateSignature {
   private static final String VERSION = "lightspeed.orchestrator.state.v1";
 
-  private final MessageDigest digest;
-  private final ByteBuffer buffer = ByteBuffer.allocate(8192);
+  private StateSignature() {}
 
-  private StateSignature() {
+  static String of(PipelineState s) {
+    MessageDigest digest;
     try {
       digest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        new DigestOutputStream(OutputStream.nullOutputStream(), digest), 8192))) {
+      write(s, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a digest stream does not fail", e);
+    }
+    return HexFormat.of().formatHex(digest.digest());
   }
 
-  static String of(PipelineState s) {
-    StateSignature w = new StateSignature();
-    w.string(VERSION);
-    w.spec(s.spec, s.connectors);
-    w.string(s.baseMode.name());
-    w.int32(s.effectiveMaxInFlight);
+  private static void write(PipelineState s, DataOutput out) throws IOException {
+    Encoding.string(out, VERSION);
+    Encoding.writeSpec(s.currentSpec(), out);
+    Encoding.string(out, s.baseMode.name());
+    out.writeInt(s.effectiveMaxInFlight);
     for (StageState stage : s.stages.values()) {
-      w.bool(stage.paused);
-      w.bool(stage.hasSequence);
-      w.int64(stage.lastSequence);
-      w.int64(stage.batchesProcessed);
-      w.int64(stage.recordsProcessed);
+      out.writeBoolean(stage.paused);
+      out.writeBoolean(stage.hasSequence);
+      out.writeLong(stage.lastSequence);
+      out.writeLong(stage.batchesProcessed);
+      out.writeLong(stage.recordsProcessed);
     }
-    w.int32(s.liveByEnqueue.size());
+    out.writeInt(s.liveByEnqueue.size());
     for (LiveBatch b : s.liveByEnqueue.values()) {
-      w.batch(b.batch);
-      w.string(b.state.name());
-      w.int32(b.attempt);
-      w.int64(b.readyAtMs);
-      w.int64(b.startedAtMs);
-      w.int64(b.leaseDeadlineMs);
-      w.int64(b.failedAtMs);
+      Encoding.writeBatch(b.batch, out);
+      Encoding.string(out, b.state.name());
+      out.writeInt(b.attempt);
+      out.writeLong(b.readyAtMs);
+      out.writeLong(b.startedAtMs);
+      out.writeLong(b.leaseDeadlineMs);
+      out.writeLong(b.failedAtMs);
     }
-    w.int32(s.retryWaiting.size());
+    out.writeInt(s.retryWaiting.size());
     for (LiveBatch b : s.retryWaiting.values()) {
-      w.string(b.retry.batchKey());
-      w.int32(b.retry.nextAttempt());
-      w.string(b.retry.reason());
-      w.int64(b.retry.retryAtMs());
+      Encoding.string(out, b.retry.batchKey());
+      out.writeInt(b.retry.nextAttempt());
+      Encoding.string(out, b.retry.reason());
+      out.writeLong(b.retry.retryAtMs());
     }
-    w.int32(s.deadLettered.size());
+    out.writeInt(s.deadLettered.size());
     for (LiveBatch b : s.deadLettered.values()) {
-      w.string(b.deadLetter.batchKey());
-      w.string(b.deadLetter.destination());
-      w.string(b.deadLetter.reason());
-      w.int64(b.deadLetter.atMs());
+      Encoding.string(out, b.deadLetter.batchKey());
+      Encoding.string(out, b.deadLetter.destination());
+      Encoding.string(out, b.deadLetter.reason());
+      out.writeLong(b.deadLetter.atMs());
     }
     List<IdempotencyEntry> keys = new ArrayList<>(s.idempotency.values());
     keys.sort(Comparator.comparing(e -> e.idempotencyKey));
-    w.int32(keys.size());
+    out.writeInt(keys.size());
     for (IdempotencyEntry e : keys) {
-      w.string(e.idempotencyKey);
-      w.string(e.batchKey);
-      w.string(e.stage);
-      w.int64(e.records);
-      w.int64(e.sequence);
-      w.bool(e.live);
-      w.int64(e.leftAtMs);
+      Encoding.string(out, e.idempotencyKey);
+      Encoding.string(out, e.batchKey);
+      Encoding.string(out, e.stage);
+      out.writeLong(e.records);
+      out.writeLong(e.sequence);
+      out.writeBoolean(e.live);
+      out.writeLong(e.leftAtMs);
     }
     List<DoneEntry> acks = new ArrayList<>(s.done.values());
     acks.sort(Comparator.comparing(DoneEntry::key));
-    w.int32(acks.size());
+    out.writeInt(acks.size());
     for (DoneEntry d : acks) {
       ProcessResult r = d.result();
-      w.string(r.batchKey());
-      w.string(r.stage());
-      w.int64(r.records());
-      w.int32(r.attempt());
-      w.int64(r.runId());
-      w.int64(r.startedAtMs());
-      w.int64(r.completedAtMs());
-      w.int64(d.doneAtMs());
+      Encoding.string(out, r.batchKey());
+      Encoding.string(out, r.stage());
+      out.writeLong(r.records());
+      out.writeInt(r.attempt());
+      out.writeLong(r.runId());
+      out.writeLong(r.startedAtMs());
+      out.writeLong(r.completedAtMs());
+      out.writeLong(d.doneAtMs());
     }
-    w.int64(s.lastRunId);
-    w.bool(s.activeRun != null);
+    out.writeLong(s.lastRunId);
+    out.writeBoolean(s.activeRun != null);
     if (s.activeRun != null) {
-      w.run(s.activeRun.summary(0));
+      Encoding.writeRun(s.activeRun.summary(0), out);
     }
-    w.int32(s.completedRuns.size());
-    s.completedRuns.forEach(w::run);
-    w.int64(s.auditAppended);
-    w.int32(s.auditLog.size());
+    out.writeInt(s.completedRuns.size());
+    for (RunSummary r : s.completedRuns) {
+      Encoding.writeRun(r, out);
+    }
+    out.writeLong(s.auditAppended);
+    out.writeInt(s.auditLog.size());
     for (AuditEntry e : s.auditLog) {
-      w.string(e.action().actionName());
-      w.string(ActionArgument.of(e.action()));
-      w.int64(e.atMs());
-      w.string(e.message());
+      Encoding.string(out, e.action().actionName());
+      Encoding.string(out, ActionArgument.of(e.action()));
+      out.writeLong(e.atMs());
+      Encoding.string(out, e.message());
     }
-    return w.finish();
-  }
-
-  private void spec(PipelineSpec spec, List<Connector> connectors) {
-    string(spec.name());
-    int32(spec.stages().size());
-    spec.stages().forEach(this::string);
-    int32(connectors.size());
-    for (Connector c : connectors) {
-      string(c.name());
-      string(c.kind().name());
-      string(c.stage());
-      bool(c.disabled());
-      int64(c.maxBatchRecords());
-      string(c.deadLetterDestination());
-      bool(c.ordered());
-    }
-    Boundary b = spec.boundary();
-    int32(b.maxInFlight());
-    int64(b.maxQueued());
-    int64(b.maxLagMs());
-    int64(b.maxInFlightRecords());
-    int64(b.leaseMs());
-    RetryPolicy r = spec.retry();
-    int32(r.maxAttempts());
-    int64(r.initialBackoffMs());
-    int64(r.maxBackoffMs());
-    int64(Double.doubleToLongBits(r.multiplier()));
-    int64(spec.dedupWindowMs());
-    bool(spec.allowUnboundStages());
-  }
-
-  private void batch(Batch b) {
-    string(b.key());
-    string(b.stage());
-    int64(b.records());
-    int64(b.lagMs());
-    string(b.idempotencyKey());
-    int64(b.sequence());
-  }
-
-  private void run(RunSummary r) {
-    int64(r.runId());
-    int64(r.startedAtMs());
-    int64(r.completedAtMs());
-    int64(r.batchesProcessed());
-    int64(r.recordsProcessed());
-    int64(r.retriesScheduled());
-    int64(r.deadLettered());
-  }
-
-  private void string(String s) {
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    int32(bytes.length);
-    for (int off = 0; off < bytes.length; ) {
-      int n = Math.min(bytes.length - off, ensure(1));
-      buffer.put(bytes, off, n);
-      off += n;
-    }
-  }
-
-  private void int32(int v) {
-    ensure(4);
-    buffer.putInt(v);
-  }
-
-  private void int64(long v) {
-    ensure(8);
-    buffer.putLong(v);
-  }
-
-  private void bool(boolean v) {
-    ensure(1);
-    buffer.put((byte) (v ? 1 : 0));
-  }
-
-  /** Flushes the buffer into the digest if fewer than {@code n} bytes are free; returns the room. */
-  private int ensure(int n) {
-    if (buffer.remaining() < n) {
-      buffer.flip();
-      digest.update(buffer);
-      buffer.clear();
-    }
-    return buffer.remaining();
-  }
-
-  private String finish() {
-    buffer.flip();
-    digest.update(buffer);
-    return HexFormat.of().formatHex(digest.digest());
   }
 }

@@ -1,6 +1,8 @@
 package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.BatchState;
+import dev.lightspeed.orchestrator.core.Page;
+import dev.lightspeed.orchestrator.core.PipelineQueries;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.PipelineStatus;
 import dev.lightspeed.orchestrator.core.ProcessOutcome;
@@ -372,13 +374,12 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   public void listBatches(ListBatchesRequest req, StreamObserver<ListBatchesResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
       PipelineHandle handle = pipeline(req.getPipeline());
-      int size = Paging.pageSize(req.getPageSize());
       BatchState filter = req.hasState() ? ProtoMapper.toCore(req.getState()) : null;
-      String listing = "batches" + (filter == null ? "" : "/" + filter);
-      long cursor = Paging.cursor(req.getPageToken(), listing);
-      var page = handle.read(q -> q.batches(cursor, size, filter));
-      ListBatchesResponse.Builder resp = ListBatchesResponse.newBuilder()
-          .setNextPageToken(Paging.token(listing, page.nextCursor()));
+      var page = page(handle, req.getPageSize(), req.getPageToken(),
+          "batches" + (filter == null ? "" : "/" + filter),
+          (q, cursor, size) -> q.batches(cursor, size, filter));
+      ListBatchesResponse.Builder resp =
+          ListBatchesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(v -> resp.addBatches(ProtoMapper.toProto(v)));
       return resp.build();
     });
@@ -387,12 +388,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listRetries(ListRetriesRequest req, StreamObserver<ListRetriesResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
-      PipelineHandle handle = pipeline(req.getPipeline());
-      int size = Paging.pageSize(req.getPageSize());
-      long cursor = Paging.cursor(req.getPageToken(), "retries");
-      var page = handle.read(q -> q.retries(cursor, size));
-      ListRetriesResponse.Builder resp = ListRetriesResponse.newBuilder()
-          .setNextPageToken(Paging.token("retries", page.nextCursor()));
+      var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
+          "retries", PipelineQueries::retries);
+      ListRetriesResponse.Builder resp =
+          ListRetriesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(r -> resp.addRetries(ProtoMapper.toProto(r)));
       return resp.build();
     });
@@ -402,12 +401,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   public void listDeadLetters(
       ListDeadLettersRequest req, StreamObserver<ListDeadLettersResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
-      PipelineHandle handle = pipeline(req.getPipeline());
-      int size = Paging.pageSize(req.getPageSize());
-      long cursor = Paging.cursor(req.getPageToken(), "dead-letters");
-      var page = handle.read(q -> q.deadLetters(cursor, size));
-      ListDeadLettersResponse.Builder resp = ListDeadLettersResponse.newBuilder()
-          .setNextPageToken(Paging.token("dead-letters", page.nextCursor()));
+      var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
+          "dead-letters", PipelineQueries::deadLetters);
+      ListDeadLettersResponse.Builder resp =
+          ListDeadLettersResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(r -> resp.addDeadLetters(ProtoMapper.toProto(r)));
       return resp.build();
     });
@@ -416,12 +413,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
-      PipelineHandle handle = pipeline(req.getPipeline());
-      int size = Paging.pageSize(req.getPageSize());
-      long cursor = Paging.cursor(req.getPageToken(), "runs");
-      var page = handle.read(q -> q.runs(cursor, size));
-      ListRunsResponse.Builder resp = ListRunsResponse.newBuilder()
-          .setNextPageToken(Paging.token("runs", page.nextCursor()));
+      var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
+          "runs", PipelineQueries::runs);
+      ListRunsResponse.Builder resp =
+          ListRunsResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(r -> resp.addRuns(ProtoMapper.toProto(r)));
       return resp.build();
     });
@@ -430,12 +425,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listAuditLog(ListAuditLogRequest req, StreamObserver<ListAuditLogResponse> out) {
     unary(out, req.getPipeline(), "", () -> {
-      PipelineHandle handle = pipeline(req.getPipeline());
-      int size = Paging.pageSize(req.getPageSize());
-      long cursor = Paging.cursor(req.getPageToken(), "audit-log");
-      var page = handle.read(q -> q.auditLog(cursor, size));
-      ListAuditLogResponse.Builder resp = ListAuditLogResponse.newBuilder()
-          .setNextPageToken(Paging.token("audit-log", page.nextCursor()));
+      var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
+          "audit-log", PipelineQueries::auditLog);
+      ListAuditLogResponse.Builder resp =
+          ListAuditLogResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(e -> resp.addEntries(ProtoMapper.toProto(e)));
       return resp.build();
     });
@@ -454,6 +447,24 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private static dev.lightspeed.orchestrator.v1.PipelineSpec effectiveSpec(PipelineHandle h) {
     PipelineSpec spec = h.read(q -> q.spec());
     return ProtoMapper.toProto(spec);
+  }
+
+  /** One page of a pipeline's list, read by cursor (see {@link Paging}). */
+  @FunctionalInterface
+  private interface PageQuery<T> {
+    Page<T> read(PipelineQueries queries, long cursor, int size);
+  }
+
+  /** A page's items and the token of the page after it ("" at the end). */
+  private record PageReply<T>(List<T> items, String nextPageToken) {}
+
+  /** Checks page_size and page_token (bound to {@code listing}), then reads one page. */
+  private static <T> PageReply<T> page(
+      PipelineHandle handle, int pageSize, String pageToken, String listing, PageQuery<T> query) {
+    int size = Paging.pageSize(pageSize);
+    long cursor = Paging.cursor(pageToken, listing);
+    Page<T> page = handle.read(q -> query.read(q, cursor, size));
+    return new PageReply<>(page.items(), Paging.token(listing, page.nextCursor()));
   }
 
   private PipelineHandle pipeline(String name) {

@@ -294,15 +294,20 @@ class OperatorActionsTest {
     }
 
     @Test
-    void redrive_doneBatchWithinTheWindow_isNotDeadLettered() {
-      // SPEC is silent: the core treats a DONE key within the window as known, not dead-lettered.
+    void actions_onADoneBatchWithinTheWindow_areBatchNotFound() {
+      // SPEC 3.3 lets a DONE key name its batch for ack, fail and extend_lease only; operator
+      // actions act on live batches, so a DONE key is not found (as the proto documents).
       PipelineRuntime rt = runtime(s -> s.dedupWindowMs(1_000));
       enqueueAndStart(rt, "a", 1, 0);
       rt.ackBatch("a", 1, 0);
       assertRefused(
           rt,
-          Reason.NOT_DEAD_LETTERED,
+          Reason.BATCH_NOT_FOUND,
           () -> rt.applyAction(new OperatorAction.RedriveDeadLetter("a"), 999));
+      assertRefused(
+          rt,
+          Reason.BATCH_NOT_FOUND,
+          () -> rt.applyAction(new OperatorAction.CancelBatch("a"), 999));
       assertRefused(
           rt,
           Reason.BATCH_NOT_FOUND,
@@ -389,13 +394,13 @@ class OperatorActionsTest {
     }
 
     @Test
-    void cancel_doneBatchWithinTheWindow_isNotCancellable() {
+    void cancel_doneBatchWithinTheWindow_isBatchNotFound() {
       PipelineRuntime rt = runtime();
       enqueueAndStart(rt, "a", 1, 0);
       rt.ackBatch("a", 1, 0);
       assertRefused(
           rt,
-          Reason.NOT_CANCELLABLE,
+          Reason.BATCH_NOT_FOUND,
           () -> rt.applyAction(new OperatorAction.CancelBatch("a"), 0));
     }
   }

@@ -438,7 +438,7 @@ final class ReferenceModel {
     } else if (a instanceof OperatorAction.CancelBatch c) {
       MBatch b = live.get(c.key());
       if (b == null) {
-        return doneWithin(c.key(), now) != null ? Reason.NOT_CANCELLABLE : Reason.BATCH_NOT_FOUND;
+        return Reason.BATCH_NOT_FOUND; // actions name live batches only (SPEC 3.3 lists ack/fail/extend)
       }
       return b.state.isWaiting() ? null : Reason.NOT_CANCELLABLE;
     }
@@ -448,7 +448,7 @@ final class ReferenceModel {
   private Reason deadLetterCheck(String key, long now) {
     MBatch b = live.get(key);
     if (b == null) {
-      return doneWithin(key, now) != null ? Reason.NOT_DEAD_LETTERED : Reason.BATCH_NOT_FOUND;
+      return Reason.BATCH_NOT_FOUND; // actions name live batches only
     }
     return b.state == BatchState.DEAD_LETTERED ? null : Reason.NOT_DEAD_LETTERED;
   }

@@ -40,9 +40,9 @@ import net.jqwik.api.statistics.Statistics;
  * signature at every step.
  *
  * <p>Where SPEC is silent the model follows the core's documented decisions: an unknown stage in
- * start_available's filter is UNKNOWN_STAGE; a stopped walk's budget check applies only to batches
- * that are not skipped; REDRIVE/DISCARD/CANCEL of a DONE key within the window is
- * NOT_DEAD_LETTERED/NOT_CANCELLABLE; extend_lease of a DONE key is STALE_ATTEMPT or NOT_IN_FLIGHT;
+ * start_available's filter is UNKNOWN_STAGE; the in-flight-records stop applies only to candidates
+ * that are not skipped (paused, disabled, filtered or blocked); operator actions name live batches only (a DONE key is BATCH_NOT_FOUND);
+ * extend_lease of a DONE key within the window is STALE_ATTEMPT or NOT_IN_FLIGHT;
  * a BatchView keeps its last ready time while IN_FLIGHT and shows 0 while DEAD_LETTERED.
  */
 class RuntimePropertiesTest {
@@ -63,14 +63,14 @@ class RuntimePropertiesTest {
           .dedupWindowMs(2_000)
           .build();
 
-  /** Unbound stages allowed, no leases, no backoff, no record budget, an ordered SINK. */
+  /** Unbound stages allowed, no leases, no backoff, a tight record budget, an ordered SINK. */
   static final PipelineSpec LOOSE =
       PipelineSpec.builder("loose")
           .stages("a", "b", "c")
           .connectors(
               Connector.of("a-out", ConnectorKind.SINK, "a").withOrdered(true),
               Connector.of("b-in", ConnectorKind.SOURCE, "b").withDeadLetterDestination("src-b"))
-          .boundary(new Boundary(2, 8, 0, 0, 0))
+          .boundary(new Boundary(3, 8, 0, 10, 0))
           .retry(new RetryPolicy(2, 0, 0, 1.0))
           .dedupWindowMs(500)
           .allowUnboundStages(true)

@@ -398,6 +398,17 @@ class StartAvailableTest {
   }
 
   @Test
+  void start_recordsBudget_noOvertakingAcrossStagesEither() {
+    PipelineRuntime rt = runtimeWithBoundary(b -> b.withMaxInFlightRecords(10));
+    enqueue(rt, batch("six", EXTRACT, 6, 1), 0);
+    enqueue(rt, batch("five", TRANSFORM, 5, 1), 1);
+    enqueue(rt, batch("one", LOAD, 1, 1), 2);
+
+    assertThat(keys(rt.startAvailable(2).started())).containsExactly("six");
+    assertThat(Fixtures.stateOf(rt, "one")).isEqualTo(BatchState.QUEUED);
+  }
+
+  @Test
   void start_recordsBudget_exactlyFullIsAllowed() {
     PipelineRuntime rt = runtimeWithBoundary(b -> b.withMaxInFlightRecords(10));
     enqueue(rt, batch("six", 6, 1), 0);

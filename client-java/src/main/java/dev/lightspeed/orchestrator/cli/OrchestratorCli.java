@@ -1,0 +1,180 @@
+package dev.lightspeed.orchestrator.cli;
+
+import dev.lightspeed.orchestrator.client.OrchestratorClient;
+import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code lightspeed}: the operator CLI of Lightspeed Orchestrator. The global options are
+ * accepted before or after any subcommand; every command has {@code --help}.
+ *
+ * <p>Exit codes: 0 done; 1 the server refused the call or could not be reached (stderr has {@code
+ * ERROR <REASON>: <message>}); 2 a usage error (bad option, unreadable or invalid file).
+ */
+@Command(
+    name = "lightspeed",
+    scope = ScopeType.INHERIT,
+    mixinStandardHelpOptions = true,
+    version = "lightspeed 0.1.0",
+    description = {
+      "Operates a Lightspeed Orchestrator server: pipelines, batches, operator actions.",
+      "",
+      "Examples:",
+      "  lightspeed pipelines create --file spec.json",
+      "  lightspeed enqueue orders --key b1 --stage extract --records 100 --sequence 1",
+      "  lightspeed status orders",
+      "  lightspeed --target 10.0.0.5:50051 watch orders --count 10",
+      ""
+    },
+    subcommands = {
+      PipelinesCommand.class,
+      BatchCommands.Enqueue.class,
+      BatchCommands.Start.class,
+      BatchCommands.Ack.class,
+      BatchCommands.Fail.class,
+      BatchCommands.ExtendLease.class,
+      QueryCommands.Status.class,
+      QueryCommands.Batches.class,
+      QueryCommands.Retries.class,
+      QueryCommands.DeadLetters.class,
+      QueryCommands.Audit.class,
+      ActionCommands.Pause.class,
+      ActionCommands.Resume.class,
+      ActionCommands.Drain.class,
+      ActionCommands.PauseStage.class,
+      ActionCommands.ResumeStage.class,
+      ActionCommands.DisableConnector.class,
+      ActionCommands.EnableConnector.class,
+      ActionCommands.SetMaxInFlight.class,
+      ActionCommands.Redrive.class,
+      ActionCommands.Discard.class,
+      ActionCommands.Cancel.class,
+      RunsCommand.class,
+      WatchCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Exit codes: 0 done, 1 refused by the server or unreachable (ERROR <REASON>: <message>"
+          + " on stderr), 2 usage error."
+    })
+public final class OrchestratorCli implements Runnable {
+  static final int REFUSED = 1;
+  static final int USAGE = CommandLine.ExitCode.USAGE;
+
+  @Option(
+      names = "--target",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:LIGHTSPEED_TARGET:-127.0.0.1:50051}",
+      paramLabel = "HOST:PORT",
+      description = "Server address host:port (default: $LIGHTSPEED_TARGET, else 127.0.0.1:50051).")
+  String target;
+
+  @Option(
+      names = "--tls",
+      scope = ScopeType.INHERIT,
+      description = "Use TLS (trusting the JVM's roots, or --ca-file).")
+  boolean tls;
+
+  @Option(
+      names = "--ca-file",
+      scope = ScopeType.INHERIT,
+      paramLabel = "PEM",
+      description = "Trust these CA certificates (implies --tls).")
+  Path caFile;
+
+  @Option(
+      names = "--deadline",
+      scope = ScopeType.INHERIT,
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      paramLabel = "DURATION",
+      description = "Deadline of each call, e.g. 500ms, 10s, 2m (default: ${DEFAULT-VALUE}).")
+  Duration deadline;
+
+  @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(newCommandLine().execute(args));
+  }
+
+  /** The configured command line: error handlers that print {@code ERROR <REASON>: <message>}. */
+  public static CommandLine newCommandLine() {
+    CommandLine cli = new CommandLine(new OrchestratorCli());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          PrintWriter err = cmd.getErr();
+          if (e instanceof OrchestratorException oe) {
+            err.println("ERROR " + oe.reasonName() + ": " + oe.getMessage());
+            err.flush();
+            return REFUSED;
+          }
+          if (e instanceof CliException ce) {
+            err.println("ERROR " + ce.reason() + ": " + ce.getMessage());
+            err.flush();
+            return ce.exitCode();
+          }
+          throw e;
+        });
+    cli.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine cmd = e.getCommandLine();
+          PrintWriter err = cmd.getErr();
+          err.println("ERROR USAGE: " + e.getMessage());
+          if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
+          }
+          err.flush();
+          return USAGE;
+        });
+    return cli;
+  }
+
+  /** Without a subcommand: the usage help. */
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** A client for the global options; the caller closes it. */
+  OrchestratorClient connect() {
+    OrchestratorClient.Builder b =
+        OrchestratorClient.builder().target(target).tls(tls).deadline(deadline);
+    if (caFile != null) {
+      b.trustCertificates(caFile);
+    }
+    return b.build();
+  }
+
+  /** Accepts {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, or an ISO-8601 {@code PT10S}. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+      try {
+        if (v.startsWith("pt")) {
+          return Duration.parse(value);
+        }
+        if (v.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        }
+        long n = Long.parseLong(v.substring(0, v.length() - 1));
+        return switch (v.charAt(v.length() - 1)) {
+          case 's' -> Duration.ofSeconds(n);
+          case 'm' -> Duration.ofMinutes(n);
+          case 'h' -> Duration.ofHours(n);
+          default -> throw new NumberFormatException();
+        };
+      } catch (RuntimeException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not a duration; use e.g. 500ms, 10s, 2m");
+      }
+    }
+  }
+}

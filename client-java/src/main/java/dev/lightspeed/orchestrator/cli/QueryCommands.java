@@ -1,0 +1,245 @@
+package dev.lightspeed.orchestrator.cli;
+
+import dev.lightspeed.orchestrator.client.OrchestratorClient;
+import dev.lightspeed.orchestrator.v1.AuditLogEntry;
+import dev.lightspeed.orchestrator.v1.BatchState;
+import dev.lightspeed.orchestrator.v1.BatchView;
+import dev.lightspeed.orchestrator.v1.DeadLetterRecord;
+import dev.lightspeed.orchestrator.v1.GetStatusResponse;
+import dev.lightspeed.orchestrator.v1.ListAuditLogRequest;
+import dev.lightspeed.orchestrator.v1.ListAuditLogResponse;
+import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
+import dev.lightspeed.orchestrator.v1.ListBatchesResponse;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersRequest;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersResponse;
+import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
+import dev.lightspeed.orchestrator.v1.ListRetriesResponse;
+import dev.lightspeed.orchestrator.v1.RetryRecord;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Reads: status, batches, retries, dead-letters, audit. Lists read every page. */
+final class QueryCommands {
+  private QueryCommands() {}
+
+  /** The short names of BatchState accepted by {@code batches --state}. */
+  enum StateFilter {
+    QUEUED(BatchState.BATCH_STATE_QUEUED),
+    IN_FLIGHT(BatchState.BATCH_STATE_IN_FLIGHT),
+    RETRY_WAIT(BatchState.BATCH_STATE_RETRY_WAIT),
+    DEAD_LETTERED(BatchState.BATCH_STATE_DEAD_LETTERED);
+
+    final BatchState state;
+
+    StateFilter(BatchState state) {
+      this.state = state;
+    }
+  }
+
+  @Command(name = "status", description = "Counts, mode, active run, signature and validity.")
+  static final class Status extends ClientCommand {
+    @Parameters(paramLabel = "PIPELINE")
+    String pipeline;
+
+    @Option(names = "--json", description = "Print protobuf JSON.")
+    boolean json;
+
+    @Override
+    int run(OrchestratorClient client) {
+      GetStatusResponse s = client.getStatus(pipeline);
+      if (json) {
+        out().println(Output.json(s));
+        return 0;
+      }
+      Output.table(
+          out(),
+          List.of("FIELD", "VALUE"),
+          List.of(
+              List.of("pipeline", pipeline),
+              List.of("mode", Output.shortName(s.getMode(), "PIPELINE_MODE_")),
+              List.of("queued", Long.toString(s.getQueuedCount())),
+              List.of("retry_wait", Long.toString(s.getRetryWaitCount())),
+              List.of("in_flight", Integer.toString(s.getInFlightCount())),
+              List.of("max_in_flight", Integer.toString(s.getEffectiveMaxInFlight())),
+              List.of("dead_letters", Long.toString(s.getDeadLetterCount())),
+              List.of("active_run", Long.toString(s.getActiveRunId())),
+              List.of("signature", s.getSignature()),
+              List.of("valid", s.getValid() ? "true" : "false: " + s.getInvalidReason())));
+      return 0;
+    }
+  }
+
+  @Command(name = "batches", description = "List the live batches in enqueue order.")
+  static final class Batches extends ClientCommand {
+    @Parameters(paramLabel = "PIPELINE")
+    String pipeline;
+
+    @Option(
+        names = "--state",
+        description = "Only batches in this state: ${COMPLETION-CANDIDATES}.")
+    StateFilter state;
+
+    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
+    boolean json;
+
+    @Override
+    int run(OrchestratorClient client) {
+      List<BatchView> all =
+          Pages.all(
+              token -> {
+                ListBatchesRequest.Builder req =
+                    ListBatchesRequest.newBuilder()
+                        .setPipeline(pipeline)
+                        .setPageSize(Pages.PAGE_SIZE)
+                        .setPageToken(token);
+                if (state != null) {
+                  req.setState(state.state);
+                }
+                return client.listBatches(req.build());
+              },
+              ListBatchesResponse::getBatchesList,
+              ListBatchesResponse::getNextPageToken);
+      if (json) {
+        out().println(Output.json(ListBatchesResponse.newBuilder().addAllBatches(all)));
+        return 0;
+      }
+      Output.table(
+          out(),
+          List.of("KEY", "STAGE", "STATE", "ATTEMPT", "RECORDS", "READY_AT", "LEASE_DEADLINE"),
+          all.stream()
+              .map(
+                  b ->
+                      List.of(
+                          b.getBatch().getKey(),
+                          b.getBatch().getStage(),
+                          Output.shortName(b.getState(), "BATCH_STATE_"),
+                          Integer.toString(b.getAttempt()),
+                          Long.toString(b.getBatch().getRecords()),
+                          Output.time(b.getReadyAtMs()),
+                          Output.time(b.getLeaseDeadlineMs())))
+              .toList());
+      return 0;
+    }
+  }
+
+  @Command(name = "retries", description = "List the batches waiting to be retried.")
+  static final class Retries extends ClientCommand {
+    @Parameters(paramLabel = "PIPELINE")
+    String pipeline;
+
+    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
+    boolean json;
+
+    @Override
+    int run(OrchestratorClient client) {
+      List<RetryRecord> all =
+          Pages.all(
+              token ->
+                  client.listRetries(
+                      ListRetriesRequest.newBuilder()
+                          .setPipeline(pipeline)
+                          .setPageSize(Pages.PAGE_SIZE)
+                          .setPageToken(token)
+                          .build()),
+              ListRetriesResponse::getRetriesList,
+              ListRetriesResponse::getNextPageToken);
+      if (json) {
+        out().println(Output.json(ListRetriesResponse.newBuilder().addAllRetries(all)));
+        return 0;
+      }
+      Output.table(
+          out(),
+          List.of("KEY", "NEXT_ATTEMPT", "RETRY_AT", "REASON"),
+          all.stream()
+              .map(
+                  r ->
+                      List.of(
+                          r.getBatchKey(),
+                          Integer.toString(r.getNextAttempt()),
+                          Output.time(r.getRetryAtMs()),
+                          r.getReason()))
+              .toList());
+      return 0;
+    }
+  }
+
+  @Command(name = "dead-letters", description = "List the dead letters in the order they were emitted.")
+  static final class DeadLetters extends ClientCommand {
+    @Parameters(paramLabel = "PIPELINE")
+    String pipeline;
+
+    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
+    boolean json;
+
+    @Override
+    int run(OrchestratorClient client) {
+      List<DeadLetterRecord> all =
+          Pages.all(
+              token ->
+                  client.listDeadLetters(
+                      ListDeadLettersRequest.newBuilder()
+                          .setPipeline(pipeline)
+                          .setPageSize(Pages.PAGE_SIZE)
+                          .setPageToken(token)
+                          .build()),
+              ListDeadLettersResponse::getDeadLettersList,
+              ListDeadLettersResponse::getNextPageToken);
+      if (json) {
+        out().println(Output.json(ListDeadLettersResponse.newBuilder().addAllDeadLetters(all)));
+        return 0;
+      }
+      Output.table(
+          out(),
+          List.of("KEY", "DESTINATION", "AT", "REASON"),
+          all.stream()
+              .map(
+                  d ->
+                      List.of(
+                          d.getBatchKey(), d.getDestination(), Output.time(d.getAtMs()), d.getReason()))
+              .toList());
+      return 0;
+    }
+  }
+
+  @Command(name = "audit", description = "List the operator actions applied, oldest first.")
+  static final class Audit extends ClientCommand {
+    @Parameters(paramLabel = "PIPELINE")
+    String pipeline;
+
+    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
+    boolean json;
+
+    @Override
+    int run(OrchestratorClient client) {
+      List<AuditLogEntry> all =
+          Pages.all(
+              token ->
+                  client.listAuditLog(
+                      ListAuditLogRequest.newBuilder()
+                          .setPipeline(pipeline)
+                          .setPageSize(Pages.PAGE_SIZE)
+                          .setPageToken(token)
+                          .build()),
+              ListAuditLogResponse::getEntriesList,
+              ListAuditLogResponse::getNextPageToken);
+      if (json) {
+        out().println(Output.json(ListAuditLogResponse.newBuilder().addAllEntries(all)));
+        return 0;
+      }
+      Output.table(
+          out(),
+          List.of("AT", "ACTION", "MESSAGE"),
+          all.stream()
+              .map(
+                  e ->
+                      List.of(
+                          Output.time(e.getAtMs()),
+                          Output.jsonLine(e.getAction()),
+                          e.getMessage()))
+              .toList());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,478 @@
+package dev.lightspeed.orchestrator.client;
+
+import dev.lightspeed.orchestrator.client.errors.OrchestratorErrors;
+import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
+import dev.lightspeed.orchestrator.v1.AckBatchRequest;
+import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
+import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.v1.AckResult;
+import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
+import dev.lightspeed.orchestrator.v1.Batch;
+import dev.lightspeed.orchestrator.v1.CompleteRunRequest;
+import dev.lightspeed.orchestrator.v1.CompleteRunResponse;
+import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.DeletePipelineRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueResult;
+import dev.lightspeed.orchestrator.v1.ExtendLeaseRequest;
+import dev.lightspeed.orchestrator.v1.FailBatchRequest;
+import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
+import dev.lightspeed.orchestrator.v1.GetStatusRequest;
+import dev.lightspeed.orchestrator.v1.GetStatusResponse;
+import dev.lightspeed.orchestrator.v1.ListAuditLogRequest;
+import dev.lightspeed.orchestrator.v1.ListAuditLogResponse;
+import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
+import dev.lightspeed.orchestrator.v1.ListBatchesResponse;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersRequest;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersResponse;
+import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
+import dev.lightspeed.orchestrator.v1.ListPipelinesResponse;
+import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
+import dev.lightspeed.orchestrator.v1.ListRetriesResponse;
+import dev.lightspeed.orchestrator.v1.ListRunsRequest;
+import dev.lightspeed.orchestrator.v1.ListRunsResponse;
+import dev.lightspeed.orchestrator.v1.OperatorAction;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.PipelineSpec;
+import dev.lightspeed.orchestrator.v1.ProcessOutcome;
+import dev.lightspeed.orchestrator.v1.RunSummary;
+import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
+import dev.lightspeed.orchestrator.v1.StartRunRequest;
+import dev.lightspeed.orchestrator.v1.StartedBatch;
+import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
+import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The blocking client of one Lightspeed Orchestrator server: one method per RPC, each bounded by
+ * the builder's deadline, each refusal thrown as a typed {@link OrchestratorException} (see the
+ * {@code errors} package). Idempotent calls are retried on UNAVAILABLE by the channel itself
+ * ({@link RetryServiceConfig} says which and why). {@link #async()} gives the same calls as
+ * {@link java.util.concurrent.CompletableFuture}s, {@link #watchStarted} a closeable iterator.
+ *
+ * <p>Methods take and return the generated messages of {@code dev.lightspeed.orchestrator.v1};
+ * the frequent calls also have a form with plain arguments. Thread-safe; build one per process
+ * and {@link #close()} it at the end.
+ *
+ * <pre>{@code
+ * try (OrchestratorClient client = OrchestratorClient.builder().target("127.0.0.1:50051").build()) {
+ *   client.enqueueBatch("orders", Batch.newBuilder().setKey("b1").setStage("extract")
+ *       .setRecords(100).setIdempotencyKey("b1-1").setSequence(1).build());
+ * }
+ * }</pre>
+ */
+public final class OrchestratorClient implements AutoCloseable {
+  private final ManagedChannel managedChannel;
+  private final Channel channel;
+  private final Duration deadline;
+  private final AsyncOrchestratorClient async;
+
+  private OrchestratorClient(ManagedChannel managedChannel, Channel channel, Duration deadline) {
+    this.managedChannel = managedChannel;
+    this.channel = channel;
+    this.deadline = deadline;
+    this.async = new AsyncOrchestratorClient(channel, deadline);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The same calls in non-blocking form, on the same channel. */
+  public AsyncOrchestratorClient async() {
+    return async;
+  }
+
+  // ---- pipelines -----------------------------------------------------------------------------
+
+  /** Creates a pipeline; returns its effective spec (every default filled in). */
+  public PipelineSpec createPipeline(PipelineSpec spec) {
+    return call(s -> s.createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec).build()))
+        .getPipeline();
+  }
+
+  /** The effective spec of a pipeline. */
+  public PipelineSpec getPipeline(String name) {
+    return call(s -> s.getPipeline(GetPipelineRequest.newBuilder().setName(name).build()))
+        .getPipeline();
+  }
+
+  /** One page of pipelines, in name order. */
+  public ListPipelinesResponse listPipelines(ListPipelinesRequest request) {
+    return call(s -> s.listPipelines(request));
+  }
+
+  /** Deletes a pipeline; one with live batches only with {@code force}. */
+  public void deletePipeline(String name, boolean force) {
+    call(
+        s ->
+            s.deletePipeline(
+                DeletePipelineRequest.newBuilder().setName(name).setForce(force).build()));
+  }
+
+  // ---- batches -------------------------------------------------------------------------------
+
+  /**
+   * Enqueues one batch; returns whether it was a repeat of an accepted enqueue (same idempotency
+   * key), which changed nothing.
+   */
+  public boolean enqueueBatch(String pipeline, Batch batch) {
+    return call(
+            s ->
+                s.enqueueBatch(
+                    EnqueueBatchRequest.newBuilder().setPipeline(pipeline).setBatch(batch).build()))
+        .getDeduplicated();
+  }
+
+  /**
+   * Enqueues many batches, each with its own result; a refused item has an {@code error} (turn it
+   * into an exception with {@link OrchestratorErrors#fromStatus(com.google.rpc.Status)}).
+   */
+  public List<EnqueueResult> enqueueBatches(String pipeline, List<Batch> batches) {
+    return call(
+            s ->
+                s.enqueueBatches(
+                    EnqueueBatchesRequest.newBuilder()
+                        .setPipeline(pipeline)
+                        .addAllBatches(batches)
+                        .build()))
+        .getResultsList();
+  }
+
+  /**
+   * Starts what is available now (at most {@code maxBatches}, 0 = no limit) and returns the
+   * started batches in start order. Each must be acked, failed or have its lease extended before
+   * its {@code lease_deadline_ms}.
+   */
+  public List<StartedBatch> startAvailable(String pipeline, int maxBatches) {
+    return startAvailable(
+        StartAvailableRequest.newBuilder().setPipeline(pipeline).setMaxBatches(maxBatches).build());
+  }
+
+  /** StartAvailable with every option (stage filter). */
+  public List<StartedBatch> startAvailable(StartAvailableRequest request) {
+    return call(
+        s -> {
+          List<StartedBatch> started = new ArrayList<>();
+          Iterator<dev.lightspeed.orchestrator.v1.StartAvailableResponse> it =
+              s.startAvailable(request);
+          while (it.hasNext()) {
+            started.add(it.next().getStarted());
+          }
+          return started;
+        });
+  }
+
+  /**
+   * Every batch started in the pipeline from now on, by any caller, as a blocking iterator. Close
+   * it to end the stream. Has no deadline.
+   */
+  public StartedBatchStream watchStarted(String pipeline) {
+    return StartedBatchStream.open(
+        channel, WatchStartedRequest.newBuilder().setPipeline(pipeline).build());
+  }
+
+  /**
+   * Acks a started batch. {@code attempt} fences the ack to the attempt that was started (0 = any
+   * attempt); a stale one is refused with {@link
+   * dev.lightspeed.orchestrator.client.errors.StaleAttemptException}. Repeating an ack is not an
+   * error.
+   */
+  public ProcessOutcome ackBatch(String pipeline, String key, int attempt) {
+    return call(
+            s ->
+                s.ackBatch(
+                    AckBatchRequest.newBuilder()
+                        .setPipeline(pipeline)
+                        .setKey(key)
+                        .setAttempt(attempt)
+                        .build()))
+        .getOutcome();
+  }
+
+  /** Acks many batches, each with its own result (outcome or error). */
+  public List<AckResult> ackBatches(String pipeline, List<AckItem> acks) {
+    return call(
+            s ->
+                s.ackBatches(
+                    AckBatchesRequest.newBuilder().setPipeline(pipeline).addAllAcks(acks).build()))
+        .getResultsList();
+  }
+
+  /**
+   * Reports a failed attempt: the outcome is a scheduled retry, a dead letter, or {@code
+   * failure_rejected} when the report is stale (the batch is no longer in flight under that
+   * attempt).
+   */
+  public ProcessOutcome failBatch(
+      String pipeline, String key, int attempt, String reason, boolean nonRetryable) {
+    return failBatch(
+        FailBatchRequest.newBuilder()
+            .setPipeline(pipeline)
+            .setKey(key)
+            .setAttempt(attempt)
+            .setReason(reason)
+            .setNonRetryable(nonRetryable)
+            .build());
+  }
+
+  public ProcessOutcome failBatch(FailBatchRequest request) {
+    return call(s -> s.failBatch(request)).getOutcome();
+  }
+
+  /** Heartbeat: extends the lease of an in-flight attempt; returns the new deadline (epoch ms). */
+  public long extendLease(String pipeline, String key, int attempt) {
+    return call(
+            s ->
+                s.extendLease(
+                    ExtendLeaseRequest.newBuilder()
+                        .setPipeline(pipeline)
+                        .setKey(key)
+                        .setAttempt(attempt)
+                        .build()))
+        .getLeaseDeadlineMs();
+  }
+
+  // ---- operators and runs --------------------------------------------------------------------
+
+  /** Applies an operator action (pause, drain, redrive, ...); it is audited. */
+  public void applyAction(String pipeline, OperatorAction action) {
+    call(
+        s ->
+            s.applyAction(
+                ApplyActionRequest.newBuilder().setPipeline(pipeline).setAction(action).build()));
+  }
+
+  /** Opens a run (or returns the active one). */
+  public RunSummary startRun(String pipeline) {
+    return call(s -> s.startRun(StartRunRequest.newBuilder().setPipeline(pipeline).build()))
+        .getRun();
+  }
+
+  /** Closes the active run and returns its summary; empty if no run was active. */
+  public Optional<RunSummary> completeRun(String pipeline) {
+    CompleteRunResponse resp =
+        call(s -> s.completeRun(CompleteRunRequest.newBuilder().setPipeline(pipeline).build()));
+    return resp.hasRun() ? Optional.of(resp.getRun()) : Optional.empty();
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  public ListBatchesResponse listBatches(ListBatchesRequest request) {
+    return call(s -> s.listBatches(request));
+  }
+
+  public ListRetriesResponse listRetries(ListRetriesRequest request) {
+    return call(s -> s.listRetries(request));
+  }
+
+  public ListDeadLettersResponse listDeadLetters(ListDeadLettersRequest request) {
+    return call(s -> s.listDeadLetters(request));
+  }
+
+  public ListRunsResponse listRuns(ListRunsRequest request) {
+    return call(s -> s.listRuns(request));
+  }
+
+  public ListAuditLogResponse listAuditLog(ListAuditLogRequest request) {
+    return call(s -> s.listAuditLog(request));
+  }
+
+  /** Counts, mode, active run, signature and validity of a pipeline. */
+  public GetStatusResponse getStatus(String pipeline) {
+    return call(s -> s.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build()));
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /**
+   * Closes the channel: running calls may finish for up to 5 s, then they are cancelled. Open
+   * watch streams end.
+   */
+  @Override
+  public void close() {
+    managedChannel.shutdown();
+    try {
+      if (!managedChannel.awaitTermination(5, TimeUnit.SECONDS)) {
+        managedChannel.shutdownNow();
+        managedChannel.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      managedChannel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private <T> T call(Function<OrchestratorServiceBlockingStub, T> rpc) {
+    OrchestratorServiceBlockingStub stub = OrchestratorServiceGrpc.newBlockingStub(channel);
+    if (deadline != null) {
+      stub = stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    try {
+      return rpc.apply(stub);
+    } catch (StatusRuntimeException e) {
+      throw OrchestratorErrors.from(e);
+    }
+  }
+
+  /**
+   * Settings of an {@link OrchestratorClient}. Defaults: target {@code 127.0.0.1:50051},
+   * plaintext, deadline 10 s per call, idempotent calls retried on UNAVAILABLE up to 4 attempts
+   * with backoff from 100 ms to 2 s.
+   */
+  public static final class Builder {
+    private String target = "127.0.0.1:50051";
+    private boolean tls;
+    private Path trustCertificates;
+    private Duration deadline = Duration.ofSeconds(10);
+    private boolean retry = true;
+    private int maxAttempts = 4;
+    private Duration initialBackoff = Duration.ofMillis(100);
+    private Duration maxBackoff = Duration.ofSeconds(2);
+    private double multiplier = 2.0;
+    private Executor executor;
+    private boolean directExecutor;
+    private final List<ClientInterceptor> interceptors = new ArrayList<>();
+
+    private Builder() {}
+
+    /** A gRPC target: {@code host:port}, or any name-resolver URI such as {@code dns:///host:port}. */
+    public Builder target(String target) {
+      this.target = Objects.requireNonNull(target, "target");
+      return this;
+    }
+
+    /** TLS on (with the JVM's trusted roots unless {@link #trustCertificates}) or off. */
+    public Builder tls(boolean tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** TLS, trusting the PEM certificates in {@code pemFile} (e.g. a private CA). */
+    public Builder trustCertificates(Path pemFile) {
+      this.trustCertificates = Objects.requireNonNull(pemFile, "pemFile");
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * The deadline of each call, retries included; {@code null} or zero for none. Streams that run
+     * until closed (WatchStarted) never have one.
+     */
+    public Builder deadline(Duration deadline) {
+      this.deadline = deadline == null || deadline.isZero() ? null : deadline;
+      return this;
+    }
+
+    /**
+     * Retries of the idempotent calls on UNAVAILABLE: {@code maxAttempts} tries in all (≥ 2),
+     * exponential backoff from {@code initialBackoff} up to {@code maxBackoff} (gRPC adds jitter).
+     */
+    public Builder retryPolicy(
+        int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier) {
+      if (maxAttempts < 2) {
+        throw new IllegalArgumentException("maxAttempts must be ≥ 2; use disableRetry() for none");
+      }
+      if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.isNegative()
+          || maxBackoff.isZero() || multiplier <= 0) {
+        throw new IllegalArgumentException("backoffs must be > 0 and multiplier > 0");
+      }
+      this.retry = true;
+      this.maxAttempts = maxAttempts;
+      this.initialBackoff = initialBackoff;
+      this.maxBackoff = maxBackoff;
+      this.multiplier = multiplier;
+      return this;
+    }
+
+    /** No automatic retries at all. */
+    public Builder disableRetry() {
+      this.retry = false;
+      return this;
+    }
+
+    /** The executor that runs async callbacks and stream listeners (default: gRPC's pool). */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      this.directExecutor = false;
+      return this;
+    }
+
+    /**
+     * Runs async callbacks and stream listeners on the transport's threads: the fastest choice
+     * (no hand-off), but only if no callback ever blocks.
+     */
+    public Builder directExecutor() {
+      this.directExecutor = true;
+      this.executor = null;
+      return this;
+    }
+
+    /** Interceptors for every call, e.g. to add authentication metadata; first runs first. */
+    public Builder intercept(ClientInterceptor... interceptors) {
+      this.interceptors.addAll(List.of(interceptors));
+      return this;
+    }
+
+    public OrchestratorClient build() {
+      NettyChannelBuilder nb = NettyChannelBuilder.forTarget(target, credentials());
+      if (directExecutor) {
+        nb.directExecutor();
+      } else if (executor != null) {
+        nb.executor(executor);
+      }
+      if (retry) {
+        nb.disableServiceConfigLookUp()
+            .defaultServiceConfig(
+                RetryServiceConfig.of(maxAttempts, initialBackoff, maxBackoff, multiplier))
+            .maxRetryAttempts(maxAttempts)
+            .enableRetry();
+      } else {
+        nb.disableRetry();
+      }
+      ManagedChannel managed = nb.build();
+      // ClientInterceptors.intercept runs the last one first; reverse so the first runs first.
+      List<ClientInterceptor> ordered = new ArrayList<>(interceptors);
+      java.util.Collections.reverse(ordered);
+      Channel channel = ClientInterceptors.intercept(managed, ordered);
+      return new OrchestratorClient(managed, channel, deadline);
+    }
+
+    private ChannelCredentials credentials() {
+      if (!tls) {
+        return InsecureChannelCredentials.create();
+      }
+      if (trustCertificates == null) {
+        return TlsChannelCredentials.create();
+      }
+      try {
+        return TlsChannelCredentials.newBuilder()
+            .trustManager(trustCertificates.toFile())
+            .build();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + trustCertificates, e);
+      }
+    }
+  }
+}

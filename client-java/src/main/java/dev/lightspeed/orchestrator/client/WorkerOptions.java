@@ -1,0 +1,124 @@
+package dev.lightspeed.orchestrator.client;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link Worker}. Defaults: concurrency 1, every stage, polls backing off from 50 ms
+ * to 1 s while nothing is available, a heartbeat every third of the lease, 30 s for a graceful
+ * close.
+ */
+public final class WorkerOptions {
+  private final String pipeline;
+  private final int concurrency;
+  private final List<String> stages;
+  private final Duration minPollBackoff;
+  private final Duration maxPollBackoff;
+  private final double heartbeatFraction;
+  private final Duration shutdownGrace;
+
+  private WorkerOptions(Builder b) {
+    this.pipeline = b.pipeline;
+    this.concurrency = b.concurrency;
+    this.stages = List.copyOf(b.stages);
+    this.minPollBackoff = b.minPollBackoff;
+    this.maxPollBackoff = b.maxPollBackoff;
+    this.heartbeatFraction = b.heartbeatFraction;
+    this.shutdownGrace = b.shutdownGrace;
+  }
+
+  public static Builder builder(String pipeline) {
+    return new Builder(pipeline);
+  }
+
+  /** The pipeline whose batches this worker processes. */
+  public String pipeline() {
+    return pipeline;
+  }
+
+  /** How many handlers run at once; the worker never holds more batches than this. */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /** The stages to take batches from; empty = every stage. */
+  public List<String> stages() {
+    return stages;
+  }
+
+  /** The first wait after a poll that started nothing; it doubles up to {@link #maxPollBackoff}. */
+  public Duration minPollBackoff() {
+    return minPollBackoff;
+  }
+
+  public Duration maxPollBackoff() {
+    return maxPollBackoff;
+  }
+
+  /** A lease is extended every {@code lease_ms × heartbeatFraction}. */
+  public double heartbeatFraction() {
+    return heartbeatFraction;
+  }
+
+  /** How long {@link Worker#close()} lets running handlers finish before interrupting them. */
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  public static final class Builder {
+    private final String pipeline;
+    private int concurrency = 1;
+    private List<String> stages = List.of();
+    private Duration minPollBackoff = Duration.ofMillis(50);
+    private Duration maxPollBackoff = Duration.ofSeconds(1);
+    private double heartbeatFraction = 1.0 / 3;
+    private Duration shutdownGrace = Duration.ofSeconds(30);
+
+    private Builder(String pipeline) {
+      this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+    }
+
+    public Builder concurrency(int concurrency) {
+      if (concurrency < 1) {
+        throw new IllegalArgumentException("concurrency must be ≥ 1 (got " + concurrency + ")");
+      }
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    public Builder stages(String... stages) {
+      this.stages = List.of(stages);
+      return this;
+    }
+
+    public Builder pollBackoff(Duration min, Duration max) {
+      if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
+        throw new IllegalArgumentException("need 0 < min ≤ max (got " + min + ", " + max + ")");
+      }
+      this.minPollBackoff = min;
+      this.maxPollBackoff = max;
+      return this;
+    }
+
+    public Builder heartbeatFraction(double fraction) {
+      if (!(fraction > 0 && fraction < 1)) {
+        throw new IllegalArgumentException("fraction must be in (0, 1) (got " + fraction + ")");
+      }
+      this.heartbeatFraction = fraction;
+      return this;
+    }
+
+    public Builder shutdownGrace(Duration grace) {
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("grace must be ≥ 0");
+      }
+      this.shutdownGrace = grace;
+      return this;
+    }
+
+    public WorkerOptions build() {
+      return new WorkerOptions(this);
+    }
+  }
+}

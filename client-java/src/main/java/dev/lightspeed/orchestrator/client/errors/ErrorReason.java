@@ -1,0 +1,54 @@
+package dev.lightspeed.orchestrator.client.errors;
+
+/**
+ * The stable reasons the server sends in {@code google.rpc.ErrorInfo.reason} (domain {@value
+ * OrchestratorErrors#DOMAIN}), plus {@link #UNKNOWN} for a status without one (a transport error
+ * such as UNAVAILABLE or DEADLINE_EXCEEDED, or a reason newer than this client).
+ */
+public enum ErrorReason {
+  INVALID_BATCH,
+  INVALID_FAILURE,
+  INVALID_ACTION,
+  INVALID_PIPELINE_SPEC,
+  INVALID_REQUEST,
+
+  PIPELINE_NOT_FOUND,
+  BATCH_NOT_FOUND,
+  CONNECTOR_NOT_FOUND,
+
+  PIPELINE_EXISTS,
+  BATCH_KEY_EXISTS,
+  IDEMPOTENCY_CONFLICT,
+
+  UNKNOWN_STAGE,
+  NO_CONNECTOR,
+  CONNECTOR_DISABLED,
+  BATCH_TOO_LARGE,
+  PIPELINE_DRAINING,
+  SEQUENCE_REGRESSION,
+  NOT_IN_FLIGHT,
+  NOT_DEAD_LETTERED,
+  NOT_CANCELLABLE,
+  PIPELINE_NOT_EMPTY,
+
+  QUEUE_FULL,
+  LAG_EXCEEDED,
+  WATCH_BUFFER_FULL,
+
+  STALE_ATTEMPT,
+
+  /** No ErrorInfo of this domain, or a reason this client does not know. */
+  UNKNOWN;
+
+  /** The reason named {@code name}, or {@link #UNKNOWN}. */
+  public static ErrorReason of(String name) {
+    if (name == null || name.isEmpty()) {
+      return UNKNOWN;
+    }
+    try {
+      return valueOf(name);
+    } catch (IllegalArgumentException e) {
+      return UNKNOWN;
+    }
+  }
+}
