@@ -526,7 +526,8 @@ type EnqueueBatchesRequest struct {
 	// Required. The pipeline's name.
 	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
 	// The batches to enqueue, applied in this order. Empty = nothing to do
-	// (the response has no results).
+	// (the response has no results). At most the server's limit (1000 by
+	// default), else TOO_MANY_ITEMS.
 	Batches       []*Batch `protobuf:"bytes,2,rep,name=batches,proto3" json:"batches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1011,7 +1012,8 @@ type AckBatchesRequest struct {
 	// Required. The pipeline's name.
 	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
 	// The batches to ack, applied in this order. Empty = nothing to do (the
-	// response has no results).
+	// response has no results). At most the server's limit (1000 by default),
+	// else TOO_MANY_ITEMS.
 	Acks          []*AckItem `protobuf:"bytes,2,rep,name=acks,proto3" json:"acks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -77,6 +77,19 @@ const (
 // the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
 // INTERNAL without an ErrorInfo for a server fault).
 //
+// A server run with a token file needs `authorization: Bearer <token>` on
+// every call of this service; each RPC needs one role (producer: the Enqueue
+// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+// operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+// DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+// WatchStarted). No token, or one the server does not know, is
+// UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+// the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+// services need no token. Request bytes that do not parse as the RPC's
+// request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+// than the server's message size limit (4 MiB by default) is refused by the
+// transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
+//
 // List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
 // maximum is 1000 (larger values are clamped), negative is refused;
 // `page_token` is opaque, taken from a previous response's
@@ -97,6 +110,8 @@ type OrchestratorServiceClient interface {
 	//     SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
 	//     the message and the BadRequest name the field.
 	//   - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+	//   - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+	//     pipelines as it allows (1000 by default); delete one first.
 	CreatePipeline(ctx context.Context, in *CreatePipelineRequest, opts ...grpc.CallOption) (*CreatePipelineResponse, error)
 	// Returns a pipeline's effective spec, with every field present and each
 	// connector's current `disabled` state. (SET_MAX_IN_FLIGHT shows only in
@@ -159,6 +174,8 @@ type OrchestratorServiceClient interface {
 	// Errors:
 	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
 	//     is refused).
+	//   - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+	//     one call (1000 by default; the whole call is refused): split it.
 	//   - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
 	EnqueueBatches(ctx context.Context, in *EnqueueBatchesRequest, opts ...grpc.CallOption) (*EnqueueBatchesResponse, error)
 	// Starts the batches that are available now and streams them, one message
@@ -194,6 +211,8 @@ type OrchestratorServiceClient interface {
 	//   - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
 	//     buffer overflowed (the stream ends; watch again and reconcile with
 	//     ListBatches).
+	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+	//     open WatchStarted streams as the server allows (64 by default).
 	WatchStarted(ctx context.Context, in *WatchStartedRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchStartedResponse], error)
 	// Acks a batch: its work is done. The batch becomes DONE and its outcome is
 	// `processed`; the run active now (if any) and the pipeline's per-stage
@@ -220,6 +239,8 @@ type OrchestratorServiceClient interface {
 	// Errors:
 	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
 	//     is refused).
+	//   - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+	//     call (1000 by default; the whole call is refused): split it.
 	//   - Per item, in `AckResult.error`: the errors of AckBatch.
 	AckBatches(ctx context.Context, in *AckBatchesRequest, opts ...grpc.CallOption) (*AckBatchesResponse, error)
 	// Reports that an attempt of a batch failed. If the failure is retryable
@@ -596,6 +617,19 @@ func (c *orchestratorServiceClient) GetStatus(ctx context.Context, in *GetStatus
 // the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
 // INTERNAL without an ErrorInfo for a server fault).
 //
+// A server run with a token file needs `authorization: Bearer <token>` on
+// every call of this service; each RPC needs one role (producer: the Enqueue
+// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+// operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+// DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+// WatchStarted). No token, or one the server does not know, is
+// UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+// the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+// services need no token. Request bytes that do not parse as the RPC's
+// request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+// than the server's message size limit (4 MiB by default) is refused by the
+// transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
+//
 // List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
 // maximum is 1000 (larger values are clamped), negative is refused;
 // `page_token` is opaque, taken from a previous response's
@@ -616,6 +650,8 @@ type OrchestratorServiceServer interface {
 	//     SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
 	//     the message and the BadRequest name the field.
 	//   - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+	//   - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+	//     pipelines as it allows (1000 by default); delete one first.
 	CreatePipeline(context.Context, *CreatePipelineRequest) (*CreatePipelineResponse, error)
 	// Returns a pipeline's effective spec, with every field present and each
 	// connector's current `disabled` state. (SET_MAX_IN_FLIGHT shows only in
@@ -678,6 +714,8 @@ type OrchestratorServiceServer interface {
 	// Errors:
 	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
 	//     is refused).
+	//   - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+	//     one call (1000 by default; the whole call is refused): split it.
 	//   - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
 	EnqueueBatches(context.Context, *EnqueueBatchesRequest) (*EnqueueBatchesResponse, error)
 	// Starts the batches that are available now and streams them, one message
@@ -713,6 +751,8 @@ type OrchestratorServiceServer interface {
 	//   - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
 	//     buffer overflowed (the stream ends; watch again and reconcile with
 	//     ListBatches).
+	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+	//     open WatchStarted streams as the server allows (64 by default).
 	WatchStarted(*WatchStartedRequest, grpc.ServerStreamingServer[WatchStartedResponse]) error
 	// Acks a batch: its work is done. The batch becomes DONE and its outcome is
 	// `processed`; the run active now (if any) and the pipeline's per-stage
@@ -739,6 +779,8 @@ type OrchestratorServiceServer interface {
 	// Errors:
 	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
 	//     is refused).
+	//   - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+	//     call (1000 by default; the whole call is refused): split it.
 	//   - Per item, in `AckResult.error`: the errors of AckBatch.
 	AckBatches(context.Context, *AckBatchesRequest) (*AckBatchesResponse, error)
 	// Reports that an attempt of a batch failed. If the failure is retryable

@@ -54,6 +54,19 @@ class OrchestratorServiceStub:
     the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
     INTERNAL without an ErrorInfo for a server fault).
 
+    A server run with a token file needs `authorization: Bearer <token>` on
+    every call of this service; each RPC needs one role (producer: the Enqueue
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    WatchStarted). No token, or one the server does not know, is
+    UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+    the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+    services need no token. Request bytes that do not parse as the RPC's
+    request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+    than the server's message size limit (4 MiB by default) is refused by the
+    transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
+
     List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
     maximum is 1000 (larger values are clamped), negative is refused;
     `page_token` is opaque, taken from a previous response's
@@ -207,6 +220,19 @@ class OrchestratorServiceServicer:
     the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
     INTERNAL without an ErrorInfo for a server fault).
 
+    A server run with a token file needs `authorization: Bearer <token>` on
+    every call of this service; each RPC needs one role (producer: the Enqueue
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    WatchStarted). No token, or one the server does not know, is
+    UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+    the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+    services need no token. Request bytes that do not parse as the RPC's
+    request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+    than the server's message size limit (4 MiB by default) is refused by the
+    transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
+
     List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
     maximum is 1000 (larger values are clamped), negative is refused;
     `page_token` is opaque, taken from a previous response's
@@ -229,6 +255,8 @@ class OrchestratorServiceServicer:
         SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
         the message and the BadRequest name the field.
         - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+        - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+        pipelines as it allows (1000 by default); delete one first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -316,6 +344,8 @@ class OrchestratorServiceServicer:
         Errors:
         - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
         is refused).
+        - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+        one call (1000 by default; the whole call is refused): split it.
         - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -361,6 +391,8 @@ class OrchestratorServiceServicer:
         - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
         buffer overflowed (the stream ends; watch again and reconcile with
         ListBatches).
+        - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+        open WatchStarted streams as the server allows (64 by default).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -397,6 +429,8 @@ class OrchestratorServiceServicer:
         Errors:
         - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
         is refused).
+        - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+        call (1000 by default; the whole call is refused): split it.
         - Per item, in `AckResult.error`: the errors of AckBatch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -706,6 +740,19 @@ class OrchestratorService:
     field outside its documented range that no listed reason covers, and with
     the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
     INTERNAL without an ErrorInfo for a server fault).
+
+    A server run with a token file needs `authorization: Bearer <token>` on
+    every call of this service; each RPC needs one role (producer: the Enqueue
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    WatchStarted). No token, or one the server does not know, is
+    UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+    the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+    services need no token. Request bytes that do not parse as the RPC's
+    request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+    than the server's message size limit (4 MiB by default) is refused by the
+    transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
 
     List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
     maximum is 1000 (larger values are clamped), negative is refused;

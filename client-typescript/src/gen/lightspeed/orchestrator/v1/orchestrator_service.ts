@@ -126,7 +126,8 @@ export interface EnqueueBatchesRequest {
   pipeline: string;
   /**
    * The batches to enqueue, applied in this order. Empty = nothing to do
-   * (the response has no results).
+   * (the response has no results). At most the server's limit (1000 by
+   * default), else TOO_MANY_ITEMS.
    */
   batches: Batch[];
 }
@@ -212,7 +213,8 @@ export interface AckBatchesRequest {
   pipeline: string;
   /**
    * The batches to ack, applied in this order. Empty = nothing to do (the
-   * response has no results).
+   * response has no results). At most the server's limit (1000 by default),
+   * else TOO_MANY_ITEMS.
    */
   acks: AckItem[];
 }
@@ -4493,6 +4495,19 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
  * the usual transport codes (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, and
  * INTERNAL without an ErrorInfo for a server fault).
  *
+ * A server run with a token file needs `authorization: Bearer <token>` on
+ * every call of this service; each RPC needs one role (producer: the Enqueue
+ * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+ * operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
+ * DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+ * WatchStarted). No token, or one the server does not know, is
+ * UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
+ * the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
+ * services need no token. Request bytes that do not parse as the RPC's
+ * request message are INVALID_ARGUMENT, MALFORMED_REQUEST; a request larger
+ * than the server's message size limit (4 MiB by default) is refused by the
+ * transport with RESOURCE_EXHAUSTED, without an ErrorInfo.
+ *
  * List RPCs page as in AIP-158: `page_size` 0 = the default of 100, the
  * maximum is 1000 (larger values are clamped), negative is refused;
  * `page_token` is opaque, taken from a previous response's
@@ -4516,6 +4531,8 @@ export const OrchestratorServiceService = {
    *   SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
    *   the message and the BadRequest name the field.
    * - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+   * - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+   *   pipelines as it allows (1000 by default); delete one first.
    */
   createPipeline: {
     path: "/lightspeed.orchestrator.v1.OrchestratorService/CreatePipeline" as const,
@@ -4634,6 +4651,8 @@ export const OrchestratorServiceService = {
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+   *   one call (1000 by default; the whole call is refused): split it.
    * - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
    */
   enqueueBatches: {
@@ -4693,6 +4712,8 @@ export const OrchestratorServiceService = {
    * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
    *   buffer overflowed (the stream ends; watch again and reconcile with
    *   ListBatches).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open WatchStarted streams as the server allows (64 by default).
    */
   watchStarted: {
     path: "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted" as const,
@@ -4740,6 +4761,8 @@ export const OrchestratorServiceService = {
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+   *   call (1000 by default; the whole call is refused): split it.
    * - Per item, in `AckResult.error`: the errors of AckBatch.
    */
   ackBatches: {
@@ -4982,6 +5005,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    *   SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
    *   the message and the BadRequest name the field.
    * - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+   * - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+   *   pipelines as it allows (1000 by default); delete one first.
    */
   createPipeline: handleUnaryCall<CreatePipelineRequest, CreatePipelineResponse>;
   /**
@@ -5054,6 +5079,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+   *   one call (1000 by default; the whole call is refused): split it.
    * - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
    */
   enqueueBatches: handleUnaryCall<EnqueueBatchesRequest, EnqueueBatchesResponse>;
@@ -5093,6 +5120,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
    *   buffer overflowed (the stream ends; watch again and reconcile with
    *   ListBatches).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open WatchStarted streams as the server allows (64 by default).
    */
   watchStarted: handleServerStreamingCall<WatchStartedRequest, WatchStartedResponse>;
   /**
@@ -5123,6 +5152,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+   *   call (1000 by default; the whole call is refused): split it.
    * - Per item, in `AckResult.error`: the errors of AckBatch.
    */
   ackBatches: handleUnaryCall<AckBatchesRequest, AckBatchesResponse>;
@@ -5266,6 +5297,8 @@ export interface OrchestratorServiceClient extends Client {
    *   SOURCEs or SINKs on one stage, negative numbers, max_attempts < 1, ...);
    *   the message and the BadRequest name the field.
    * - ALREADY_EXISTS PIPELINE_EXISTS: a pipeline with that name exists.
+   * - RESOURCE_EXHAUSTED TOO_MANY_PIPELINES: the server hosts as many
+   *   pipelines as it allows (1000 by default); delete one first.
    */
   createPipeline(
     request: CreatePipelineRequest,
@@ -5408,6 +5441,8 @@ export interface OrchestratorServiceClient extends Client {
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more batches than the server takes in
+   *   one call (1000 by default; the whole call is refused): split it.
    * - Per item, in `EnqueueResult.error`: the errors of EnqueueBatch.
    */
   enqueueBatches(
@@ -5469,6 +5504,8 @@ export interface OrchestratorServiceClient extends Client {
    * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
    *   buffer overflowed (the stream ends; watch again and reconcile with
    *   ListBatches).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open WatchStarted streams as the server allows (64 by default).
    */
   watchStarted(
     request: WatchStartedRequest,
@@ -5521,6 +5558,8 @@ export interface OrchestratorServiceClient extends Client {
    * Errors:
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name (the whole call
    *   is refused).
+   * - INVALID_ARGUMENT TOO_MANY_ITEMS: more acks than the server takes in one
+   *   call (1000 by default; the whole call is refused): split it.
    * - Per item, in `AckResult.error`: the errors of AckBatch.
    */
   ackBatches(
