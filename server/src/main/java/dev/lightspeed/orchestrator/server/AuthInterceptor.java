@@ -10,6 +10,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,9 +23,9 @@ import org.slf4j.LoggerFactory;
  * ROLE_REQUIRED; each with an ErrorInfo, through {@link ErrorMapper}. A refused call never
  * reaches the service. The health and reflection services are not behind this interceptor.
  *
- * <p>Logs: each refusal at DEBUG ({@code event=auth_refused}); at most one WARN per {@value
- * #WARN_EVERY_MS} ms summarising refusals, so a misconfigured client cannot flood the log. Only
- * the token's name from the token file is ever logged, never the token.
+ * <p>Logs: each refusal at DEBUG ({@code event=auth_refused}); per reason at most one WARN per
+ * {@value #WARN_EVERY_MS} ms, counting the refusals since, so a misconfigured client cannot flood
+ * the log. Only the token's name from the token file is ever logged, never the token.
  */
 final class AuthInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
@@ -37,11 +38,15 @@ final class AuthInterceptor implements ServerInterceptor {
   private static final String BEARER = "bearer ";
 
   private final TokenFile tokens;
-  private final AtomicLong lastWarnMs = new AtomicLong(Long.MIN_VALUE / 2);
-  private final AtomicLong refusedSinceWarn = new AtomicLong();
+  /** Per reason: when it was last logged at WARN, and how many refusals since. */
+  private final java.util.Map<Reason, AtomicLong[]> warned = new java.util.EnumMap<>(Reason.class);
 
   AuthInterceptor(TokenFile tokens) {
     this.tokens = tokens;
+    for (Reason r : List.of(
+        Reason.MISSING_CREDENTIALS, Reason.INVALID_CREDENTIALS, Reason.ROLE_REQUIRED)) {
+      warned.put(r, new AtomicLong[] {new AtomicLong(Long.MIN_VALUE / 2), new AtomicLong()});
+    }
   }
 
   @Override
@@ -101,11 +106,13 @@ final class AuthInterceptor implements ServerInterceptor {
         .addKeyValue("token_name", who)
         .addKeyValue("remote", remote)
         .log("call refused");
-    long refused = refusedSinceWarn.incrementAndGet();
+    AtomicLong[] state = warned.get(refusal.reason());
+    AtomicLong lastWarnMs = state[0];
+    long refused = state[1].incrementAndGet();
     long now = System.currentTimeMillis();
     long last = lastWarnMs.get();
     if (now - last >= WARN_EVERY_MS && lastWarnMs.compareAndSet(last, now)) {
-      refusedSinceWarn.addAndGet(-refused);
+      state[1].addAndGet(-refused);
       log.atWarn()
           .addKeyValue("event", "auth_refused")
           .addKeyValue("reason", refusal.reason())
@@ -113,8 +120,8 @@ final class AuthInterceptor implements ServerInterceptor {
           .addKeyValue("token_name", who)
           .addKeyValue("remote", remote)
           .addKeyValue("refused_since_last_warning", refused)
-          .log("calls refused by the token check (at most one warning a minute; DEBUG logs"
-              + " each)");
+          .log("calls refused by the token check (one warning a minute per reason at most;"
+              + " DEBUG logs each)");
     }
   }
 }
