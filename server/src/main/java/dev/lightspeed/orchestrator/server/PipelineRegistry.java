@@ -81,6 +81,7 @@ final class PipelineRegistry {
               .build();
       CommandLog.Appended appended = log.get().append(command.toByteArray());
       pipelines.put(spec.name(), new PipelineHandle(runtime, log, appended.index()));
+      Security.audit("pipeline_created", spec.name());
       return appended.durable();
     }
   }
@@ -99,6 +100,7 @@ final class PipelineRegistry {
       CommandLog.Appended appended = log.get().append(command.toByteArray());
       handle.markDeleted();
       pipelines.remove(name, handle);
+      Security.audit("pipeline_deleted", name);
       return appended.durable();
     }
   }

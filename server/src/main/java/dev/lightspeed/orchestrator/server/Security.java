@@ -12,6 +12,19 @@ final class Security {
   private Security() {}
 
   /**
+   * INFO {@code event=pipeline_created} / {@code pipeline_deleted}: who (the token's name from
+   * the token file, "-" without tokens or at start-up) changed which pipeline.
+   */
+  static void audit(String event, String pipeline) {
+    TokenFile.Principal by = AuthInterceptor.PRINCIPAL.get();
+    log.atInfo()
+        .addKeyValue("event", event)
+        .addKeyValue("pipeline", pipeline)
+        .addKeyValue("by", by == null ? "-" : by.name())
+        .log(event.replace('_', ' '));
+  }
+
+  /**
    * INFO {@code event=security}: TLS, mutual TLS, number of tokens. WARN {@code
    * event=insecure_exposure} when {@code --insecure} lets a non-loopback address go without TLS
    * or authentication; WARN {@code event=token_file_readable} when the token file can be read by
