@@ -35,9 +35,11 @@ lint-proto:
 test-java:
 	$(MVN) install
 
-# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed).
+# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), and
+# the README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS).
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
+	bash scripts/production-smoke.sh
 
 # The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
 clients-tools:
