@@ -2,11 +2,13 @@
 #   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
 #   make test    proto lint + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
+#   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
+#   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 
-.PHONY: all build test test-java test-smoke lint-proto run clean help
+.PHONY: all build test test-java test-smoke lint-proto run clean help bench bench-jmh
 
 all: build
 
@@ -27,6 +29,19 @@ test-smoke:
 	bash scripts/grpcurl-smoke.sh
 
 test: lint-proto test-java test-smoke
+
+# Benchmarks (bench/ module; never part of `make test`). Results and logs go to bench/results/.
+#     make bench LOADGEN_ARGS=--quick             a one-minute smoke run
+#     make bench LOADGEN_ARGS=--server-jfr        also record a JFR profile of each server
+#     make bench-jmh JMH_ARGS='-p backlog=10000'  any JMH options
+LOADGEN_ARGS ?=
+JMH_ARGS ?= -f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc -prof dev.lightspeed.orchestrator.bench.jmh.CpuTimeProfiler
+
+bench: build
+	bash bench/scripts/run-bench.sh load $(LOADGEN_ARGS)
+
+bench-jmh: build
+	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)
 
 run: build
 	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data

@@ -96,6 +96,11 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "Client counts of the health, unary and bulk cases (default: ${DEFAULT-VALUE}).")
   List<Integer> clientCounts;
 
+  @Option(names = "--channels", defaultValue = "0",
+      description = "Channels (TCP connections) the clients share round-robin; 0 = one per client,"
+          + " as separate worker processes would have (default: ${DEFAULT-VALUE}).")
+  int channelCount;
+
   @Option(names = "--bulk-size", defaultValue = "100",
       description = "Batches per EnqueueBatches / AckBatches call (default: ${DEFAULT-VALUE}).")
   int bulkSize;
@@ -145,7 +150,9 @@ public final class LoadGenerator implements Callable<Integer> {
     say("load generator: server jar %s, server JVM flags [%s], client JVM %s, %d cores",
         serverJar, serverJvm, System.getProperty("java.vm.version"),
         Runtime.getRuntime().availableProcessors());
-    say("executors: server = grpc-java default (ServerMain sets none); client channels = directExecutor()");
+    say("executors: server = grpc-java default (ServerMain sets none); client channels ="
+        + " directExecutor(); %s", channelCount > 0 ? channelCount + " channels shared by the clients"
+        : "one channel per client");
     for (String mode : modes) {
       if (mode.isBlank() || mode.equals("none")) {
         continue;
@@ -179,7 +186,8 @@ public final class LoadGenerator implements Callable<Integer> {
     say("== %s server ==", mode);
     try (ServerProcess server =
             ServerProcess.start(serverJar, jvmFlags(mode), out.resolve("server-" + mode + ".log"), args);
-        Channels channels = new Channels(server.port, maxClients)) {
+        Channels channels =
+            new Channels(server.port, channelCount > 0 ? channelCount : maxClients)) {
       say("server pid %d on 127.0.0.1:%d, up in %d ms (log %s)", server.pid(), server.port,
           server.startMillis, server.log);
       warmUp(mode, server, channels);
