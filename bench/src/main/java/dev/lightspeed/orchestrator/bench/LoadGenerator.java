@@ -73,6 +73,11 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "JVM flags of the server process (default: ${DEFAULT-VALUE}).")
   String serverJvm;
 
+  @Option(names = "--server-main", paramLabel = "CLASS",
+      description = "Experiments only: run this main class from the benchmarks jar instead of the"
+          + " server jar, e.g. dev.lightspeed.orchestrator.bench.DirectExecutorServer.")
+  String serverMain;
+
   @Option(names = "--server-jfr",
       description = "Record a JFR profile of each server process into --out (for finding limits).")
   boolean serverJfr;
@@ -150,8 +155,10 @@ public final class LoadGenerator implements Callable<Integer> {
     say("load generator: server jar %s, server JVM flags [%s], client JVM %s, %d cores",
         serverJar, serverJvm, System.getProperty("java.vm.version"),
         Runtime.getRuntime().availableProcessors());
-    say("executors: server = grpc-java default (ServerMain sets none); client channels ="
-        + " directExecutor(); %s", channelCount > 0 ? channelCount + " channels shared by the clients"
+    say("executors: server = %s; client channels = directExecutor(); %s",
+        serverMain == null ? "grpc-java default (ServerMain sets none)"
+            : "as " + serverMain + " sets it (an experiment, not the server jar)",
+        channelCount > 0 ? channelCount + " channels shared by the clients"
         : "one channel per client");
     for (String mode : modes) {
       if (mode.isBlank() || mode.equals("none")) {
@@ -185,7 +192,8 @@ public final class LoadGenerator implements Callable<Integer> {
     say("");
     say("== %s server ==", mode);
     try (ServerProcess server =
-            ServerProcess.start(serverJar, jvmFlags(mode), out.resolve("server-" + mode + ".log"), args);
+            ServerProcess.start(serverJar, serverMain, jvmFlags(mode),
+                out.resolve("server-" + mode + ".log"), args);
         Channels channels =
             new Channels(server.port, channelCount > 0 ? channelCount : maxClients)) {
       say("server pid %d on 127.0.0.1:%d, up in %d ms (log %s)", server.pid(), server.port,
@@ -195,18 +203,18 @@ public final class LoadGenerator implements Callable<Integer> {
         switch (kind) {
           case "health" -> {
             for (int n : clientCounts) {
-              runCase(mode, server, channels, "health", n, count(n == 1 ? 20_000 : 300_000), 0, 0);
+              runCase(mode, server, channels, "health", n, count(n == 1 ? 50_000 : 300_000), 0, 0);
             }
           }
           case "unary" -> {
             for (int n : clientCounts) {
-              long count = n == 1 ? (durable ? 1_500 : 20_000) : (durable ? 60_000 : 150_000);
+              long count = n == 1 ? (durable ? 5_000 : 30_000) : (durable ? 60_000 : 150_000);
               runCase(mode, server, channels, "unary", n, count(count), 0, 0);
             }
           }
           case "bulk" -> {
             for (int n : clientCounts) {
-              long count = n == 1 ? (durable ? 60_000 : 200_000) : 640_000;
+              long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
               runCase(mode, server, channels, "bulk", n, count(count), 0, 0);
             }
           }
@@ -447,8 +455,13 @@ public final class LoadGenerator implements Callable<Integer> {
     return flags;
   }
 
+  private static final java.time.format.DateTimeFormatter CLOCK =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC);
+
+  /** A progress line, stamped with the UTC time (JFR recordings use it too). */
   static void say(String format, Object... args) {
-    System.out.println(String.format(Locale.ROOT, format, args));
+    System.out.println(CLOCK.format(java.time.Instant.now()) + " "
+        + String.format(Locale.ROOT, format, args));
     System.out.flush();
   }
 

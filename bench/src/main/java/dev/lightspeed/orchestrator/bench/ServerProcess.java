@@ -40,13 +40,28 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess start(Path jar, List<String> jvmFlags, Path log, List<String> args)
       throws IOException, InterruptedException {
-    if (!Files.isRegularFile(jar)) {
+    return start(jar, null, jvmFlags, log, args);
+  }
+
+  /**
+   * As above; with {@code mainClass} set, runs {@code java -cp <the benchmarks jar> mainClass}
+   * instead of the server jar (for experiments such as {@link DirectExecutorServer}).
+   */
+  static ServerProcess start(
+      Path jar, String mainClass, List<String> jvmFlags, Path log, List<String> args)
+      throws IOException, InterruptedException {
+    if (mainClass == null && !Files.isRegularFile(jar)) {
       throw new IOException("server jar " + jar + " not found; build it with `make build`");
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmFlags);
-    command.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--port", "0"));
+    if (mainClass == null) {
+      command.addAll(List.of("-jar", jar.toString()));
+    } else {
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+    }
+    command.addAll(List.of("--bind", "127.0.0.1", "--port", "0"));
     command.addAll(args);
     Files.createDirectories(log.toAbsolutePath().getParent());
     long spawned = System.nanoTime();
