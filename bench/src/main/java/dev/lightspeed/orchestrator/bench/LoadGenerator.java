@@ -198,6 +198,7 @@ public final class LoadGenerator implements Callable<Integer> {
             new Channels(server.port, channelCount > 0 ? channelCount : maxClients)) {
       say("server pid %d on 127.0.0.1:%d, up in %d ms (log %s)", server.pid(), server.port,
           server.startMillis, server.log);
+      recordServerCommand(mode, server);
       warmUp(mode, server, channels);
       for (String kind : cases) {
         switch (kind) {
@@ -431,6 +432,17 @@ public final class LoadGenerator implements Callable<Integer> {
     say("");
     System.out.println(table);
     say("results: %s, %s", out.resolve("load.json"), out.resolve("load.md"));
+  }
+
+  /** The exact server command of each mode, for BENCHMARKS.md. */
+  private void recordServerCommand(String mode, ServerProcess server) throws IOException {
+    Path file = out.resolve("server-commands.txt");
+    String line = mode + ": " + String.join(" ", server.command) + System.lineSeparator();
+    if (modes.indexOf(mode) == 0 || !Files.exists(file)) {
+      Files.writeString(file, line);
+    } else {
+      Files.writeString(file, line, java.nio.file.StandardOpenOption.APPEND);
+    }
   }
 
   private CaseResult find(String mode, String kind, int clients) {

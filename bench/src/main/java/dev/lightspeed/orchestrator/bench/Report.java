@@ -128,6 +128,11 @@ public final class Report implements Runnable {
       md.append("```sh\nmake bench       # build, server load cases and recovery (< 15 min), then this file\n"
           + "make bench-jmh   # build, the JMH benchmarks of the core, then this file\n```\n\n");
       command(md, "load", "Server load and recovery");
+      Path servers = dir.resolve("server-commands.txt");
+      if (Files.exists(servers)) {
+        md.append("The server JVMs it started (the recovery servers use the same flags):\n\n```\n")
+            .append(Files.readString(servers).strip()).append("\n```\n\n");
+      }
       command(md, "jmh", "JMH");
       md.append("JFR profiles: `make bench LOADGEN_ARGS=--server-jfr` records one per server into"
           + " `bench/results/`; `bench/scripts/jfr-top.py FILE.jfr --thread NAME --callers TEXT`"
@@ -190,18 +195,24 @@ public final class Report implements Runnable {
       md.append("## Targets\n\n| target | measured | |\n|---|---|---|\n");
       JsonObject life10k = jmhRow(jmh, "lifecycle", 10_000, 300_000);
       JsonObject life1m = jmhRow(jmh, "lifecycle", 1_000_000, 300_000);
+      JsonObject short10k = jmhRow(jmh, "lifecycle", 10_000, 1_000);
+      JsonObject short1m = jmhRow(jmh, "lifecycle", 1_000_000, 1_000);
       if (life10k != null && life1m != null) {
         double a = score(life10k);
         double b = score(life1m);
-        double cpuA = secondary(life10k, "cpu.worker.ns/op");
-        double cpuB = secondary(life1m, "cpu.worker.ns/op");
-        String cpu = Double.isNaN(cpuA) ? "" : String.format(Locale.ROOT,
-            "; by worker CPU time %,.0f / %,.0f ns per life cycle = %,.0f / %,.0f per s of one"
-                + " core", cpuA, cpuB, 1e9 / cpuA, 1e9 / cpuB);
-        md.append(String.format(Locale.ROOT,
-            "| Core: ≥ 2,000,000 life cycles/s on one thread, flat from 10k to 1M live batches |"
-                + " %,.0f/s at 10k, %,.0f/s at 1M live (1M/10k = %.2f)%s |"
-                + " %s |\n", a, b, b / a, cpu, verdict(Math.min(a, b) >= 2_000_000 && b / a >= 0.8)));
+        StringBuilder cell = new StringBuilder(String.format(Locale.ROOT,
+            "dedup window 300 s (SPEC default): %,.0f/s at 10k, %,.0f/s at 1M live (1M/10k ="
+                + " %.2f)%s", a, b, b / a, cpu(life10k, life1m)));
+        boolean met = Math.min(a, b) >= 2_000_000 && b / a >= 0.8;
+        if (short10k != null && short1m != null) {
+          double c = score(short10k);
+          double d = score(short1m);
+          cell.append(String.format(Locale.ROOT,
+              "<br>dedup window 1 s: %,.0f/s at 10k, %,.0f/s at 1M (1M/10k = %.2f)%s",
+              c, d, d / c, cpu(short10k, short1m)));
+        }
+        md.append("| Core: ≥ 2,000,000 life cycles/s on one thread, flat from 10k to 1M live"
+            + " batches | ").append(cell).append(" | ").append(verdict(met)).append(" |\n");
       } else {
         md.append("| Core: ≥ 2,000,000 life cycles/s on one thread, flat 10k → 1M | not run (`make bench-jmh`) | |\n");
       }
@@ -238,6 +249,17 @@ public final class Report implements Runnable {
         }
       }
       md.append('\n');
+    }
+
+    /** Worker CPU per life cycle and the rate of one uncontended core it implies. */
+    private static String cpu(JsonObject small, JsonObject large) {
+      double a = secondary(small, "cpu.worker.ns/op");
+      double b = secondary(large, "cpu.worker.ns/op");
+      if (Double.isNaN(a) || Double.isNaN(b)) {
+        return "";
+      }
+      return String.format(Locale.ROOT, "; worker CPU %,.0f / %,.0f ns per life cycle ="
+          + " %,.0f / %,.0f per s of one core", a, b, 1e9 / a, 1e9 / b);
     }
 
     private static String verdict(boolean met) {
