@@ -47,19 +47,20 @@ import picocli.CommandLine.Option;
     description = {
       "Drives the real server jar (a separate JVM) over loopback and measures it.",
       "",
-      "Per server mode (durable = default fsync, in-memory) it runs, with 1 and with 64 clients:",
+      "Per server mode (durable = default fsync, in-memory), with 1 and 64 clients:",
       "  health   the empty-RPC baseline grpc.health.v1.Health/Check",
       "  unary    life cycles of EnqueueBatch, StartAvailable (max 1), AckBatch",
       "  bulk     EnqueueBatches of --bulk-size, StartAvailable, AckBatches",
-      "and on the durable server also: unary at half the measured 64-client unary rate (latency),",
-      "and unary with --watchers WatchStarted streams open (fan-out).",
-      "Then recovery: a journal of --recovery-records records is written with the real",
-      "FileCommandLog and command encoding, and the real server is timed until it listens on it,",
-      "then again from the snapshot its clean shutdown wrote.",
+      "On the durable server also: unary paced at half the measured 64-client",
+      "unary rate (latency), and unary with --watchers WatchStarted streams open.",
+      "Then recovery: --recovery-records journal records are written with the real",
+      "FileCommandLog and command encoding; the real server is timed until it",
+      "listens on them, then again from the snapshot its clean stop wrote.",
       "",
-      "Each client owns one stage of the case's pipeline (its own sequence counter) and one",
-      "channel; channels use directExecutor(). Every case warms up on its own pipeline first.",
-      "Results: a table on stdout, --out/load.json and --out/load.md."
+      "Each client owns one stage of the case's pipeline (its own sequence",
+      "counter) and one channel; channels use directExecutor(). Every case warms",
+      "up on its own pipeline first. Results: a table on stdout, --out/load.json",
+      "and --out/load.md."
     })
 public final class LoadGenerator implements Callable<Integer> {
 
