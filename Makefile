@@ -5,12 +5,14 @@
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
 #   make test-clients  run the three clients' story examples against one real server
+#   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
+#   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients
+.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -56,6 +58,19 @@ test-clients:
 	bash scripts/clients-test.sh
 
 test: lint-proto check-clients test-java test-smoke test-clients
+
+# Benchmarks (bench/ module; never part of `make test`). Results and logs go to bench/results/.
+#     make bench LOADGEN_ARGS=--quick             a one-minute smoke run
+#     make bench LOADGEN_ARGS=--server-jfr        also record a JFR profile of each server
+#     make bench-jmh JMH_ARGS='-p backlog=10000'  any JMH options
+LOADGEN_ARGS ?=
+JMH_ARGS ?= -f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc -prof dev.lightspeed.orchestrator.bench.jmh.CpuTimeProfiler
+
+bench: build
+	bash bench/scripts/run-bench.sh load $(LOADGEN_ARGS)
+
+bench-jmh: build
+	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)
 
 run: build
 	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data

@@ -24,7 +24,7 @@ final class InvariantChecker {
     int leased = 0;
     Map<String, Integer> inFlightOfStage = new HashMap<>();
     Map<String, Long> lastSequenceOfStage = new HashMap<>();
-    for (LiveBatch b : s.liveByEnqueue.values()) {
+    for (LiveBatch b : s.liveByEnqueue) {
       String key = b.key();
       if (s.live.get(key) != b) {
         return "each key in exactly one state: batch '" + key + "' is indexed twice";

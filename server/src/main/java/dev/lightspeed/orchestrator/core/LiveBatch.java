@@ -30,6 +30,8 @@ final class LiveBatch {
   long leaseDeadlineMs;
   /** When the last failure happened; retry_at_ms is never before it. */
   long failedAtMs;
+  /** Where this batch sits in {@link EnqueueOrder}; -1 once it left the live set. */
+  int orderSlot = -1;
   /** Emit position of the current retry or dead-letter record. */
   long emitSeq;
   /** The pending retry while RETRY_WAIT, else null. */

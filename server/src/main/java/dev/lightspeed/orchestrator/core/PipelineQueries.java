@@ -38,8 +38,22 @@ public final class PipelineQueries {
    * {@code filter} (null = every state).
    */
   public Page<BatchView> batches(long cursor, int limit, BatchState filter) {
-    return page(
-        state.liveByEnqueue, cursor, limit, b -> filter == null || b.state == filter ? b.view() : null);
+    limit = Math.max(1, limit);
+    EnqueueOrder order = state.liveByEnqueue;
+    List<BatchView> items = new ArrayList<>();
+    long last = Page.START;
+    for (int slot = cursor < 0 ? 0 : order.firstSlotAfter(cursor); slot < order.slotCount(); slot++) {
+      LiveBatch b = order.at(slot);
+      if (b == null || (filter != null && b.state != filter)) {
+        continue;
+      }
+      if (items.size() == limit) {
+        return new Page<>(items, last);
+      }
+      items.add(b.view());
+      last = b.enqueueSeq;
+    }
+    return new Page<>(items, Page.START);
   }
 
   /** Records of the batches now in RETRY_WAIT, in emit order. */

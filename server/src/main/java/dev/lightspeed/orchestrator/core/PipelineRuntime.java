@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * The orchestration runtime of one pipeline: a deterministic state machine (SPEC sections 2-3).
@@ -185,43 +184,72 @@ public final class PipelineRuntime {
    */
   private void startInReadyOrder(
       long now, int maxBatches, Set<String> stageFilter, List<StartedBatch> started) {
-    Boundary boundary = state.spec.boundary();
-    PriorityQueue<StageState> heads =
-        new PriorityQueue<>(
-            Math.max(1, state.stages.size()),
-            (a, b) -> LiveBatch.BY_READY.compare(a.nextStartable(now), b.nextStartable(now)));
-    Predicate<StageState> eligible =
-        s ->
-            !s.paused
-                && s.disabledConnector() == null
-                && (stageFilter.isEmpty() || stageFilter.contains(s.name))
-                && s.nextStartable(now) != null;
-    for (StageState s : state.stages.values()) {
-      if (eligible.test(s)) {
-        heads.add(s);
+    // Only the stages that may start something now; with a filter, only those it names.
+    Iterable<StageState> considered = stageFilter.isEmpty()
+        ? state.stages.values()
+        : stageFilter.stream().map(state.stages::get).toList();
+    StageState only = null;
+    PriorityQueue<StageState> heads = null;
+    for (StageState s : considered) {
+      if (s.paused || s.disabledConnector() != null || s.nextStartable(now) == null) {
+        continue;
       }
+      if (only == null && heads == null) {
+        only = s;
+        continue;
+      }
+      if (heads == null) {
+        heads = new PriorityQueue<>(
+            (a, b) -> LiveBatch.BY_READY.compare(a.nextStartable(now), b.nextStartable(now)));
+        heads.add(only);
+        only = null;
+      }
+      heads.add(s);
     }
     long runId = state.activeRun == null ? 0 : state.activeRun.runId;
-    while (!heads.isEmpty()) {
-      if (state.inFlightCount >= state.effectiveMaxInFlight) {
-        return;
+    if (only != null) {
+      // One startable stage (the common case with a stage filter): no merge needed.
+      while (startNext(only, now, maxBatches, runId, started) && only.nextStartable(now) != null) {
+        // keep starting from this stage
       }
-      if (maxBatches > 0 && started.size() >= maxBatches) {
-        return;
-      }
+      return;
+    }
+    while (heads != null && !heads.isEmpty()) {
       StageState stage = heads.poll();
-      LiveBatch b = stage.nextStartable(now);
-      if (boundary.maxInFlightRecords() > 0
-          && state.inFlightRecords + b.batch.records() > boundary.maxInFlightRecords()) {
-        return; // no overtaking: a large batch is not starved by smaller ones behind it
+      if (!startNext(stage, now, maxBatches, runId, started)) {
+        return;
       }
-      state.start(b, now, boundary.leaseMs());
-      started.add(new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId));
       if (stage.nextStartable(now) != null) {
         heads.add(stage);
       }
     }
   }
+
+  /**
+   * Starts {@code stage}'s next startable batch unless a limit stops the walk (SPEC 3.2 step 4):
+   * the effective in-flight limit, {@code maxBatches}, or a batch that would push in-flight
+   * records over the budget (no overtaking: a large batch is not starved by smaller ones behind
+   * it). Returns false when the walk must stop.
+   */
+  private boolean startNext(
+      StageState stage, long now, int maxBatches, long runId, List<StartedBatch> started) {
+    if (state.inFlightCount >= state.effectiveMaxInFlight) {
+      return false;
+    }
+    if (maxBatches > 0 && started.size() >= maxBatches) {
+      return false;
+    }
+    Boundary boundary = state.spec.boundary();
+    LiveBatch b = stage.nextStartable(now);
+    if (boundary.maxInFlightRecords() > 0
+        && state.inFlightRecords + b.batch.records() > boundary.maxInFlightRecords()) {
+      return false;
+    }
+    state.start(b, now, boundary.leaseMs());
+    started.add(new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId));
+    return true;
+  }
+
 
   // ---- 3.3 ack_batch -------------------------------------------------------------------------
 
@@ -234,14 +262,14 @@ public final class PipelineRuntime {
     long now = Math.max(nowMs, state.lastNowMs);
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      DoneEntry d = doneWithinWindow(key, now);
+      ProcessResult d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
       if (attempt != 0 && attempt != d.attempt()) {
         throw staleAttempt(attempt, d.attempt(), key);
       }
-      return new ProcessOutcome.Processed(d.result());
+      return new ProcessOutcome.Processed(d);
     }
     if (attempt != 0 && attempt != b.attempt) {
       throw staleAttempt(attempt, b.attempt, key);
@@ -292,7 +320,7 @@ public final class PipelineRuntime {
     }
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      DoneEntry d = doneWithinWindow(key, now);
+      ProcessResult d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
@@ -356,7 +384,7 @@ public final class PipelineRuntime {
     long now = Math.max(nowMs, state.lastNowMs);
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      DoneEntry d = doneWithinWindow(key, now);
+      ProcessResult d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
@@ -423,9 +451,9 @@ public final class PipelineRuntime {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  private DoneEntry doneWithinWindow(String key, long now) {
-    DoneEntry d = state.done.get(key);
-    return d != null && now - d.doneAtMs() < state.spec.dedupWindowMs() ? d : null;
+  private ProcessResult doneWithinWindow(String key, long now) {
+    ProcessResult d = state.done.get(key);
+    return d != null && now - d.completedAtMs() < state.spec.dedupWindowMs() ? d : null;
   }
 
   static Rejection notFound(String key) {

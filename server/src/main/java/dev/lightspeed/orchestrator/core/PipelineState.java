@@ -30,8 +30,8 @@ final class PipelineState {
 
   /** Live batches (QUEUED, IN_FLIGHT, RETRY_WAIT, DEAD_LETTERED) by key. */
   final Map<String, LiveBatch> live = new HashMap<>();
-  /** Live batches in enqueue order, keyed by their enqueue position (a stable page cursor). */
-  final TreeMap<Long, LiveBatch> liveByEnqueue = new TreeMap<>();
+  /** Live batches in enqueue order; their positions are stable page cursors. */
+  final EnqueueOrder liveByEnqueue = new EnqueueOrder();
   /** IN_FLIGHT batches that have a lease deadline, in expiry order. */
   final TreeSet<LiveBatch> leases = new TreeSet<>(LiveBatch.BY_LEASE_DEADLINE);
   /** RETRY_WAIT batches in the order their retry records were emitted, keyed by emit position. */
@@ -42,7 +42,7 @@ final class PipelineState {
   /** Accepted idempotency keys: live batches', and gone batches' within the dedup window. */
   final Map<String, IdempotencyEntry> idempotency = new HashMap<>();
   /** Acked batches within the dedup window, by key. */
-  final Map<String, DoneEntry> done = new HashMap<>();
+  final Map<String, ProcessResult> done = new HashMap<>();
   /**
    * Entries that will be forgotten, in the order they left the live set. The window is fixed and
    * time never runs backwards, so this order is also expiry order: forgetting is a pop from the
@@ -135,7 +135,7 @@ final class PipelineState {
   void restore(LiveBatch b) {
     StageState stage = stages.get(b.batch.stage());
     live.put(b.key(), b);
-    liveByEnqueue.put(b.enqueueSeq, b);
+    liveByEnqueue.append(b);
     switch (b.state) {
       case QUEUED -> {
         stage.waiting.add(b);
@@ -165,7 +165,7 @@ final class PipelineState {
     LiveBatch b = new LiveBatch(batch, nextEnqueueSeq++, nowMs);
     StageState stage = stages.get(batch.stage());
     live.put(batch.key(), b);
-    liveByEnqueue.put(b.enqueueSeq, b);
+    liveByEnqueue.append(b);
     stage.waiting.add(b);
     stage.hasSequence = true;
     stage.lastSequence = batch.sequence();
@@ -242,9 +242,9 @@ final class PipelineState {
     stage.batchesProcessed++;
     stage.recordsProcessed += b.batch.records();
     removeLive(b, nowMs);
-    DoneEntry entry = new DoneEntry(result, nowMs);
-    done.put(b.key(), entry);
-    forgetQueue.addLast(entry);
+    // The result is the remembered ack itself; it was acked at completedAtMs.
+    done.put(b.key(), result);
+    forgetQueue.addLast(result);
   }
 
   /** DEAD_LETTERED ⇒ QUEUED, ready at {@code nowMs}, attempt reset, in its old enqueue position. */
@@ -291,11 +291,11 @@ final class PipelineState {
     long window = spec.dedupWindowMs();
     while (!forgetQueue.isEmpty()) {
       Object head = forgetQueue.peekFirst();
-      if (head instanceof DoneEntry d) {
-        if (nowMs - d.doneAtMs() < window) {
+      if (head instanceof ProcessResult d) {
+        if (nowMs - d.completedAtMs() < window) {
           return;
         }
-        done.remove(d.key(), d);
+        done.remove(d.batchKey(), d);
       } else {
         IdempotencyEntry e = (IdempotencyEntry) head;
         if (nowMs - e.leftAtMs < window) {
@@ -336,7 +336,7 @@ final class PipelineState {
 
   private void removeLive(LiveBatch b, long nowMs) {
     live.remove(b.key());
-    liveByEnqueue.remove(b.enqueueSeq);
+    liveByEnqueue.remove(b);
     IdempotencyEntry entry = idempotency.get(b.batch.idempotencyKey());
     entry.live = false;
     entry.leftAtMs = nowMs;

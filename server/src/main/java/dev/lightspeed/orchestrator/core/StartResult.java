@@ -10,7 +10,8 @@ import java.util.List;
  */
 public record StartResult(List<StartedBatch> started, List<ProcessOutcome> expired) {
   public StartResult {
-    started = List.copyOf(started);
-    expired = List.copyOf(expired);
+    // The runtime hands over lists it never touches again: wrap them, no copy on the hot path.
+    started = java.util.Collections.unmodifiableList(started);
+    expired = java.util.Collections.unmodifiableList(expired);
   }
 }

@@ -42,7 +42,7 @@ final class StateCodec {
       out.writeLong(stage.recordsProcessed);
     }
     out.writeInt(s.liveByEnqueue.size());
-    for (LiveBatch b : s.liveByEnqueue.values()) {
+    for (LiveBatch b : s.liveByEnqueue) {
       Encoding.writeBatch(b.batch, out);
       out.writeLong(b.enqueueSeq);
       Encoding.string(out, b.state.name());
@@ -76,8 +76,7 @@ final class StateCodec {
       out.writeLong(e.leftAtMs);
     }
     out.writeInt(s.done.size());
-    for (DoneEntry d : s.done.values()) {
-      ProcessResult r = d.result();
+    for (ProcessResult r : s.done.values()) {
       Encoding.string(out, r.batchKey());
       Encoding.string(out, r.stage());
       out.writeLong(r.records());
@@ -85,20 +84,20 @@ final class StateCodec {
       out.writeLong(r.runId());
       out.writeLong(r.startedAtMs());
       out.writeLong(r.completedAtMs());
-      out.writeLong(d.doneAtMs());
+      out.writeLong(r.completedAtMs()); // done_at: an ack is done when it completes
     }
     // Only entries still current matter: a replaced one would be skipped when its turn came.
     List<Object> pending = new ArrayList<>();
     for (Object o : s.forgetQueue) {
-      if (o instanceof DoneEntry d ? s.done.get(d.key()) == d
+      if (o instanceof ProcessResult d ? s.done.get(d.batchKey()) == d
           : s.idempotency.get(((IdempotencyEntry) o).idempotencyKey) == o) {
         pending.add(o);
       }
     }
     out.writeInt(pending.size());
     for (Object o : pending) {
-      out.writeBoolean(o instanceof DoneEntry);
-      Encoding.string(out, o instanceof DoneEntry d ? d.key() : ((IdempotencyEntry) o).idempotencyKey);
+      out.writeBoolean(o instanceof ProcessResult);
+      Encoding.string(out, o instanceof ProcessResult d ? d.batchKey() : ((IdempotencyEntry) o).idempotencyKey);
     }
     out.writeBoolean(s.activeRun != null);
     if (s.activeRun != null) {
@@ -182,7 +181,8 @@ final class StateCodec {
           new ProcessResult(
               Encoding.string(in), Encoding.string(in), in.readLong(), in.readInt(), in.readLong(), in.readLong(),
               in.readLong());
-      s.done.put(r.batchKey(), new DoneEntry(r, in.readLong()));
+      in.readLong(); // done_at, equal to completed_at
+      s.done.put(r.batchKey(), r);
     }
     int pending = in.readInt();
     for (int i = 0; i < pending; i++) {

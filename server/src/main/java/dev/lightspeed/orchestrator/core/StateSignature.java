@@ -78,7 +78,7 @@ final class StateSignature {
       out.writeLong(stage.recordsProcessed);
     }
     out.writeInt(s.liveByEnqueue.size());
-    for (LiveBatch b : s.liveByEnqueue.values()) {
+    for (LiveBatch b : s.liveByEnqueue) {
       Encoding.writeBatch(b.batch, out);
       Encoding.string(out, b.state.name());
       out.writeInt(b.attempt);
@@ -113,11 +113,10 @@ final class StateSignature {
       out.writeBoolean(e.live);
       out.writeLong(e.leftAtMs);
     }
-    List<DoneEntry> acks = new ArrayList<>(s.done.values());
-    acks.sort(Comparator.comparing(DoneEntry::key));
+    List<ProcessResult> acks = new ArrayList<>(s.done.values());
+    acks.sort(Comparator.comparing(ProcessResult::batchKey));
     out.writeInt(acks.size());
-    for (DoneEntry d : acks) {
-      ProcessResult r = d.result();
+    for (ProcessResult r : acks) {
       Encoding.string(out, r.batchKey());
       Encoding.string(out, r.stage());
       out.writeLong(r.records());
@@ -125,7 +124,7 @@ final class StateSignature {
       out.writeLong(r.runId());
       out.writeLong(r.startedAtMs());
       out.writeLong(r.completedAtMs());
-      out.writeLong(d.doneAtMs());
+      out.writeLong(r.completedAtMs()); // done_at: an ack is done when it completes
     }
     out.writeLong(s.lastRunId);
     out.writeBoolean(s.activeRun != null);
