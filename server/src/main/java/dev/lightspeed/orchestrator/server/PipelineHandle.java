@@ -36,6 +36,8 @@ final class PipelineHandle {
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
   /** The journal index of the last command applied to this pipeline; guarded by {@code this}. */
   private long appliedIndex;
+  /** The size of this pipeline's last snapshot, to size the next one's buffer. */
+  private int lastSnapshotBytes;
   /** Set under the lock when the pipeline is deleted; later calls see PIPELINE_NOT_FOUND. */
   private boolean deleted;
 
@@ -90,10 +92,14 @@ final class PipelineHandle {
 
   /** The pipeline's complete state and the journal index it reflects, for a snapshot. */
   synchronized Snapshot snapshot(long floorIndex) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    // Calls on this pipeline wait while it is copied, so size the buffer from the last copy:
+    // growing it took about half of the time the lock was held (bench findings).
+    ByteArrayOutputStream bytes =
+        new ByteArrayOutputStream(Math.max(4096, lastSnapshotBytes + lastSnapshotBytes / 4));
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       runtime.writeSnapshot(out);
     }
+    lastSnapshotBytes = bytes.size();
     return new Snapshot(name(), Math.max(floorIndex, appliedIndex), bytes.toByteArray());
   }
 

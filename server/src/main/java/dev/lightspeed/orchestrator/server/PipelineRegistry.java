@@ -10,7 +10,7 @@ import dev.lightspeed.orchestrator.journal.v1.CreatePipeline;
 import dev.lightspeed.orchestrator.journal.v1.DeletePipeline;
 import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -185,7 +185,8 @@ final class PipelineRegistry {
             PipelineSnapshot.newBuilder()
                 .setName(s.name())
                 .setAppliedIndex(s.appliedIndex())
-                .setState(ByteString.copyFrom(s.state())));
+                // the array is never touched again: wrap it instead of copying megabytes
+                .setState(UnsafeByteOperations.unsafeWrap(s.state())));
       }
       return file.build();
     }
