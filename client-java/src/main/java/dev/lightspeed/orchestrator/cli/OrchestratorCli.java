@@ -90,6 +90,16 @@ public final class OrchestratorCli implements Runnable {
   Path caFile;
 
   @Option(
+      names = "--token",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:LIGHTSPEED_TOKEN}",
+      paramLabel = "TOKEN",
+      description =
+          "Bearer token for a server started with --token-file (default: $LIGHTSPEED_TOKEN;"
+              + " prefer the variable, so the token stays out of shell history).")
+  String token;
+
+  @Option(
       names = "--deadline",
       scope = ScopeType.INHERIT,
       defaultValue = "10s",
@@ -148,6 +158,9 @@ public final class OrchestratorCli implements Runnable {
         OrchestratorClient.builder().target(target).tls(tls).deadline(deadline);
     if (caFile != null) {
       b.trustCertificates(caFile);
+    }
+    if (token != null && !token.isBlank()) {
+      b.bearerToken(token);
     }
     return b.build();
   }

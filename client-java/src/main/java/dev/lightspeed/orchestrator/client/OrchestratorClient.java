@@ -435,6 +435,21 @@ public final class OrchestratorClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Sends {@code authorization: Bearer <token>} on every call, for a server started with
+     * {@code --token-file}. Use it with TLS: the token is a secret.
+     */
+    public Builder bearerToken(String token) {
+      if (token == null || token.isBlank()) {
+        throw new IllegalArgumentException("bearer token must not be empty");
+      }
+      io.grpc.Metadata headers = new io.grpc.Metadata();
+      headers.put(
+          io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+          "Bearer " + token.strip());
+      return intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
     public OrchestratorClient build() {
       NettyChannelBuilder nb = NettyChannelBuilder.forTarget(target, credentials());
       if (directExecutor) {
