@@ -16,7 +16,10 @@ import dev.lightspeed.orchestrator.core.Rejection;
  */
 record Limits(int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines) {
   static final int DEFAULT_MAX_ITEMS_PER_CALL = 1000;
-  static final int DEFAULT_MAX_WATCHERS_PER_PIPELINE = 64;
+  // Each watcher buffers up to --watch-buffer started batches (4096 by default, ~150 bytes each),
+  // so 256 watchers cap that memory near 150 MiB per pipeline; dashboards and fan-out (the
+  // benchmark opens 100) fit.
+  static final int DEFAULT_MAX_WATCHERS_PER_PIPELINE = 256;
   static final int DEFAULT_MAX_PIPELINES = 1000;
 
   static final Limits DEFAULTS =
