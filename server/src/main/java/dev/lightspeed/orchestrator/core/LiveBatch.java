@@ -3,7 +3,7 @@ package dev.lightspeed.orchestrator.core;
 import java.util.Comparator;
 
 /** A batch in the live set, with its mutable life-cycle fields. Owned by {@link PipelineState}. */
-final class LiveBatch {
+final class LiveBatch implements Accepted {
   /** Ready order: the time a batch became ready, ties by enqueue order (SPEC 3.2 step 3). */
   static final Comparator<LiveBatch> BY_READY =
       Comparator.<LiveBatch>comparingLong(b -> b.readyAtMs).thenComparingLong(b -> b.enqueueSeq);
@@ -47,6 +47,41 @@ final class LiveBatch {
 
   String key() {
     return batch.key();
+  }
+
+  @Override
+  public String idempotencyKey() {
+    return batch.idempotencyKey();
+  }
+
+  @Override
+  public String batchKey() {
+    return batch.key();
+  }
+
+  @Override
+  public String stage() {
+    return batch.stage();
+  }
+
+  @Override
+  public long records() {
+    return batch.records();
+  }
+
+  @Override
+  public long sequence() {
+    return batch.sequence();
+  }
+
+  @Override
+  public boolean isLive() {
+    return true;
+  }
+
+  @Override
+  public long leftAtMs() {
+    return 0;
   }
 
   BatchView view() {

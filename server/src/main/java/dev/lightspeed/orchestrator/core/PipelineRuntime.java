@@ -78,15 +78,15 @@ public final class PipelineRuntime {
   public boolean enqueueBatch(Batch batch, long nowMs) {
     long now = Math.max(nowMs, state.lastNowMs);
     EnqueueChecks.validate(batch);
-    IdempotencyEntry seen = state.idempotency.get(batch.idempotencyKey());
-    if (seen != null && (seen.live || now - seen.leftAtMs < state.spec.dedupWindowMs())) {
+    Accepted seen = state.idempotency.get(batch.idempotencyKey());
+    if (seen != null && (seen.isLive() || now - seen.leftAtMs() < state.spec.dedupWindowMs())) {
       if (seen.sameEnqueueAs(batch)) {
         return true;
       }
       throw Rejection.of(
           Reason.IDEMPOTENCY_CONFLICT,
           "idempotency_key '" + Text.printable(batch.idempotencyKey()) + "' was already used for"
-              + " batch '" + Text.printable(seen.batchKey) + "' with different contents; send the"
+              + " batch '" + Text.printable(seen.batchKey()) + "' with different contents; send the"
               + " same key, stage, records and sequence again, or use a new idempotency key");
     }
     if (state.live.containsKey(batch.key())) {
@@ -262,14 +262,14 @@ public final class PipelineRuntime {
     long now = Math.max(nowMs, state.lastNowMs);
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      ProcessResult d = doneWithinWindow(key, now);
+      GoneBatch d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
-      if (attempt != 0 && attempt != d.attempt()) {
-        throw staleAttempt(attempt, d.attempt(), key);
+      if (attempt != 0 && attempt != d.attempt) {
+        throw staleAttempt(attempt, d.attempt, key);
       }
-      return new ProcessOutcome.Processed(d);
+      return new ProcessOutcome.Processed(d.result());
     }
     if (attempt != 0 && attempt != b.attempt) {
       throw staleAttempt(attempt, b.attempt, key);
@@ -289,7 +289,7 @@ public final class PipelineRuntime {
             b.startedAtMs,
             now);
     state.forgetExpired(now);
-    state.complete(b, result, now);
+    state.complete(b, result);
     state.version++;
     if (run != null) {
       run.batchesProcessed++;
@@ -320,13 +320,13 @@ public final class PipelineRuntime {
     }
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      ProcessResult d = doneWithinWindow(key, now);
+      GoneBatch d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
       return new ProcessOutcome.FailureRejected(
-          attempt != d.attempt()
-              ? staleAttemptText(attempt, d.attempt())
+          attempt != d.attempt
+              ? staleAttemptText(attempt, d.attempt)
               : "batch is DONE, not in flight");
     }
     if (attempt != b.attempt) {
@@ -384,12 +384,12 @@ public final class PipelineRuntime {
     long now = Math.max(nowMs, state.lastNowMs);
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      ProcessResult d = doneWithinWindow(key, now);
+      GoneBatch d = doneWithinWindow(key, now);
       if (d == null) {
         throw notFound(key);
       }
-      if (attempt != 0 && attempt != d.attempt()) {
-        throw staleAttempt(attempt, d.attempt(), key);
+      if (attempt != 0 && attempt != d.attempt) {
+        throw staleAttempt(attempt, d.attempt, key);
       }
       throw Rejection.of(
           Reason.NOT_IN_FLIGHT, "batch '" + Text.printable(key) + "' is DONE, not in flight");
@@ -451,9 +451,9 @@ public final class PipelineRuntime {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  private ProcessResult doneWithinWindow(String key, long now) {
-    ProcessResult d = state.done.get(key);
-    return d != null && now - d.completedAtMs() < state.spec.dedupWindowMs() ? d : null;
+  private GoneBatch doneWithinWindow(String key, long now) {
+    GoneBatch d = state.done.get(key);
+    return d != null && now - d.leftAtMs < state.spec.dedupWindowMs() ? d : null;
   }
 
   static Rejection notFound(String key) {

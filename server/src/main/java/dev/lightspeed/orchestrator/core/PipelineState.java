@@ -39,16 +39,19 @@ final class PipelineState {
   /** DEAD_LETTERED batches in the order their records were emitted, keyed by emit position. */
   final TreeMap<Long, LiveBatch> deadLettered = new TreeMap<>();
 
-  /** Accepted idempotency keys: live batches', and gone batches' within the dedup window. */
-  final Map<String, IdempotencyEntry> idempotency = new HashMap<>();
-  /** Acked batches within the dedup window, by key. */
-  final Map<String, ProcessResult> done = new HashMap<>();
   /**
-   * Entries that will be forgotten, in the order they left the live set. The window is fixed and
-   * time never runs backwards, so this order is also expiry order: forgetting is a pop from the
-   * front. An entry that was replaced since is skipped.
+   * Accepted idempotency keys: a live batch is its own entry; a gone one is remembered as a
+   * {@link GoneBatch} for the dedup window (and until an accepted call forgets it).
    */
-  final ArrayDeque<Object> forgetQueue = new ArrayDeque<>();
+  final Map<String, Accepted> idempotency = new HashMap<>();
+  /** Acked batches within the dedup window, by batch key (the same objects as above). */
+  final Map<String, GoneBatch> done = new HashMap<>();
+  /**
+   * Gone batches that will be forgotten, in the order they left the live set. The window is fixed
+   * and time never runs backwards, so this order is also expiry order: forgetting is a pop from
+   * the front. An entry whose keys were used again since is only removed where it still stands.
+   */
+  final ArrayDeque<GoneBatch> forgetQueue = new ArrayDeque<>();
 
   long nextEnqueueSeq;
   /** The next emit position of a retry or dead-letter record. */
@@ -135,6 +138,7 @@ final class PipelineState {
   void restore(LiveBatch b) {
     StageState stage = stages.get(b.batch.stage());
     live.put(b.key(), b);
+    idempotency.put(b.idempotencyKey(), b);
     liveByEnqueue.append(b);
     switch (b.state) {
       case QUEUED -> {
@@ -170,7 +174,7 @@ final class PipelineState {
     stage.hasSequence = true;
     stage.lastSequence = batch.sequence();
     queuedCount++;
-    idempotency.put(batch.idempotencyKey(), new IdempotencyEntry(batch));
+    idempotency.put(batch.idempotencyKey(), b);
     return b;
   }
 
@@ -233,7 +237,7 @@ final class PipelineState {
   }
 
   /** IN_FLIGHT ⇒ DONE: the batch leaves the live set and is remembered for the dedup window. */
-  void complete(LiveBatch b, ProcessResult result, long nowMs) {
+  void complete(LiveBatch b, ProcessResult result) {
     if (b.state != BatchState.IN_FLIGHT) {
       throw new IllegalStateException("cannot complete a " + b.state + " batch " + b.key());
     }
@@ -241,10 +245,9 @@ final class PipelineState {
     StageState stage = stages.get(b.batch.stage());
     stage.batchesProcessed++;
     stage.recordsProcessed += b.batch.records();
-    removeLive(b, nowMs);
-    // The result is the remembered ack itself; it was acked at completedAtMs.
-    done.put(b.key(), result);
-    forgetQueue.addLast(result);
+    GoneBatch gone = GoneBatch.acked(b.batch, result);
+    removeLive(b, gone);
+    done.put(gone.batchKey, gone);
   }
 
   /** DEAD_LETTERED ⇒ QUEUED, ready at {@code nowMs}, attempt reset, in its old enqueue position. */
@@ -266,7 +269,7 @@ final class PipelineState {
     }
     deadLettered.remove(b.emitSeq);
     b.deadLetter = null;
-    removeLive(b, nowMs);
+    removeLive(b, GoneBatch.dropped(b.batch, nowMs));
   }
 
   /** QUEUED or RETRY_WAIT ⇒ gone; the key is free again. */
@@ -280,7 +283,7 @@ final class PipelineState {
       b.retry = null;
     }
     queuedCount--;
-    removeLive(b, nowMs);
+    removeLive(b, GoneBatch.dropped(b.batch, nowMs));
   }
 
   /**
@@ -289,19 +292,11 @@ final class PipelineState {
    */
   void forgetExpired(long nowMs) {
     long window = spec.dedupWindowMs();
-    while (!forgetQueue.isEmpty()) {
-      Object head = forgetQueue.peekFirst();
-      if (head instanceof ProcessResult d) {
-        if (nowMs - d.completedAtMs() < window) {
-          return;
-        }
-        done.remove(d.batchKey(), d);
-      } else {
-        IdempotencyEntry e = (IdempotencyEntry) head;
-        if (nowMs - e.leftAtMs < window) {
-          return;
-        }
-        idempotency.remove(e.idempotencyKey, e);
+    GoneBatch head;
+    while ((head = forgetQueue.peekFirst()) != null && nowMs - head.leftAtMs >= window) {
+      idempotency.remove(head.idempotencyKey, head);
+      if (head.acked) {
+        done.remove(head.batchKey, head);
       }
       forgetQueue.pollFirst();
     }
@@ -334,13 +329,12 @@ final class PipelineState {
     inFlightRecords -= b.batch.records();
   }
 
-  private void removeLive(LiveBatch b, long nowMs) {
+  /** Takes {@code b} out of the live set; {@code gone} stands in for it until forgotten. */
+  private void removeLive(LiveBatch b, GoneBatch gone) {
     live.remove(b.key());
     liveByEnqueue.remove(b);
-    IdempotencyEntry entry = idempotency.get(b.batch.idempotencyKey());
-    entry.live = false;
-    entry.leftAtMs = nowMs;
-    forgetQueue.addLast(entry);
+    idempotency.put(gone.idempotencyKey, gone);
+    forgetQueue.addLast(gone);
   }
 
   private static void move(LiveBatch b, BatchState to) {

@@ -18,7 +18,7 @@ import java.util.List;
  */
 final class StateCodec {
   static final int MAGIC = 0x4C535053; // "LSPS"
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
 
   private StateCodec() {}
 
@@ -65,39 +65,31 @@ final class StateCodec {
         out.writeLong(b.deadLetter.atMs());
       }
     }
-    out.writeInt(s.idempotency.size());
-    for (IdempotencyEntry e : s.idempotency.values()) {
-      Encoding.string(out, e.idempotencyKey);
-      Encoding.string(out, e.batchKey);
-      Encoding.string(out, e.stage);
-      out.writeLong(e.records);
-      out.writeLong(e.sequence);
-      out.writeBoolean(e.live);
-      out.writeLong(e.leftAtMs);
-    }
-    out.writeInt(s.done.size());
-    for (ProcessResult r : s.done.values()) {
-      Encoding.string(out, r.batchKey());
-      Encoding.string(out, r.stage());
-      out.writeLong(r.records());
-      out.writeInt(r.attempt());
-      out.writeLong(r.runId());
-      out.writeLong(r.startedAtMs());
-      out.writeLong(r.completedAtMs());
-      out.writeLong(r.completedAtMs()); // done_at: an ack is done when it completes
-    }
-    // Only entries still current matter: a replaced one would be skipped when its turn came.
-    List<Object> pending = new ArrayList<>();
-    for (Object o : s.forgetQueue) {
-      if (o instanceof ProcessResult d ? s.done.get(d.batchKey()) == d
-          : s.idempotency.get(((IdempotencyEntry) o).idempotencyKey) == o) {
-        pending.add(o);
+    // Live batches are their own idempotency entries; what remains are the gone batches, in the
+    // order they will be forgotten, each with where it is still indexed (a key used again since
+    // no longer points at it).
+    List<GoneBatch> pending = new ArrayList<>();
+    for (GoneBatch g : s.forgetQueue) {
+      if (s.idempotency.get(g.idempotencyKey) == g || s.done.get(g.batchKey) == g) {
+        pending.add(g);
       }
     }
     out.writeInt(pending.size());
-    for (Object o : pending) {
-      out.writeBoolean(o instanceof ProcessResult);
-      Encoding.string(out, o instanceof ProcessResult d ? d.batchKey() : ((IdempotencyEntry) o).idempotencyKey);
+    for (GoneBatch g : pending) {
+      Encoding.string(out, g.idempotencyKey);
+      Encoding.string(out, g.batchKey);
+      Encoding.string(out, g.stage);
+      out.writeLong(g.records);
+      out.writeLong(g.sequence);
+      out.writeLong(g.leftAtMs);
+      out.writeBoolean(g.acked);
+      if (g.acked) {
+        out.writeInt(g.attempt);
+        out.writeLong(g.runId);
+        out.writeLong(g.startedAtMs);
+      }
+      out.writeBoolean(s.idempotency.get(g.idempotencyKey) == g);
+      out.writeBoolean(s.done.get(g.batchKey) == g);
     }
     out.writeBoolean(s.activeRun != null);
     if (s.activeRun != null) {
@@ -122,7 +114,11 @@ final class StateCodec {
     }
     int format = in.readInt();
     if (format != FORMAT) {
-      throw new IOException("pipeline snapshot format " + format + " is not supported");
+      // Before the first release the format may change without a converter (format 1 kept a
+      // separate entry per idempotency key and per ack); say so rather than misread it.
+      throw new IOException("pipeline snapshot format " + format + " is not supported by this"
+          + " server, which reads format " + FORMAT + "; run the server version that wrote it, or"
+          + " start from an empty --data-dir");
     }
     PipelineState s = new PipelineState(Encoding.readSpec(in));
     s.baseMode = PipelineMode.valueOf(Encoding.string(in));
@@ -162,37 +158,27 @@ final class StateCodec {
       }
       s.restore(b);
     }
-    int keys = in.readInt();
-    for (int i = 0; i < keys; i++) {
+    int pending = in.readInt();
+    for (int i = 0; i < pending; i++) {
       String idempotencyKey = Encoding.string(in);
       String batchKey = Encoding.string(in);
       String stage = Encoding.string(in);
       long records = in.readLong();
       long sequence = in.readLong();
-      IdempotencyEntry e =
-          new IdempotencyEntry(new Batch(batchKey, stage, records, 0, idempotencyKey, sequence));
-      e.live = in.readBoolean();
-      e.leftAtMs = in.readLong();
-      s.idempotency.put(idempotencyKey, e);
-    }
-    int acks = in.readInt();
-    for (int i = 0; i < acks; i++) {
-      ProcessResult r =
-          new ProcessResult(
-              Encoding.string(in), Encoding.string(in), in.readLong(), in.readInt(), in.readLong(), in.readLong(),
-              in.readLong());
-      in.readLong(); // done_at, equal to completed_at
-      s.done.put(r.batchKey(), r);
-    }
-    int pending = in.readInt();
-    for (int i = 0; i < pending; i++) {
-      boolean isDone = in.readBoolean();
-      String key = Encoding.string(in);
-      Object entry = isDone ? s.done.get(key) : s.idempotency.get(key);
-      if (entry == null) {
-        throw new IOException("pipeline snapshot names an unknown forget entry '" + key + "'");
+      long leftAtMs = in.readLong();
+      boolean acked = in.readBoolean();
+      GoneBatch g = acked
+          ? new GoneBatch(idempotencyKey, batchKey, stage, records, sequence, leftAtMs, true,
+              in.readInt(), in.readLong(), in.readLong())
+          : new GoneBatch(idempotencyKey, batchKey, stage, records, sequence, leftAtMs, false,
+              0, 0, 0);
+      if (in.readBoolean()) {
+        s.idempotency.put(g.idempotencyKey, g);
       }
-      s.forgetQueue.addLast(entry);
+      if (in.readBoolean()) {
+        s.done.put(g.batchKey, g);
+      }
+      s.forgetQueue.addLast(g);
     }
     if (in.readBoolean()) {
       RunSummary r = Encoding.readRun(in);

@@ -101,19 +101,22 @@ final class StateSignature {
       Encoding.string(out, b.deadLetter.reason());
       out.writeLong(b.deadLetter.atMs());
     }
-    List<IdempotencyEntry> keys = new ArrayList<>(s.idempotency.values());
-    keys.sort(Comparator.comparing(e -> e.idempotencyKey));
+    List<Accepted> keys = new ArrayList<>(s.idempotency.values());
+    keys.sort(Comparator.comparing(Accepted::idempotencyKey));
     out.writeInt(keys.size());
-    for (IdempotencyEntry e : keys) {
-      Encoding.string(out, e.idempotencyKey);
-      Encoding.string(out, e.batchKey);
-      Encoding.string(out, e.stage);
-      out.writeLong(e.records);
-      out.writeLong(e.sequence);
-      out.writeBoolean(e.live);
-      out.writeLong(e.leftAtMs);
+    for (Accepted e : keys) {
+      Encoding.string(out, e.idempotencyKey());
+      Encoding.string(out, e.batchKey());
+      Encoding.string(out, e.stage());
+      out.writeLong(e.records());
+      out.writeLong(e.sequence());
+      out.writeBoolean(e.isLive());
+      out.writeLong(e.leftAtMs());
     }
-    List<ProcessResult> acks = new ArrayList<>(s.done.values());
+    List<ProcessResult> acks = new ArrayList<>(s.done.size());
+    for (GoneBatch d : s.done.values()) {
+      acks.add(d.result());
+    }
     acks.sort(Comparator.comparing(ProcessResult::batchKey));
     out.writeInt(acks.size());
     for (ProcessResult r : acks) {
