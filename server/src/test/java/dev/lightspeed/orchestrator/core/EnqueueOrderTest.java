@@ -48,4 +48,37 @@ class EnqueueOrderTest {
     }
     assertThat(order.slotCount()).as("holes are compacted away").isLessThanOrEqualTo(Math.max(64, 2 * model.size() + 1));
   }
+
+  @org.junit.jupiter.api.Test
+  void aDenseBacklog_keepsItsSlots_whileBatchesBehindItComeAndGo() {
+    EnqueueOrder order = new EnqueueOrder();
+    List<LiveBatch> backlog = new ArrayList<>();
+    long position = 0;
+    for (int i = 0; i < 1_000; i++) {
+      LiveBatch b = new LiveBatch(new Batch("b" + i, "s", 1, 0, "i", 0), position++, 0);
+      order.append(b);
+      backlog.add(b);
+    }
+    for (int i = 0; i < 10_000; i++) {
+      LiveBatch churn = new LiveBatch(new Batch("c" + i, "s", 1, 0, "i", 0), position++, 0);
+      order.append(churn);
+      order.remove(churn);
+    }
+    assertThat(order.slotCount()).as("the churn was compacted away").isLessThan(2_100);
+    for (int i = 0; i < backlog.size(); i++) {
+      assertThat(backlog.get(i).orderSlot).as("a dense backlog keeps its slots").isEqualTo(i);
+    }
+    order.remove(backlog.get(500));
+    for (int i = 0; i < 10_000; i++) {
+      LiveBatch churn = new LiveBatch(new Batch("d" + i, "s", 1, 0, "i", 0), position++, 0);
+      order.append(churn);
+      order.remove(churn);
+    }
+    assertThat(backlog.get(499).orderSlot).isEqualTo(499);
+    assertThat(backlog.get(501).orderSlot).as("batches after a hole move up").isEqualTo(500);
+    List<LiveBatch> iterated = new ArrayList<>();
+    order.forEach(iterated::add);
+    backlog.remove(500);
+    assertThat(iterated).containsExactlyElementsOf(backlog);
+  }
 }
