@@ -166,8 +166,9 @@ final class PipelineState {
 
   /** A new batch enters the live set as QUEUED, ready at {@code nowMs}. */
   LiveBatch enqueue(Batch batch, long nowMs) {
-    LiveBatch b = new LiveBatch(batch, nextEnqueueSeq++, nowMs);
     StageState stage = stages.get(batch.stage());
+    batch = withStageName(batch, stage);
+    LiveBatch b = new LiveBatch(batch, nextEnqueueSeq++, nowMs);
     live.put(batch.key(), b);
     liveByEnqueue.append(b);
     stage.waiting.add(b);
@@ -318,6 +319,19 @@ final class PipelineState {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /**
+   * {@code batch} holding the stage's own copy of its name. The request's copy (a fresh String per
+   * call on a server) would otherwise live as long as the batch, and then as long as its
+   * remembered key: two objects per batch for nothing.
+   */
+  static Batch withStageName(Batch batch, StageState stage) {
+    if (batch.stage() == stage.name) {
+      return batch;
+    }
+    return new Batch(batch.key(), stage.name, batch.records(), batch.lagMs(),
+        batch.idempotencyKey(), batch.sequence());
+  }
 
   private void leaveInFlight(LiveBatch b) {
     if (b.leaseDeadlineMs > 0) {

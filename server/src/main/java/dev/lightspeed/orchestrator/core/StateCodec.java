@@ -139,6 +139,11 @@ final class StateCodec {
     int live = in.readInt();
     for (int i = 0; i < live; i++) {
       Batch batch = Encoding.readBatch(in);
+      StageState stageOfBatch = s.stages.get(batch.stage());
+      if (stageOfBatch == null) {
+        throw new IOException("pipeline snapshot has a batch of unknown stage '" + batch.stage() + "'");
+      }
+      batch = PipelineState.withStageName(batch, stageOfBatch);
       LiveBatch b = new LiveBatch(batch, in.readLong(), 0);
       b.state = BatchState.valueOf(Encoding.string(in));
       b.attempt = in.readInt();
@@ -163,6 +168,8 @@ final class StateCodec {
       String idempotencyKey = Encoding.string(in);
       String batchKey = Encoding.string(in);
       String stage = Encoding.string(in);
+      StageState known = s.stages.get(stage);
+      stage = known == null ? stage : known.name;
       long records = in.readLong();
       long sequence = in.readLong();
       long leftAtMs = in.readLong();
