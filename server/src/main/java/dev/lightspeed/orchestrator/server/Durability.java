@@ -67,6 +67,11 @@ public final class Durability implements AutoCloseable {
           snapshotJournalRatio);
     }
 
+    public Options withSnapshotEveryBytes(long value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords, value,
+          snapshotJournalRatio);
+    }
+
     /** Journal bytes since the last snapshot must reach this × its size (see SnapshotTrigger). */
     public Options withSnapshotJournalRatio(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
@@ -100,7 +105,8 @@ public final class Durability implements AutoCloseable {
       FileChannel lockChannel,
       FileLock lock,
       long snapshotIndex,
-      long snapshotBytes) {
+      long snapshotBytes,
+      long journalBytesSinceSnapshot) {
     this.registry = registry;
     this.journal = journal;
     this.snapshots = snapshots;
@@ -109,6 +115,8 @@ public final class Durability implements AutoCloseable {
     this.lock = lock;
     this.lastSnapshotIndex = snapshotIndex;
     this.lastSnapshotBytes = snapshotBytes;
+    // appendedBytes counts from this start; the journal recovered after the snapshot counts too
+    this.bytesAtLastSnapshot = -journalBytesSinceSnapshot;
     if (snapshots == null) {
       this.snapshotter = null;
     } else {
@@ -125,7 +133,7 @@ public final class Durability implements AutoCloseable {
   public static Durability inMemory() {
     return new Durability(
         new PipelineRegistry(new InMemoryCommandLog()), new InMemoryCommandLog(), null, null,
-        null, null, 0, 0);
+        null, null, 0, 0, 0);
   }
 
   /** Opens (or creates) a data directory and recovers every pipeline in it. */
@@ -151,6 +159,7 @@ public final class Durability implements AutoCloseable {
       snapshotBytes = Files.size(latest.get().file());
     }
     long[] replayed = new long[1];
+    long[] replayedBytes = new long[1];
     FileCommandLog journal =
         FileCommandLog.open(
             dir.resolve("journal"), options.fsync(), options.segmentBytes(), options.repair(),
@@ -158,6 +167,7 @@ public final class Durability implements AutoCloseable {
             (index, bytes) -> {
               Recovery.applyRecord(registry, index, bytes);
               replayed[0]++;
+              replayedBytes[0] += 16 + bytes.length; // record header + payload
             });
     if (journal.lastIndex() < floor) {
       throw new IOException("journal ends at record " + journal.lastIndex() + " but snapshot "
@@ -169,7 +179,8 @@ public final class Durability implements AutoCloseable {
         registry.all().size(), dir, latest.isPresent() ? "a" : "no", replayed[0],
         (System.nanoTime() - started) / 1_000_000);
     return new Durability(
-        registry, journal, snapshots, options, lockChannel, lock, floor, snapshotBytes);
+        registry, journal, snapshots, options, lockChannel, lock, floor, snapshotBytes,
+        replayedBytes[0]);
   }
 
   /**

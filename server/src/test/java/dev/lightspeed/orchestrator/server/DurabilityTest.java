@@ -223,6 +223,29 @@ class DurabilityTest {
     assertThat(observe()).isEqualTo(before);
   }
 
+  @Test
+  void afterARestart_theRecoveredJournalCountsTowardsTheNextSnapshot() throws Exception {
+    Durability.Options never = Durability.Options.defaults(dir.resolve("live"))
+        .withSnapshotEveryRecords(1_000_000).withSnapshotEveryBytes(1L << 30);
+    startServer(never);
+    mixedWorkload("alpha", 30); // some KB of journal, no snapshot
+    Path crashImage = dir.resolve("crash");
+    copyTree(dir.resolve("live"), crashImage);
+    stopServer();
+    assertThat(snapshotFloors(crashImage.resolve("snapshots"))).isEmpty();
+
+    // Due after 1 KiB of journal: the journal recovered at start-up is more than that, and no
+    // record is appended after the restart.
+    startServer(Durability.Options.defaults(crashImage).withSnapshotEveryRecords(1_000_000)
+        .withSnapshotEveryBytes(1024));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (snapshotFloors(crashImage.resolve("snapshots")).isEmpty()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(snapshotFloors(crashImage.resolve("snapshots"))).isNotEmpty();
+  }
+
   private static List<String> snapshotFloors(Path snapshots) throws IOException {
     try (Stream<Path> files = Files.list(snapshots)) {
       return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".pb")).toList();
