@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  * dev.lightspeed.orchestrator.bench.DirectExecutorServer}.
  *
  * <p>Arguments: {@code --bind ADDR --port N} and either {@code --in-memory} or {@code --data-dir
- * DIR} (fsync always), as ServerMain takes them. Caveat: a handler that waits for the pipeline
- * lock (held by a snapshot while it copies the state) then blocks an event loop.
+ * DIR} (fsync always), as ServerMain takes them. ServerMain now runs handlers this way by
+ * default ({@code --handler-threads 0}), with snapshots that no longer hold the pipeline lock;
+ * this class is kept so that older results can be reproduced.
  */
 public final class DirectExecutorServer {
   private DirectExecutorServer() {}

@@ -31,8 +31,19 @@ public interface CommandLog extends AutoCloseable {
   /** Bytes appended since the log was opened, for snapshot triggers. */
   long appendedBytes();
 
-  /** Replays every stored record with an index above {@code afterIndex}, in index order. */
-  void replay(long afterIndex, RecordConsumer consumer) throws IOException;
+  /**
+   * The newest index up to which every record is stored, so that {@link #read} can return it: its
+   * durability future completes (or has completed) and none before it is missing.
+   */
+  long durableIndex();
+
+  /**
+   * Reads the stored records with an index in ({@code afterIndex}, {@code upToIndex}], in index
+   * order, while appends go on; {@code upToIndex} must be ≤ {@link #durableIndex()}. This is how a
+   * snapshot is built off to the side, from the log rather than from the live state. Must not
+   * run concurrently with a {@link #compactUpTo} that drops some of those records.
+   */
+  void read(long afterIndex, long upToIndex, RecordConsumer consumer) throws IOException;
 
   /** Lets the log drop records with an index ≤ {@code index} (they are in a snapshot). */
   void compactUpTo(long index) throws IOException;

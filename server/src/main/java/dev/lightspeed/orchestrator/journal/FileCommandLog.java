@@ -47,6 +47,12 @@ public final class FileCommandLog implements CommandLog {
   private long lastIndex;
   private boolean closing;
   private IOException failure;
+  /**
+   * Every record up to this index is in a segment file (written, and fsynced under fsync=always):
+   * set by the writer after each group, before the group's futures complete. Readers of the
+   * open journal ({@link #read}) never look past it, so they never meet a half-written record.
+   */
+  private volatile long durableIndex;
 
   /** Closed segments, oldest first; guarded by {@code segments}. */
   private final List<Segment> segments = new ArrayList<>();
@@ -89,6 +95,7 @@ public final class FileCommandLog implements CommandLog {
     Files.createDirectories(dir);
     FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes);
     journal.recover(repair, afterIndex, replay);
+    journal.durableIndex = journal.lastIndex;
     journal.writer.start();
     return journal;
   }
@@ -184,9 +191,54 @@ public final class FileCommandLog implements CommandLog {
   }
 
   @Override
-  public void replay(long afterIndex, RecordConsumer consumer) throws IOException {
-    for (Path file : segmentFiles()) {
-      SegmentReader.scan(file, afterIndex, consumer);
+  public long durableIndex() {
+    return durableIndex;
+  }
+
+  /**
+   * Reads records ({@code afterIndex}, {@code upToIndex}] from the segment files while the writer
+   * goes on appending. Safe against the writer because every record up to {@link #durableIndex()}
+   * was written (a {@code write} that returned, so another file descriptor reads it back from
+   * the page cache) before that index was published, in a segment that existed then: the scan of
+   * the active segment stops at {@code upToIndex}, before any record the writer may be in the
+   * middle of, and a segment rolled after the listing only holds later records. Compaction is the
+   * caller's to keep away (only the snapshotter compacts, and it is the one reading).
+   */
+  @Override
+  public void read(long afterIndex, long upToIndex, RecordConsumer consumer) throws IOException {
+    long durable = durableIndex;
+    if (upToIndex > durable) {
+      throw new IllegalArgumentException(
+          "records up to " + upToIndex + " asked for, but only " + durable + " are written");
+    }
+    long next = afterIndex + 1;
+    List<Path> files = segmentFiles();
+    for (int i = 0; i < files.size() && next <= upToIndex; i++) {
+      Path file = files.get(i);
+      long first = JournalFormat.firstIndexOf(file.getFileName().toString());
+      long following = i + 1 < files.size()
+          ? JournalFormat.firstIndexOf(files.get(i + 1).getFileName().toString())
+          : Long.MAX_VALUE;
+      if (following <= next) {
+        continue; // every record of this segment is at or below afterIndex
+      }
+      if (first > next) {
+        throw new JournalCorruptException(file, 0,
+            "segment starts at index " + first + " but record " + next + " was wanted; the"
+                + " segment holding it is missing");
+      }
+      long wanted = Math.min(upToIndex, following - 1);
+      SegmentReader.Scan scan = SegmentReader.scan(file, next - 1, wanted, consumer);
+      if (scan.lastIndex() < wanted) {
+        throw new JournalCorruptException(file, scan.validBytes(),
+            "record " + (scan.lastIndex() + 1) + " was wanted: "
+                + (scan.problem() == null ? "the segment ends before it" : scan.problem()));
+      }
+      next = wanted + 1;
+    }
+    if (next <= upToIndex) {
+      throw new IOException("journal " + dir + " ends before record " + next + " (wanted up to "
+          + upToIndex + ")");
     }
   }
 
@@ -274,6 +326,7 @@ public final class FileCommandLog implements CommandLog {
         synchronized (this) {
           appendedBytes += bytes;
         }
+        durableIndex = batch.get(batch.size() - 1).index();
         // Replies run in the futures' callbacks; hand them to the completer so this thread can
         // start the next write + fsync at once (the completer keeps index order).
         List<Pending> durable = List.copyOf(batch);

@@ -29,7 +29,17 @@ public final class InMemoryCommandLog implements CommandLog {
   }
 
   @Override
-  public void replay(long afterIndex, RecordConsumer consumer) {}
+  public long durableIndex() {
+    return lastIndex.get();
+  }
+
+  /** Keeps nothing to read: snapshots of in-memory servers are never taken. */
+  @Override
+  public void read(long afterIndex, long upToIndex, RecordConsumer consumer) {
+    if (upToIndex > afterIndex) {
+      throw new UnsupportedOperationException("an in-memory log keeps no records to read");
+    }
+  }
 
   @Override
   public void compactUpTo(long index) {}

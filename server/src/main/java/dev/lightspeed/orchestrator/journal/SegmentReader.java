@@ -37,6 +37,17 @@ final class SegmentReader {
    */
   static Scan scan(Path file, long afterIndex, CommandLog.RecordConsumer consumer)
       throws IOException {
+    return scan(file, afterIndex, Long.MAX_VALUE, consumer);
+  }
+
+  /**
+   * As {@link #scan(Path, long, CommandLog.RecordConsumer)}, but stops after the record with
+   * index {@code upToIndex} (the scan then ends CLEAN there). A segment that is still being
+   * appended to can be read this way: the bytes after {@code upToIndex} may be a record the
+   * writer is in the middle of, and are never looked at.
+   */
+  static Scan scan(Path file, long afterIndex, long upToIndex, CommandLog.RecordConsumer consumer)
+      throws IOException {
     long fileBytes = Files.size(file);
     try (InputStream raw = Files.newInputStream(file);
         DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 20))) {
@@ -90,6 +101,9 @@ final class SegmentReader {
         }
         expected++;
         offset += extent;
+        if (index >= upToIndex) {
+          break;
+        }
       }
       return new Scan(firstIndex, expected - 1, offset, fileBytes, End.CLEAN, null);
     }

@@ -1,16 +1,12 @@
 package dev.lightspeed.orchestrator.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.FileCommandLog;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.journal.v1.Command;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -26,9 +22,11 @@ import org.slf4j.LoggerFactory;
  * Where the pipelines live: in memory only, or in a data directory with a journal and snapshots.
  *
  * <p>Recovery = the newest snapshot + replay of the journal records after it; the pipelines come
- * back with the same signatures. Snapshots are taken every {@code snapshotEveryRecords} records or
- * {@code snapshotEveryBytes} journal bytes, and at a clean shutdown; the journal segments they
- * cover are deleted, so disk use stays bounded under a steady load.
+ * back with the same signatures. While the server runs, a snapshotter thread takes a snapshot
+ * when {@link SnapshotTrigger} says one is due, from the log ({@link ShadowSnapshot}: no pipeline
+ * and no registry lock is taken); a clean shutdown copies the live registry, which is faster and
+ * waits for nobody then. The journal segments a snapshot covers are deleted, so disk use stays
+ * bounded under a steady load.
  */
 public final class Durability implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Durability.class);
@@ -40,28 +38,48 @@ public final class Durability implements AutoCloseable {
       boolean repair,
       long segmentBytes,
       long snapshotEveryRecords,
-      long snapshotEveryBytes) {
+      long snapshotEveryBytes,
+      double snapshotJournalRatio) {
 
     public static Options defaults(Path dataDir) {
       return new Options(
           dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES, 100_000,
-          256L << 20);
+          256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO);
     }
 
     public Options withFsync(FsyncMode mode) {
-      return new Options(dataDir, mode, repair, segmentBytes, snapshotEveryRecords, snapshotEveryBytes);
+      return new Options(dataDir, mode, repair, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, snapshotJournalRatio);
     }
 
     public Options withRepair(boolean value) {
-      return new Options(dataDir, fsync, value, segmentBytes, snapshotEveryRecords, snapshotEveryBytes);
+      return new Options(dataDir, fsync, value, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, snapshotJournalRatio);
     }
 
     public Options withSegmentBytes(long value) {
-      return new Options(dataDir, fsync, repair, value, snapshotEveryRecords, snapshotEveryBytes);
+      return new Options(dataDir, fsync, repair, value, snapshotEveryRecords, snapshotEveryBytes,
+          snapshotJournalRatio);
     }
 
     public Options withSnapshotEveryRecords(long value) {
-      return new Options(dataDir, fsync, repair, segmentBytes, value, snapshotEveryBytes);
+      return new Options(dataDir, fsync, repair, segmentBytes, value, snapshotEveryBytes,
+          snapshotJournalRatio);
+    }
+
+    public Options withSnapshotEveryBytes(long value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords, value,
+          snapshotJournalRatio);
+    }
+
+    /** Journal bytes since the last snapshot must reach this × its size (see SnapshotTrigger). */
+    public Options withSnapshotJournalRatio(double value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, value);
+    }
+
+    SnapshotTrigger trigger() {
+      return new SnapshotTrigger(snapshotEveryRecords, snapshotEveryBytes, snapshotJournalRatio);
     }
   }
 
@@ -72,9 +90,12 @@ public final class Durability implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final ScheduledExecutorService snapshotter;
+  /** The newest snapshot: its floor, the journal's appendedBytes when it was chosen, its size. */
   private long lastSnapshotIndex;
   private long bytesAtLastSnapshot;
+  private long lastSnapshotBytes;
   private boolean closed;
+  private volatile boolean closing;
 
   private Durability(
       PipelineRegistry registry,
@@ -83,7 +104,9 @@ public final class Durability implements AutoCloseable {
       Options options,
       FileChannel lockChannel,
       FileLock lock,
-      long snapshotIndex) {
+      long snapshotIndex,
+      long snapshotBytes,
+      long journalBytesSinceSnapshot) {
     this.registry = registry;
     this.journal = journal;
     this.snapshots = snapshots;
@@ -91,6 +114,9 @@ public final class Durability implements AutoCloseable {
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.lastSnapshotIndex = snapshotIndex;
+    this.lastSnapshotBytes = snapshotBytes;
+    // appendedBytes counts from this start; the journal recovered after the snapshot counts too
+    this.bytesAtLastSnapshot = -journalBytesSinceSnapshot;
     if (snapshots == null) {
       this.snapshotter = null;
     } else {
@@ -107,7 +133,7 @@ public final class Durability implements AutoCloseable {
   public static Durability inMemory() {
     return new Durability(
         new PipelineRegistry(new InMemoryCommandLog()), new InMemoryCommandLog(), null, null,
-        null, null, 0);
+        null, null, 0, 0, 0);
   }
 
   /** Opens (or creates) a data directory and recovers every pipeline in it. */
@@ -126,32 +152,22 @@ public final class Durability implements AutoCloseable {
     SnapshotStore snapshots = new SnapshotStore(dir.resolve("snapshots"));
     PipelineRegistry registry = new PipelineRegistry(new InMemoryCommandLog());
     long floor = 0;
+    long snapshotBytes = 0;
     var latest = snapshots.latest();
     if (latest.isPresent()) {
-      SnapshotFile file;
-      try (InputStream in = Files.newInputStream(latest.get().file())) {
-        file = SnapshotFile.parseFrom(in);
-      } catch (InvalidProtocolBufferException e) {
-        throw new IOException("snapshot " + latest.get().file() + " is corrupt: " + e.getMessage(), e);
-      }
-      registry.restore(file);
-      floor = file.getFloorIndex();
+      floor = Recovery.loadSnapshot(latest.get().file(), registry);
+      snapshotBytes = Files.size(latest.get().file());
     }
     long[] replayed = new long[1];
+    long[] replayedBytes = new long[1];
     FileCommandLog journal =
         FileCommandLog.open(
             dir.resolve("journal"), options.fsync(), options.segmentBytes(), options.repair(),
             floor,
             (index, bytes) -> {
-              try {
-                registry.replay(index, Command.parseFrom(bytes));
-              } catch (InvalidProtocolBufferException | RuntimeException e) {
-                String why = e instanceof Rejection r ? r.toString() : e.getMessage();
-                throw new IOException(
-                    "journal record " + index + " cannot be applied (" + why + "); the journal"
-                        + " does not match this server version or the snapshot", e);
-              }
+              Recovery.applyRecord(registry, index, bytes);
               replayed[0]++;
+              replayedBytes[0] += 16 + bytes.length; // record header + payload
             });
     if (journal.lastIndex() < floor) {
       throw new IOException("journal ends at record " + journal.lastIndex() + " but snapshot "
@@ -162,22 +178,63 @@ public final class Durability implements AutoCloseable {
     log.info("recovered {} pipelines from {} ({} snapshot + {} journal records) in {} ms",
         registry.all().size(), dir, latest.isPresent() ? "a" : "no", replayed[0],
         (System.nanoTime() - started) / 1_000_000);
-    return new Durability(registry, journal, snapshots, options, lockChannel, lock, floor);
+    return new Durability(
+        registry, journal, snapshots, options, lockChannel, lock, floor, snapshotBytes,
+        replayedBytes[0]);
   }
 
-  /** Takes a snapshot now and compacts the journal it covers. */
+  /**
+   * Takes a snapshot now, from the log, at the newest durable journal record, and compacts the
+   * journal it covers; does nothing if no record was written since the last one. Calls go on
+   * meanwhile: no pipeline is locked (see {@link ShadowSnapshot}).
+   */
   public synchronized void snapshot() throws IOException {
     if (snapshots == null || closed) {
       return;
     }
+    long upTo = journal.durableIndex();
+    long bytesUpTo = journal.appendedBytes();
+    if (upTo <= lastSnapshotIndex) {
+      return;
+    }
     long started = System.nanoTime();
-    long bytesBefore = journal.appendedBytes();
+    ShadowSnapshot.Taken taken = ShadowSnapshot.take(snapshots, journal, upTo);
+    journal.compactUpTo(upTo);
+    lastSnapshotIndex = upTo;
+    bytesAtLastSnapshot = bytesUpTo;
+    lastSnapshotBytes = taken.bytes();
+    log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log:"
+            + " previous snapshot (record {}) loaded in {} ms, {} journal records replayed in {}"
+            + " ms, written in {} ms",
+        upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
+        taken.previousFloor(), taken.loadMs(), taken.recordsReplayed(), taken.replayMs(),
+        taken.writeMs());
+  }
+
+  /**
+   * The shutdown snapshot: a copy of the live registry, faster than one from the log, and nobody
+   * waits for its locks once calls have stopped. Only if every appended record is durable: else
+   * (a failed journal, or writes still pending) the live state may be ahead of the disk, and the
+   * snapshot is taken from the log instead.
+   */
+  private synchronized void snapshotLive() throws IOException {
+    if (snapshots == null || closed) {
+      return;
+    }
+    if (journal.durableIndex() != journal.lastIndex()) {
+      snapshot();
+      return;
+    }
+    long started = System.nanoTime();
     SnapshotFile file = registry.snapshot();
+    if (file.getFloorIndex() <= lastSnapshotIndex) {
+      return; // nothing changed since the last snapshot
+    }
     snapshots.save(file.getFloorIndex(), file::writeTo);
     journal.compactUpTo(file.getFloorIndex());
     lastSnapshotIndex = file.getFloorIndex();
-    bytesAtLastSnapshot = bytesBefore;
-    log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms",
+    log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, of the live"
+            + " pipelines at shutdown",
         file.getFloorIndex(), file.getPipelinesCount(), file.getSerializedSize(),
         (System.nanoTime() - started) / 1_000_000);
   }
@@ -186,25 +243,34 @@ public final class Durability implements AutoCloseable {
     try {
       boolean due;
       synchronized (this) {
-        due = journal.lastIndex() - lastSnapshotIndex >= options.snapshotEveryRecords()
-            || journal.appendedBytes() - bytesAtLastSnapshot >= options.snapshotEveryBytes();
+        due = !closed && options.trigger().due(
+            journal.lastIndex() - lastSnapshotIndex,
+            journal.appendedBytes() - bytesAtLastSnapshot,
+            lastSnapshotBytes);
       }
       if (due) {
         snapshot();
       }
     } catch (IOException | RuntimeException e) {
-      log.error("snapshot failed; the journal keeps every record until one succeeds", e);
+      if (closing) {
+        // close() interrupted it (reading or writing a file fails then); close snapshots anyway
+        log.info("snapshot abandoned at shutdown: {}", e.toString());
+      } else {
+        log.error("snapshot failed; the journal keeps every record until one succeeds", e);
+      }
     }
   }
 
   /** Takes a final snapshot (for a fast restart) and closes the journal. */
   @Override
   public void close() throws IOException {
+    closing = true;
     if (snapshotter != null) {
+      // a snapshot being built from the log is abandoned: the one below is faster
       snapshotter.shutdownNow();
     }
     try {
-      snapshot();
+      snapshotLive();
     } finally {
       synchronized (this) {
         closed = true;

@@ -65,6 +65,7 @@ import dev.lightspeed.orchestrator.v1.StartRunRequest;
 import dev.lightspeed.orchestrator.v1.StartRunResponse;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
+import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
@@ -72,6 +73,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -83,17 +85,20 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final PipelineRegistry registry;
   private final Clock clock;
   private final Executor watchExecutor;
+  /** Where GetStatus runs: its first answer after a change costs O(state). */
+  private final Executor statusExecutor;
   private final int watchBufferCapacity;
   private final Limits limits;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
 
   OrchestratorGrpcService(
-      PipelineRegistry registry, Clock clock, Executor watchExecutor, int watchBufferCapacity,
-      Limits limits, ServerMetrics metrics) {
+      PipelineRegistry registry, Clock clock, Executor watchExecutor, Executor statusExecutor,
+      int watchBufferCapacity, Limits limits, ServerMetrics metrics) {
     this.registry = registry;
     this.clock = clock;
     this.watchExecutor = watchExecutor;
+    this.statusExecutor = statusExecutor;
     this.watchBufferCapacity = watchBufferCapacity;
     this.limits = limits;
     this.metrics = metrics;
@@ -434,12 +439,22 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     });
   }
 
+  /**
+   * The signature and the invariant check are computed in O(state) after each change (then
+   * cached until the next one), so this runs on its own thread, never on a transport thread.
+   */
   @Override
   public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    Runnable call = () -> unary(out, req.getPipeline(), "", () -> {
       PipelineStatus status = pipeline(req.getPipeline()).read(q -> q.status());
       return ProtoMapper.toProto(status);
     });
+    try {
+      statusExecutor.execute(Context.current().wrap(call));
+    } catch (RejectedExecutionException stopping) {
+      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("server shutting down")
+          .asRuntimeException());
+    }
   }
 
   // ---- helpers -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ public final class OrchestratorServer {
   private final PipelineRegistry registry;
   private final Clock clock;
   private final ExecutorService watchExecutor;
+  private final ExecutorService statusExecutor;
   private final ServerSettings settings;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
@@ -74,13 +75,18 @@ public final class OrchestratorServer {
               t.setDaemon(true);
               return t;
             });
+    this.statusExecutor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "pipeline-status");
+      t.setDaemon(true);
+      return t;
+    });
     registry.maxPipelines(settings.limits().maxPipelines());
     MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
-            registry, clock, watchExecutor, settings.watchBufferCapacity(), settings.limits(),
-            metrics);
+            registry, clock, watchExecutor, statusExecutor, settings.watchBufferCapacity(),
+            settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
     if (settings.tokens() != null) {
@@ -183,6 +189,7 @@ public final class OrchestratorServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     watchExecutor.shutdown();
+    statusExecutor.shutdown();
     if (metrics != null) {
       metrics.close();
     }

@@ -11,7 +11,6 @@ import dev.lightspeed.orchestrator.journal.v1.DeletePipeline;
 import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import com.google.protobuf.UnsafeByteOperations;
-import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -23,8 +22,11 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The pipelines hosted by one server, by name, in name order. Creating and deleting a pipeline
- * are journaled like every other change; they hold the registry's lock, which snapshots hold too,
- * so the set of pipelines never changes while a snapshot is taken.
+ * are journaled like every other change, under the registry's lock, so that the set of pipelines
+ * never changes while {@link #snapshot} copies it.
+ *
+ * <p>The running server's snapshots do not lock this registry at all: {@link ShadowSnapshot}
+ * builds a registry of its own from the previous snapshot and the journal, and copies that one.
  */
 final class PipelineRegistry {
   private final ConcurrentNavigableMap<String, PipelineHandle> pipelines =
@@ -172,12 +174,23 @@ final class PipelineRegistry {
   }
 
   /**
-   * Every pipeline's state, each at its own journal index: the registry lock keeps the set of
-   * pipelines fixed, and each pipeline is locked only while it is copied.
+   * Every pipeline's state, each at its own journal index ≥ the log's last index when it starts:
+   * the registry lock keeps the set of pipelines fixed, and each pipeline is locked while it is
+   * copied. Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
    */
   SnapshotFile snapshot() throws IOException {
     synchronized (membership) {
-      long floor = log.get().lastIndex();
+      return snapshotAt(log.get().lastIndex());
+    }
+  }
+
+  /**
+   * Every pipeline's state with {@code floor} as the snapshot's floor: each pipeline's applied
+   * index is the larger of the floor and the last record applied to it. For a registry that
+   * nothing else touches (a shadow that has applied exactly the records up to {@code floor}).
+   */
+  SnapshotFile snapshotAt(long floor) throws IOException {
+    synchronized (membership) {
       SnapshotFile.Builder file = SnapshotFile.newBuilder().setFloorIndex(floor);
       for (PipelineHandle h : pipelines.values()) {
         PipelineHandle.Snapshot s = h.snapshot(floor);
@@ -195,9 +208,9 @@ final class PipelineRegistry {
   /** Loads the pipelines of a snapshot into this (empty) registry. */
   void restore(SnapshotFile file) throws IOException {
     for (PipelineSnapshot p : file.getPipelinesList()) {
+      // newInput reads the parsed bytes in place instead of copying them (megabytes) first
       PipelineRuntime runtime =
-          PipelineRuntime.readSnapshot(
-              new DataInputStream(new ByteArrayInputStream(p.getState().toByteArray())));
+          PipelineRuntime.readSnapshot(new DataInputStream(p.getState().newInput()));
       pipelines.put(p.getName(), new PipelineHandle(runtime, log, p.getAppliedIndex()));
     }
   }

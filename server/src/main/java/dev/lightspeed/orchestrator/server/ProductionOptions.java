@@ -12,12 +12,16 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Option;
 
 /**
- * The command-line flags for running in production: TLS, bearer tokens, limits, keepalive and
- * metrics (a picocli mixin of {@link ServerMain}). README "Running in production" documents them.
+ * The command-line flags for running in production: TLS, bearer tokens, limits, keepalive,
+ * handler threads and metrics (a picocli mixin of {@link ServerMain}). README "Running in
+ * production" and docs/operations.md document them.
  */
 final class ProductionOptions {
   // ---- security ------------------------------------------------------------------------------
@@ -144,6 +148,18 @@ final class ProductionOptions {
           + " ${DEFAULT-VALUE}).")
   long maxConnectionAgeGraceSeconds;
 
+  // ---- threads -------------------------------------------------------------------------------
+
+  @Option(
+      names = "--handler-threads",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "0 (default): run call handlers on the transport's event-loop threads, the"
+          + " cheapest way: handlers never wait for I/O (a change is answered when its journal"
+          + " fsync completes, from the journal's thread) and hold a pipeline's lock only briefly."
+          + " N > 0: run them on a pool of N threads instead.")
+  int handlerThreads;
+
   // ---- metrics -------------------------------------------------------------------------------
 
   @Option(
@@ -180,6 +196,7 @@ final class ProductionOptions {
     notNegative(out, "--permit-keepalive-time", permitKeepaliveTimeSeconds);
     notNegative(out, "--max-connection-age", maxConnectionAgeSeconds);
     notNegative(out, "--max-connection-age-grace", maxConnectionAgeGraceSeconds);
+    notNegative(out, "--handler-threads", handlerThreads);
     if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
       out.add("--metrics-port must be 0..65535 (got " + metricsPort + ")");
     }
@@ -274,6 +291,14 @@ final class ProductionOptions {
     } else {
       builder = NettyServerBuilder.forAddress(address);
     }
+    if (handlerThreads == 0) {
+      // Handlers run where the call's bytes arrive: no hand-off to another thread per call
+      // (bench/findings.md: 62.5 -> 16.3 µs of server CPU per empty call), and at most one
+      // thread per event loop contends for a pipeline's lock instead of one per call.
+      builder.directExecutor();
+    } else {
+      builder.executor(handlerPool(handlerThreads));
+    }
     builder
         .maxInboundMessageSize(maxMessageBytes)
         .maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
@@ -288,6 +313,16 @@ final class ProductionOptions {
       }
     }
     return builder;
+  }
+
+  /** Daemon threads: the process ends with the server, and the pool with it. */
+  private static ExecutorService handlerPool(int threads) {
+    AtomicInteger number = new AtomicInteger();
+    return Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "lightspeed-handler-" + number.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** The settings of the server besides its transport. */

@@ -97,7 +97,11 @@ public final class ServerMain implements Callable<Integer> {
       names = "--snapshot-every",
       defaultValue = "100000",
       paramLabel = "RECORDS",
-      description = "Take a snapshot after this many journal records (default: ${DEFAULT-VALUE}).")
+      description =
+          "Take a snapshot after this many journal records (or 256 MiB of journal), once the"
+              + " journal since the last snapshot is also at least as large as that snapshot, so"
+              + " that large states are not re-written too often (default: ${DEFAULT-VALUE})."
+              + " Snapshots are built from the journal in the background; calls do not wait.")
   long snapshotEvery;
 
   @Option(

@@ -192,6 +192,92 @@ class FileCommandLogTest {
     }
   }
 
+  @Test
+  void read_whileAppendsGoOnAndSegmentsRoll_returnsEveryWrittenRecordIntact() throws Exception {
+    // The snapshotter's use: read (floor, durableIndex] of the open journal, compact up to it,
+    // repeat, while one thread appends without pause into 300-byte segments.
+    int total = 10_000;
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (FileCommandLog log = open(false, 300)) {
+      Thread appender = new Thread(() -> {
+        try {
+          CompletableFuture<Void> last = null;
+          for (int i = 1; i <= total; i++) {
+            CommandLog.Appended a = log.append(payload(i));
+            if (a.index() != i) {
+              throw new AssertionError("index " + a.index() + " for append " + i);
+            }
+            last = a.durable();
+            if (i % 64 == 0) {
+              last.join(); // let groups of various sizes form
+            }
+          }
+          last.join();
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      appender.start();
+      long floor = 0;
+      int reads = 0;
+      int readsWhileAppending = 0;
+      java.util.Set<String> segmentsSeen = new java.util.HashSet<>();
+      while (floor < total) {
+        boolean appending = appender.isAlive();
+        long upTo = log.durableIndex();
+        if (upTo == floor) {
+          Thread.onSpinWait();
+          continue;
+        }
+        long[] next = {floor + 1};
+        log.read(floor, upTo, (index, bytes) -> {
+          assertThat(index).isEqualTo(next[0]);
+          assertThat(bytes).isEqualTo(payload(index));
+          next[0]++;
+        });
+        assertThat(next[0]).as("read every record up to %d", upTo).isEqualTo(upTo + 1);
+        try (Stream<Path> files = Files.list(dir)) {
+          files.forEach(f -> segmentsSeen.add(f.getFileName().toString()));
+        }
+        log.compactUpTo(upTo);
+        floor = upTo;
+        reads++;
+        if (appending) {
+          readsWhileAppending++;
+        }
+      }
+      appender.join();
+      assertThat(failures).isEmpty();
+      assertThat(readsWhileAppending).as("reads overlapped the appends").isGreaterThan(2);
+      assertThat(reads).isGreaterThan(2);
+      assertThat(segmentsSeen).as("segments rolled while being read").hasSizeGreaterThan(20);
+      assertThat(log.closedSegmentCount()).as("compaction kept up").isLessThanOrEqualTo(1);
+      assertThatThrownBy(() -> log.read(total, total + 1, (i, b) -> {}))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void read_ofCompactedRecords_failsNamingTheMissingRecord() throws IOException {
+    try (FileCommandLog log = open(false, 200)) {
+      for (int i = 0; i < 30; i++) {
+        appendAll(log, "record-" + i + "-with-some-padding");
+      }
+      log.compactUpTo(15);
+      assertThatThrownBy(() -> log.read(0, 20, (i, b) -> {}))
+          .isInstanceOf(JournalCorruptException.class)
+          .hasMessageContaining("record 1 was wanted");
+      List<Long> seen = new ArrayList<>();
+      log.read(20, 30, (i, b) -> seen.add(i));
+      assertThat(seen).containsExactly(21L, 22L, 23L, 24L, 25L, 26L, 27L, 28L, 29L, 30L);
+    }
+  }
+
+  private static byte[] payload(long index) {
+    return ("payload of record " + index + "-".repeat((int) (index % 17)))
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
   private int segmentCount() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return (int) s.filter(p -> p.toString().endsWith(".log")).count();

@@ -43,7 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * kill -9 in the middle of a concurrent load, several times over the same data directory: every
  * change a client got a reply for is there after the restart, nothing appears that no client
- * sent, every earlier pipeline keeps its signature, and the invariants hold.
+ * sent, every earlier pipeline keeps its signature, and the invariants hold. The server takes
+ * snapshots from the log every few hundred records meanwhile, so a kill can land in the middle
+ * of one, and the last round is killed only after one has been taken under its load.
  */
 class CrashRecoveryIT {
   private static final int CLIENTS = 4;
@@ -68,7 +70,8 @@ class CrashRecoveryIT {
     for (int round = 0; round < killAfterReplies.length; round++) {
       String pipeline = "crash-" + round;
       Ledger ledger = new Ledger();
-      ServerProcess server = ServerProcess.start(dir, "--data-dir", data.toString());
+      ServerProcess server = ServerProcess.start(
+          dir, "--data-dir", data.toString(), "--snapshot-every", "200");
       ManagedChannel channel = channel(server);
       try {
         OrchestratorServiceBlockingStub stub = OrchestratorServiceGrpc.newBlockingStub(channel);
@@ -85,8 +88,14 @@ class CrashRecoveryIT {
           t.start();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (ledger.replies.get() < killAfterReplies[round] && System.nanoTime() < deadline) {
+        boolean last = round == killAfterReplies.length - 1;
+        while ((ledger.replies.get() < killAfterReplies[round]
+                || (last && !server.log().contains("from the log")))
+            && System.nanoTime() < deadline) {
           Thread.sleep(1);
+        }
+        if (last) {
+          assertThat(server.log()).as("a snapshot from the log under load").contains("from the log");
         }
         assertThat(ledger.replies.get()).as("load reached the kill point").isGreaterThanOrEqualTo(killAfterReplies[round]);
         server.kill();
@@ -99,7 +108,8 @@ class CrashRecoveryIT {
         server.kill();
       }
 
-      ServerProcess restarted = ServerProcess.start(dir, "--data-dir", data.toString());
+      ServerProcess restarted = ServerProcess.start(
+          dir, "--data-dir", data.toString(), "--snapshot-every", "200");
       ManagedChannel channel2 = channel(restarted);
       try {
         OrchestratorServiceBlockingStub stub = OrchestratorServiceGrpc.newBlockingStub(channel2);

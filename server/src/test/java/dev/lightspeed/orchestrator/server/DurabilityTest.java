@@ -140,12 +140,30 @@ class DurabilityTest {
 
   @Test
   void snapshotWhileRequestsKeepArriving_recoversExactly() throws Exception {
+    // Snapshots from the log in a loop under 4 clients' life cycles and a fifth creating and
+    // deleting pipelines, in 8 KiB segments (so they roll and are compacted under the reads).
     Durability.Options options = Durability.Options.defaults(dir.resolve("live"))
         .withSegmentBytes(8192);
     startServer(options);
     createPipeline("busy", 4);
     List<Thread> workers = new ArrayList<>();
     List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread churn = new Thread(() -> {
+      try {
+        for (int i = 0; i < 20; i++) {
+          createPipeline("churn-" + i, 1);
+          enqueue("churn-" + i, "c-" + i, i + 1);
+          if (i % 2 == 0) {
+            stub.deletePipeline(dev.lightspeed.orchestrator.v1.DeletePipelineRequest.newBuilder()
+                .setName("churn-" + i).setForce(true).build());
+          }
+        }
+      } catch (Throwable e) {
+        failures.add(e);
+      }
+    });
+    workers.add(churn);
+    churn.start();
     for (int t = 0; t < 4; t++) {
       String stage = "s" + t;
       Thread worker = new Thread(() -> {
@@ -163,22 +181,75 @@ class DurabilityTest {
       workers.add(worker);
       worker.start();
     }
-    int snapshots = 0;
+    java.util.Set<String> snapshotFiles = new java.util.TreeSet<>();
     while (workers.stream().anyMatch(Thread::isAlive)) {
       server.snapshot();
-      snapshots++;
+      try (Stream<Path> files = Files.list(dir.resolve("live").resolve("snapshots"))) {
+        files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".pb"))
+            .forEach(snapshotFiles::add);
+      }
     }
     for (Thread w : workers) {
       w.join();
     }
     assertThat(failures).isEmpty();
-    assertThat(snapshots).isGreaterThan(0);
+    assertThat(snapshotFiles).as("distinct snapshots taken under load").hasSizeGreaterThan(3);
+    Map<String, String> before = observe();
+    assertThat(before.keySet()).contains("churn-19/status").doesNotContain("churn-18/status");
+    Path crashImage = dir.resolve("crash");
+    copyTree(dir.resolve("live"), crashImage);
+    stopServer();
+    startServer(Durability.Options.defaults(crashImage));
+    assertThat(observe()).isEqualTo(before);
+  }
+
+  @Test
+  void backgroundSnapshots_areTakenWhenTheTriggerSaysSo() throws Exception {
+    Durability.Options options = Durability.Options.defaults(dir.resolve("live"))
+        .withSnapshotEveryRecords(20);
+    startServer(options);
+    mixedWorkload("alpha", 30); // well over 20 records, and more journal than the state's size
+    Path snapshots = dir.resolve("live").resolve("snapshots");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (snapshotFloors(snapshots).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(snapshotFloors(snapshots)).as("the snapshotter thread took one").isNotEmpty();
     Map<String, String> before = observe();
     Path crashImage = dir.resolve("crash");
     copyTree(dir.resolve("live"), crashImage);
     stopServer();
     startServer(Durability.Options.defaults(crashImage));
     assertThat(observe()).isEqualTo(before);
+  }
+
+  @Test
+  void afterARestart_theRecoveredJournalCountsTowardsTheNextSnapshot() throws Exception {
+    Durability.Options never = Durability.Options.defaults(dir.resolve("live"))
+        .withSnapshotEveryRecords(1_000_000).withSnapshotEveryBytes(1L << 30);
+    startServer(never);
+    mixedWorkload("alpha", 30); // some KB of journal, no snapshot
+    Path crashImage = dir.resolve("crash");
+    copyTree(dir.resolve("live"), crashImage);
+    stopServer();
+    assertThat(snapshotFloors(crashImage.resolve("snapshots"))).isEmpty();
+
+    // Due after 1 KiB of journal: the journal recovered at start-up is more than that, and no
+    // record is appended after the restart.
+    startServer(Durability.Options.defaults(crashImage).withSnapshotEveryRecords(1_000_000)
+        .withSnapshotEveryBytes(1024));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (snapshotFloors(crashImage.resolve("snapshots")).isEmpty()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(snapshotFloors(crashImage.resolve("snapshots"))).isNotEmpty();
+  }
+
+  private static List<String> snapshotFloors(Path snapshots) throws IOException {
+    try (Stream<Path> files = Files.list(snapshots)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".pb")).toList();
+    }
   }
 
   @Test

@@ -83,8 +83,9 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
     clock = new MutableClock(START_MS);
     ServerBuilder<?> builder;
     if (netty) {
-      builder =
-          adjustNetty.apply(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)));
+      // handlers on the event loops, as ServerMain runs them by default (--handler-threads 0)
+      builder = adjustNetty.apply(
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).directExecutor());
     } else {
       inProcessName = InProcessServerBuilder.generateName();
       builder = InProcessServerBuilder.forName(inProcessName).directExecutor();

@@ -1,0 +1,288 @@
+package dev.lightspeed.orchestrator.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lightspeed.orchestrator.core.StartResult;
+import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
+import dev.lightspeed.orchestrator.journal.SnapshotStore;
+import dev.lightspeed.orchestrator.journal.v1.Ack;
+import dev.lightspeed.orchestrator.journal.v1.Command;
+import dev.lightspeed.orchestrator.journal.v1.Enqueue;
+import dev.lightspeed.orchestrator.journal.v1.Fail;
+import dev.lightspeed.orchestrator.journal.v1.StartAvailable;
+import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.v1.Batch;
+import dev.lightspeed.orchestrator.v1.Boundary;
+import dev.lightspeed.orchestrator.v1.Connector;
+import dev.lightspeed.orchestrator.v1.ConnectorKind;
+import dev.lightspeed.orchestrator.v1.PipelineSpec;
+import dev.lightspeed.orchestrator.v1.RetryPolicy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshots taken from the log: they never wait for a pipeline's or the registry's lock, and
+ * each one recovers exactly the live pipelines as they were at its floor index — including
+ * pipelines created and deleted between snapshots.
+ */
+class ShadowSnapshotTest {
+  private static final long NOW = 1_700_000_000_000L;
+
+  @TempDir Path dir;
+
+  private Durability durability;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void close() throws Exception {
+    threads.shutdownNow();
+    if (durability != null) {
+      durability.close();
+    }
+  }
+
+  @Test
+  void snapshot_whileAPipelineLockAndTheRegistryLockAreHeld_completesAndRecoversTheLiveState()
+      throws Exception {
+    durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096));
+    PipelineRegistry live = durability.registry;
+    create(live, "a");
+    create(live, "b");
+    lifecycles(live.get("a"), "a", 30);
+    lifecycles(live.get("b"), "b", 30);
+    durability.snapshot();
+    long first = latestFloor();
+    // Between two snapshots: a pipeline created, one deleted, one changed.
+    create(live, "c");
+    lifecycles(live.get("c"), "c", 20);
+    live.delete("a", true, NOW).join();
+    lifecycles(live.get("b"), "b2-", 25);
+    Map<String, String> expected = signatures(live);
+    assertThat(expected).containsOnlyKeys("b", "c");
+
+    // Hold pipeline b's monitor, and make a DeletePipeline hold the registry's lock while it
+    // waits for b's: the old snapshot needed both and would wait here until they are released.
+    PipelineHandle b = live.get("b");
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    threads.submit(() -> {
+      synchronized (b) {
+        holding.countDown();
+        release.await();
+      }
+      return null;
+    });
+    holding.await();
+    AtomicBoolean deleting = new AtomicBoolean();
+    Future<?> delete = threads.submit(() -> {
+      deleting.set(true);
+      return live.delete("b", true, NOW).join();
+    });
+    while (!deleting.get()) {
+      Thread.onSpinWait();
+    }
+    Thread.sleep(50); // the delete now holds the registry lock, blocked on b's monitor
+    assertThat(delete.isDone()).isFalse();
+    try {
+      Future<?> snapshot = threads.submit(() -> {
+        durability.snapshot();
+        return null;
+      });
+      snapshot.get(30, TimeUnit.SECONDS);
+    } finally {
+      release.countDown();
+    }
+    delete.get(30, TimeUnit.SECONDS);
+
+    long floor = latestFloor();
+    assertThat(floor).isGreaterThan(first);
+    assertThat(recover(floor)).isEqualTo(expected);
+  }
+
+  @Test
+  void snapshotsInALoop_whileOneThreadChangesPipelines_eachRecoversTheStateAtItsFloor()
+      throws Exception {
+    // fsync=never: the records are still written to the segment files before they count as
+    // durable, which is all that snapshots read; it keeps thousands of changes quick.
+    durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(8192)
+        .withFsync(dev.lightspeed.orchestrator.journal.FsyncMode.NEVER));
+    PipelineRegistry live = durability.registry;
+    History history = new History(live);
+    AtomicBoolean done = new AtomicBoolean();
+    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+    Future<?> mutator = threads.submit(() -> {
+      try {
+        // The only thread that appends, so the journal's last index after a change is its record.
+        for (int round = 0; round < 9; round++) {
+          String name = "p" + round;
+          create(live, name);
+          history.changed(name);
+          for (int i = 0; i < 25; i++) {
+            for (PipelineHandle h : live.all()) {
+              step(h, h.name() + "-" + round + "-" + i, () -> history.changed(h.name()));
+            }
+          }
+          if (round % 3 == 2) {
+            String gone = "p" + (round - 2);
+            live.delete(gone, true, NOW).join();
+            history.deleted(gone);
+          }
+        }
+      } catch (Throwable e) {
+        failures.add(e);
+      } finally {
+        done.set(true);
+      }
+    });
+    List<Long> floors = new ArrayList<>();
+    while (!done.get()) {
+      durability.snapshot();
+      long floor = latestFloor();
+      if (floor > 0 && (floors.isEmpty() || floor != floors.get(floors.size() - 1))) {
+        floors.add(floor);
+        assertThat(recover(floor)).as("snapshot at %d", floor).isEqualTo(history.at(floor));
+      }
+    }
+    mutator.get();
+    assertThat(failures).isEmpty();
+    assertThat(floors).as("snapshots taken while the pipelines changed").hasSizeGreaterThan(3);
+    long last = live.log().lastIndex();
+    durability.snapshot();
+    assertThat(latestFloor()).isEqualTo(last);
+    assertThat(recover(last)).isEqualTo(signatures(live)).isEqualTo(history.at(last));
+  }
+
+  /** Each pipeline's signature from each journal index on, recorded by the only appender. */
+  private static final class History {
+    private final PipelineRegistry live;
+    /** pipeline -> journal index -> its signature from that record on (null: deleted). */
+    private final Map<String, TreeMap<Long, String>> changes = new HashMap<>();
+    private volatile long recordedUpTo;
+
+    History(PipelineRegistry live) {
+      this.live = live;
+    }
+
+    void changed(String name) {
+      put(name, live.get(name).read(q -> q.signature()));
+    }
+
+    void deleted(String name) {
+      put(name, null);
+    }
+
+    private synchronized void put(String name, String signature) {
+      long index = live.log().lastIndex();
+      changes.computeIfAbsent(name, n -> new TreeMap<>()).put(index, signature);
+      recordedUpTo = index;
+    }
+
+    /** The live pipelines and their signatures right after journal record {@code index}. */
+    Map<String, String> at(long index) {
+      while (recordedUpTo < index) {
+        Thread.onSpinWait(); // the record is durable; the appender records it right after
+      }
+      Map<String, String> out = new TreeMap<>();
+      synchronized (this) {
+        changes.forEach((name, byIndex) -> {
+          var at = byIndex.floorEntry(index);
+          if (at != null && at.getValue() != null) {
+            out.put(name, at.getValue());
+          }
+        });
+      }
+      return out;
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private long latestFloor() throws Exception {
+    return new SnapshotStore(dir.resolve("snapshots")).latest().map(s -> s.index()).orElse(0L);
+  }
+
+  /** The pipelines the newest snapshot file restores to, by name, with their signatures. */
+  private Map<String, String> recover(long expectedFloor) throws Exception {
+    PipelineRegistry restored = new PipelineRegistry(new InMemoryCommandLog());
+    var file = new SnapshotStore(dir.resolve("snapshots")).latest().orElseThrow();
+    assertThat(Recovery.loadSnapshot(file.file(), restored)).isEqualTo(expectedFloor);
+    return signatures(restored);
+  }
+
+  private static Map<String, String> signatures(PipelineRegistry registry) {
+    Map<String, String> out = new TreeMap<>();
+    for (PipelineHandle h : registry.all()) {
+      out.put(h.name(), h.read(q -> q.signature()));
+    }
+    return out;
+  }
+
+  private static void create(PipelineRegistry registry, String name) {
+    PipelineSpec spec = PipelineSpec.newBuilder().setName(name)
+        .setBoundary(Boundary.newBuilder().setMaxInFlight(100).setLeaseMs(3_600_000))
+        .setRetry(RetryPolicy.newBuilder().setMaxAttempts(3).setInitialBackoffMs(0))
+        .addStages("s0")
+        .addConnectors(Connector.newBuilder().setName("src").setStage("s0")
+            .setKind(ConnectorKind.CONNECTOR_KIND_SOURCE))
+        .build();
+    registry.create(ProtoMapper.toCore(spec), NOW).join();
+  }
+
+  /** Enqueue, start, then ack or fail each started batch; {@code n} times. */
+  private void lifecycles(PipelineHandle h, String prefix, int n) {
+    for (int i = 0; i < n; i++) {
+      step(h, prefix + i, () -> { });
+    }
+  }
+
+  private long sequence;
+
+  /**
+   * One step of life cycles, chosen by the key: enqueue it, or start up to 3 batches and ack or
+   * fail each; {@code onChange} runs after each command that changed the pipeline, once durable.
+   */
+  private void step(PipelineHandle h, String key, Runnable onChange) {
+    if (Math.floorMod(key.hashCode(), 3) != 2) {
+      execute(h, Command.newBuilder().setEnqueue(Enqueue.newBuilder()
+          .addBatches(Batch.newBuilder().setKey(key).setStage("s0").setRecords(5)
+              .setIdempotencyKey(key).setSequence(++sequence))), onChange);
+      return;
+    }
+    var started = (StartResult) execute(h, Command.newBuilder().setStartAvailable(
+        StartAvailable.newBuilder().setMaxBatches(3)), onChange);
+    for (StartedBatch s : started.started()) {
+      String k = s.batch().key();
+      execute(h, Math.floorMod(k.hashCode(), 4) == 0
+          ? Command.newBuilder().setFail(Fail.newBuilder().setKey(k).setAttempt(s.attempt())
+              .setReason("flaky"))
+          : Command.newBuilder().setAck(Ack.newBuilder().addItems(
+              AckItem.newBuilder().setKey(k).setAttempt(s.attempt()))),
+          onChange);
+    }
+  }
+
+  private static Object execute(PipelineHandle h, Command.Builder command, Runnable onChange) {
+    long before = h.read(q -> q.version());
+    PipelineHandle.Executed done = h.execute(command, NOW);
+    done.durable().join();
+    if (h.read(q -> q.version()) != before) {
+      onChange.run();
+    }
+    return done.result();
+  }
+}
