@@ -1,10 +1,9 @@
 package dev.lightspeed.orchestrator.core;
 
 /**
- * A batch that left the live set, remembered for the dedup window: the entry of its idempotency
- * key and, when it was acked, its ack's result — one object per key, because a busy pipeline keeps
- * hundreds of thousands of these for the dedup window and every young GC copies them until they
- * are old (bench/findings.md, finding 1). The result is rebuilt only when a repeated ack asks.
+ * A batch that left the live set, as {@link RememberedBatches} remembers it: its idempotency key's
+ * entry and, when it was acked, its ack's result. A view built on demand (a repeated enqueue or
+ * ack, a snapshot, the signature); the remembered data itself is stored without objects.
  */
 final class GoneBatch implements Accepted {
   final String idempotencyKey;
@@ -19,12 +18,6 @@ final class GoneBatch implements Accepted {
   final int attempt;
   final long runId;
   final long startedAtMs;
-
-  private GoneBatch(
-      Batch batch, long leftAtMs, boolean acked, int attempt, long runId, long startedAtMs) {
-    this(batch.idempotencyKey(), batch.key(), batch.stage(), batch.records(), batch.sequence(),
-        leftAtMs, acked, attempt, runId, startedAtMs);
-  }
 
   GoneBatch(
       String idempotencyKey,
@@ -47,18 +40,6 @@ final class GoneBatch implements Accepted {
     this.attempt = attempt;
     this.runId = runId;
     this.startedAtMs = startedAtMs;
-  }
-
-  /** A batch acked with {@code result}. */
-  static GoneBatch acked(Batch batch, ProcessResult result) {
-    return new GoneBatch(
-        batch, result.completedAtMs(), true, result.attempt(), result.runId(),
-        result.startedAtMs());
-  }
-
-  /** A batch cancelled or discarded at {@code nowMs}: only its idempotency key is remembered. */
-  static GoneBatch dropped(Batch batch, long nowMs) {
-    return new GoneBatch(batch, nowMs, false, 0, 0, 0);
   }
 
   /** The ack's result, as the ack answered it. Only for an acked batch. */

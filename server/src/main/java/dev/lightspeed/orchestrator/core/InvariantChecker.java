@@ -44,7 +44,7 @@ final class InvariantChecker {
       boolean inRetries = s.retryWaiting.get(b.emitSeq) == b && b.state == BatchState.RETRY_WAIT;
       boolean inDeadLetters =
           s.deadLettered.get(b.emitSeq) == b && b.state == BatchState.DEAD_LETTERED;
-      if (s.idempotency.get(b.batch.idempotencyKey()) != b) {
+      if (s.liveByIdempotencyKey.get(b.batch.idempotencyKey()) != b) {
         return "each accepted idempotency key is remembered: batch '" + key + "' has none";
       }
       switch (b.state) {
@@ -130,16 +130,9 @@ final class InvariantChecker {
     if (budget > 0 && inFlightRecords > budget) {
       return "in-flight records within budget: " + inFlightRecords + " > " + budget;
     }
-    for (Accepted e : s.idempotency.values()) {
-      if (e.isLive() && s.live.get(e.batchKey()) != e) {
-        return "each accepted idempotency key is remembered: '" + e.idempotencyKey()
-            + "' names batch '" + e.batchKey() + "', which is not live";
-      }
-    }
-    for (GoneBatch d : s.done.values()) {
-      if (!d.acked || s.idempotency.get(d.idempotencyKey) == null) {
-        return "each remembered ack keeps its idempotency key: '" + d.batchKey + "'";
-      }
+    if (s.liveByIdempotencyKey.size() != s.live.size()) {
+      return "each accepted idempotency key is remembered: " + s.live.size() + " live batches but "
+          + s.liveByIdempotencyKey.size() + " live idempotency keys";
     }
     return "";
   }

@@ -78,7 +78,7 @@ public final class PipelineRuntime {
   public boolean enqueueBatch(Batch batch, long nowMs) {
     long now = Math.max(nowMs, state.lastNowMs);
     EnqueueChecks.validate(batch);
-    Accepted seen = state.idempotency.get(batch.idempotencyKey());
+    Accepted seen = state.acceptedByIdempotencyKey(batch.idempotencyKey());
     if (seen != null && (seen.isLive() || now - seen.leftAtMs() < state.spec.dedupWindowMs())) {
       if (seen.sameEnqueueAs(batch)) {
         return true;
@@ -452,7 +452,7 @@ public final class PipelineRuntime {
   // ---- helpers -------------------------------------------------------------------------------
 
   private GoneBatch doneWithinWindow(String key, long now) {
-    GoneBatch d = state.done.get(key);
+    GoneBatch d = state.remembered.ackOf(key);
     return d != null && now - d.leftAtMs < state.spec.dedupWindowMs() ? d : null;
   }
 

@@ -39,19 +39,13 @@ final class PipelineState {
   /** DEAD_LETTERED batches in the order their records were emitted, keyed by emit position. */
   final TreeMap<Long, LiveBatch> deadLettered = new TreeMap<>();
 
+  /** Live batches by idempotency key: a live batch answers for its key itself. */
+  final Map<String, LiveBatch> liveByIdempotencyKey = new HashMap<>();
   /**
-   * Accepted idempotency keys: a live batch is its own entry; a gone one is remembered as a
-   * {@link GoneBatch} for the dedup window (and until an accepted call forgets it).
+   * Batches gone from the live set, with their idempotency keys and acks, for the dedup window
+   * (and until an accepted call forgets them): no object per entry, see {@link RememberedBatches}.
    */
-  final Map<String, Accepted> idempotency = new HashMap<>();
-  /** Acked batches within the dedup window, by batch key (the same objects as above). */
-  final Map<String, GoneBatch> done = new HashMap<>();
-  /**
-   * Gone batches that will be forgotten, in the order they left the live set. The window is fixed
-   * and time never runs backwards, so this order is also expiry order: forgetting is a pop from
-   * the front. An entry whose keys were used again since is only removed where it still stands.
-   */
-  final ArrayDeque<GoneBatch> forgetQueue = new ArrayDeque<>();
+  final RememberedBatches remembered = new RememberedBatches();
 
   long nextEnqueueSeq;
   /** The next emit position of a retry or dead-letter record. */
@@ -138,7 +132,7 @@ final class PipelineState {
   void restore(LiveBatch b) {
     StageState stage = stages.get(b.batch.stage());
     live.put(b.key(), b);
-    idempotency.put(b.idempotencyKey(), b);
+    liveByIdempotencyKey.put(b.idempotencyKey(), b);
     liveByEnqueue.append(b);
     switch (b.state) {
       case QUEUED -> {
@@ -175,7 +169,7 @@ final class PipelineState {
     stage.hasSequence = true;
     stage.lastSequence = batch.sequence();
     queuedCount++;
-    idempotency.put(batch.idempotencyKey(), b);
+    liveByIdempotencyKey.put(batch.idempotencyKey(), b);
     return b;
   }
 
@@ -246,9 +240,9 @@ final class PipelineState {
     StageState stage = stages.get(b.batch.stage());
     stage.batchesProcessed++;
     stage.recordsProcessed += b.batch.records();
-    GoneBatch gone = GoneBatch.acked(b.batch, result);
-    removeLive(b, gone);
-    done.put(gone.batchKey, gone);
+    removeLive(b);
+    remembered.add(
+        b.batch, result.completedAtMs(), result.attempt(), result.runId(), result.startedAtMs());
   }
 
   /** DEAD_LETTERED ⇒ QUEUED, ready at {@code nowMs}, attempt reset, in its old enqueue position. */
@@ -270,7 +264,8 @@ final class PipelineState {
     }
     deadLettered.remove(b.emitSeq);
     b.deadLetter = null;
-    removeLive(b, GoneBatch.dropped(b.batch, nowMs));
+    removeLive(b);
+    remembered.add(b.batch, nowMs, 0, 0, 0);
   }
 
   /** QUEUED or RETRY_WAIT ⇒ gone; the key is free again. */
@@ -284,7 +279,8 @@ final class PipelineState {
       b.retry = null;
     }
     queuedCount--;
-    removeLive(b, GoneBatch.dropped(b.batch, nowMs));
+    removeLive(b);
+    remembered.add(b.batch, nowMs, 0, 0, 0);
   }
 
   /**
@@ -292,15 +288,7 @@ final class PipelineState {
    * accepted calls may do this (SPEC section 1), so that refused calls change nothing at all.
    */
   void forgetExpired(long nowMs) {
-    long window = spec.dedupWindowMs();
-    GoneBatch head;
-    while ((head = forgetQueue.peekFirst()) != null && nowMs - head.leftAtMs >= window) {
-      idempotency.remove(head.idempotencyKey, head);
-      if (head.acked) {
-        done.remove(head.batchKey, head);
-      }
-      forgetQueue.pollFirst();
-    }
+    remembered.forgetExpired(nowMs, spec.dedupWindowMs());
   }
 
   void appendAudit(AuditEntry entry) {
@@ -343,12 +331,17 @@ final class PipelineState {
     inFlightRecords -= b.batch.records();
   }
 
-  /** Takes {@code b} out of the live set; {@code gone} stands in for it until forgotten. */
-  private void removeLive(LiveBatch b, GoneBatch gone) {
+  /** Takes {@code b} out of the live set; the caller remembers it. */
+  private void removeLive(LiveBatch b) {
     live.remove(b.key());
     liveByEnqueue.remove(b);
-    idempotency.put(gone.idempotencyKey, gone);
-    forgetQueue.addLast(gone);
+    liveByIdempotencyKey.remove(b.idempotencyKey());
+  }
+
+  /** What idempotency key {@code key} accepted: a live batch, a remembered one, or null. */
+  Accepted acceptedByIdempotencyKey(String key) {
+    LiveBatch b = liveByIdempotencyKey.get(key);
+    return b != null ? b : remembered.byIdempotencyKey(key);
   }
 
   private static void move(LiveBatch b, BatchState to) {

@@ -69,12 +69,14 @@ final class StateCodec {
     // order they will be forgotten, each with where it is still indexed (a key used again since
     // no longer points at it).
     List<GoneBatch> pending = new ArrayList<>();
-    for (GoneBatch g : s.forgetQueue) {
-      if (s.idempotency.get(g.idempotencyKey) == g || s.done.get(g.batchKey) == g) {
-        pending.add(g);
-      }
-    }
+    List<Boolean> indexed = new ArrayList<>();
+    s.remembered.forEach((g, byIdempotencyKey, byBatchKey) -> {
+      pending.add(g);
+      indexed.add(byIdempotencyKey);
+      indexed.add(byBatchKey);
+    });
     out.writeInt(pending.size());
+    int at = 0;
     for (GoneBatch g : pending) {
       Encoding.string(out, g.idempotencyKey);
       Encoding.string(out, g.batchKey);
@@ -88,8 +90,8 @@ final class StateCodec {
         out.writeLong(g.runId);
         out.writeLong(g.startedAtMs);
       }
-      out.writeBoolean(s.idempotency.get(g.idempotencyKey) == g);
-      out.writeBoolean(s.done.get(g.batchKey) == g);
+      out.writeBoolean(indexed.get(at++));
+      out.writeBoolean(indexed.get(at++));
     }
     out.writeBoolean(s.activeRun != null);
     if (s.activeRun != null) {
@@ -179,13 +181,9 @@ final class StateCodec {
               in.readInt(), in.readLong(), in.readLong())
           : new GoneBatch(idempotencyKey, batchKey, stage, records, sequence, leftAtMs, false,
               0, 0, 0);
-      if (in.readBoolean()) {
-        s.idempotency.put(g.idempotencyKey, g);
-      }
-      if (in.readBoolean()) {
-        s.done.put(g.batchKey, g);
-      }
-      s.forgetQueue.addLast(g);
+      boolean byIdempotencyKey = in.readBoolean();
+      boolean byBatchKey = in.readBoolean();
+      s.remembered.restore(g, byIdempotencyKey, byBatchKey);
     }
     if (in.readBoolean()) {
       RunSummary r = Encoding.readRun(in);

@@ -101,7 +101,16 @@ final class StateSignature {
       Encoding.string(out, b.deadLetter.reason());
       out.writeLong(b.deadLetter.atMs());
     }
-    List<Accepted> keys = new ArrayList<>(s.idempotency.values());
+    List<Accepted> keys = new ArrayList<>(s.liveByIdempotencyKey.values());
+    List<ProcessResult> acks = new ArrayList<>(s.remembered.ackCount());
+    s.remembered.forEach((g, byIdempotencyKey, byBatchKey) -> {
+      if (byIdempotencyKey) {
+        keys.add(g);
+      }
+      if (byBatchKey) {
+        acks.add(g.result());
+      }
+    });
     keys.sort(Comparator.comparing(Accepted::idempotencyKey));
     out.writeInt(keys.size());
     for (Accepted e : keys) {
@@ -112,10 +121,6 @@ final class StateSignature {
       out.writeLong(e.sequence());
       out.writeBoolean(e.isLive());
       out.writeLong(e.leftAtMs());
-    }
-    List<ProcessResult> acks = new ArrayList<>(s.done.size());
-    for (GoneBatch d : s.done.values()) {
-      acks.add(d.result());
     }
     acks.sort(Comparator.comparing(ProcessResult::batchKey));
     out.writeInt(acks.size());

@@ -1,0 +1,442 @@
+package dev.lightspeed.orchestrator.core;
+
+/**
+ * Batches that left the live set (acked, cancelled or discarded), remembered for the dedup window:
+ * the idempotency key each one used and, for an acked one, the ack's result. Looked up by
+ * idempotency key (SPEC 3.1 check 2) and, for acks, by batch key (3.3-3.5 on a DONE batch).
+ *
+ * <p>Why not objects in hash maps: a busy pipeline remembers every batch of the last 300 s (the
+ * default window): 100,000 lifecycles/s means 30 million entries. As objects (an entry, two map
+ * nodes, two key strings with their byte arrays) each one cost about 250 bytes in seven objects,
+ * all of them medium-lived: too old to die in the young generation, so every young collection
+ * copied them, then the old generation had to find them dead. That GC work was the largest cost of
+ * a lifecycle in the core benchmark and the cause of the server's longest young pauses (see
+ * bench/findings.md). Here an entry is a row of primitive arrays and its two keys are characters in
+ * one shared text buffer: no object per entry at all, so the collector never traces or copies
+ * them.
+ *
+ * <p>Entries are numbered in the order they left ({@code head} ≤ n &lt; {@code tail}); the window
+ * is fixed and time never runs backwards, so that order is also expiry order, and forgetting is
+ * moving {@code head}. Row n lives at {@code n & (capacity - 1)} of every column; its keys at
+ * {@code [textStart, textStart + idempotency length + key length)} of the text ring. Both grow by
+ * doubling.
+ *
+ * <p>Two open-addressing indexes (idempotency key → entry, batch key → acked entry) store, in one
+ * long per slot, the key's mixed hash and the entry number, so a probe reads one array and touches
+ * the text only when the hashes match. An entry whose key was taken over by a later one (a batch
+ * key acked again) loses that index slot at once; its flags say which indexes still point at it.
+ * Removal shifts the rest of a probe run back (Knuth, TAOCP vol. 3, 6.4, algorithm R): no
+ * tombstones.
+ */
+final class RememberedBatches {
+  /** Flags: the idempotency index points at this entry. */
+  private static final byte BY_IDEMPOTENCY_KEY = 1;
+  /** Flags: the batch-key index points at this entry (an acked batch). */
+  private static final byte BY_BATCH_KEY = 2;
+  private static final byte ACKED = 4;
+
+  private static final int MIN_ROWS = 16;
+
+  // ---- rows: entry n at n & rowMask ----------------------------------------------------------
+  private long head;
+  private long tail;
+  private int rowMask;
+  private long[] leftAtMs;
+  private long[] records;
+  private long[] sequence;
+  private long[] runId;
+  private long[] startedAtMs;
+  private long[] textStart;
+  private int[] idempotencyKeyLength;
+  private int[] batchKeyLength;
+  private int[] attempt;
+  /** The keys' mixed hashes, so that forgetting an entry finds its index slots without its text. */
+  private int[] idempotencyKeyHash;
+  private int[] batchKeyHash;
+  private String[] stage;
+  private byte[] flags;
+
+  // ---- text ring: characters of both keys, logical offset t at t & textMask ------------------
+  private char[] text = new char[1024];
+  private int textMask = text.length - 1;
+  /** The logical end of the text in use; its start is {@code textStart} of the head entry. */
+  private long textEnd;
+
+  private final Index byIdempotencyKey = new Index(true);
+  private final Index byBatchKey = new Index(false);
+
+  RememberedBatches() {
+    allocateRows(MIN_ROWS);
+  }
+
+  /** Entries not yet forgotten (including those no index points at any more). */
+  int size() {
+    return (int) (tail - head);
+  }
+
+  /** Remembered idempotency keys. */
+  int idempotencyKeyCount() {
+    return byIdempotencyKey.size;
+  }
+
+  /** Remembered acks. */
+  int ackCount() {
+    return byBatchKey.size;
+  }
+
+  /**
+   * Remembers {@code batch}, gone at {@code leftAtMs}: its idempotency key and, when {@code
+   * ackedAttempt} ≥ 1, its ack (with {@code runId} and {@code startedAtMs}), replacing an older
+   * ack of the same batch key.
+   */
+  void add(Batch batch, long leftAtMs, int ackedAttempt, long runId, long startedAtMs) {
+    if (tail - head == rowMask + 1L) {
+      growRows();
+    }
+    String idem = batch.idempotencyKey();
+    String key = batch.key();
+    long start = appendText(idem, key);
+    long n = tail++;
+    int row = (int) (n & rowMask);
+    this.leftAtMs[row] = leftAtMs;
+    this.records[row] = batch.records();
+    this.sequence[row] = batch.sequence();
+    this.runId[row] = runId;
+    this.startedAtMs[row] = startedAtMs;
+    this.textStart[row] = start;
+    this.idempotencyKeyLength[row] = idem.length();
+    this.batchKeyLength[row] = key.length();
+    this.attempt[row] = ackedAttempt;
+    this.stage[row] = batch.stage();
+    int idemHash = mix(idem.hashCode());
+    int keyHash = mix(key.hashCode());
+    this.idempotencyKeyHash[row] = idemHash;
+    this.batchKeyHash[row] = keyHash;
+    byte f = BY_IDEMPOTENCY_KEY;
+    long replaced = byIdempotencyKey.put(idem, idemHash, n);
+    if (replaced >= 0) {
+      flags[(int) (replaced & rowMask)] &= ~BY_IDEMPOTENCY_KEY;
+    }
+    if (ackedAttempt > 0) {
+      f |= BY_BATCH_KEY | ACKED;
+      replaced = byBatchKey.put(key, keyHash, n);
+      if (replaced >= 0) {
+        flags[(int) (replaced & rowMask)] &= ~BY_BATCH_KEY;
+      }
+    }
+    flags[row] = f;
+  }
+
+  /** The remembered entry of idempotency key {@code key}, or null. */
+  GoneBatch byIdempotencyKey(String key) {
+    long n = byIdempotencyKey.find(key);
+    return n < 0 ? null : entry(n);
+  }
+
+  /** The remembered ack of batch {@code key}, or null. */
+  GoneBatch ackOf(String key) {
+    long n = byBatchKey.find(key);
+    return n < 0 ? null : entry(n);
+  }
+
+  /** Forgets every entry that left at least {@code windowMs} before {@code nowMs}. */
+  void forgetExpired(long nowMs, long windowMs) {
+    while (head < tail) {
+      int row = (int) (head & rowMask);
+      if (nowMs - leftAtMs[row] < windowMs) {
+        break;
+      }
+      if ((flags[row] & BY_IDEMPOTENCY_KEY) != 0) {
+        byIdempotencyKey.remove(head);
+      }
+      if ((flags[row] & BY_BATCH_KEY) != 0) {
+        byBatchKey.remove(head);
+      }
+      stage[row] = null;
+      head++;
+    }
+  }
+
+  /** Visits the entries some index still points at, in the order they will be forgotten. */
+  void forEach(Visitor visitor) {
+    for (long n = head; n < tail; n++) {
+      int row = (int) (n & rowMask);
+      if ((flags[row] & (BY_IDEMPOTENCY_KEY | BY_BATCH_KEY)) != 0) {
+        visitor.visit(
+            entry(n),
+            (flags[row] & BY_IDEMPOTENCY_KEY) != 0,
+            (flags[row] & BY_BATCH_KEY) != 0);
+      }
+    }
+  }
+
+  /** See {@link #forEach}. */
+  @FunctionalInterface
+  interface Visitor {
+    void visit(GoneBatch entry, boolean byIdempotencyKey, boolean byBatchKey);
+  }
+
+  /**
+   * Puts back an entry read from a snapshot, in forget order: indexed only where it was. A
+   * snapshot keeps only entries some index points at, so nothing is replaced here.
+   */
+  void restore(GoneBatch g, boolean byIdempotency, boolean byBatch) {
+    add(new Batch(g.batchKey, g.stage, g.records, 0, g.idempotencyKey, g.sequence), g.leftAtMs,
+        g.acked ? g.attempt : 0, g.runId, g.startedAtMs);
+    long n = tail - 1;
+    int row = (int) (n & rowMask);
+    if (!byIdempotency) {
+      byIdempotencyKey.remove(n);
+      flags[row] &= ~BY_IDEMPOTENCY_KEY;
+    }
+    if (g.acked && !byBatch) {
+      byBatchKey.remove(n);
+      flags[row] &= ~BY_BATCH_KEY;
+    }
+  }
+
+  // ---- rows and text ---------------------------------------------------------------------------
+
+  private GoneBatch entry(long n) {
+    int row = (int) (n & rowMask);
+    long start = textStart[row];
+    int idemLength = idempotencyKeyLength[row];
+    return new GoneBatch(
+        textAt(start, idemLength),
+        textAt(start + idemLength, batchKeyLength[row]),
+        stage[row],
+        records[row],
+        sequence[row],
+        leftAtMs[row],
+        (flags[row] & ACKED) != 0,
+        attempt[row],
+        runId[row],
+        startedAtMs[row]);
+  }
+
+  private boolean keyEquals(long n, boolean idempotency, String key) {
+    int row = (int) (n & rowMask);
+    long start = textStart[row];
+    int length = idempotencyKeyLength[row];
+    if (!idempotency) {
+      start += length;
+      length = batchKeyLength[row];
+    }
+    if (length != key.length()) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (text[(int) ((start + i) & textMask)] != key.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String textAt(long start, int length) {
+    char[] chars = new char[length];
+    for (int i = 0; i < length; i++) {
+      chars[i] = text[(int) ((start + i) & textMask)];
+    }
+    return new String(chars);
+  }
+
+  /** Appends both keys to the text ring; returns where they start. */
+  private long appendText(String idem, String key) {
+    long textHead = head < tail ? textStart[(int) (head & rowMask)] : textEnd;
+    long needed = (textEnd - textHead) + idem.length() + key.length();
+    if (needed > text.length) {
+      growText(textHead, needed);
+    }
+    long start = textEnd;
+    for (int i = 0; i < idem.length(); i++) {
+      text[(int) ((textEnd++) & textMask)] = idem.charAt(i);
+    }
+    for (int i = 0; i < key.length(); i++) {
+      text[(int) ((textEnd++) & textMask)] = key.charAt(i);
+    }
+    return start;
+  }
+
+  private void growText(long textHead, long needed) {
+    int capacity = text.length;
+    while (capacity < needed) {
+      capacity *= 2;
+    }
+    char[] grown = new char[capacity];
+    int grownMask = capacity - 1;
+    for (long t = textHead; t < textEnd; t++) {
+      grown[(int) (t & grownMask)] = text[(int) (t & textMask)];
+    }
+    text = grown;
+    textMask = grownMask;
+  }
+
+  private void allocateRows(int capacity) {
+    rowMask = capacity - 1;
+    leftAtMs = new long[capacity];
+    records = new long[capacity];
+    sequence = new long[capacity];
+    runId = new long[capacity];
+    startedAtMs = new long[capacity];
+    textStart = new long[capacity];
+    idempotencyKeyLength = new int[capacity];
+    batchKeyLength = new int[capacity];
+    attempt = new int[capacity];
+    idempotencyKeyHash = new int[capacity];
+    batchKeyHash = new int[capacity];
+    stage = new String[capacity];
+    flags = new byte[capacity];
+  }
+
+  private void growRows() {
+    int oldMask = rowMask;
+    long[] oldLeft = leftAtMs;
+    long[] oldRecords = records;
+    long[] oldSequence = sequence;
+    long[] oldRun = runId;
+    long[] oldStarted = startedAtMs;
+    long[] oldText = textStart;
+    int[] oldIdemLength = idempotencyKeyLength;
+    int[] oldKeyLength = batchKeyLength;
+    int[] oldAttempt = attempt;
+    int[] oldIdemHash = idempotencyKeyHash;
+    int[] oldKeyHash = batchKeyHash;
+    String[] oldStage = stage;
+    byte[] oldFlags = flags;
+    allocateRows((oldMask + 1) * 2);
+    for (long n = head; n < tail; n++) {
+      int from = (int) (n & oldMask);
+      int to = (int) (n & rowMask);
+      leftAtMs[to] = oldLeft[from];
+      records[to] = oldRecords[from];
+      sequence[to] = oldSequence[from];
+      runId[to] = oldRun[from];
+      startedAtMs[to] = oldStarted[from];
+      textStart[to] = oldText[from];
+      idempotencyKeyLength[to] = oldIdemLength[from];
+      batchKeyLength[to] = oldKeyLength[from];
+      attempt[to] = oldAttempt[from];
+      idempotencyKeyHash[to] = oldIdemHash[from];
+      batchKeyHash[to] = oldKeyHash[from];
+      stage[to] = oldStage[from];
+      flags[to] = oldFlags[from];
+    }
+  }
+
+  // ---- the two key indexes -------------------------------------------------------------------
+
+  /**
+   * Key → entry number, open addressing with linear probing. A slot holds the key's mixed hash
+   * (never 0) in its high 32 bits and the entry number's low 32 bits in its low 32; 0 is empty.
+   * Live entries span fewer than 2^31 numbers, so the number is recovered from {@code head}.
+   */
+  private final class Index {
+    private final boolean idempotency;
+    private long[] slots = new long[16];
+    private int mask = 15;
+    private int size;
+
+    Index(boolean idempotency) {
+      this.idempotency = idempotency;
+    }
+
+    /** The entry number under {@code key}, or -1. */
+    long find(String key) {
+      int hash = mix(key.hashCode());
+      for (int i = hash & mask; ; i = (i + 1) & mask) {
+        long slot = slots[i];
+        if (slot == 0) {
+          return -1;
+        }
+        if ((int) (slot >>> 32) == hash) {
+          long n = number(slot);
+          if (keyEquals(n, idempotency, key)) {
+            return n;
+          }
+        }
+      }
+    }
+
+    /** Points {@code key} at entry {@code n}; returns the entry it pointed at before, or -1. */
+    long put(String key, int hash, long n) {
+      int i = hash & mask;
+      for (long slot; (slot = slots[i]) != 0; i = (i + 1) & mask) {
+        if ((int) (slot >>> 32) == hash) {
+          long old = number(slot);
+          if (keyEquals(old, idempotency, key)) {
+            slots[i] = pack(hash, n);
+            return old;
+          }
+        }
+      }
+      slots[i] = pack(hash, n);
+      // Half full at most: about 1.5 probes per hit and 2.5 per miss.
+      if (++size > (mask + 1) / 2) {
+        rehash(slots.length * 2);
+      }
+      return -1;
+    }
+
+    /** Removes the slot that points at entry {@code n} (which must be indexed here). */
+    void remove(long n) {
+      int row = (int) (n & rowMask);
+      int hash = idempotency ? idempotencyKeyHash[row] : batchKeyHash[row];
+      int i = hash & mask;
+      while (slots[i] != pack(hash, n)) {
+        if (slots[i] == 0) {
+          throw new IllegalStateException("entry " + n + " is not indexed");
+        }
+        i = (i + 1) & mask;
+      }
+      // Shift the rest of the probe run back into the gap.
+      int gap = i;
+      for (int j = (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+        int home = (int) (slots[j] >>> 32) & mask;
+        if (((j - home) & mask) >= ((j - gap) & mask)) {
+          slots[gap] = slots[j];
+          gap = j;
+        }
+      }
+      slots[gap] = 0;
+      size--;
+    }
+
+    private long number(long slot) {
+      // The entry whose low 32 bits these are, among head .. head + 2^32 - 1.
+      return head + ((slot - head) & 0xFFFF_FFFFL);
+    }
+
+    private void rehash(int capacity) {
+      long[] old = slots;
+      slots = new long[capacity];
+      mask = capacity - 1;
+      for (long slot : old) {
+        if (slot != 0) {
+          int i = (int) (slot >>> 32) & mask;
+          while (slots[i] != 0) {
+            i = (i + 1) & mask;
+          }
+          slots[i] = slot;
+        }
+      }
+    }
+  }
+
+  private static long pack(int hash, long n) {
+    return ((long) hash << 32) | (n & 0xFFFF_FFFFL);
+  }
+
+  /** Spreads a {@code String.hashCode} over all bits; never 0, which marks an empty slot. */
+  private static int mix(int h) {
+    int x = h * 0x9E3779B9;
+    x ^= x >>> 16;
+    return x == 0 ? 1 : x;
+  }
+
+  @Override
+  public String toString() {
+    return "RememberedBatches[" + size() + " entries, " + byIdempotencyKey.size + " keys, "
+        + byBatchKey.size + " acks, text " + text.length + " chars, rows " + (rowMask + 1) + "]";
+  }
+}
