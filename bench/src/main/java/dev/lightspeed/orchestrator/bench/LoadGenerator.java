@@ -128,6 +128,11 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "Journal records of the recovery case; 0 skips it (default: ${DEFAULT-VALUE}).")
   long recoveryRecords;
 
+  @Option(names = "--server-args", split = " ", defaultValue = "",
+      description = "Experiments: extra server flags for the load cases, e.g."
+          + " --server-args='--snapshot-every=100000000'.")
+  List<String> serverArgs;
+
   @Option(names = "--quick",
       description = "A smoke run: --scale 0.05, --recovery-records 100000, short warm-ups.")
   boolean quick;
@@ -186,9 +191,10 @@ public final class LoadGenerator implements Callable<Integer> {
     };
     Path data = out.resolve("data-" + mode);
     deleteTree(data);
-    List<String> args = durable
+    List<String> args = new ArrayList<>(durable
         ? List.of("--data-dir", data.toString())
-        : List.of("--in-memory");
+        : List.of("--in-memory"));
+    serverArgs.stream().filter(a -> !a.isBlank()).forEach(args::add);
     int maxClients = Math.max(64, clientCounts.stream().mapToInt(i -> i).max().orElse(1));
     say("");
     say("== %s server ==", mode);

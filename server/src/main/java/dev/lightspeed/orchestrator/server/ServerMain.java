@@ -105,6 +105,17 @@ public final class ServerMain implements Callable<Integer> {
   long snapshotEvery;
 
   @Option(
+      names = "--snapshot-cpu",
+      defaultValue = "1",
+      paramLabel = "SHARE",
+      description =
+          "The most of one CPU core a background snapshot may use, in (0, 1]: below 1 it sleeps"
+              + " between journal records to stay under it, to leave CPU to other work on a"
+              + " shared machine; snapshots then take longer (default: ${DEFAULT-VALUE}, no"
+              + " limit).")
+  double snapshotCpu;
+
+  @Option(
       names = "--watch-buffer",
       defaultValue = "4096",
       description =
@@ -138,6 +149,10 @@ public final class ServerMain implements Callable<Integer> {
       default -> throw new CommandLine.ParameterException(
           new CommandLine(this), "--fsync takes always or never (got '" + fsync + "')");
     };
+    if (!(snapshotCpu > 0 && snapshotCpu <= 1)) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--snapshot-cpu must be in (0, 1] (got " + snapshotCpu + ")");
+    }
     if (snapshotEvery < 1) {
       throw new CommandLine.ParameterException(
           new CommandLine(this), "--snapshot-every must be ≥ 1 (got " + snapshotEvery + ")");
@@ -173,7 +188,8 @@ public final class ServerMain implements Callable<Integer> {
           : Durability.open(Durability.Options.defaults(dataDir)
               .withFsync(fsyncMode)
               .withRepair(repair)
-              .withSnapshotEveryRecords(snapshotEvery));
+              .withSnapshotEveryRecords(snapshotEvery)
+              .withSnapshotCpuShare(snapshotCpu));
     } catch (IOException e) {
       System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
       return 3;

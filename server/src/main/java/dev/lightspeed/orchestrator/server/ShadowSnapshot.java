@@ -19,7 +19,8 @@ import java.util.Optional;
  * registry and its pipelines are never locked; the price is CPU and, while it runs, a second copy
  * of the state in memory (the shadow is garbage as soon as it is written). Determinism of the
  * core makes the two paths agree: the shadow at {@code upTo} is what a restart would recover
- * from the same files, which is what the live pipelines were at {@code upTo}.
+ * from the same files, which is what the live pipelines were at {@code upTo}. A {@link CpuPacer}
+ * can keep that CPU to a share of one core ({@code --snapshot-cpu}).
  */
 final class ShadowSnapshot {
   private ShadowSnapshot() {}
@@ -33,7 +34,8 @@ final class ShadowSnapshot {
    * Builds the snapshot at {@code upTo} (≤ the journal's durable index, > the newest snapshot's
    * floor) and saves it in {@code store}. The caller compacts the journal afterwards.
    */
-  static Taken take(SnapshotStore store, CommandLog journal, long upTo) throws IOException {
+  static Taken take(SnapshotStore store, CommandLog journal, long upTo, CpuPacer pacer)
+      throws IOException {
     long started = System.nanoTime();
     PipelineRegistry shadow = new PipelineRegistry(new InMemoryCommandLog());
     long floor = 0;
@@ -47,10 +49,12 @@ final class ShadowSnapshot {
     }
     long loaded = System.nanoTime();
     abandonIfInterrupted();
+    pacer.settle();
     long[] replayed = new long[1];
     journal.read(floor, upTo, (index, bytes) -> {
       Recovery.applyRecord(shadow, index, bytes);
       replayed[0]++;
+      pacer.pace();
     });
     long applied = System.nanoTime();
     abandonIfInterrupted();
