@@ -76,7 +76,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Option(names = "--server-main", paramLabel = "CLASS",
       description = "Experiments only: run this main class from the benchmarks jar instead of the"
-          + " server jar, e.g. dev.lightspeed.orchestrator.bench.DirectExecutorServer.")
+          + " server jar (a main that builds the server another way; the class needs"
+          + " the server's classes, which the benchmarks jar has).")
   String serverMain;
 
   @Option(names = "--server-jfr",
@@ -162,7 +163,7 @@ public final class LoadGenerator implements Callable<Integer> {
         serverJar, serverJvm, System.getProperty("java.vm.version"),
         Runtime.getRuntime().availableProcessors());
     say("executors: server = %s; client channels = directExecutor(); %s",
-        serverMain == null ? "grpc-java default (ServerMain sets none)"
+        serverMain == null ? "the Netty event loops (ServerMain's default, --handler-threads 0)"
             : "as " + serverMain + " sets it (an experiment, not the server jar)",
         channelCount > 0 ? channelCount + " channels shared by the clients"
         : "one channel per client");

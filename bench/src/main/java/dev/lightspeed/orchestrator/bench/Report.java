@@ -142,8 +142,9 @@ public final class Report implements Runnable {
       if (!load.isEmpty()) {
         md.append("## Server under load (`make bench`)\n\n");
         md.append("Server: the shaded jar in its own JVM on 127.0.0.1, started with `--port 0` and"
-            + " the flags in the command above; **executors: server = grpc-java's default executor"
-            + " (ServerMain sets none), client channels = `directExecutor()`**, one plaintext"
+            + " the flags in the command above; **executors: server = the Netty event loops"
+            + " (ServerMain's default, `--handler-threads 0`), client channels ="
+            + " `directExecutor()`**, one plaintext"
             + " channel per client. Each client owns one stage of the case's pipeline (its own"
             + " sequence counter); boundary max_in_flight 1,000,000, max_queued 10,000,000,"
             + " lease 600 s, SPEC defaults otherwise (dedup window 300 s). Closed loop: each client"

@@ -45,7 +45,7 @@ final class ServerProcess implements AutoCloseable {
 
   /**
    * As above; with {@code mainClass} set, runs {@code java -cp <the benchmarks jar> mainClass}
-   * instead of the server jar (for experiments such as {@link DirectExecutorServer}).
+   * instead of the server jar (for experiments).
    */
   static ServerProcess start(
       Path jar, String mainClass, List<String> jvmFlags, Path log, List<String> args)

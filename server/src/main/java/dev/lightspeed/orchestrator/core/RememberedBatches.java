@@ -25,8 +25,7 @@ package dev.lightspeed.orchestrator.core;
  * long per slot, the key's mixed hash and the entry number, so a probe reads one array and touches
  * the text only when the hashes match. An entry whose key was taken over by a later one (a batch
  * key acked again) loses that index slot at once; its flags say which indexes still point at it.
- * Removal shifts the rest of a probe run back (Knuth, TAOCP vol. 3, 6.4, algorithm R): no
- * tombstones.
+ * A forgotten entry's slots are left stale rather than removed (see {@link Index}).
  */
 final class RememberedBatches {
   /** Flags: the idempotency index points at this entry. */
@@ -147,10 +146,10 @@ final class RememberedBatches {
         break;
       }
       if ((flags[row] & BY_IDEMPOTENCY_KEY) != 0) {
-        byIdempotencyKey.remove(head);
+        byIdempotencyKey.forgotten();
       }
       if ((flags[row] & BY_BATCH_KEY) != 0) {
-        byBatchKey.remove(head);
+        byBatchKey.forgotten();
       }
       stage[row] = null;
       head++;
@@ -329,13 +328,25 @@ final class RememberedBatches {
   /**
    * Key → entry number, open addressing with linear probing. A slot holds the key's mixed hash
    * (never 0) in its high 32 bits and the entry number's low 32 bits in its low 32; 0 is empty.
-   * Live entries span fewer than 2^31 numbers, so the number is recovered from {@code head}.
+   *
+   * <p>Forgetting an entry does not touch the table: its slot goes stale, recognisable because
+   * its number, read relative to {@code head}, lands at or beyond {@code tail}. Lookups step over
+   * stale slots and inserts reuse the first one on their path, so the remove that used to cost a
+   * cache miss per forgotten key (two per acked batch) is gone. A rehash drops stale slots; it runs
+   * when live and stale slots fill half the table, and at least every 2^30 inserts so that a stale
+   * number can never come back into range.
    */
   private final class Index {
+    private static final long PURGE_EVERY = 1L << 30;
+
     private final boolean idempotency;
     private long[] slots = new long[16];
     private int mask = 15;
+    /** Slots pointing at entries not yet forgotten. */
     private int size;
+    /** Slots not empty: live and stale. */
+    private int occupied;
+    private long insertsSinceRehash;
 
     Index(boolean idempotency) {
       this.idempotency = idempotency;
@@ -351,7 +362,8 @@ final class RememberedBatches {
         }
         if ((int) (slot >>> 32) == hash) {
           long n = number(slot);
-          if (keyEquals(n, idempotency, key)) {
+          // A stale slot's row may hold another entry by now: never compare its text.
+          if (n < tail && keyEquals(n, idempotency, key)) {
             return n;
           }
         }
@@ -361,21 +373,35 @@ final class RememberedBatches {
     /** Points {@code key} at entry {@code n}; returns the entry it pointed at before, or -1. */
     long put(String key, int hash, long n) {
       int i = hash & mask;
+      int stale = -1;
       for (long slot; (slot = slots[i]) != 0; i = (i + 1) & mask) {
-        if ((int) (slot >>> 32) == hash) {
-          long old = number(slot);
-          if (keyEquals(old, idempotency, key)) {
-            slots[i] = pack(hash, n);
-            return old;
+        long old = number(slot);
+        if (old >= tail) {
+          if (stale < 0) {
+            stale = i;
           }
+        } else if ((int) (slot >>> 32) == hash && keyEquals(old, idempotency, key)) {
+          slots[i] = pack(hash, n);
+          return old;
         }
       }
-      slots[i] = pack(hash, n);
-      // Half full at most: about 1.5 probes per hit and 2.5 per miss.
-      if (++size > (mask + 1) / 2) {
-        rehash(slots.length * 2);
+      if (stale >= 0) {
+        slots[stale] = pack(hash, n);
+      } else {
+        slots[i] = pack(hash, n);
+        occupied++;
+      }
+      size++;
+      // Half full at most (stale slots count): about 1.5 probes per hit and 2.5 per miss.
+      if (occupied > (mask + 1) / 2 || ++insertsSinceRehash > PURGE_EVERY) {
+        rehash();
       }
       return -1;
+    }
+
+    /** Entry {@code n}, which this index points at, was forgotten: its slot is stale now. */
+    void forgotten() {
+      size--;
     }
 
     /** Removes the slot that points at entry {@code n} (which must be indexed here). */
@@ -389,7 +415,7 @@ final class RememberedBatches {
         }
         i = (i + 1) & mask;
       }
-      // Shift the rest of the probe run back into the gap.
+      // Shift the rest of the probe run back into the gap (stale slots move like live ones).
       int gap = i;
       for (int j = (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
         int home = (int) (slots[j] >>> 32) & mask;
@@ -400,6 +426,7 @@ final class RememberedBatches {
       }
       slots[gap] = 0;
       size--;
+      occupied--;
     }
 
     private long number(long slot) {
@@ -407,12 +434,17 @@ final class RememberedBatches {
       return head + ((slot - head) & 0xFFFF_FFFFL);
     }
 
-    private void rehash(int capacity) {
+    /** Drops stale slots, into a table at most a quarter full. */
+    private void rehash() {
+      int capacity = 16;
+      while (capacity < 4L * size) {
+        capacity *= 2;
+      }
       long[] old = slots;
       slots = new long[capacity];
       mask = capacity - 1;
       for (long slot : old) {
-        if (slot != 0) {
+        if (slot != 0 && number(slot) < tail) {
           int i = (int) (slot >>> 32) & mask;
           while (slots[i] != 0) {
             i = (i + 1) & mask;
@@ -420,6 +452,8 @@ final class RememberedBatches {
           slots[i] = slot;
         }
       }
+      occupied = size;
+      insertsSinceRehash = 0;
     }
   }
 
