@@ -24,9 +24,8 @@ import org.slf4j.LoggerFactory;
  * one UNKNOWN "Application error processing RPC" with a stack trace in the log for each, which
  * tells the client nothing and lets anyone flood the log.
  *
- * <p>How: the service is served with InputStream messages ({@link
- * ServerInterceptors#useInputStreamMessages}), so that parsing happens inside this interceptor's
- * listener, where a parse failure can be caught. Logs each refusal at DEBUG ({@code
+ * <p>How: the service is served with InputStream messages ({@link StreamMessages}), so that
+ * parsing happens inside this interceptor's listener, where a parse failure can be caught. Logs each refusal at DEBUG ({@code
  * event=malformed_request}).
  */
 final class MalformedRequests implements ServerInterceptor {
@@ -54,7 +53,7 @@ final class MalformedRequests implements ServerInterceptor {
   /** {@code service}, refusing malformed requests; {@code metrics} may be null. */
   static ServerServiceDefinition guard(ServerServiceDefinition service, ServerMetrics metrics) {
     return ServerInterceptors.intercept(
-        ServerInterceptors.useInputStreamMessages(service), new MalformedRequests(metrics));
+        StreamMessages.of(service), new MalformedRequests(metrics));
   }
 
   @Override
