@@ -20,11 +20,11 @@ help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
 
 build:
-	$(MVN) -q install -DskipTests
+	$(MVN) -q install -DskipTests -DskipITs
 
 # The CLI jar needs the proto module installed first; -am builds it too, tests skipped.
 cli:
-	$(MVN) -q -pl client-java -am install -DskipTests
+	$(MVN) -q -pl client-java -am install -DskipTests -DskipITs
 	@echo
 	@echo "Built $(CLI_JAR). Run it with:"
 	@echo "  java -jar $(CLI_JAR) --help"

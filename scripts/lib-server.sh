@@ -13,8 +13,8 @@ start_server() {
   SERVER_ARGS=("$@")
   SERVER_DATA="${SERVER_DATA:-$(mktemp -d -t lightspeed-data.XXXXXX)}"
   if [ ! -f "$SERVER_JAR" ]; then
-    echo "building the server jar (mvn install -DskipTests)"
-    (cd "$REPO_ROOT" && mvn -B -ntp -q install -DskipTests)
+    echo "building the server jar (mvn install -DskipTests -DskipITs)"
+    (cd "$REPO_ROOT" && mvn -B -ntp -q install -DskipTests -DskipITs)
   fi
   SERVER_PORT="$(free_port)"
   SERVER_ADDR="127.0.0.1:$SERVER_PORT"
