@@ -45,7 +45,7 @@ final class PipelineState {
    * Batches gone from the live set, with their idempotency keys and acks, for the dedup window
    * (and until an accepted call forgets them): no object per entry, see {@link RememberedBatches}.
    */
-  final RememberedBatches remembered = new RememberedBatches();
+  final RememberedBatches remembered;
 
   long nextEnqueueSeq;
   /** The next emit position of a retry or dead-letter record. */
@@ -81,6 +81,7 @@ final class PipelineState {
     this.spec = spec;
     this.connectors = new ArrayList<>(spec.connectors());
     this.effectiveMaxInFlight = spec.boundary().maxInFlight();
+    this.remembered = new RememberedBatches(spec.stages());
     for (String name : spec.stages()) {
       boolean ordered = false;
       for (Connector c : spec.connectors()) {

@@ -1,5 +1,9 @@
 package dev.lightspeed.orchestrator.core;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * Batches that left the live set (acked, cancelled or discarded), remembered for the dedup window:
  * the idempotency key each one used and, for an acked one, the ack's result. Looked up by
@@ -52,7 +56,8 @@ final class RememberedBatches {
   /** The keys' mixed hashes, so that forgetting an entry finds its index slots without its text. */
   private int[] idempotencyKeyHash;
   private int[] batchKeyHash;
-  private String[] stage;
+  /** Index into {@code stageNames}: a reference column would be the one thing here the GC scans. */
+  private int[] stage;
   private byte[] flags;
 
   // ---- text ring: characters of both keys, logical offset t at t & textMask ------------------
@@ -64,7 +69,15 @@ final class RememberedBatches {
   private final Index byIdempotencyKey = new Index(true);
   private final Index byBatchKey = new Index(false);
 
-  RememberedBatches() {
+  /** The pipeline's stage names in declaration order, and the way back. */
+  private final String[] stageNames;
+  private final Map<String, Integer> stageIndex = new HashMap<>();
+
+  RememberedBatches(List<String> stageNames) {
+    this.stageNames = stageNames.toArray(String[]::new);
+    for (int i = 0; i < this.stageNames.length; i++) {
+      stageIndex.put(this.stageNames[i], i);
+    }
     allocateRows(MIN_ROWS);
   }
 
@@ -106,7 +119,11 @@ final class RememberedBatches {
     this.idempotencyKeyLength[row] = idem.length();
     this.batchKeyLength[row] = key.length();
     this.attempt[row] = ackedAttempt;
-    this.stage[row] = batch.stage();
+    Integer stageOfBatch = stageIndex.get(batch.stage());
+    if (stageOfBatch == null) {
+      throw new IllegalArgumentException("unknown stage '" + batch.stage() + "'");
+    }
+    this.stage[row] = stageOfBatch;
     int idemHash = mix(idem.hashCode());
     int keyHash = mix(key.hashCode());
     this.idempotencyKeyHash[row] = idemHash;
@@ -151,7 +168,6 @@ final class RememberedBatches {
       if ((flags[row] & BY_BATCH_KEY) != 0) {
         byBatchKey.forgotten();
       }
-      stage[row] = null;
       head++;
     }
   }
@@ -203,7 +219,7 @@ final class RememberedBatches {
     return new GoneBatch(
         textAt(start, idemLength),
         textAt(start + idemLength, batchKeyLength[row]),
-        stage[row],
+        stageNames[stage[row]],
         records[row],
         sequence[row],
         leftAtMs[row],
@@ -284,7 +300,7 @@ final class RememberedBatches {
     attempt = new int[capacity];
     idempotencyKeyHash = new int[capacity];
     batchKeyHash = new int[capacity];
-    stage = new String[capacity];
+    stage = new int[capacity];
     flags = new byte[capacity];
   }
 
@@ -301,7 +317,7 @@ final class RememberedBatches {
     int[] oldAttempt = attempt;
     int[] oldIdemHash = idempotencyKeyHash;
     int[] oldKeyHash = batchKeyHash;
-    String[] oldStage = stage;
+    int[] oldStage = stage;
     byte[] oldFlags = flags;
     allocateRows((oldMask + 1) * 2);
     for (long n = head; n < tail; n++) {

@@ -25,7 +25,7 @@ class RememberedBatchesTest {
   @RepeatedTest(20)
   void lookupsAndOrder_matchAModel_throughGrowthAndForgetting(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
-    RememberedBatches remembered = new RememberedBatches();
+    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"));
     ArrayDeque<Entry> queue = new ArrayDeque<>();
     Map<String, Entry> byIdempotencyKey = new HashMap<>();
     Map<String, Entry> byBatchKey = new HashMap<>();
@@ -84,7 +84,7 @@ class RememberedBatchesTest {
 
   @Test
   void forgettingEverything_leavesNothingFindable_andTheArraysAreReused() {
-    RememberedBatches remembered = new RememberedBatches();
+    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"));
     for (int round = 0; round < 50; round++) {
       for (int i = 0; i < 100; i++) {
         String k = "batch-" + round + "-" + i;
@@ -125,7 +125,7 @@ class RememberedBatchesTest {
   }
 
   private static RememberedBatches restored(RememberedBatches from) {
-    RememberedBatches copy = new RememberedBatches();
+    RememberedBatches copy = new RememberedBatches(List.of("a", "b", "s"));
     from.forEach(copy::restore);
     return copy;
   }
