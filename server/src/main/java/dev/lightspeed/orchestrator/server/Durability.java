@@ -40,6 +40,12 @@ public final class Durability implements AutoCloseable {
    */
   public static final double DEFAULT_SNAPSHOT_CPU_SHARE = 1.0;
 
+  /**
+   * The snapshotter runs at this nice value on Linux: it uses idle CPU and yields to the threads
+   * serving calls the moment they need it (bench/findings.md).
+   */
+  public static final int DEFAULT_SNAPSHOT_NICE = 10;
+
   public record Options(
       Path dataDir,
       FsyncMode fsync,
@@ -48,49 +54,56 @@ public final class Durability implements AutoCloseable {
       long snapshotEveryRecords,
       long snapshotEveryBytes,
       double snapshotJournalRatio,
-      double snapshotCpuShare) {
+      double snapshotCpuShare,
+      int snapshotNice) {
 
     public static Options defaults(Path dataDir) {
       return new Options(
           dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES, 100_000,
-          256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE);
+          256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE, DEFAULT_SNAPSHOT_NICE);
     }
 
     public Options withFsync(FsyncMode mode) {
       return new Options(dataDir, mode, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice);
     }
 
     public Options withRepair(boolean value) {
       return new Options(dataDir, fsync, value, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice);
     }
 
     public Options withSegmentBytes(long value) {
       return new Options(dataDir, fsync, repair, value, snapshotEveryRecords, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
     }
 
     public Options withSnapshotEveryRecords(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, value, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
     }
 
     public Options withSnapshotEveryBytes(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords, value,
-          snapshotJournalRatio, snapshotCpuShare);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
     }
 
     /** Journal bytes since the last snapshot must reach this × its size (see SnapshotTrigger). */
     public Options withSnapshotJournalRatio(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, value, snapshotCpuShare);
+          snapshotEveryBytes, value, snapshotCpuShare, snapshotNice);
     }
 
     /** The most of one core a background snapshot may use (see CpuPacer); 1 = no limit. */
     public Options withSnapshotCpuShare(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, value);
+          snapshotEveryBytes, snapshotJournalRatio, value, snapshotNice);
+    }
+
+    /** The snapshotter thread's nice value on Linux (0 = the server's own priority). */
+    public Options withSnapshotNice(int value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, value);
     }
 
     SnapshotTrigger trigger() {
@@ -140,6 +153,10 @@ public final class Durability implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
+      if (options.snapshotNice() > 0) {
+        int nice = options.snapshotNice();
+        snapshotter.execute(() -> ThreadNice.lowerCurrentThread(nice));
+      }
       snapshotter.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
     }
   }

@@ -116,6 +116,16 @@ public final class ServerMain implements Callable<Integer> {
   double snapshotCpu;
 
   @Option(
+      names = "--snapshot-nice",
+      defaultValue = "10",
+      paramLabel = "NICE",
+      description =
+          "On Linux, the nice value (0-19) of the snapshot thread, set with renice at start-up:"
+              + " it then uses idle CPU and yields to the threads serving calls"
+              + " (default: ${DEFAULT-VALUE}; 0 = the server's own priority).")
+  int snapshotNice;
+
+  @Option(
       names = "--watch-buffer",
       defaultValue = "4096",
       description =
@@ -149,6 +159,10 @@ public final class ServerMain implements Callable<Integer> {
       default -> throw new CommandLine.ParameterException(
           new CommandLine(this), "--fsync takes always or never (got '" + fsync + "')");
     };
+    if (snapshotNice < 0 || snapshotNice > 19) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--snapshot-nice must be 0-19 (got " + snapshotNice + ")");
+    }
     if (!(snapshotCpu > 0 && snapshotCpu <= 1)) {
       throw new CommandLine.ParameterException(
           new CommandLine(this), "--snapshot-cpu must be in (0, 1] (got " + snapshotCpu + ")");
@@ -189,7 +203,8 @@ public final class ServerMain implements Callable<Integer> {
               .withFsync(fsyncMode)
               .withRepair(repair)
               .withSnapshotEveryRecords(snapshotEvery)
-              .withSnapshotCpuShare(snapshotCpu));
+              .withSnapshotCpuShare(snapshotCpu)
+              .withSnapshotNice(snapshotNice));
     } catch (IOException e) {
       System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
       return 3;
