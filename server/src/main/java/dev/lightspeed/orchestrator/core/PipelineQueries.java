@@ -249,6 +249,35 @@ public final class PipelineQueries {
         broken);
   }
 
+  /**
+   * The status, with the signature left to {@link StatusDraft#finish} outside the lock unless it
+   * is cached already. Give the finished signature back with {@link #offerSignature}.
+   */
+  public StatusDraft statusDraft() {
+    String broken = brokenInvariant();
+    boolean cached = signatureVersion == state.version && signature != null;
+    PipelineStatus status = new PipelineStatus(
+        queuedCount(),
+        retryWaitCount(),
+        inFlightCount(),
+        deadLetterCount(),
+        mode(),
+        effectiveMaxInFlight(),
+        activeRunId(),
+        cached ? signature : "",
+        broken.isEmpty(),
+        broken);
+    return new StatusDraft(status, state.version, cached ? null : StateSignature.begin(state));
+  }
+
+  /** Caches a signature finished outside the lock, if the state has not changed since. */
+  public void offerSignature(long version, String finished) {
+    if (version == state.version) {
+      signature = finished;
+      signatureVersion = version;
+    }
+  }
+
   /** Per-stage totals of acked work. */
   public record StageCounters(
       String stage, long batchesProcessed, long recordsProcessed, boolean paused) {}

@@ -73,6 +73,42 @@ final class RememberedBatches {
   private final String[] stageNames;
   private final Map<String, Integer> stageIndex = new HashMap<>();
 
+  /**
+   * A copy to read with {@link #forEach} (and the counts) while the original carries on: the
+   * columns and the text are copied, at memory speed; the indexes are not, so lookups on the copy
+   * find nothing. For finishing a signature outside the pipeline's lock.
+   */
+  RememberedBatches copyForReading() {
+    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex);
+    copy.head = head;
+    copy.tail = tail;
+    copy.rowMask = rowMask;
+    copy.leftAtMs = leftAtMs.clone();
+    copy.records = records.clone();
+    copy.sequence = sequence.clone();
+    copy.runId = runId.clone();
+    copy.startedAtMs = startedAtMs.clone();
+    copy.textStart = textStart.clone();
+    copy.idempotencyKeyLength = idempotencyKeyLength.clone();
+    copy.batchKeyLength = batchKeyLength.clone();
+    copy.attempt = attempt.clone();
+    copy.idempotencyKeyHash = idempotencyKeyHash.clone();
+    copy.batchKeyHash = batchKeyHash.clone();
+    copy.stage = stage.clone();
+    copy.flags = flags.clone();
+    copy.text = text.clone();
+    copy.textMask = textMask;
+    copy.textEnd = textEnd;
+    copy.byIdempotencyKey.size = byIdempotencyKey.size;
+    copy.byBatchKey.size = byBatchKey.size;
+    return copy;
+  }
+
+  private RememberedBatches(String[] stageNames, Map<String, Integer> stageIndex) {
+    this.stageNames = stageNames;
+    this.stageIndex.putAll(stageIndex);
+  }
+
   RememberedBatches(List<String> stageNames) {
     this.stageNames = stageNames.toArray(String[]::new);
     for (int i = 0; i < this.stageNames.length; i++) {

@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.core;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -50,22 +51,70 @@ final class StateSignature {
   private StateSignature() {}
 
   static String of(PipelineState s) {
+    return begin(s).finish();
+  }
+
+  /**
+   * Encodes everything but the remembered batches now, and copies those (arrays only), so that
+   * the costly part — sorting and hashing every remembered key, O(R log R) for R remembered
+   * batches — can be finished after the caller releases the pipeline's lock. The result is the
+   * signature of the state at this call, whatever happens to the pipeline afterwards.
+   */
+  static Pending begin(PipelineState s) {
     MessageDigest digest;
     try {
       digest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
-    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-        new DigestOutputStream(OutputStream.nullOutputStream(), digest), 8192))) {
-      write(s, out);
+    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        new DigestOutputStream(OutputStream.nullOutputStream(), digest), 8192));
+    ByteArrayOutputStream suffix = new ByteArrayOutputStream();
+    try {
+      writeBeforeKeys(s, out);
+      writeAfterKeys(s, new DataOutputStream(suffix));
     } catch (IOException e) {
       throw new UncheckedIOException("a digest stream does not fail", e);
     }
-    return HexFormat.of().formatHex(digest.digest());
+    return new Pending(digest, out, new ArrayList<>(s.liveByIdempotencyKey.values()),
+        s.remembered.copyForReading(), suffix.toByteArray());
   }
 
-  private static void write(PipelineState s, DataOutput out) throws IOException {
+  /** A signature begun under the lock, to be finished without it. Single use. */
+  static final class Pending {
+    private final MessageDigest digest;
+    private final DataOutputStream out;
+    private final List<LiveBatch> live;
+    private final RememberedBatches remembered;
+    private final byte[] suffix;
+
+    private Pending(
+        MessageDigest digest,
+        DataOutputStream out,
+        List<LiveBatch> live,
+        RememberedBatches remembered,
+        byte[] suffix) {
+      this.digest = digest;
+      this.out = out;
+      this.live = live;
+      this.remembered = remembered;
+      this.suffix = suffix;
+    }
+
+    /** The signature. Reads only what {@link #begin} copied (a live batch's immutable fields). */
+    String finish() {
+      try {
+        writeKeys(live, remembered, out);
+        out.write(suffix);
+        out.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("a digest stream does not fail", e);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    }
+  }
+
+  private static void writeBeforeKeys(PipelineState s, DataOutput out) throws IOException {
     Encoding.string(out, VERSION);
     Encoding.writeSpec(s.currentSpec(), out);
     Encoding.string(out, s.baseMode.name());
@@ -101,9 +150,13 @@ final class StateSignature {
       Encoding.string(out, b.deadLetter.reason());
       out.writeLong(b.deadLetter.atMs());
     }
-    List<Accepted> keys = new ArrayList<>(s.liveByIdempotencyKey.values());
-    List<ProcessResult> acks = new ArrayList<>(s.remembered.ackCount());
-    s.remembered.forEach((g, byIdempotencyKey, byBatchKey) -> {
+  }
+
+  private static void writeKeys(
+      List<LiveBatch> live, RememberedBatches remembered, DataOutput out) throws IOException {
+    List<Accepted> keys = new ArrayList<>(live);
+    List<ProcessResult> acks = new ArrayList<>(remembered.ackCount());
+    remembered.forEach((g, byIdempotencyKey, byBatchKey) -> {
       if (byIdempotencyKey) {
         keys.add(g);
       }
@@ -134,6 +187,9 @@ final class StateSignature {
       out.writeLong(r.completedAtMs());
       out.writeLong(r.completedAtMs()); // done_at: an ack is done when it completes
     }
+  }
+
+  private static void writeAfterKeys(PipelineState s, DataOutput out) throws IOException {
     out.writeLong(s.lastRunId);
     out.writeBoolean(s.activeRun != null);
     if (s.activeRun != null) {

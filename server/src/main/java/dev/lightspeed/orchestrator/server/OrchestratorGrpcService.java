@@ -11,6 +11,7 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.RunSummary;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.core.StatusDraft;
 import dev.lightspeed.orchestrator.journal.v1.Ack;
 import dev.lightspeed.orchestrator.journal.v1.ApplyAction;
 import dev.lightspeed.orchestrator.journal.v1.Command;
@@ -446,7 +447,21 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
     Runnable call = () -> unary(out, req.getPipeline(), "", () -> {
-      PipelineStatus status = pipeline(req.getPipeline()).read(q -> q.status());
+      PipelineHandle pipeline = pipeline(req.getPipeline());
+      // Under the lock only what must be consistent; the signature's sort-and-hash of every
+      // remembered batch runs after the lock is released, so calls on the pipeline do not wait.
+      StatusDraft draft = pipeline.read(q -> q.statusDraft());
+      PipelineStatus status = draft.finish();
+      if (!draft.signatureKnown()) {
+        try {
+          pipeline.read(q -> {
+            q.offerSignature(draft.version(), status.signature());
+            return null;
+          });
+        } catch (Rejection deletedSince) {
+          // nothing to cache; the status read before the delete is still the answer
+        }
+      }
       return ProtoMapper.toProto(status);
     });
     try {
