@@ -235,18 +235,10 @@ public final class PipelineQueries {
   }
 
   public PipelineStatus status() {
-    String broken = brokenInvariant();
-    return new PipelineStatus(
-        queuedCount(),
-        retryWaitCount(),
-        inFlightCount(),
-        deadLetterCount(),
-        mode(),
-        effectiveMaxInFlight(),
-        activeRunId(),
-        signature(),
-        broken.isEmpty(),
-        broken);
+    StatusDraft draft = statusDraft();
+    PipelineStatus status = draft.finish();
+    offerSignature(draft.version(), status.signature());
+    return status;
   }
 
   /**
