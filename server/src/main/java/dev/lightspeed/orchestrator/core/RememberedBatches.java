@@ -28,8 +28,15 @@ import java.util.Map;
  * <p>Two open-addressing indexes (idempotency key → entry, batch key → acked entry) store, in one
  * long per slot, the key's mixed hash and the entry number, so a probe reads one array and touches
  * the text only when the hashes match. An entry whose key was taken over by a later one (a batch
- * key acked again) loses that index slot at once; its flags say which indexes still point at it.
- * A forgotten entry's slots are left stale rather than removed (see {@link Index}).
+ * key acked again) loses that index slot; its flags say which indexes still point at it. A
+ * forgotten entry's slots are left stale rather than removed (see {@link Index}).
+ *
+ * <p>Acks reach the batch-key index in groups, not one by one (see {@link #indexPendingAcks}):
+ * with a dedup window of minutes the index is far larger than the CPU's caches, so each insert is
+ * a cache miss, and inserting one ack per call paid that miss in full, about a third of the core's
+ * cost of a life cycle. The batch-key index is only read when a call names a batch that is no
+ * longer live (a repeated ack, a late fail or heartbeat), so those lookups also scan the few acks
+ * not indexed yet.
  */
 final class RememberedBatches {
   /** Flags: the idempotency index points at this entry. */
@@ -39,6 +46,8 @@ final class RememberedBatches {
   private static final byte ACKED = 4;
 
   private static final int MIN_ROWS = 16;
+  /** How many entries may wait for the batch-key index; {@link #ackOf} scans them. */
+  static final int PENDING_ACKS = 1024;
 
   // ---- rows: entry n at n & rowMask ----------------------------------------------------------
   private long head;
@@ -68,6 +77,14 @@ final class RememberedBatches {
 
   private final Index byIdempotencyKey = new Index(true);
   private final Index byBatchKey = new Index(false);
+  /**
+   * Acked entries numbered from here (or from {@code head}, if later) are not in the batch-key
+   * index yet: at most {@code pendingAckLimit} entries.
+   */
+  private long acksIndexedUpTo;
+  private final int pendingAckLimit;
+  /** Where the warm-up loads of {@link #indexPendingAcks} go, so that they are not optimised away. */
+  private long warmed;
 
   /** The pipeline's stage names in declaration order, and the way back. */
   private final String[] stageNames;
@@ -79,7 +96,9 @@ final class RememberedBatches {
    * find nothing. For finishing a signature outside the pipeline's lock.
    */
   RememberedBatches copyForReading() {
-    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex);
+    indexPendingAcks();
+    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex, pendingAckLimit);
+    copy.acksIndexedUpTo = tail;
     copy.head = head;
     copy.tail = tail;
     copy.rowMask = rowMask;
@@ -104,12 +123,23 @@ final class RememberedBatches {
     return copy;
   }
 
-  private RememberedBatches(String[] stageNames, Map<String, Integer> stageIndex) {
+  private RememberedBatches(
+      String[] stageNames, Map<String, Integer> stageIndex, int pendingAckLimit) {
     this.stageNames = stageNames;
     this.stageIndex.putAll(stageIndex);
+    this.pendingAckLimit = pendingAckLimit;
   }
 
   RememberedBatches(List<String> stageNames) {
+    this(stageNames, PENDING_ACKS);
+  }
+
+  /** With at most {@code pendingAckLimit} (≥ 1) acks waiting for the batch-key index: for tests. */
+  RememberedBatches(List<String> stageNames, int pendingAckLimit) {
+    if (pendingAckLimit < 1) {
+      throw new IllegalArgumentException("pendingAckLimit must be ≥ 1, got " + pendingAckLimit);
+    }
+    this.pendingAckLimit = pendingAckLimit;
     this.stageNames = stageNames.toArray(String[]::new);
     for (int i = 0; i < this.stageNames.length; i++) {
       stageIndex.put(this.stageNames[i], i);
@@ -127,8 +157,9 @@ final class RememberedBatches {
     return byIdempotencyKey.size;
   }
 
-  /** Remembered acks. */
+  /** Remembered acks (one per batch key: the latest). */
   int ackCount() {
+    indexPendingAcks();
     return byBatchKey.size;
   }
 
@@ -164,19 +195,15 @@ final class RememberedBatches {
     int keyHash = mix(key.hashCode());
     this.idempotencyKeyHash[row] = idemHash;
     this.batchKeyHash[row] = keyHash;
-    byte f = BY_IDEMPOTENCY_KEY;
-    long replaced = byIdempotencyKey.put(idem, idemHash, n);
+    long replaced = byIdempotencyKey.put(idemHash, n);
     if (replaced >= 0) {
       flags[(int) (replaced & rowMask)] &= ~BY_IDEMPOTENCY_KEY;
     }
-    if (ackedAttempt > 0) {
-      f |= BY_BATCH_KEY | ACKED;
-      replaced = byBatchKey.put(key, keyHash, n);
-      if (replaced >= 0) {
-        flags[(int) (replaced & rowMask)] &= ~BY_BATCH_KEY;
-      }
+    // An ack waits for the batch-key index (BY_BATCH_KEY is set when it gets there).
+    flags[row] = ackedAttempt > 0 ? BY_IDEMPOTENCY_KEY | ACKED : BY_IDEMPOTENCY_KEY;
+    if (tail - pendingFrom() >= pendingAckLimit) {
+      indexPendingAcks();
     }
-    flags[row] = f;
   }
 
   /** The remembered entry of idempotency key {@code key}, or null. */
@@ -185,10 +212,56 @@ final class RememberedBatches {
     return n < 0 ? null : entry(n);
   }
 
-  /** The remembered ack of batch {@code key}, or null. */
+  /** The remembered ack of batch {@code key} (the latest, if it was acked more than once), or null. */
   GoneBatch ackOf(String key) {
+    // Acks not indexed yet are newer than every indexed one: newest first, they win.
+    int hash = mix(key.hashCode());
+    for (long n = tail - 1, from = pendingFrom(); n >= from; n--) {
+      int row = (int) (n & rowMask);
+      if ((flags[row] & ACKED) != 0 && batchKeyHash[row] == hash && keyEquals(n, false, key)) {
+        return entry(n);
+      }
+    }
     long n = byBatchKey.find(key);
     return n < 0 ? null : entry(n);
+  }
+
+  /** The first entry that may still wait for the batch-key index. */
+  private long pendingFrom() {
+    return Math.max(acksIndexedUpTo, head);
+  }
+
+  /**
+   * Puts the waiting acks into the batch-key index, in the order they were acked (so a later ack of
+   * the same batch key takes the slot over). First it loads each one's home slot in a loop of
+   * loads that do not depend on one another, so the CPU waits for those cache misses side by
+   * side; the inserts then find their slots in the cache. Queries that read the flags or counts
+   * call this first, so they see exactly what indexing every ack at once would give.
+   */
+  private void indexPendingAcks() {
+    long from = pendingFrom();
+    if (from == tail) {
+      return;
+    }
+    long sum = 0;
+    for (long n = from; n < tail; n++) {
+      int row = (int) (n & rowMask);
+      if ((flags[row] & ACKED) != 0) {
+        sum += byBatchKey.homeSlot(batchKeyHash[row]);
+      }
+    }
+    warmed += sum;
+    for (long n = from; n < tail; n++) {
+      int row = (int) (n & rowMask);
+      if ((flags[row] & ACKED) != 0) {
+        long replaced = byBatchKey.put(batchKeyHash[row], n);
+        if (replaced >= 0) {
+          flags[(int) (replaced & rowMask)] &= ~BY_BATCH_KEY;
+        }
+        flags[row] |= BY_BATCH_KEY;
+      }
+    }
+    acksIndexedUpTo = tail;
   }
 
   /** Forgets every entry that left at least {@code windowMs} before {@code nowMs}. */
@@ -210,6 +283,7 @@ final class RememberedBatches {
 
   /** Visits the entries some index still points at, in the order they will be forgotten. */
   void forEach(Visitor visitor) {
+    indexPendingAcks();
     for (long n = head; n < tail; n++) {
       int row = (int) (n & rowMask);
       if ((flags[row] & (BY_IDEMPOTENCY_KEY | BY_BATCH_KEY)) != 0) {
@@ -234,6 +308,7 @@ final class RememberedBatches {
   void restore(GoneBatch g, boolean byIdempotency, boolean byBatch) {
     add(new Batch(g.batchKey, g.stage, g.records, 0, g.idempotencyKey, g.sequence), g.leftAtMs,
         g.acked ? g.attempt : 0, g.runId, g.startedAtMs);
+    indexPendingAcks();
     long n = tail - 1;
     int row = (int) (n & rowMask);
     if (!byIdempotency) {
@@ -278,6 +353,33 @@ final class RememberedBatches {
     }
     for (int i = 0; i < length; i++) {
       if (text[(int) ((start + i) & textMask)] != key.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether entries {@code a} and {@code b} have the same idempotency (or batch) key. */
+  private boolean sameKey(long a, long b, boolean idempotency) {
+    int rowA = (int) (a & rowMask);
+    int rowB = (int) (b & rowMask);
+    long startA = textStart[rowA];
+    long startB = textStart[rowB];
+    int length = idempotencyKeyLength[rowA];
+    if (idempotency) {
+      if (length != idempotencyKeyLength[rowB]) {
+        return false;
+      }
+    } else {
+      startA += length;
+      startB += idempotencyKeyLength[rowB];
+      length = batchKeyLength[rowA];
+      if (length != batchKeyLength[rowB]) {
+        return false;
+      }
+    }
+    for (int i = 0; i < length; i++) {
+      if (text[(int) ((startA + i) & textMask)] != text[(int) ((startB + i) & textMask)]) {
         return false;
       }
     }
@@ -422,8 +524,16 @@ final class RememberedBatches {
       }
     }
 
-    /** Points {@code key} at entry {@code n}; returns the entry it pointed at before, or -1. */
-    long put(String key, int hash, long n) {
+    /** The slot a key of mixed hash {@code hash} probes first. */
+    long homeSlot(int hash) {
+      return slots[hash & mask];
+    }
+
+    /**
+     * Points entry {@code n}'s key (mixed hash {@code hash}) at it; returns the entry it pointed
+     * at before, or -1.
+     */
+    long put(int hash, long n) {
       int i = hash & mask;
       int stale = -1;
       for (long slot; (slot = slots[i]) != 0; i = (i + 1) & mask) {
@@ -432,7 +542,7 @@ final class RememberedBatches {
           if (stale < 0) {
             stale = i;
           }
-        } else if ((int) (slot >>> 32) == hash && keyEquals(old, idempotency, key)) {
+        } else if ((int) (slot >>> 32) == hash && sameKey(old, n, idempotency)) {
           slots[i] = pack(hash, n);
           return old;
         }

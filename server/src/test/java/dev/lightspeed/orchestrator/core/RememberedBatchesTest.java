@@ -25,7 +25,9 @@ class RememberedBatchesTest {
   @RepeatedTest(20)
   void lookupsAndOrder_matchAModel_throughGrowthAndForgetting(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
-    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"));
+    // Acks wait for the batch-key index in groups of up to this many (1 = at once).
+    int pendingAcks = new int[] {1, 2, 7, 64, RememberedBatches.PENDING_ACKS}[random.nextInt(5)];
+    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"), pendingAcks);
     ArrayDeque<Entry> queue = new ArrayDeque<>();
     Map<String, Entry> byIdempotencyKey = new HashMap<>();
     Map<String, Entry> byBatchKey = new HashMap<>();
@@ -36,7 +38,10 @@ class RememberedBatchesTest {
       if (random.nextInt(10) < 7) {
         // Idempotency keys are fresh (the core never remembers one twice); batch keys repeat.
         String idem = key(random, "i" + step + "-");
-        String batchKey = key(random, "k" + random.nextInt(300) + "-");
+        // Half the batch keys are bare, so the same key is often acked again soon.
+        String batchKey = random.nextBoolean()
+            ? "k" + random.nextInt(300) + "-"
+            : key(random, "k" + random.nextInt(300) + "-");
         boolean acked = random.nextBoolean();
         int attempt = acked ? 1 + random.nextInt(5) : 0;
         long runId = acked ? random.nextInt(4) : 0;
@@ -74,6 +79,7 @@ class RememberedBatchesTest {
         Entry expected = byIdempotencyKey.get(any.gone().idempotencyKey);
         assertSame(remembered.byIdempotencyKey(any.gone().idempotencyKey), expected);
       }
+      // Counts and visits index the waiting acks first: do them rarely, so lookups meet waiting acks.
       if (step % 250 == 0) {
         assertMatches(remembered, queue, byIdempotencyKey, byBatchKey);
         assertMatches(restored(remembered), queue, byIdempotencyKey, byBatchKey);
@@ -96,6 +102,38 @@ class RememberedBatchesTest {
       assertThat(remembered.byIdempotencyKey("idem-batch-" + round + "-7")).isNull();
     }
     assertThat(remembered.toString()).contains("rows 128]");
+  }
+
+  @Test
+  void aLaterAckOfTheSameBatchKey_wins_whileBothWaitForTheIndex() {
+    RememberedBatches remembered = new RememberedBatches(List.of("s"));
+    remembered.add(new Batch("k", "s", 1, 0, "idem-1", 1), 10, 1, 0, 5);
+    remembered.add(new Batch("other", "s", 1, 0, "idem-2", 2), 11, 1, 0, 5);
+    remembered.add(new Batch("k", "s", 3, 0, "idem-3", 3), 12, 2, 0, 6);
+
+    assertThat(remembered.ackOf("k").records).isEqualTo(3);
+    assertThat(remembered.ackOf("k").attempt).isEqualTo(2);
+    assertThat(remembered.ackCount()).isEqualTo(2);
+    assertThat(remembered.ackOf("k").records).isEqualTo(3);
+    List<String> acked = new ArrayList<>();
+    remembered.forEach((g, byIdem, byBatch) -> acked.add(g.idempotencyKey + " " + byBatch));
+    assertThat(acked).containsExactly("idem-1 false", "idem-2 true", "idem-3 true");
+  }
+
+  @Test
+  void aCopyForReading_seesAcksThatWaitForTheIndex() {
+    RememberedBatches remembered = new RememberedBatches(List.of("s"));
+    for (int i = 0; i < 10; i++) {
+      remembered.add(new Batch("k" + i, "s", 1, 0, "idem-" + i, i), i, 1, 0, 0);
+    }
+    RememberedBatches copy = remembered.copyForReading();
+    remembered.add(new Batch("k10", "s", 1, 0, "idem-10", 10), 10, 1, 0, 0);
+
+    assertThat(copy.ackCount()).isEqualTo(10);
+    List<String> acked = new ArrayList<>();
+    copy.forEach((g, byIdem, byBatch) -> acked.add(g.batchKey + " " + byIdem + " " + byBatch));
+    assertThat(acked).hasSize(10).allMatch(line -> line.endsWith(" true true"));
+    assertThat(remembered.ackCount()).isEqualTo(11);
   }
 
   private static void assertMatches(
