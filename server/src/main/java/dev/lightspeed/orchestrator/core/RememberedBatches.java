@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.core;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +32,13 @@ import java.util.Map;
  * key acked again) loses that index slot; its flags say which indexes still point at it. A
  * forgotten entry's slots are left stale rather than removed (see {@link Index}).
  *
- * <p>Acks reach the batch-key index in groups, not one by one (see {@link #indexPendingAcks}):
- * with a dedup window of minutes the index is far larger than the CPU's caches, so each insert is
- * a cache miss, and inserting one ack per call paid that miss in full, about a third of the core's
- * cost of a life cycle. The batch-key index is only read when a call names a batch that is no
- * longer live (a repeated ack, a late fail or heartbeat), so those lookups also scan the few acks
- * not indexed yet.
+ * <p>Why the indexes take entries in groups: with a dedup window of minutes the indexes are far
+ * larger than the CPU's caches, so every insert at a random slot is a cache miss, and one insert
+ * per call paid that miss in full (two per life cycle: a third of the core's cost of one). New
+ * entries therefore wait in a small young table per index, which stays in the cache, and move to
+ * the large one together (see {@link #indexPending}). And since nearly every enqueue brings a key
+ * never seen before, a {@link RememberedKeyFilter} answers most idempotency lookups without
+ * touching either table.
  */
 final class RememberedBatches {
   /** Flags: the idempotency index points at this entry. */
@@ -46,8 +48,8 @@ final class RememberedBatches {
   private static final byte ACKED = 4;
 
   private static final int MIN_ROWS = 16;
-  /** How many entries may wait for the batch-key index; {@link #ackOf} scans them. */
-  static final int PENDING_ACKS = 1024;
+  /** How many new entries wait in the young tables before they move to the large ones. */
+  static final int PENDING_ENTRIES = 1024;
 
   // ---- rows: entry n at n & rowMask ----------------------------------------------------------
   private long head;
@@ -75,16 +77,18 @@ final class RememberedBatches {
   /** The logical end of the text in use; its start is {@code textStart} of the head entry. */
   private long textEnd;
 
-  private final Index byIdempotencyKey = new Index(true);
-  private final Index byBatchKey = new Index(false);
+  private final int pendingLimit;
+  private final Index byIdempotencyKey;
+  private final Index byBatchKey;
   /**
-   * Acked entries numbered from here (or from {@code head}, if later) are not in the batch-key
-   * index yet: at most {@code pendingAckLimit} entries.
+   * Entries numbered from here on are in the young tables only (those not forgotten yet): at most
+   * {@code pendingLimit} of them.
    */
-  private long acksIndexedUpTo;
-  private final int pendingAckLimit;
-  /** Where the warm-up loads of {@link #indexPendingAcks} go, so that they are not optimised away. */
+  private long indexedUpTo;
+  /** Where the warm-up loads of {@link #indexPending} go, so that they are not optimised away. */
   private long warmed;
+  /** Every remembered idempotency key (and some forgotten ones): see {@link RememberedKeyFilter}. */
+  private final RememberedKeyFilter idempotencyKeyFilter = new RememberedKeyFilter();
 
   /** The pipeline's stage names in declaration order, and the way back. */
   private final String[] stageNames;
@@ -96,9 +100,9 @@ final class RememberedBatches {
    * find nothing. For finishing a signature outside the pipeline's lock.
    */
   RememberedBatches copyForReading() {
-    indexPendingAcks();
-    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex, pendingAckLimit);
-    copy.acksIndexedUpTo = tail;
+    indexPending();
+    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex, pendingLimit);
+    copy.indexedUpTo = tail;
     copy.head = head;
     copy.tail = tail;
     copy.rowMask = rowMask;
@@ -124,22 +128,26 @@ final class RememberedBatches {
   }
 
   private RememberedBatches(
-      String[] stageNames, Map<String, Integer> stageIndex, int pendingAckLimit) {
+      String[] stageNames, Map<String, Integer> stageIndex, int pendingLimit) {
     this.stageNames = stageNames;
     this.stageIndex.putAll(stageIndex);
-    this.pendingAckLimit = pendingAckLimit;
+    this.pendingLimit = pendingLimit;
+    this.byIdempotencyKey = new Index(true, pendingLimit);
+    this.byBatchKey = new Index(false, pendingLimit);
   }
 
   RememberedBatches(List<String> stageNames) {
-    this(stageNames, PENDING_ACKS);
+    this(stageNames, PENDING_ENTRIES);
   }
 
-  /** With at most {@code pendingAckLimit} (≥ 1) acks waiting for the batch-key index: for tests. */
-  RememberedBatches(List<String> stageNames, int pendingAckLimit) {
-    if (pendingAckLimit < 1) {
-      throw new IllegalArgumentException("pendingAckLimit must be ≥ 1, got " + pendingAckLimit);
+  /** With at most {@code pendingLimit} (≥ 1) entries in the young tables: for tests. */
+  RememberedBatches(List<String> stageNames, int pendingLimit) {
+    if (pendingLimit < 1) {
+      throw new IllegalArgumentException("pendingLimit must be ≥ 1, got " + pendingLimit);
     }
-    this.pendingAckLimit = pendingAckLimit;
+    this.pendingLimit = pendingLimit;
+    this.byIdempotencyKey = new Index(true, pendingLimit);
+    this.byBatchKey = new Index(false, pendingLimit);
     this.stageNames = stageNames.toArray(String[]::new);
     for (int i = 0; i < this.stageNames.length; i++) {
       stageIndex.put(this.stageNames[i], i);
@@ -154,12 +162,13 @@ final class RememberedBatches {
 
   /** Remembered idempotency keys. */
   int idempotencyKeyCount() {
+    indexPending();
     return byIdempotencyKey.size;
   }
 
   /** Remembered acks (one per batch key: the latest). */
   int ackCount() {
-    indexPendingAcks();
+    indexPending();
     return byBatchKey.size;
   }
 
@@ -195,57 +204,54 @@ final class RememberedBatches {
     int keyHash = mix(key.hashCode());
     this.idempotencyKeyHash[row] = idemHash;
     this.batchKeyHash[row] = keyHash;
-    long replaced = byIdempotencyKey.put(idemHash, n);
-    if (replaced >= 0) {
-      flags[(int) (replaced & rowMask)] &= ~BY_IDEMPOTENCY_KEY;
+    // The BY_ flags are set when the entry moves to the large tables.
+    flags[row] = ackedAttempt > 0 ? ACKED : 0;
+    byIdempotencyKey.putYoung(idemHash, n);
+    if (ackedAttempt > 0) {
+      byBatchKey.putYoung(keyHash, n);
     }
-    // An ack waits for the batch-key index (BY_BATCH_KEY is set when it gets there).
-    flags[row] = ackedAttempt > 0 ? BY_IDEMPOTENCY_KEY | ACKED : BY_IDEMPOTENCY_KEY;
-    if (tail - pendingFrom() >= pendingAckLimit) {
-      indexPendingAcks();
+    idempotencyKeyFilter.add(idemHash);
+    if (idempotencyKeyFilter.isFull()) {
+      rebuildFilter();
+    }
+    if (tail - indexedUpTo >= pendingLimit) {
+      indexPending();
     }
   }
 
-  /** The remembered entry of idempotency key {@code key}, or null. */
+  /** The remembered entry of idempotency key {@code key} (the latest), or null. */
   GoneBatch byIdempotencyKey(String key) {
-    long n = byIdempotencyKey.find(key);
+    int hash = mix(key.hashCode());
+    if (!idempotencyKeyFilter.mightContain(hash)) {
+      return null;
+    }
+    long n = byIdempotencyKey.find(key, hash);
     return n < 0 ? null : entry(n);
   }
 
   /** The remembered ack of batch {@code key} (the latest, if it was acked more than once), or null. */
   GoneBatch ackOf(String key) {
-    // Acks not indexed yet are newer than every indexed one: newest first, they win.
-    int hash = mix(key.hashCode());
-    for (long n = tail - 1, from = pendingFrom(); n >= from; n--) {
-      int row = (int) (n & rowMask);
-      if ((flags[row] & ACKED) != 0 && batchKeyHash[row] == hash && keyEquals(n, false, key)) {
-        return entry(n);
-      }
-    }
-    long n = byBatchKey.find(key);
+    long n = byBatchKey.find(key, mix(key.hashCode()));
     return n < 0 ? null : entry(n);
   }
 
-  /** The first entry that may still wait for the batch-key index. */
-  private long pendingFrom() {
-    return Math.max(acksIndexedUpTo, head);
-  }
-
   /**
-   * Puts the waiting acks into the batch-key index, in the order they were acked (so a later ack of
-   * the same batch key takes the slot over). First it loads each one's home slot in a loop of
-   * loads that do not depend on one another, so the CPU waits for those cache misses side by
-   * side; the inserts then find their slots in the cache. Queries that read the flags or counts
-   * call this first, so they see exactly what indexing every ack at once would give.
+   * Moves the entries of the young tables to the large ones, in the order they were added (so a
+   * later entry with the same key takes the slot over and clears the earlier one's flag). First
+   * it loads each one's home slot in a loop of loads that do not depend on one another, so the
+   * CPU waits for those cache misses side by side rather than one at a time; the inserts then
+   * find their slots in the cache. Queries that read the flags or counts call this first, so
+   * they see exactly what indexing every entry at once would give.
    */
-  private void indexPendingAcks() {
-    long from = pendingFrom();
-    if (from == tail) {
+  private void indexPending() {
+    if (indexedUpTo == tail) {
       return;
     }
+    long from = Math.max(indexedUpTo, head);
     long sum = 0;
     for (long n = from; n < tail; n++) {
       int row = (int) (n & rowMask);
+      sum += byIdempotencyKey.homeSlot(idempotencyKeyHash[row]);
       if ((flags[row] & ACKED) != 0) {
         sum += byBatchKey.homeSlot(batchKeyHash[row]);
       }
@@ -253,15 +259,30 @@ final class RememberedBatches {
     warmed += sum;
     for (long n = from; n < tail; n++) {
       int row = (int) (n & rowMask);
+      long replaced = byIdempotencyKey.put(idempotencyKeyHash[row], n);
+      if (replaced >= 0) {
+        flags[(int) (replaced & rowMask)] &= ~BY_IDEMPOTENCY_KEY;
+      }
+      flags[row] |= BY_IDEMPOTENCY_KEY;
       if ((flags[row] & ACKED) != 0) {
-        long replaced = byBatchKey.put(batchKeyHash[row], n);
+        replaced = byBatchKey.put(batchKeyHash[row], n);
         if (replaced >= 0) {
           flags[(int) (replaced & rowMask)] &= ~BY_BATCH_KEY;
         }
         flags[row] |= BY_BATCH_KEY;
       }
     }
-    acksIndexedUpTo = tail;
+    byIdempotencyKey.clearYoung();
+    byBatchKey.clearYoung();
+    indexedUpTo = tail;
+  }
+
+  /** Builds the idempotency-key filter anew from the keys remembered now, forgetting the rest. */
+  private void rebuildFilter() {
+    idempotencyKeyFilter.reset(2L * (tail - head));
+    for (long n = head; n < tail; n++) {
+      idempotencyKeyFilter.add(idempotencyKeyHash[(int) (n & rowMask)]);
+    }
   }
 
   /** Forgets every entry that left at least {@code windowMs} before {@code nowMs}. */
@@ -283,7 +304,7 @@ final class RememberedBatches {
 
   /** Visits the entries some index still points at, in the order they will be forgotten. */
   void forEach(Visitor visitor) {
-    indexPendingAcks();
+    indexPending();
     for (long n = head; n < tail; n++) {
       int row = (int) (n & rowMask);
       if ((flags[row] & (BY_IDEMPOTENCY_KEY | BY_BATCH_KEY)) != 0) {
@@ -308,7 +329,7 @@ final class RememberedBatches {
   void restore(GoneBatch g, boolean byIdempotency, boolean byBatch) {
     add(new Batch(g.batchKey, g.stage, g.records, 0, g.idempotencyKey, g.sequence), g.leftAtMs,
         g.acked ? g.attempt : 0, g.runId, g.startedAtMs);
-    indexPendingAcks();
+    indexPending();
     long n = tail - 1;
     int row = (int) (n & rowMask);
     if (!byIdempotency) {
@@ -496,21 +517,35 @@ final class RememberedBatches {
     private final boolean idempotency;
     private long[] slots = new long[16];
     private int mask = 15;
+    /**
+     * Entries added since the last {@link #indexPending}, same slot format; at most half full, and
+     * small enough to stay in the cache. Emptied when they move to {@code slots}.
+     */
+    private final long[] young;
+    private final int youngMask;
+    private boolean youngEmpty = true;
     /** Slots pointing at entries not yet forgotten. */
     private int size;
     /** Slots not empty: live and stale. */
     private int occupied;
     private long insertsSinceRehash;
 
-    Index(boolean idempotency) {
+    Index(boolean idempotency, int pendingLimit) {
       this.idempotency = idempotency;
+      this.young = new long[Integer.highestOneBit(pendingLimit) * 4];
+      this.youngMask = young.length - 1;
     }
 
-    /** The entry number under {@code key}, or -1. */
-    long find(String key) {
-      int hash = mix(key.hashCode());
-      for (int i = hash & mask; ; i = (i + 1) & mask) {
-        long slot = slots[i];
+    /** The entry number under {@code key} (of mixed hash {@code hash}), or -1. */
+    long find(String key, int hash) {
+      // The young table holds the newer entries: one there wins.
+      long n = youngEmpty ? -1 : find(young, youngMask, key, hash);
+      return n >= 0 ? n : find(slots, mask, key, hash);
+    }
+
+    private long find(long[] table, int tableMask, String key, int hash) {
+      for (int i = hash & tableMask; ; i = (i + 1) & tableMask) {
+        long slot = table[i];
         if (slot == 0) {
           return -1;
         }
@@ -521,6 +556,29 @@ final class RememberedBatches {
             return n;
           }
         }
+      }
+    }
+
+    /**
+     * Adds entry {@code n} (the newest) to the young table, taking over the slot of an earlier
+     * young entry with the same key, so that lookups find the newest.
+     */
+    void putYoung(int hash, long n) {
+      youngEmpty = false;
+      int i = hash & youngMask;
+      for (long slot; (slot = young[i]) != 0; i = (i + 1) & youngMask) {
+        long old = number(slot);
+        if (old < tail && (int) (slot >>> 32) == hash && sameKey(old, n, idempotency)) {
+          break;
+        }
+      }
+      young[i] = pack(hash, n);
+    }
+
+    void clearYoung() {
+      if (!youngEmpty) {
+        Arrays.fill(young, 0);
+        youngEmpty = true;
       }
     }
 

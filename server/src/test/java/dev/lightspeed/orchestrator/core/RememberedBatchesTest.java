@@ -25,9 +25,9 @@ class RememberedBatchesTest {
   @RepeatedTest(20)
   void lookupsAndOrder_matchAModel_throughGrowthAndForgetting(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
-    // Acks wait for the batch-key index in groups of up to this many (1 = at once).
-    int pendingAcks = new int[] {1, 2, 7, 64, RememberedBatches.PENDING_ACKS}[random.nextInt(5)];
-    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"), pendingAcks);
+    // New entries wait in the young tables in groups of up to this many (1 = at once).
+    int pending = new int[] {1, 2, 7, 64, RememberedBatches.PENDING_ENTRIES}[random.nextInt(5)];
+    RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"), pending);
     ArrayDeque<Entry> queue = new ArrayDeque<>();
     Map<String, Entry> byIdempotencyKey = new HashMap<>();
     Map<String, Entry> byBatchKey = new HashMap<>();
