@@ -48,8 +48,13 @@ final class RememberedBatches {
   private static final byte ACKED = 4;
 
   private static final int MIN_ROWS = 16;
-  /** How many new entries wait in the young tables before they move to the large ones. */
+  /**
+   * How many new entries wait in the young tables before they move to the large ones, at most:
+   * a 64th of the entries remembered, between 8 and this, so that a quiet pipeline's young tables
+   * take a few hundred bytes and a busy one's 32 KB each.
+   */
   static final int PENDING_ENTRIES = 1024;
+  private static final int MIN_PENDING = 8;
 
   // ---- rows: entry n at n & rowMask ----------------------------------------------------------
   private long head;
@@ -77,7 +82,8 @@ final class RememberedBatches {
   /** The logical end of the text in use; its start is {@code textStart} of the head entry. */
   private long textEnd;
 
-  private final int pendingLimit;
+  private final int maxPendingLimit;
+  private int pendingLimit;
   private final Index byIdempotencyKey;
   private final Index byBatchKey;
   /**
@@ -101,7 +107,7 @@ final class RememberedBatches {
    */
   RememberedBatches copyForReading() {
     indexPending();
-    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex, pendingLimit);
+    RememberedBatches copy = new RememberedBatches(stageNames, stageIndex, MIN_PENDING);
     copy.indexedUpTo = tail;
     copy.head = head;
     copy.tail = tail;
@@ -131,6 +137,7 @@ final class RememberedBatches {
       String[] stageNames, Map<String, Integer> stageIndex, int pendingLimit) {
     this.stageNames = stageNames;
     this.stageIndex.putAll(stageIndex);
+    this.maxPendingLimit = pendingLimit;
     this.pendingLimit = pendingLimit;
     this.byIdempotencyKey = new Index(true, pendingLimit);
     this.byBatchKey = new Index(false, pendingLimit);
@@ -140,12 +147,13 @@ final class RememberedBatches {
     this(stageNames, PENDING_ENTRIES);
   }
 
-  /** With at most {@code pendingLimit} (≥ 1) entries in the young tables: for tests. */
-  RememberedBatches(List<String> stageNames, int pendingLimit) {
-    if (pendingLimit < 1) {
-      throw new IllegalArgumentException("pendingLimit must be ≥ 1, got " + pendingLimit);
+  /** With at most {@code maxPendingLimit} (≥ 1) entries in the young tables: for tests. */
+  RememberedBatches(List<String> stageNames, int maxPendingLimit) {
+    if (maxPendingLimit < 1) {
+      throw new IllegalArgumentException("maxPendingLimit must be ≥ 1, got " + maxPendingLimit);
     }
-    this.pendingLimit = pendingLimit;
+    this.maxPendingLimit = maxPendingLimit;
+    this.pendingLimit = Math.min(MIN_PENDING, maxPendingLimit);
     this.byIdempotencyKey = new Index(true, pendingLimit);
     this.byBatchKey = new Index(false, pendingLimit);
     this.stageNames = stageNames.toArray(String[]::new);
@@ -275,6 +283,13 @@ final class RememberedBatches {
     byIdempotencyKey.clearYoung();
     byBatchKey.clearYoung();
     indexedUpTo = tail;
+    int wanted = Math.min(maxPendingLimit,
+        Math.max(MIN_PENDING, Integer.highestOneBit(Math.max(1, size() >>> 6))));
+    if (wanted != pendingLimit) {
+      pendingLimit = wanted;
+      byIdempotencyKey.resizeYoung(wanted);
+      byBatchKey.resizeYoung(wanted);
+    }
   }
 
   /** Builds the idempotency-key filter anew from the keys remembered now, forgetting the rest. */
@@ -521,8 +536,8 @@ final class RememberedBatches {
      * Entries added since the last {@link #indexPending}, same slot format; at most half full, and
      * small enough to stay in the cache. Emptied when they move to {@code slots}.
      */
-    private final long[] young;
-    private final int youngMask;
+    private long[] young;
+    private int youngMask;
     private boolean youngEmpty = true;
     /** Slots pointing at entries not yet forgotten. */
     private int size;
@@ -532,8 +547,13 @@ final class RememberedBatches {
 
     Index(boolean idempotency, int pendingLimit) {
       this.idempotency = idempotency;
-      this.young = new long[Integer.highestOneBit(pendingLimit) * 4];
-      this.youngMask = young.length - 1;
+      resizeYoung(pendingLimit);
+    }
+
+    /** A young table at most half full with {@code pendingLimit} entries; only while empty. */
+    void resizeYoung(int pendingLimit) {
+      young = new long[Integer.highestOneBit(pendingLimit) * 4];
+      youngMask = young.length - 1;
     }
 
     /** The entry number under {@code key} (of mixed hash {@code hash}), or -1. */
@@ -691,6 +711,7 @@ final class RememberedBatches {
   @Override
   public String toString() {
     return "RememberedBatches[" + size() + " entries, " + byIdempotencyKey.size + " keys, "
-        + byBatchKey.size + " acks, text " + text.length + " chars, rows " + (rowMask + 1) + "]";
+        + byBatchKey.size + " acks, text " + text.length + " chars, rows " + (rowMask + 1)
+        + ", young tables for " + pendingLimit + "]";
   }
 }

@@ -101,7 +101,25 @@ class RememberedBatchesTest {
       assertThat(remembered.ackOf("batch-" + round + "-7")).isNull();
       assertThat(remembered.byIdempotencyKey("idem-batch-" + round + "-7")).isNull();
     }
-    assertThat(remembered.toString()).contains("rows 128]");
+    assertThat(remembered.toString()).contains("rows 128,");
+  }
+
+  @Test
+  void youngTables_growWithTheEntriesRemembered_andShrinkAgain() {
+    RememberedBatches remembered = new RememberedBatches(List.of("s"));
+    assertThat(remembered.toString()).endsWith("young tables for 8]");
+    for (int i = 0; i < 100_000; i++) {
+      remembered.add(new Batch("k" + i, "s", 1, 0, "idem-" + i, i), i, 1, 0, 0);
+    }
+    assertThat(remembered.toString()).endsWith("young tables for 1024]");
+    assertThat(remembered.ackOf("k99999").sequence).isEqualTo(99_999);
+    assertThat(remembered.byIdempotencyKey("idem-0").sequence).isZero();
+    remembered.forgetExpired(200_000, 1);
+    remembered.add(new Batch("last", "s", 1, 0, "idem-last", 0), 200_000, 1, 0, 0);
+    assertThat(remembered.ackCount()).isEqualTo(1);
+    assertThat(remembered.toString()).endsWith("young tables for 8]");
+    assertThat(remembered.byIdempotencyKey("idem-5")).isNull();
+    assertThat(remembered.ackOf("last")).isNotNull();
   }
 
   @Test
