@@ -185,9 +185,19 @@ public final class PipelineRuntime {
   private void startInReadyOrder(
       long now, int maxBatches, Set<String> stageFilter, List<StartedBatch> started) {
     // Only the stages that may start something now; with a filter, only those it names.
-    Iterable<StageState> considered = stageFilter.isEmpty()
-        ? state.stages.values()
-        : stageFilter.stream().map(state.stages::get).toList();
+    // A loop, not a stream: this runs on every StartAvailable, and workers usually name a stage.
+    Iterable<StageState> considered;
+    if (stageFilter.isEmpty()) {
+      considered = state.stages.values();
+    } else if (stageFilter.size() == 1) {
+      considered = List.of(state.stages.get(stageFilter.iterator().next()));
+    } else {
+      List<StageState> named = new ArrayList<>(stageFilter.size());
+      for (String name : stageFilter) {
+        named.add(state.stages.get(name));
+      }
+      considered = named;
+    }
     StageState only = null;
     PriorityQueue<StageState> heads = null;
     for (StageState s : considered) {

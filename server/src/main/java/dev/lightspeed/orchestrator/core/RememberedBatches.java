@@ -317,6 +317,18 @@ final class RememberedBatches {
     }
   }
 
+  /** How many entries {@link #forEach} visits. */
+  int indexedCount() {
+    indexPending();
+    int count = 0;
+    for (long n = head; n < tail; n++) {
+      if ((flags[(int) (n & rowMask)] & (BY_IDEMPOTENCY_KEY | BY_BATCH_KEY)) != 0) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** Visits the entries some index still points at, in the order they will be forgotten. */
   void forEach(Visitor visitor) {
     indexPending();

@@ -172,6 +172,7 @@ class RememberedBatchesTest {
     List<String> actual = new ArrayList<>();
     remembered.forEach((g, byIdem, byBatch) -> actual.add(describe(g) + " " + byIdem + " " + byBatch));
     assertThat(actual).containsExactlyElementsOf(expected);
+    assertThat(remembered.indexedCount()).isEqualTo(expected.size());
     for (Map.Entry<String, Entry> e : byBatchKey.entrySet()) {
       assertSame(remembered.ackOf(e.getKey()), e.getValue());
     }
