@@ -317,6 +317,101 @@ final class RememberedBatches {
     }
   }
 
+  /**
+   * The entries the idempotency index (or the batch-key index) points at, as offsets from the
+   * oldest entry, sorted by that key in {@link String#compareTo} order. For the signature: it
+   * sorts numbers by comparing key characters in place, so that a pipeline remembering a million
+   * batches does not hold a million view objects and key strings at once (on the server those
+   * lived long enough to be copied by the collector: pauses of 200 ms, bench/findings.md).
+   */
+  int[] sortedByKey(boolean idempotency) {
+    indexPending();
+    byte flag = idempotency ? BY_IDEMPOTENCY_KEY : BY_BATCH_KEY;
+    int count = 0;
+    for (long n = head; n < tail; n++) {
+      if ((flags[(int) (n & rowMask)] & flag) != 0) {
+        count++;
+      }
+    }
+    int[] offsets = new int[count];
+    int at = 0;
+    for (long n = head; n < tail; n++) {
+      if ((flags[(int) (n & rowMask)] & flag) != 0) {
+        offsets[at++] = (int) (n - head);
+      }
+    }
+    int[] scratch = new int[count];
+    // Bottom-up merge sort: no boxing, no comparator objects.
+    for (int width = 1; width < count; width *= 2) {
+      for (int lo = 0; lo < count - width; lo += 2 * width) {
+        int mid = lo + width;
+        int hi = Math.min(lo + 2 * width, count);
+        int i = lo;
+        int j = mid;
+        int k = lo;
+        while (i < mid && j < hi) {
+          scratch[k++] = compareKeys(offsets[j], offsets[i], idempotency) < 0
+              ? offsets[j++] : offsets[i++];
+        }
+        while (i < mid) {
+          scratch[k++] = offsets[i++];
+        }
+        while (j < hi) {
+          scratch[k++] = offsets[j++];
+        }
+        System.arraycopy(scratch, lo, offsets, lo, hi - lo);
+      }
+    }
+    return offsets;
+  }
+
+  /** {@code String.compareTo} of the keys of the entries at offsets {@code a} and {@code b}. */
+  private int compareKeys(int a, int b, boolean idempotency) {
+    int rowA = (int) ((head + a) & rowMask);
+    int rowB = (int) ((head + b) & rowMask);
+    long startA = textStart[rowA];
+    long startB = textStart[rowB];
+    int lengthA = idempotencyKeyLength[rowA];
+    int lengthB = idempotencyKeyLength[rowB];
+    if (!idempotency) {
+      startA += lengthA;
+      startB += lengthB;
+      lengthA = batchKeyLength[rowA];
+      lengthB = batchKeyLength[rowB];
+    }
+    for (int i = 0, n = Math.min(lengthA, lengthB); i < n; i++) {
+      char ca = text[(int) ((startA + i) & textMask)];
+      char cb = text[(int) ((startB + i) & textMask)];
+      if (ca != cb) {
+        return ca - cb;
+      }
+    }
+    return lengthA - lengthB;
+  }
+
+  /** {@code String.compareTo} of {@code key} and the key of the entry at offset {@code b}. */
+  int compareKey(String key, int b, boolean idempotency) {
+    int row = (int) ((head + b) & rowMask);
+    long start = textStart[row];
+    int length = idempotencyKeyLength[row];
+    if (!idempotency) {
+      start += length;
+      length = batchKeyLength[row];
+    }
+    for (int i = 0, n = Math.min(key.length(), length); i < n; i++) {
+      char c = text[(int) ((start + i) & textMask)];
+      if (key.charAt(i) != c) {
+        return key.charAt(i) - c;
+      }
+    }
+    return key.length() - length;
+  }
+
+  /** The entry at offset {@code offset} from the oldest one, as a view. */
+  GoneBatch entryAt(int offset) {
+    return entry(head + offset);
+  }
+
   /** How many entries {@link #forEach} visits. */
   int indexedCount() {
     indexPending();

@@ -152,32 +152,33 @@ final class StateSignature {
     }
   }
 
+  /**
+   * The remembered idempotency keys (live batches and gone ones, merged in key order) and the
+   * remembered acks. The gone ones are sorted as entry numbers and turned into objects one at a
+   * time, as they are written, so that nothing proportional to the remembered batches stays alive
+   * but two int arrays.
+   */
   private static void writeKeys(
       List<LiveBatch> live, RememberedBatches remembered, DataOutput out) throws IOException {
-    List<Accepted> keys = new ArrayList<>(live);
-    List<ProcessResult> acks = new ArrayList<>(remembered.ackCount());
-    remembered.forEach((g, byIdempotencyKey, byBatchKey) -> {
-      if (byIdempotencyKey) {
-        keys.add(g);
+    List<LiveBatch> liveByKey = new ArrayList<>(live);
+    liveByKey.sort(Comparator.comparing(LiveBatch::idempotencyKey));
+    int[] gone = remembered.sortedByKey(true);
+    out.writeInt(liveByKey.size() + gone.length);
+    int l = 0;
+    int g = 0;
+    while (l < liveByKey.size() || g < gone.length) {
+      // On equal keys the live batch first, as a stable sort of live-then-gone would.
+      if (g == gone.length || (l < liveByKey.size()
+          && remembered.compareKey(liveByKey.get(l).idempotencyKey(), gone[g], true) <= 0)) {
+        writeKey(liveByKey.get(l++), out);
+      } else {
+        writeKey(remembered.entryAt(gone[g++]), out);
       }
-      if (byBatchKey) {
-        acks.add(g.result());
-      }
-    });
-    keys.sort(Comparator.comparing(Accepted::idempotencyKey));
-    out.writeInt(keys.size());
-    for (Accepted e : keys) {
-      Encoding.string(out, e.idempotencyKey());
-      Encoding.string(out, e.batchKey());
-      Encoding.string(out, e.stage());
-      out.writeLong(e.records());
-      out.writeLong(e.sequence());
-      out.writeBoolean(e.isLive());
-      out.writeLong(e.leftAtMs());
     }
-    acks.sort(Comparator.comparing(ProcessResult::batchKey));
-    out.writeInt(acks.size());
-    for (ProcessResult r : acks) {
+    int[] acks = remembered.sortedByKey(false);
+    out.writeInt(acks.length);
+    for (int offset : acks) {
+      ProcessResult r = remembered.entryAt(offset).result();
       Encoding.string(out, r.batchKey());
       Encoding.string(out, r.stage());
       out.writeLong(r.records());
@@ -187,6 +188,16 @@ final class StateSignature {
       out.writeLong(r.completedAtMs());
       out.writeLong(r.completedAtMs()); // done_at: an ack is done when it completes
     }
+  }
+
+  private static void writeKey(Accepted e, DataOutput out) throws IOException {
+    Encoding.string(out, e.idempotencyKey());
+    Encoding.string(out, e.batchKey());
+    Encoding.string(out, e.stage());
+    out.writeLong(e.records());
+    out.writeLong(e.sequence());
+    out.writeBoolean(e.isLive());
+    out.writeLong(e.leftAtMs());
   }
 
   private static void writeAfterKeys(PipelineState s, DataOutput out) throws IOException {

@@ -540,6 +540,110 @@ class QueriesTest {
 
       assertThat(rt.queries().signature()).isEqualTo(e.sha256Hex());
     }
+
+    /** Live and remembered idempotency keys interleave in key order; acks follow by batch key. */
+    @Test
+    void signature_ofRememberedKeysAndAcks_followsTheDocumentedEncoding() throws Exception {
+      PipelineSpec spec =
+          PipelineSpec.builder("p")
+              .stages("s")
+              .connectors(source("s").withDeadLetterDestination("dlq"))
+              .build();
+      PipelineRuntime rt = PipelineRuntime.create(spec);
+      rt.enqueueBatch(new Batch("k3", "s", 3, 0, "i1", 1), 100);
+      rt.enqueueBatch(new Batch("k2", "s", 2, 5, "i2", 2), 100);
+      rt.enqueueBatch(new Batch("k1", "s", 1, 0, "i3", 3), 100);
+      rt.startAvailable(110);
+      rt.ackBatch("k3", 1, 120);
+      rt.ackBatch("k1", 1, 130);
+
+      Encoder e = new Encoder();
+      e.string("lightspeed.orchestrator.state.v1");
+      // spec
+      e.string("p");
+      e.int32(1);
+      e.string("s");
+      e.int32(1);
+      e.string("s-in");
+      e.string("SOURCE");
+      e.string("s");
+      e.bool(false);
+      e.int64(0);
+      e.string("dlq");
+      e.bool(false);
+      e.int32(64);
+      e.int64(10_000);
+      e.int64(0);
+      e.int64(0);
+      e.int64(30_000);
+      e.int32(5);
+      e.int64(1_000);
+      e.int64(60_000);
+      e.int64(Double.doubleToLongBits(2.0));
+      e.int64(300_000);
+      e.bool(false);
+      // operator state
+      e.string("RUNNING");
+      e.int32(64);
+      // stage s: paused, has sequence, last sequence, acked batches, acked records
+      e.bool(false);
+      e.bool(true);
+      e.int64(3);
+      e.int64(2);
+      e.int64(4);
+      // live batches: k2, in flight
+      e.int32(1);
+      e.string("k2");
+      e.string("s");
+      e.int64(2);
+      e.int64(5);
+      e.string("i2");
+      e.int64(2);
+      e.string("IN_FLIGHT");
+      e.int32(1);
+      e.int64(100); // ready_at
+      e.int64(110); // started_at
+      e.int64(30_110); // lease deadline
+      e.int64(0); // failed_at
+      // retry records, dead letters
+      e.int32(0);
+      e.int32(0);
+      // idempotency keys by key: i1 (gone), i2 (live), i3 (gone)
+      e.int32(3);
+      for (Object[] k : new Object[][] {
+          {"i1", "k3", 3L, 1L, false, 120L},
+          {"i2", "k2", 2L, 2L, true, 0L},
+          {"i3", "k1", 1L, 3L, false, 130L}}) {
+        e.string((String) k[0]);
+        e.string((String) k[1]);
+        e.string("s");
+        e.int64((Long) k[2]);
+        e.int64((Long) k[3]);
+        e.bool((Boolean) k[4]);
+        e.int64((Long) k[5]);
+      }
+      // remembered acks by batch key: k1, k3 (batch key, stage, records, attempt, run id,
+      // started_at, completed_at, done_at)
+      e.int32(2);
+      for (long[] a : new long[][] {{1, 130}, {3, 120}}) {
+        e.string("k" + a[0]);
+        e.string("s");
+        e.int64(a[0]);
+        e.int32(1);
+        e.int64(0);
+        e.int64(110);
+        e.int64(a[1]);
+        e.int64(a[1]);
+      }
+      // runs: last run id, no active run, no completed runs; audit log: none
+      e.int64(0);
+      e.bool(false);
+      e.int32(0);
+      e.int64(0);
+      e.int32(0);
+
+      assertThat(rt.queries().signature()).isEqualTo(e.sha256Hex());
+    }
   }
 
   // ---- valid() -------------------------------------------------------------------------------

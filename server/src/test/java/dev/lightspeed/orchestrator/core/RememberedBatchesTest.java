@@ -173,6 +173,23 @@ class RememberedBatchesTest {
     remembered.forEach((g, byIdem, byBatch) -> actual.add(describe(g) + " " + byIdem + " " + byBatch));
     assertThat(actual).containsExactlyElementsOf(expected);
     assertThat(remembered.indexedCount()).isEqualTo(expected.size());
+    // The signature's order: String.compareTo of the keys, sorted without building them.
+    List<String> idemKeys = new ArrayList<>(byIdempotencyKey.keySet());
+    idemKeys.sort(null);
+    List<String> sortedIdem = new ArrayList<>();
+    for (int offset : remembered.sortedByKey(true)) {
+      sortedIdem.add(remembered.entryAt(offset).idempotencyKey);
+      assertThat(Integer.signum(remembered.compareKey(idemKeys.get(0), offset, true)))
+          .isEqualTo(Integer.signum(idemKeys.get(0).compareTo(sortedIdem.get(sortedIdem.size() - 1))));
+    }
+    assertThat(sortedIdem).containsExactlyElementsOf(idemKeys);
+    List<String> batchKeys = new ArrayList<>(byBatchKey.keySet());
+    batchKeys.sort(null);
+    List<String> sortedAcks = new ArrayList<>();
+    for (int offset : remembered.sortedByKey(false)) {
+      sortedAcks.add(remembered.entryAt(offset).batchKey);
+    }
+    assertThat(sortedAcks).containsExactlyElementsOf(batchKeys);
     for (Map.Entry<String, Entry> e : byBatchKey.entrySet()) {
       assertSame(remembered.ackOf(e.getKey()), e.getValue());
     }
