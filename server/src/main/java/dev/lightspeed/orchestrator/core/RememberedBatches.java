@@ -412,6 +412,20 @@ final class RememberedBatches {
     return entry(head + offset);
   }
 
+  /**
+   * For tests: rehash each index at least every {@code inserts} inserts (in production every
+   * 2^30, which no test can reach), so that the purge of stale slots runs.
+   */
+  void purgeEvery(long inserts) {
+    byIdempotencyKey.purgeEvery = inserts;
+    byBatchKey.purgeEvery = inserts;
+  }
+
+  /** For tests: how many times the two indexes were rehashed. */
+  int rehashCount() {
+    return byIdempotencyKey.rehashes + byBatchKey.rehashes;
+  }
+
   /** How many entries {@link #forEach} visits. */
   int indexedCount() {
     indexPending();
@@ -651,6 +665,9 @@ final class RememberedBatches {
     /** Slots not empty: live and stale. */
     private int occupied;
     private long insertsSinceRehash;
+    /** {@link #PURGE_EVERY}, lowered by tests so that the purge actually runs. */
+    private long purgeEvery = PURGE_EVERY;
+    private int rehashes;
 
     Index(boolean idempotency, int pendingLimit) {
       this.idempotency = idempotency;
@@ -740,7 +757,7 @@ final class RememberedBatches {
       }
       size++;
       // Half full at most (stale slots count): about 1.5 probes per hit and 2.5 per miss.
-      if (occupied > (mask + 1) / 2 || ++insertsSinceRehash > PURGE_EVERY) {
+      if (occupied > (mask + 1) / 2 || ++insertsSinceRehash > purgeEvery) {
         rehash();
       }
       return -1;
@@ -801,6 +818,7 @@ final class RememberedBatches {
       }
       occupied = size;
       insertsSinceRehash = 0;
+      rehashes++;
     }
   }
 

@@ -28,6 +28,11 @@ class RememberedBatchesTest {
     // New entries wait in the young tables in groups of up to this many (1 = at once).
     int pending = new int[] {1, 2, 7, 64, RememberedBatches.PENDING_ENTRIES}[random.nextInt(5)];
     RememberedBatches remembered = new RememberedBatches(List.of("a", "b", "s"), pending);
+    // Half the runs purge stale index slots every few inserts (in production every 2^30).
+    boolean purging = random.nextBoolean();
+    if (purging) {
+      remembered.purgeEvery(1 + random.nextInt(64));
+    }
     ArrayDeque<Entry> queue = new ArrayDeque<>();
     Map<String, Entry> byIdempotencyKey = new HashMap<>();
     Map<String, Entry> byBatchKey = new HashMap<>();
@@ -86,6 +91,9 @@ class RememberedBatchesTest {
       }
     }
     assertMatches(remembered, queue, byIdempotencyKey, byBatchKey);
+    if (purging) {
+      assertThat(remembered.rehashCount()).isGreaterThan(20);
+    }
   }
 
   @Test
