@@ -44,7 +44,7 @@ final class InvariantChecker {
       boolean inRetries = s.retryWaiting.get(b.emitSeq) == b && b.state == BatchState.RETRY_WAIT;
       boolean inDeadLetters =
           s.deadLettered.get(b.emitSeq) == b && b.state == BatchState.DEAD_LETTERED;
-      if (s.liveByIdempotencyKey.get(b.batch.idempotencyKey()) != b) {
+      if (s.live.byIdempotencyKey(b.batch.idempotencyKey()) != b) {
         return "each accepted idempotency key is remembered: batch '" + key + "' has none";
       }
       switch (b.state) {
@@ -130,9 +130,9 @@ final class InvariantChecker {
     if (budget > 0 && inFlightRecords > budget) {
       return "in-flight records within budget: " + inFlightRecords + " > " + budget;
     }
-    if (s.liveByIdempotencyKey.size() != s.live.size()) {
+    if (s.live.idempotencyKeyCount() != s.live.size()) {
       return "each accepted idempotency key is remembered: " + s.live.size() + " live batches but "
-          + s.liveByIdempotencyKey.size() + " live idempotency keys";
+          + s.live.idempotencyKeyCount() + " live idempotency keys";
     }
     return "";
   }

@@ -2,7 +2,6 @@ package dev.lightspeed.orchestrator.core;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +27,11 @@ final class PipelineState {
   /** Connectors in plan order, with their current {@code disabled} flags. */
   final List<Connector> connectors;
 
-  /** Live batches (QUEUED, IN_FLIGHT, RETRY_WAIT, DEAD_LETTERED) by key. */
-  final Map<String, LiveBatch> live = new HashMap<>();
+  /**
+   * Live batches (QUEUED, IN_FLIGHT, RETRY_WAIT, DEAD_LETTERED) by key and by idempotency key: a
+   * live batch answers for its idempotency key itself.
+   */
+  final LiveBatches live = new LiveBatches();
   /** Live batches in enqueue order; their positions are stable page cursors. */
   final EnqueueOrder liveByEnqueue = new EnqueueOrder();
   /** IN_FLIGHT batches that have a lease deadline, in expiry order. */
@@ -39,8 +41,6 @@ final class PipelineState {
   /** DEAD_LETTERED batches in the order their records were emitted, keyed by emit position. */
   final TreeMap<Long, LiveBatch> deadLettered = new TreeMap<>();
 
-  /** Live batches by idempotency key: a live batch answers for its key itself. */
-  final Map<String, LiveBatch> liveByIdempotencyKey = new HashMap<>();
   /**
    * Batches gone from the live set, with their idempotency keys and acks, for the dedup window
    * (and until an accepted call forgets them): no object per entry, see {@link RememberedBatches}.
@@ -132,8 +132,7 @@ final class PipelineState {
   /** Puts a batch read from a snapshot back into every index its state implies. */
   void restore(LiveBatch b) {
     StageState stage = stages.get(b.batch.stage());
-    live.put(b.key(), b);
-    liveByIdempotencyKey.put(b.idempotencyKey(), b);
+    live.add(b);
     liveByEnqueue.append(b);
     switch (b.state) {
       case QUEUED -> {
@@ -164,13 +163,12 @@ final class PipelineState {
     StageState stage = stages.get(batch.stage());
     batch = withStageName(batch, stage);
     LiveBatch b = new LiveBatch(batch, nextEnqueueSeq++, nowMs);
-    live.put(batch.key(), b);
+    live.add(b);
     liveByEnqueue.append(b);
     stage.waiting.add(b);
     stage.hasSequence = true;
     stage.lastSequence = batch.sequence();
     queuedCount++;
-    liveByIdempotencyKey.put(batch.idempotencyKey(), b);
     return b;
   }
 
@@ -334,14 +332,13 @@ final class PipelineState {
 
   /** Takes {@code b} out of the live set; the caller remembers it. */
   private void removeLive(LiveBatch b) {
-    live.remove(b.key());
+    live.remove(b);
     liveByEnqueue.remove(b);
-    liveByIdempotencyKey.remove(b.idempotencyKey());
   }
 
   /** What idempotency key {@code key} accepted: a live batch, a remembered one, or null. */
   Accepted acceptedByIdempotencyKey(String key) {
-    LiveBatch b = liveByIdempotencyKey.get(key);
+    LiveBatch b = live.byIdempotencyKey(key);
     return b != null ? b : remembered.byIdempotencyKey(key);
   }
 

@@ -76,7 +76,7 @@ final class StateSignature {
     } catch (IOException e) {
       throw new UncheckedIOException("a digest stream does not fail", e);
     }
-    return new Pending(digest, out, new ArrayList<>(s.liveByIdempotencyKey.values()),
+    return new Pending(digest, out, s.live.values(),
         s.remembered.copyForReading(), suffix.toByteArray());
   }
 
