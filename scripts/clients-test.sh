@@ -2,8 +2,11 @@
 # Runs the Python, Go and TypeScript story examples (client-*/examples/story.*) against ONE
 # real server: builds the server jar if it is missing or older than its sources, installs the
 # clients' pinned tools (scripts/clients-tools.sh), starts the server on a free loopback port
-# (--port 0; the port is read from its log), runs the three examples (each creates its own
-# uniquely named pipelines), stops the server, and ends with "N passed, N failed".
+# (--port 0; the port is read from its log) with a --token-file holding one random token with
+# every role, runs the three examples with that token in $LIGHTSPEED_TOKEN (each sends it on
+# every call, checks that a call without it is refused with UNAUTHENTICATED MISSING_CREDENTIALS,
+# and creates its own uniquely named pipelines), stops the server, and ends with
+# "N passed, N failed". Plaintext is fine here: the server listens on loopback only.
 # Exits non-zero if any example failed or the server could not be started.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,9 +47,14 @@ ts_built=0
 
 # The server runs in a scratch directory, so whatever it writes relative to its working
 # directory stays out of the repository.
-log "starting the server on a free loopback port"
+# One token with every role (README: "Tokens and roles"), private to this run.
+token="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+(umask 077 && printf '%s  producer,worker,operator,admin,reader  clients-test\n' "${token}" >"${work}/tokens.txt")
+
+log "starting the server on a free loopback port, with --token-file"
 : >"${work}/server.log"
-(cd "${work}" && exec java -jar "${jar}" --bind 127.0.0.1 --port 0 >"${work}/server.log" 2>&1) &
+(cd "${work}" && exec java -jar "${jar}" --bind 127.0.0.1 --port 0 --token-file tokens.txt \
+  >"${work}/server.log" 2>&1) &
 server_pid=$!
 address=""
 for _ in $(seq 1 600); do
@@ -64,6 +72,8 @@ if [[ -z ${address} ]]; then
   exit 1
 fi
 log "server listening on ${address} (pid ${server_pid})"
+# The examples read it (as the CLI does); without it every call of theirs would be refused.
+export LIGHTSPEED_TOKEN="${token}"
 
 passed=0
 failed=0

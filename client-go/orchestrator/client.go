@@ -14,7 +14,8 @@ type Client struct {
 }
 
 // Connect opens a client to target ("host:port"). Without options it uses plaintext
-// (insecure) transport credentials; pass grpc.WithTransportCredentials to use TLS.
+// (insecure) transport credentials; pass grpc.WithTransportCredentials to use TLS, and
+// grpc.WithPerRPCCredentials(BearerToken(...)) for a server started with --token-file.
 // The connection is made lazily, on the first call.
 func Connect(target string, opts ...grpc.DialOption) (*Client, error) {
 	if len(opts) == 0 {

@@ -45,6 +45,9 @@ const (
 	ReasonLagExceeded         = "LAG_EXCEEDED"
 	ReasonWatchBufferFull     = "WATCH_BUFFER_FULL"
 	ReasonStaleAttempt        = "STALE_ATTEMPT"
+	ReasonMissingCredentials  = "MISSING_CREDENTIALS"
+	ReasonInvalidCredentials  = "INVALID_CREDENTIALS"
+	ReasonRoleRequired        = "ROLE_REQUIRED"
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.

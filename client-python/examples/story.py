@@ -3,6 +3,10 @@
     make clients-tools   # once: .venv with this package installed
     .venv/bin/python client-python/examples/story.py 127.0.0.1:50051
 
+With $LIGHTSPEED_TOKEN set (a server started with --token-file; the token needs every role),
+every call carries it (Client(bearer_token=...)), and a call without it must be refused with
+UNAUTHENTICATED MISSING_CREDENTIALS.
+
 Creates its own uniquely named pipelines (and deletes them at the end):
 - enqueue with an idempotency key, re-enqueue (deduplicated), conflicting re-use (IDEMPOTENCY_CONFLICT);
 - a Worker round (StartAvailable stream): batch "a" is acked after a heartbeat, batch "b" fails,
@@ -14,6 +18,7 @@ Creates its own uniquely named pipelines (and deletes them at the end):
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -54,9 +59,20 @@ def batch(key: str, stage: str, records: int, sequence: int, idem: str = "") -> 
 def main(target: str) -> None:
     suffix = uuid.uuid4().hex[:8]
     story, full = f"py-story-{suffix}", f"py-full-{suffix}"
-    client = Client(target)
+    token = os.environ.get("LIGHTSPEED_TOKEN") or None
+    client = Client(target, bearer_token=token)
     client.wait_ready(timeout=30)
-    print(f"python: connected to {target}; pipelines {story}, {full}", flush=True)
+    print(f"python: connected to {target}{' with a bearer token' if token else ''}; "
+          f"pipelines {story}, {full}", flush=True)
+    if token:
+        try:
+            Client(target, bearer_token=" ")
+            raise Mismatch("Client(bearer_token=' ') was accepted")
+        except ValueError as e:
+            check("empty" in str(e), f"an empty bearer token is refused ({e})")
+        with Client(target) as anonymous:
+            expect_error(lambda: anonymous.ListPipelines(pb.ListPipelinesRequest()),
+                         Reason.MISSING_CREDENTIALS, grpc.StatusCode.UNAUTHENTICATED)
 
     # 1. Pipelines: "story" retries once with no backoff, then dead-letters; "full" queues one.
     created = client.CreatePipeline(pb.CreatePipelineRequest(spec=pb.PipelineSpec(

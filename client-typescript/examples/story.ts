@@ -8,6 +8,10 @@
 // retried (initialBackoffMs 0) and dead-lettered on its 2nd attempt (maxAttempts 2);
 // WatchStarted sees every start; QUEUE_FULL (maxQueued 1) read from ErrorInfo and RetryInfo,
 // on enqueueBatch and inside an enqueueBatches result; Worker.run (the README's loop).
+//
+// With $LIGHTSPEED_TOKEN set (a server started with --token-file; the token needs every role),
+// every call carries it (new Client(address, undefined, { bearerToken })), and a call without
+// it must be refused with UNAUTHENTICATED MISSING_CREDENTIALS.
 import { randomBytes } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 
@@ -49,9 +53,25 @@ async function story(target: string): Promise<void> {
   const suffix = randomBytes(4).toString("hex");
   const story = `ts-story-${suffix}`;
   const full = `ts-full-${suffix}`;
-  const client = new Client(target);
+  const token = process.env.LIGHTSPEED_TOKEN || undefined;
+  const client = new Client(target, undefined, { bearerToken: token });
   await client.waitReady(30_000);
-  console.log(`typescript: connected to ${target}; pipelines ${story}, ${full}`);
+  console.log(`typescript: connected to ${target}${token ? " with a bearer token" : ""}; pipelines ${story}, ${full}`);
+  if (token) {
+    let refused: unknown;
+    try {
+      new Client(target, undefined, { bearerToken: " " }).close();
+    } catch (err) {
+      refused = err;
+    }
+    check(/empty/.test(String(refused)), `an empty bearer token is refused (${refused})`);
+    const anonymous = new Client(target);
+    try {
+      await expectError(() => anonymous.listPipelines({}), Reason.MISSING_CREDENTIALS, status.UNAUTHENTICATED);
+    } finally {
+      anonymous.close();
+    }
+  }
 
   // 1. Pipelines: "story" retries once with no backoff, then dead-letters; "full" queues one.
   const created = (

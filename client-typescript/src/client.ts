@@ -66,6 +66,35 @@ export interface CallOptions {
   metadata?: grpc.Metadata;
 }
 
+/** Options of a Client: the channel's @grpc/grpc-js options, and a bearer token. */
+export interface ClientOptions extends grpc.ClientOptions {
+  /**
+   * For a server started with --token-file: sends `authorization: Bearer <token>` on every call,
+   * streams included (also on calls made through `client.raw`). An empty or blank token throws.
+   * Use it with TLS credentials: the token is a secret, and plaintext is only fit for loopback.
+   */
+  bearerToken?: string;
+}
+
+/**
+ * An interceptor that adds `authorization: Bearer <token>` to the metadata of every call. Not
+ * CallCredentials: @grpc/grpc-js refuses to compose them with insecure channel credentials, and
+ * the header must also reach a plaintext loopback server (as the Java client's bearerToken does).
+ */
+function bearerTokenInterceptor(token: string): grpc.Interceptor {
+  if (typeof token !== "string" || token.trim() === "") {
+    throw new Error("bearer token must not be empty");
+  }
+  const value = `Bearer ${token.trim()}`;
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.add("authorization", value);
+        next(metadata, listener);
+      },
+    });
+}
+
 /** A server stream of messages: iterate with `for await`; `cancel()` ends it quietly. */
 export interface Stream<T> extends AsyncIterable<T> {
   cancel(): void;
@@ -93,10 +122,16 @@ export class Client {
 
   /**
    * @param address "host:port"
-   * @param credentials default: plaintext (grpc.credentials.createInsecure())
+   * @param credentials default: plaintext (grpc.credentials.createInsecure()); for TLS,
+   *   grpc.credentials.createSsl(readFileSync("tls/ca.pem"))
+   * @param options channel options, and `bearerToken` for a server started with --token-file
    */
-  constructor(address: string, credentials?: grpc.ChannelCredentials, options?: grpc.ClientOptions) {
-    this.raw = new OrchestratorServiceClient(address, credentials ?? grpc.credentials.createInsecure(), options);
+  constructor(address: string, credentials?: grpc.ChannelCredentials, options?: ClientOptions) {
+    const { bearerToken, ...channelOptions }: ClientOptions = options ?? {};
+    if (bearerToken !== undefined) {
+      channelOptions.interceptors = [bearerTokenInterceptor(bearerToken), ...(channelOptions.interceptors ?? [])];
+    }
+    this.raw = new OrchestratorServiceClient(address, credentials ?? grpc.credentials.createInsecure(), channelOptions);
   }
 
   /** Resolves once the channel is connected (rejects after timeoutMs). */

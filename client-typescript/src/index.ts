@@ -4,7 +4,7 @@
 //   Worker:             StartAvailable, handle, heartbeat the lease, ack or fail
 export * as pb from "./pb";
 export { Client } from "./client";
-export type { CallOptions, DeepPartial, Stream } from "./client";
+export type { CallOptions, ClientOptions, DeepPartial, Stream } from "./client";
 export { DOMAIN, OrchestratorError, Reason, itemError } from "./errors";
 export { PermanentFailure, Worker } from "./worker";
 export type { Handler, WorkResult, WorkerOptions } from "./worker";

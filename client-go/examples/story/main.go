@@ -9,6 +9,10 @@
 // retried (initial_backoff_ms 0) and dead-lettered on its 2nd attempt (max_attempts 2);
 // WatchStarted sees every start; QUEUE_FULL (max_queued 1) read from ErrorInfo and RetryInfo,
 // on EnqueueBatch and inside an EnqueueBatches result; Worker.Run (the README's loop).
+//
+// With $LIGHTSPEED_TOKEN set (a server started with --token-file; the token needs every role),
+// every call carries it (orchestrator.BearerToken), and a call without it must be refused with
+// UNAUTHENTICATED MISSING_CREDENTIALS.
 package main
 
 import (
@@ -21,7 +25,9 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1"
@@ -74,9 +80,26 @@ func story(target string) {
 	suffix := hex.EncodeToString(buf)
 	storyName, fullName := "go-story-"+suffix, "go-full-"+suffix
 
-	client := must(orchestrator.Connect(target))
+	token := os.Getenv("LIGHTSPEED_TOKEN")
+	var client *orchestrator.Client
+	if token == "" {
+		client = must(orchestrator.Connect(target))
+	} else {
+		creds := must(orchestrator.BearerToken(token))
+		client = must(orchestrator.Connect(target,
+			grpc.WithTransportCredentials(insecure.NewCredentials()), // loopback only: use TLS elsewhere
+			grpc.WithPerRPCCredentials(creds)))
+	}
 	defer client.Close()
-	fmt.Printf("go: connected to %s; pipelines %s, %s\n", target, storyName, fullName)
+	fmt.Printf("go: connected to %s (bearer token: %t); pipelines %s, %s\n", target, token != "", storyName, fullName)
+	if token != "" {
+		_, err := orchestrator.BearerToken(" ")
+		check(err != nil, "an empty bearer token is refused (%v)", err)
+		anonymous := must(orchestrator.Connect(target))
+		_, err = anonymous.ListPipelines(ctx, &v1.ListPipelinesRequest{})
+		expectError(err, orchestrator.ReasonMissingCredentials, codes.Unauthenticated)
+		_ = anonymous.Close()
+	}
 
 	// 1. Pipelines: "story" retries once with no backoff, then dead-letters; "full" queues one.
 	created := must(client.CreatePipeline(ctx, &v1.CreatePipelineRequest{Spec: &v1.PipelineSpec{

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 from typing import Any, Iterator, Optional, Sequence, Tuple
 
@@ -20,6 +21,12 @@ class Client:
     :class:`OrchestratorError` (with ``reason``) instead of a bare ``grpc.RpcError``.
     Server-streaming RPCs (StartAvailable, WatchStarted) return a :class:`Stream`: iterate it,
     and ``cancel()`` it to stop watching. ``client.stub`` is the unwrapped generated stub.
+
+    ``credentials``: TLS channel credentials (``grpc.ssl_channel_credentials(ca)``); default
+    plaintext. ``bearer_token``: for a server started with ``--token-file``, sends
+    ``authorization: Bearer <token>`` on every call, streams included (also on calls made
+    through ``client.stub``); an empty token raises ValueError. Use it with TLS: the token is a
+    secret, and plaintext is only fit for loopback.
     """
 
     def __init__(
@@ -28,12 +35,18 @@ class Client:
         *,
         credentials: Optional[grpc.ChannelCredentials] = None,
         options: Optional[Sequence[Tuple[str, Any]]] = None,
+        bearer_token: Optional[str] = None,
     ):
+        interceptor = None
+        if bearer_token is not None:
+            # Checked before the channel is opened, so a bad token leaks no channel.
+            interceptor = _BearerToken(bearer_token)
         if credentials is None:
             self.channel = grpc.insecure_channel(target, options=options)
         else:
             self.channel = grpc.secure_channel(target, credentials, options=options)
-        self.stub = service_grpc.OrchestratorServiceStub(self.channel)
+        calls = self.channel if interceptor is None else grpc.intercept_channel(self.channel, interceptor)
+        self.stub = service_grpc.OrchestratorServiceStub(calls)
 
     def wait_ready(self, timeout: float = 10.0) -> None:
         """Blocks until the channel is connected (raises grpc.FutureTimeoutError)."""
@@ -58,6 +71,52 @@ class Client:
             wrapped = _UnaryMethod(method)
         setattr(self, name, wrapped)
         return wrapped
+
+
+class _BearerToken(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds ``authorization: Bearer <token>`` to the metadata of every call.
+
+    An interceptor rather than ``grpc.access_token_call_credentials``: grpcio sends call
+    credentials only on secure channels, and the header must also reach a plaintext loopback
+    server (as the Java client's ``bearerToken`` does).
+    """
+
+    def __init__(self, token: str):
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError("bearer token must not be empty")
+        self._header = ("authorization", "Bearer " + token.strip())
+
+    def _with_token(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = list(details.metadata or ())
+        metadata.append(self._header)
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                            getattr(details, "wait_for_ready", None),
+                            getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+    grpc.ClientCallDetails,
+):
+    pass
 
 
 class _UnaryMethod:
