@@ -22,7 +22,12 @@ public interface CommandLog extends AutoCloseable {
     void accept(long index, byte[] command) throws IOException;
   }
 
-  /** Appends one command. Thread-safe; indexes follow the order of the calls. */
+  /**
+   * Appends one command. Thread-safe; indexes follow the order of the calls. The durability
+   * future may complete on the log's own writer thread, which writes no further record until
+   * the callbacks attached to it return: attach only short callbacks that never wait (sending a
+   * reply is fine), and use the {@code *Async} variants for anything longer.
+   */
   Appended append(byte[] command);
 
   /** The index of the last appended record (0 when empty). */

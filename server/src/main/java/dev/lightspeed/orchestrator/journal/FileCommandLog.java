@@ -21,9 +21,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Group commit: {@link #append} only queues the record and returns. The writer thread takes
  * everything queued, writes it with one {@code write}, makes it durable with one {@code fsync},
- * then hands the records' futures to a completer thread, which completes them in index order
- * (the replies run there) while the writer starts the next write + fsync. Concurrent requests
- * thus share an fsync, and no reply can precede the fsync of its record.
+ * then completes the records' futures itself, in index order. Concurrent requests thus share an
+ * fsync, and no reply can precede the fsync of its record. Completing on the writer saves a
+ * thread hand-off per group; it is why the futures' callbacks must be short and never wait (see
+ * {@link CommandLog#append}).
+ *
+ * <p>Preallocation (optional, on in the server): segments are written into zero-filled files
+ * prepared in the background ({@link SegmentPreallocator}), which makes each fsync cheaper. The
+ * active segment then ends in zeros; a record header of zeros marks the end of its records (no
+ * record has index 0), and a closed segment is cut to its records when the next one starts.
  *
  * <p>Failure is final: if a write or fsync fails, every pending and later append fails, because
  * the in-memory state is then ahead of the disk; the server must be restarted (it recovers from
@@ -61,14 +67,11 @@ public final class FileCommandLog implements CommandLog {
   private long activeFirstIndex;
   private long activeBytes;
   private long appendedBytes;
+  /** Owned by the writer thread: the active segment is a preallocated (zero-filled) file. */
+  private boolean activePreallocated;
   private final Thread writer;
-  /** Completes durability futures in index order, off the writer thread. */
-  private final java.util.concurrent.ExecutorService completer =
-      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "journal-completer");
-        t.setDaemon(true);
-        return t;
-      });
+  /** Prepares the next segment file; null without preallocation. */
+  private SegmentPreallocator preallocator;
 
   private FileCommandLog(Path dir, FsyncMode fsync, long segmentBytes) {
     this.dir = dir;
@@ -92,10 +95,35 @@ public final class FileCommandLog implements CommandLog {
       long afterIndex,
       RecordConsumer replay)
       throws IOException {
+    return open(dir, fsync, segmentBytes, false, repair, afterIndex, replay);
+  }
+
+  /**
+   * As {@link #open(Path, FsyncMode, long, boolean, long, RecordConsumer)}; with {@code
+   * preallocate}, segments are written into zero-filled files prepared in the background. A
+   * segment that is not preallocated (the first one of a new journal, or one recovered from a
+   * journal written without preallocation) is closed as soon as a preallocated one is ready.
+   */
+  public static FileCommandLog open(
+      Path dir,
+      FsyncMode fsync,
+      long segmentBytes,
+      boolean preallocate,
+      boolean repair,
+      long afterIndex,
+      RecordConsumer replay)
+      throws IOException {
     Files.createDirectories(dir);
     FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes);
+    if (!preallocate) {
+      Files.deleteIfExists(dir.resolve(SegmentPreallocator.SPARE_NAME));
+    }
     journal.recover(repair, afterIndex, replay);
     journal.durableIndex = journal.lastIndex;
+    if (preallocate) {
+      // after recovery, so that writing the zeros does not slow the replay down
+      journal.preallocator = new SegmentPreallocator(dir, segmentBytes);
+    }
     journal.writer.start();
     return journal;
   }
@@ -103,10 +131,12 @@ public final class FileCommandLog implements CommandLog {
   private void recover(boolean repair, long afterIndex, RecordConsumer replay) throws IOException {
     List<Path> files = segmentFiles();
     long expectedFirst = -1;
+    SegmentReader.Scan lastScan = null;
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
       boolean last = i == files.size() - 1;
       SegmentReader.Scan scan = SegmentReader.scan(file, afterIndex, replay);
+      lastScan = scan;
       if (expectedFirst >= 0 && scan.firstIndex() != expectedFirst && scan.end() != SegmentReader.End.TORN) {
         throw new JournalCorruptException(file, 0,
             "segment starts at index " + scan.firstIndex() + " where " + expectedFirst
@@ -148,6 +178,11 @@ public final class FileCommandLog implements CommandLog {
     if (tail != null && Files.size(tail) >= JournalFormat.SEGMENT_HEADER_BYTES) {
       active = FileChannel.open(tail, StandardOpenOption.WRITE);
       activeBytes = Files.size(tail);
+      if (lastScan.end() == SegmentReader.End.CLEAN && lastScan.validBytes() < activeBytes) {
+        // its records end in zeros: a preallocated segment, to be filled further
+        activeBytes = lastScan.validBytes();
+        activePreallocated = true;
+      }
       active.position(activeBytes);
       activeFirstIndex = JournalFormat.firstIndexOf(tail.getFileName().toString());
     } else {
@@ -257,6 +292,11 @@ public final class FileCommandLog implements CommandLog {
     }
   }
 
+  /** Whether a preallocated spare segment is ready (for tests). */
+  boolean spareReady() {
+    return preallocator != null && preallocator.ready();
+  }
+
   /** Number of closed segment files (for tests and metrics). */
   public int closedSegmentCount() {
     synchronized (segments) {
@@ -272,10 +312,11 @@ public final class FileCommandLog implements CommandLog {
     }
     try {
       writer.join();
-      completer.shutdown();
-      completer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (preallocator != null) {
+      preallocator.close();
     }
     if (active != null) {
       active.force(false);
@@ -306,6 +347,7 @@ public final class FileCommandLog implements CommandLog {
         queue.clear();
       }
       try {
+        switchToSpareIfReady();
         long bytes = 0;
         for (Pending p : batch) {
           int size = JournalFormat.RECORD_HEADER_BYTES + p.payload().length;
@@ -326,17 +368,14 @@ public final class FileCommandLog implements CommandLog {
         synchronized (this) {
           appendedBytes += bytes;
         }
-        durableIndex = batch.get(batch.size() - 1).index();
-        // Replies run in the futures' callbacks; hand them to the completer so this thread can
-        // start the next write + fsync at once (the completer keeps index order).
-        List<Pending> durable = List.copyOf(batch);
-        completer.execute(() -> {
-          for (Pending p : durable) {
-            p.durable().complete(null);
-          }
-        });
+        long written = batch.get(batch.size() - 1).index();
+        durableIndex = written;
+        // Here, in index order. A callback's exception stays in its own dependent future.
+        for (Pending p : batch) {
+          p.durable().complete(null);
+        }
         if (activeBytes >= segmentBytes) {
-          rollSegment(batch.get(batch.size() - 1).index());
+          rollSegment(written);
         }
       } catch (IOException | RuntimeException e) {
         fail(batch, e);
@@ -355,8 +394,34 @@ public final class FileCommandLog implements CommandLog {
     buffer.clear();
   }
 
+  /**
+   * Before a group: a segment that is not preallocated (the first one, or one recovered from a
+   * journal written without preallocation) makes way for a ready spare, so that the group is
+   * written into zeros.
+   */
+  private void switchToSpareIfReady() throws IOException {
+    if (activePreallocated || preallocator == null || !preallocator.ready()) {
+      return;
+    }
+    if (activeBytes == JournalFormat.SEGMENT_HEADER_BYTES) {
+      // No record in it yet: the spare replaces it under the same name (rename is atomic).
+      active.close();
+      startSegment(activeFirstIndex);
+    } else {
+      rollSegment(durableIndex);
+    }
+  }
+
   private void rollSegment(long lastWritten) throws IOException {
-    active.force(false);
+    if (activePreallocated) {
+      // Cut any unused zeros, so that only the active segment ever ends in them. A segment
+      // rolls once it holds segmentBytes, the spare's size, so this only cuts one preallocated
+      // under a larger segment size than the current one.
+      active.truncate(activeBytes);
+      active.force(true);
+    } else {
+      active.force(false);
+    }
     active.close();
     synchronized (segments) {
       segments.add(new Segment(dir.resolve(JournalFormat.segmentName(activeFirstIndex)),
@@ -367,14 +432,21 @@ public final class FileCommandLog implements CommandLog {
 
   private void startSegment(long firstIndex) throws IOException {
     Path file = dir.resolve(JournalFormat.segmentName(firstIndex));
-    active = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(JournalFormat.SEGMENT_HEADER_BYTES);
     JournalFormat.putSegmentHeader(header, firstIndex);
     header.flip();
-    while (header.hasRemaining()) {
-      active.write(header);
+    if (preallocator != null && preallocator.takeAs(file, header)) {
+      active = FileChannel.open(file, StandardOpenOption.WRITE);
+      active.position(JournalFormat.SEGMENT_HEADER_BYTES);
+      activePreallocated = true;
+    } else {
+      active = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      while (header.hasRemaining()) {
+        active.write(header);
+      }
+      active.force(false);
+      activePreallocated = false;
     }
-    active.force(false);
     fsyncDirectory(dir);
     activeFirstIndex = firstIndex;
     activeBytes = JournalFormat.SEGMENT_HEADER_BYTES;
@@ -391,11 +463,9 @@ public final class FileCommandLog implements CommandLog {
     }
     List<Pending> failed = new ArrayList<>(batch);
     failed.addAll(rest);
-    completer.execute(() -> {
-      for (Pending p : failed) {
-        p.durable().completeExceptionally(cause);
-      }
-    });
+    for (Pending p : failed) {
+      p.durable().completeExceptionally(cause);
+    }
   }
 
   // ---- files ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
@@ -18,7 +19,10 @@ import java.util.zip.CRC32C;
 final class SegmentReader {
   /** How a scan ended. */
   enum End {
-    /** Every byte was a valid record. */
+    /**
+     * Every byte was a valid record, or the records end in zeros only: a preallocated segment
+     * ({@code validBytes < fileBytes}).
+     */
     CLEAN,
     /** The last record is incomplete or zero-filled: a crash mid-write. Safe to truncate. */
     TORN,
@@ -68,11 +72,23 @@ final class SegmentReader {
       while (offset < fileBytes) {
         long remaining = fileBytes - offset;
         if (remaining < JournalFormat.RECORD_HEADER_BYTES) {
-          return bad(firstIndex, expected, offset, fileBytes, in, End.TORN, "record header cut short");
+          if (restIsZero(in)) { // the last few bytes of a filled preallocated segment
+            return new Scan(firstIndex, expected - 1, offset, fileBytes, End.CLEAN, null);
+          }
+          return new Scan(firstIndex, expected - 1, offset, fileBytes, End.TORN,
+              "record header cut short");
         }
         int length = in.readInt();
         int storedCrc = in.readInt();
         long index = in.readLong();
+        if (length == 0 && storedCrc == 0 && index == 0) {
+          // No record has index 0: this is where writing stopped in a zero-filled file.
+          if (restIsZero(in)) {
+            return new Scan(firstIndex, expected - 1, offset, fileBytes, End.CLEAN, null);
+          }
+          return new Scan(firstIndex, expected - 1, offset, fileBytes, End.CORRUPT,
+              "a record header of zeros with data after it");
+        }
         if (length < 0 || length > JournalFormat.MAX_RECORD_BYTES) {
           return bad(firstIndex, expected, offset, fileBytes, in, End.CORRUPT,
               "impossible record length " + length);
@@ -123,10 +139,12 @@ final class SegmentReader {
   private static boolean restIsZero(InputStream in) throws IOException {
     // The header just read was part of the rest; a zero-filled tail has an all-zero header too,
     // which fails as "checksum mismatch" or "index 0", and is caught here by the bytes after it.
+    // Read in chunks: a preallocated segment can have tens of MB of zeros after its records.
+    byte[] chunk = new byte[64 << 10];
     try {
-      int b;
-      while ((b = in.read()) != -1) {
-        if (b != 0) {
+      int n;
+      while ((n = in.read(chunk)) != -1) {
+        if (Arrays.mismatch(chunk, 0, n, ZEROS, 0, n) != -1) {
           return false;
         }
       }
@@ -135,4 +153,6 @@ final class SegmentReader {
       return true;
     }
   }
+
+  private static final byte[] ZEROS = new byte[64 << 10];
 }

@@ -55,55 +55,63 @@ public final class Durability implements AutoCloseable {
       long snapshotEveryBytes,
       double snapshotJournalRatio,
       double snapshotCpuShare,
-      int snapshotNice) {
+      int snapshotNice,
+      boolean preallocate) {
 
     public static Options defaults(Path dataDir) {
       return new Options(
           dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES, 100_000,
-          256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE, DEFAULT_SNAPSHOT_NICE);
+          256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE, DEFAULT_SNAPSHOT_NICE,
+          true);
     }
 
     public Options withFsync(FsyncMode mode) {
       return new Options(dataDir, mode, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     public Options withRepair(boolean value) {
       return new Options(dataDir, fsync, value, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     public Options withSegmentBytes(long value) {
       return new Options(dataDir, fsync, repair, value, snapshotEveryRecords, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     public Options withSnapshotEveryRecords(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, value, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     public Options withSnapshotEveryBytes(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords, value,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     /** Journal bytes since the last snapshot must reach this × its size (see SnapshotTrigger). */
     public Options withSnapshotJournalRatio(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, value, snapshotCpuShare, snapshotNice);
+          snapshotEveryBytes, value, snapshotCpuShare, snapshotNice, preallocate);
     }
 
     /** The most of one core a background snapshot may use (see CpuPacer); 1 = no limit. */
     public Options withSnapshotCpuShare(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, value, snapshotNice);
+          snapshotEveryBytes, snapshotJournalRatio, value, snapshotNice, preallocate);
     }
 
     /** The snapshotter thread's nice value on Linux (0 = the server's own priority). */
     public Options withSnapshotNice(int value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, value);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, value, preallocate);
+    }
+
+    /** Whether journal segments are written into zero-filled files (see SegmentPreallocator). */
+    public Options withPreallocate(boolean value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, value);
     }
 
     SnapshotTrigger trigger() {
@@ -194,7 +202,8 @@ public final class Durability implements AutoCloseable {
     long[] replayedBytes = new long[1];
     FileCommandLog journal =
         FileCommandLog.open(
-            dir.resolve("journal"), options.fsync(), options.segmentBytes(), options.repair(),
+            dir.resolve("journal"), options.fsync(), options.segmentBytes(), options.preallocate(),
+            options.repair(),
             floor,
             (index, bytes) -> {
               Recovery.applyRecord(registry, index, bytes);

@@ -94,6 +94,18 @@ public final class ServerMain implements Callable<Integer> {
   boolean repair;
 
   @Option(
+      names = "--journal-preallocate",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Write journal segments into zero-filled files prepared in the background, so that"
+              + " each fsync commits no file-size change: lower latency and CPU per durable call."
+              + " Costs one spare segment file (64 MiB) of disk. --no-journal-preallocate appends"
+              + " instead (default: on).")
+  boolean journalPreallocate;
+
+  @Option(
       names = "--snapshot-every",
       defaultValue = "100000",
       paramLabel = "RECORDS",
@@ -204,7 +216,8 @@ public final class ServerMain implements Callable<Integer> {
               .withRepair(repair)
               .withSnapshotEveryRecords(snapshotEvery)
               .withSnapshotCpuShare(snapshotCpu)
-              .withSnapshotNice(snapshotNice));
+              .withSnapshotNice(snapshotNice)
+              .withPreallocate(journalPreallocate));
     } catch (IOException e) {
       System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
       return 3;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -276,6 +277,192 @@ class FileCommandLogTest {
   private static byte[] payload(long index) {
     return ("payload of record " + index + "-".repeat((int) (index % 17)))
         .getBytes(StandardCharsets.UTF_8);
+  }
+
+  // ---- preallocated segments -----------------------------------------------------------------
+
+  private FileCommandLog openPreallocated(long segmentBytes) throws IOException {
+    replayed.clear();
+    return FileCommandLog.open(dir, FsyncMode.ALWAYS, segmentBytes, true, false, 0,
+        (index, bytes) -> replayed.add(index + ":" + new String(bytes, StandardCharsets.UTF_8)));
+  }
+
+  private static void awaitSpare(FileCommandLog log) throws InterruptedException {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!log.spareReady()) {
+      assertThat(System.nanoTime()).as("a spare segment within 20 s").isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
+  private Path segment(long firstIndex) {
+    return dir.resolve(JournalFormat.segmentName(firstIndex));
+  }
+
+  /** Records "a", "b" in a plain first segment, then "c" in a preallocated one from index 3. */
+  private FileCommandLog threeRecordsLastOnePreallocated() throws Exception {
+    try (FileCommandLog log = open()) {
+      appendAll(log, "a", "b");
+    }
+    FileCommandLog log = openPreallocated(4096);
+    awaitSpare(log);
+    appendAll(log, "c"); // the plain segment is closed before this group: a spare is ready
+    return log;
+  }
+
+  @Test
+  void preallocation_closesThePlainFirstSegment_andWritesIntoAZeroFilledOne() throws Exception {
+    try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
+      assertThat(Files.size(segment(1))).as("cut to its two records").isEqualTo(16 + 2 * 17);
+      assertThat(Files.size(segment(3))).as("the spare's full size").isEqualTo(4096);
+      awaitSpare(log);
+      assertThat(dir.resolve(SegmentPreallocator.SPARE_NAME)).hasSize(4096);
+    }
+    assertThat(dir.resolve(SegmentPreallocator.SPARE_NAME)).as("deleted at close").doesNotExist();
+    try (FileCommandLog log = openPreallocated(4096)) {
+      assertThat(replayed).containsExactly("1:a", "2:b", "3:c");
+      assertThat(Files.size(segment(3))).as("its zeros are kept to be filled").isEqualTo(4096);
+      awaitSpare(log);
+      appendAll(log, "d");
+      assertThat(segmentCount()).as("d went into the recovered preallocated segment").isEqualTo(2);
+      assertThat(Files.size(segment(3))).isEqualTo(4096);
+    }
+    try (FileCommandLog log = open()) {
+      assertThat(replayed).as("a journal without preallocation reads it too")
+          .containsExactly("1:a", "2:b", "3:c", "4:d");
+      appendAll(log, "e");
+    }
+    try (FileCommandLog log = open()) {
+      assertThat(replayed).containsExactly("1:a", "2:b", "3:c", "4:d", "5:e");
+    }
+  }
+
+  @Test
+  void aNewJournalsEmptyFirstSegment_isReplacedByTheSpare() throws Exception {
+    try (FileCommandLog log = openPreallocated(4096)) {
+      awaitSpare(log);
+      appendAll(log, "a");
+      assertThat(segmentCount()).isEqualTo(1);
+      assertThat(Files.size(segment(1))).isEqualTo(4096);
+    }
+    try (FileCommandLog log = openPreallocated(4096)) {
+      assertThat(replayed).containsExactly("1:a");
+    }
+  }
+
+  @Test
+  void preallocatedSegments_areCutToTheirRecordsWhenTheyRoll() throws Exception {
+    List<String> expected = new ArrayList<>();
+    int next = 0;
+    // First with large preallocated segments, then with smaller ones: the recovered segment's
+    // zeros reach beyond where it now rolls.
+    for (long segmentBytes : new long[] {4096, 300}) {
+      try (FileCommandLog log = openPreallocated(segmentBytes)) {
+        for (int i = 0; i < 30; i++, next++) {
+          if (i % 7 == 0) {
+            awaitSpare(log);
+          }
+          String record = "record-" + next + "-with-some-padding";
+          appendAll(log, record);
+          expected.add((next + 1) + ":" + record);
+        }
+      }
+    }
+    List<Path> segments;
+    try (Stream<Path> s = Files.list(dir)) {
+      segments = s.filter(p -> p.toString().endsWith(".log")).sorted().toList();
+    }
+    assertThat(segments.size()).isGreaterThan(3);
+    for (Path closed : segments.subList(0, segments.size() - 1)) {
+      SegmentReader.Scan scan = SegmentReader.scan(closed, 0, (i, b) -> { });
+      assertThat(scan.validBytes()).as(closed + " has no zeros after its records")
+          .isEqualTo(Files.size(closed));
+    }
+    try (FileCommandLog log = openPreallocated(300)) {
+      assertThat(replayed).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void tornRecordInAPreallocatedSegment_isTruncated_andTheLogGoesOn() throws Exception {
+    try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
+      appendAll(log, "d");
+    }
+    long intact = 16 + 2 * 17; // "c" and "d"
+    try (RandomAccessFile f = new RandomAccessFile(segment(3).toFile(), "rw")) {
+      f.seek(intact); // a crash while writing "e": its header, 3 of its 100 bytes, then zeros
+      f.writeInt(100);
+      f.writeInt(0xCAFE);
+      f.writeLong(5);
+      f.write(new byte[] {1, 2, 3});
+    }
+    try (FileCommandLog log = openPreallocated(4096)) {
+      assertThat(replayed).containsExactly("1:a", "2:b", "3:c", "4:d");
+      assertThat(Files.size(segment(3))).isEqualTo(intact);
+      appendAll(log, "e");
+    }
+    try (FileCommandLog log = open()) {
+      assertThat(replayed).containsExactly("1:a", "2:b", "3:c", "4:d", "5:e");
+    }
+  }
+
+  @Test
+  void dataAfterAZeroRecordHeader_isCorruption_notTheEndOfTheRecords() throws Exception {
+    try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
+      // closing leaves "c" followed by zeros
+    }
+    long end = 16 + 17;
+    corruptByteAt(segment(3), end + 100);
+    assertThatThrownBy(() -> openPreallocated(4096))
+        .isInstanceOf(JournalCorruptException.class)
+        .hasMessageContaining(segment(3).toString())
+        .hasMessageContaining("offset " + end)
+        .hasMessageContaining("zeros with data after it");
+  }
+
+  @Test
+  void aLeftoverSpare_isDeletedAtStart_andNeverReadAsASegment() throws Exception {
+    Files.createDirectories(dir);
+    Files.write(dir.resolve(SegmentPreallocator.SPARE_NAME), new byte[] {1, 2, 3});
+    try (FileCommandLog log = open()) {
+      appendAll(log, "a");
+    }
+    assertThat(dir.resolve(SegmentPreallocator.SPARE_NAME)).doesNotExist();
+    Files.write(dir.resolve(SegmentPreallocator.SPARE_NAME), new byte[] {1, 2, 3});
+    try (FileCommandLog log = openPreallocated(4096)) {
+      assertThat(replayed).containsExactly("1:a");
+      awaitSpare(log);
+      assertThat(dir.resolve(SegmentPreallocator.SPARE_NAME)).hasSize(4096);
+      appendAll(log, "b");
+    }
+    try (FileCommandLog log = open()) {
+      assertThat(replayed).containsExactly("1:a", "2:b");
+    }
+  }
+
+  @Test
+  void durabilityFutures_completeOnTheWriterThread_inIndexOrder() throws Exception {
+    List<Long> onWriter = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> elsewhere = java.util.Collections.synchronizedList(new ArrayList<>());
+    String testThread = Thread.currentThread().getName();
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    try (FileCommandLog log = open()) {
+      for (int i = 0; i < 200; i++) {
+        CommandLog.Appended appended = log.append(("r" + i).getBytes(StandardCharsets.UTF_8));
+        // a future that is durable already runs its callback here, on the test's thread
+        all.add(appended.durable().thenRun(() -> {
+          String thread = Thread.currentThread().getName();
+          if (thread.equals("journal-writer")) {
+            onWriter.add(appended.index());
+          } else if (!thread.equals(testThread)) {
+            elsewhere.add(thread);
+          }
+        }));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    }
+    assertThat(elsewhere).isEmpty();
+    assertThat(onWriter).isNotEmpty().isSorted();
   }
 
   private int segmentCount() throws IOException {
