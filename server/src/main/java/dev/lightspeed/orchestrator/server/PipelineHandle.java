@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.Reason;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -34,6 +36,13 @@ final class PipelineHandle {
   /** Shared with the registry, which swaps in the recovered journal once replay is done. */
   private final AtomicReference<CommandLog> log;
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+  /**
+   * Hands started batches to the watchers, one command after another in start order, on the
+   * watchers' drain threads: the durability future completes on the journal's writer thread,
+   * whose next fsync should not wait for a fan-out to every watcher. Set with the first
+   * watcher; guarded by {@code this}.
+   */
+  private Executor publisher;
   /** The journal index of the last command applied to this pipeline; guarded by {@code this}. */
   private long appliedIndex;
   /** The size of this pipeline's last snapshot, to size the next one's buffer. */
@@ -68,7 +77,7 @@ final class PipelineHandle {
     CommandLog.Appended appended = log.get().append(command.build().toByteArray());
     appliedIndex = appended.index();
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
-      appended.durable().thenRun(() -> publish(started.started()));
+      appended.durable().thenRunAsync(() -> publish(started.started()), publisher);
     }
     return new Executed(result, appended.durable());
   }
@@ -114,6 +123,9 @@ final class PipelineHandle {
           Reason.TOO_MANY_WATCHERS,
           "pipeline '" + name() + "' already has " + watchers.size() + " WatchStarted streams,"
               + " the most this server allows (--max-watchers-per-pipeline); close one first");
+    }
+    if (publisher == null) {
+      publisher = MoreExecutors.newSequentialExecutor(watcher.drainExecutor());
     }
     watchers.add(watcher);
   }

@@ -54,6 +54,11 @@ final class Watcher {
     observer.setOnReadyHandler(this::schedule);
   }
 
+  /** The executor this watcher's drains run on. */
+  Executor drainExecutor() {
+    return executor;
+  }
+
   /** Sends the response headers once the watcher is registered, telling the client it is live. */
   void start() {
     schedule();
