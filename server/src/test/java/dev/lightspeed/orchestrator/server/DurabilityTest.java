@@ -122,6 +122,31 @@ class DurabilityTest {
   }
 
   @Test
+  void journalPreallocation_isOnByDefault_andOffWhenAsked() throws Exception {
+    Path on = dir.resolve("on");
+    startServer(Durability.Options.defaults(on).withSegmentBytes(64 << 10));
+    mixedWorkload("alpha", 10);
+    Path spare = on.resolve("journal").resolve("journal-spare.tmp");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!(Files.exists(spare) && Files.size(spare) == 64 << 10)) {
+      assertThat(System.nanoTime()).as("a spare segment within 20 s").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+    Map<String, String> before = observe();
+    stopServer();
+    assertThat(spare).as("deleted at shutdown").doesNotExist();
+    startServer(Durability.Options.defaults(on).withSegmentBytes(64 << 10));
+    assertThat(observe()).isEqualTo(before);
+    stopServer();
+
+    Path off = dir.resolve("off");
+    startServer(Durability.Options.defaults(off).withSegmentBytes(64 << 10).withPreallocate(false));
+    mixedWorkload("alpha", 10);
+    Thread.sleep(200);
+    assertThat(off.resolve("journal").resolve("journal-spare.tmp")).doesNotExist();
+  }
+
+  @Test
   void snapshots_compactTheJournal_andDiskUseStaysBounded() throws Exception {
     Durability.Options options = Durability.Options.defaults(dir).withSegmentBytes(2048);
     startServer(options);
