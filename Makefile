@@ -50,8 +50,10 @@ clients-tools:
 clients: clients-tools
 	bash scripts/gen-clients.sh
 
-# Fails when the committed generated code differs from a fresh generation from proto/.
+# Fails when a client's reason constants differ from the server's Reason enum, or when the
+# committed generated code differs from a fresh generation from proto/.
 check-clients: clients-tools
+	python3 scripts/check-reasons.py
 	bash scripts/check-clients-generated.sh
 
 test-clients:
