@@ -21,7 +21,10 @@ import java.util.List;
  * such keys reads both arrays as forward streams, which the CPU prefetches (placing keys at
  * random instead was slower: findings, round 3). Open addressing with linear probing, at most a
  * quarter of the slots used, so that such neighbours rarely run into each other; a removal
- * shifts the rest of its run back (no tombstones).
+ * shifts the rest of its run back (no tombstones). A table shrinks again when fewer than a
+ * sixteenth of its slots are used, so a drained backlog of a million batches does not keep about
+ * 48 MB of empty tables (growing at a quarter and shrinking at a sixteenth leaves room between the
+ * two, so a size that goes up and down does not resize each time).
  */
 final class LiveBatches {
   private final Table byKey = new Table(false);
@@ -67,11 +70,17 @@ final class LiveBatches {
     return byKey.values();
   }
 
+  /** The slots of each table (for tests). */
+  int capacity() {
+    return byKey.hashes.length;
+  }
+
   /** One key → batch index. {@code hashes[i]} is 0 for an empty slot (a real 0 is stored as 1). */
   private static final class Table {
+    private static final int MIN_CAPACITY = 16;
     private final boolean idempotency;
-    private int[] hashes = new int[16];
-    private LiveBatch[] batches = new LiveBatch[16];
+    private int[] hashes = new int[MIN_CAPACITY];
+    private LiveBatch[] batches = new LiveBatch[MIN_CAPACITY];
     private int size;
 
     Table(boolean idempotency) {
@@ -94,7 +103,7 @@ final class LiveBatches {
 
     void put(String key, LiveBatch b) {
       if (4 * (size + 1) > hashes.length) {
-        grow();
+        resize(hashes.length * 2);
       }
       insert(stored(key.hashCode()), b);
       size++;
@@ -123,6 +132,9 @@ final class LiveBatches {
       hashes[gap] = 0;
       batches[gap] = null;
       size--;
+      if (16 * size < hashes.length && hashes.length > MIN_CAPACITY) {
+        resize(hashes.length / 2);
+      }
     }
 
     List<LiveBatch> values() {
@@ -145,11 +157,11 @@ final class LiveBatches {
       batches[i] = b;
     }
 
-    private void grow() {
+    private void resize(int capacity) {
       int[] oldHashes = hashes;
       LiveBatch[] oldBatches = batches;
-      hashes = new int[oldHashes.length * 2];
-      batches = new LiveBatch[oldHashes.length * 2];
+      hashes = new int[capacity];
+      batches = new LiveBatch[capacity];
       for (int i = 0; i < oldHashes.length; i++) {
         if (oldHashes[i] != 0) {
           insert(oldHashes[i], oldBatches[i]);

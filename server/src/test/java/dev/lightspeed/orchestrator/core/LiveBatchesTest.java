@@ -62,6 +62,45 @@ class LiveBatchesTest {
   }
 
   @Test
+  void aDrainedBacklog_shrinksTheTables_andEveryBatchLeftIsStillFound() {
+    LiveBatches live = new LiveBatches();
+    Map<String, LiveBatch> byKey = new HashMap<>();
+    Map<String, LiveBatch> byIdem = new HashMap<>();
+    List<LiveBatch> all = new ArrayList<>();
+    for (int i = 0; i < 100_000; i++) {
+      LiveBatch b = new LiveBatch(new Batch("batch-" + i, "s", 1, 0, "idem-" + i, i), i, 0);
+      live.add(b);
+      all.add(b);
+    }
+    assertThat(live.capacity()).isGreaterThanOrEqualTo(4 * 100_000);
+    java.util.Collections.shuffle(all, new Random(7));
+    for (int i = 0; i < all.size(); i++) {
+      LiveBatch b = all.get(i);
+      if (i < all.size() - 50) {
+        live.remove(b);
+        if (i % 997 == 0) { // one still live, found by both keys
+          LiveBatch other = all.get(all.size() - 1 - i % 50);
+          assertThat(live.get(other.key())).isSameAs(other);
+          assertThat(live.byIdempotencyKey(other.idempotencyKey())).isSameAs(other);
+        }
+      } else {
+        byKey.put(b.key(), b);
+        byIdem.put(b.idempotencyKey(), b);
+      }
+    }
+    assertThat(live.size()).isEqualTo(50);
+    assertThat(live.capacity()).as("shrunk to at most 16 slots per batch").isLessThanOrEqualTo(16 * 50);
+    assertSameContents(live, byKey, byIdem);
+    for (int i = 0; i < 1_000; i++) { // and it grows again
+      LiveBatch b = new LiveBatch(new Batch("again-" + i, "s", 1, 0, "idem-again-" + i, i), i, 0);
+      live.add(b);
+      byKey.put(b.key(), b);
+      byIdem.put(b.idempotencyKey(), b);
+    }
+    assertSameContents(live, byKey, byIdem);
+  }
+
+  @Test
   void keysWithTheSameHash_neighbouringKeys_andHashZero_areAllFound() {
     LiveBatches live = new LiveBatches();
     Map<String, LiveBatch> byKey = new HashMap<>();
