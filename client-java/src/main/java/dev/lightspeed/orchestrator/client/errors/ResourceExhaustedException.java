@@ -6,9 +6,12 @@ import com.google.rpc.RetryInfo;
 import java.time.Duration;
 
 /**
- * RESOURCE_EXHAUSTED: backpressure (QUEUE_FULL and LAG_EXCEEDED, which have their own types) or
+ * RESOURCE_EXHAUSTED: backpressure (QUEUE_FULL and LAG_EXCEEDED, which have their own types),
  * WATCH_BUFFER_FULL (a WatchStarted stream that fell behind; watch again and reconcile with
- * ListBatches).
+ * ListBatches), TOO_MANY_WATCHERS (the pipeline has the most WatchStarted streams the server
+ * allows; close one first) or TOO_MANY_PIPELINES (the server holds the most pipelines it allows;
+ * delete one first). A message too large for the transport has no reason ({@link #reason()}
+ * is {@code UNKNOWN}).
  */
 public class ResourceExhaustedException extends OrchestratorException {
   private static final long serialVersionUID = 1L;
