@@ -46,6 +46,14 @@ public final class Durability implements AutoCloseable {
    */
   public static final int DEFAULT_SNAPSHOT_NICE = 10;
 
+  /**
+   * Journal records between snapshots (with the other conditions of {@link SnapshotTrigger}).
+   * A restart then replays at most about this many small records (1.1-1.2 s for 1,000,000 on the
+   * test VM); every 100,000 records, the snapshots of the durable unary bench case cost 10-17% of
+   * the server's CPU per life cycle (bench/findings.md, round 4).
+   */
+  public static final long DEFAULT_SNAPSHOT_EVERY_RECORDS = 1_000_000;
+
   public record Options(
       Path dataDir,
       FsyncMode fsync,
@@ -60,7 +68,8 @@ public final class Durability implements AutoCloseable {
 
     public static Options defaults(Path dataDir) {
       return new Options(
-          dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES, 100_000,
+          dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES,
+          DEFAULT_SNAPSHOT_EVERY_RECORDS,
           256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE, DEFAULT_SNAPSHOT_NICE,
           true);
     }

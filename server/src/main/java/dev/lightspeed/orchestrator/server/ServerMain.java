@@ -107,7 +107,7 @@ public final class ServerMain implements Callable<Integer> {
 
   @Option(
       names = "--snapshot-every",
-      defaultValue = "100000",
+      defaultValue = "1000000",
       paramLabel = "RECORDS",
       description =
           "Take a snapshot after this many journal records (or 256 MiB of journal), once the"

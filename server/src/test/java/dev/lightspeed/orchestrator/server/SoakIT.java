@@ -89,9 +89,10 @@ class SoakIT {
     try (ServerSocket s = new ServerSocket(0)) {
       metricsPort = s.getLocalPort();
     }
+    // Snapshots every 20,000 records (the default is 1,000,000), so that several run under load.
     server = ServerProcess.start(dir, "--data-dir", dir.resolve("data").toString(),
         "--metrics-port", Integer.toString(metricsPort), "--watch-buffer", "256",
-        "--keepalive-time", "5", "--keepalive-timeout", "5");
+        "--keepalive-time", "5", "--keepalive-timeout", "5", "--snapshot-every", "20000");
     try {
       ManagedChannel admin = channel();
       OrchestratorServiceBlockingStub stub = OrchestratorServiceGrpc.newBlockingStub(admin);
