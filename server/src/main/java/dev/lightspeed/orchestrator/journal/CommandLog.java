@@ -50,6 +50,58 @@ public interface CommandLog extends AutoCloseable {
    */
   void read(long afterIndex, long upToIndex, RecordConsumer consumer) throws IOException;
 
+  /**
+   * Reads the records after a position, call after call, without reading earlier ones again: how
+   * the snapshotter keeps a copy of the state that follows the log. Not thread-safe; after a call
+   * throws, the tail is unusable (open a new one).
+   */
+  interface Tail extends AutoCloseable {
+    /** The index of the last record handed out (the starting position before the first). */
+    long lastRead();
+
+    /**
+     * Hands out the records ({@link #lastRead()}, {@code upToIndex}] in order; {@code upToIndex}
+     * must be ≤ {@link CommandLog#durableIndex()}.
+     */
+    void readUpTo(long upToIndex, RecordConsumer consumer) throws IOException;
+
+    @Override
+    void close() throws IOException;
+  }
+
+  /**
+   * A {@link Tail} positioned after record {@code afterIndex}. The default reads with {@link
+   * #read}; a log whose {@code read} has to scan for its starting point should do better.
+   */
+  default Tail tail(long afterIndex) {
+    return new Tail() {
+      private long last = afterIndex;
+      private boolean broken;
+
+      @Override
+      public long lastRead() {
+        return last;
+      }
+
+      @Override
+      public void readUpTo(long upToIndex, RecordConsumer consumer) throws IOException {
+        if (broken) {
+          throw new IllegalStateException("this tail failed before; open a new one");
+        }
+        if (upToIndex <= last) {
+          return;
+        }
+        broken = true;
+        read(last, upToIndex, consumer);
+        last = upToIndex;
+        broken = false;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
   /** Lets the log drop records with an index ≤ {@code index} (they are in a snapshot). */
   void compactUpTo(long index) throws IOException;
 

@@ -277,6 +277,15 @@ public final class FileCommandLog implements CommandLog {
     }
   }
 
+  /**
+   * Follows the segment files from record {@code afterIndex + 1} on; see {@link SegmentTail}.
+   * Compaction must stay below the tail's position, as for {@link #read}.
+   */
+  @Override
+  public Tail tail(long afterIndex) {
+    return new SegmentTail(this, dir, afterIndex);
+  }
+
   @Override
   public void compactUpTo(long index) throws IOException {
     List<Segment> drop = new ArrayList<>();
@@ -470,7 +479,7 @@ public final class FileCommandLog implements CommandLog {
 
   // ---- files ---------------------------------------------------------------------------------
 
-  private List<Path> segmentFiles() throws IOException {
+  List<Path> segmentFiles() throws IOException {
     try (Stream<Path> list = Files.list(dir)) {
       return list.filter(p -> JournalFormat.isSegmentName(p.getFileName().toString()))
           .sorted()

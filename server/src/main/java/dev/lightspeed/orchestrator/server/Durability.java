@@ -54,6 +54,13 @@ public final class Durability implements AutoCloseable {
    */
   public static final long DEFAULT_SNAPSHOT_EVERY_RECORDS = 1_000_000;
 
+  /**
+   * How often the snapshotter looks whether a snapshot is due and, when it follows the journal,
+   * applies what was written since: often, so that each turn's work is small (a quarter second
+   * of the records, against seconds of them at once when a snapshot rebuilds its copy).
+   */
+  static final long TURN_MILLIS = 250;
+
   public record Options(
       Path dataDir,
       FsyncMode fsync,
@@ -64,63 +71,74 @@ public final class Durability implements AutoCloseable {
       double snapshotJournalRatio,
       double snapshotCpuShare,
       int snapshotNice,
-      boolean preallocate) {
+      boolean preallocate,
+      boolean snapshotFollow) {
 
     public static Options defaults(Path dataDir) {
       return new Options(
           dataDir, FsyncMode.ALWAYS, false, FileCommandLog.DEFAULT_SEGMENT_BYTES,
           DEFAULT_SNAPSHOT_EVERY_RECORDS,
           256L << 20, SnapshotTrigger.DEFAULT_JOURNAL_RATIO, DEFAULT_SNAPSHOT_CPU_SHARE, DEFAULT_SNAPSHOT_NICE,
-          true);
+          true, true);
     }
 
     public Options withFsync(FsyncMode mode) {
       return new Options(dataDir, mode, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     public Options withRepair(boolean value) {
       return new Options(dataDir, fsync, value, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     public Options withSegmentBytes(long value) {
       return new Options(dataDir, fsync, repair, value, snapshotEveryRecords, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     public Options withSnapshotEveryRecords(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, value, snapshotEveryBytes,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     public Options withSnapshotEveryBytes(long value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords, value,
-          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     /** Journal bytes since the last snapshot must reach this × its size (see SnapshotTrigger). */
     public Options withSnapshotJournalRatio(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, value, snapshotCpuShare, snapshotNice, preallocate);
+          snapshotEveryBytes, value, snapshotCpuShare, snapshotNice, preallocate, snapshotFollow);
     }
 
     /** The most of one core a background snapshot may use (see CpuPacer); 1 = no limit. */
     public Options withSnapshotCpuShare(double value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, value, snapshotNice, preallocate);
+          snapshotEveryBytes, snapshotJournalRatio, value, snapshotNice, preallocate, snapshotFollow);
     }
 
     /** The snapshotter thread's nice value on Linux (0 = the server's own priority). */
     public Options withSnapshotNice(int value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, value, preallocate);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, value, preallocate, snapshotFollow);
     }
 
     /** Whether journal segments are written into zero-filled files (see SegmentPreallocator). */
     public Options withPreallocate(boolean value) {
       return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
-          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, value);
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, value, snapshotFollow);
+    }
+
+    /**
+     * Whether the snapshotter keeps its copy of the state between snapshots, following the
+     * journal, so that a snapshot only writes it out (see {@link ShadowSnapshot}).
+     */
+    public Options withSnapshotFollow(boolean value) {
+      return new Options(dataDir, fsync, repair, segmentBytes, snapshotEveryRecords,
+          snapshotEveryBytes, snapshotJournalRatio, snapshotCpuShare, snapshotNice, preallocate,
+          value);
     }
 
     SnapshotTrigger trigger() {
@@ -139,6 +157,12 @@ public final class Durability implements AutoCloseable {
   private long lastSnapshotIndex;
   private long bytesAtLastSnapshot;
   private long lastSnapshotBytes;
+  /**
+   * The snapshotter's copy of the state, following the journal (with {@code snapshotFollow}):
+   * built on the snapshotter's first turn, dropped after any failure and built again. Guarded by
+   * {@code this}.
+   */
+  private ShadowRegistry shadow;
   private boolean closed;
   private volatile boolean closing;
 
@@ -174,7 +198,8 @@ public final class Durability implements AutoCloseable {
         int nice = options.snapshotNice();
         snapshotter.execute(() -> ThreadNice.lowerCurrentThread(nice));
       }
-      snapshotter.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
+      snapshotter.scheduleWithFixedDelay(
+          this::snapshotterTurn, TURN_MILLIS, TURN_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -248,18 +273,81 @@ public final class Durability implements AutoCloseable {
       return;
     }
     long started = System.nanoTime();
-    ShadowSnapshot.Taken taken = ShadowSnapshot.take(
-        snapshots, journal, upTo, new CpuPacer(options.snapshotCpuShare()));
+    ShadowSnapshot.Taken taken;
+    if (options.snapshotFollow()) {
+      long catchUpStarted = System.nanoTime();
+      long caughtUp = follow(upTo);
+      long catchUpMs = (System.nanoTime() - catchUpStarted) / 1_000_000;
+      try {
+        taken = ShadowSnapshot.write(
+            snapshots, shadow, lastSnapshotIndex, upTo - lastSnapshotIndex, 0, catchUpMs);
+      } catch (IOException | RuntimeException e) {
+        dropShadow();
+        throw e;
+      }
+      log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log"
+              + " by the snapshotter's copy of the state, which follows it: {} records since the"
+              + " snapshot at record {}, the last {} applied in {} ms; written in {} ms",
+          upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
+          taken.recordsReplayed(), taken.previousFloor(), caughtUp, catchUpMs, taken.writeMs());
+    } else {
+      taken = ShadowSnapshot.take(
+          snapshots, journal, upTo, new CpuPacer(options.snapshotCpuShare()));
+      log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log:"
+              + " previous snapshot (record {}) loaded in {} ms, {} journal records replayed in {}"
+              + " ms, written in {} ms",
+          upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
+          taken.previousFloor(), taken.loadMs(), taken.recordsReplayed(), taken.replayMs(),
+          taken.writeMs());
+    }
     journal.compactUpTo(upTo);
     lastSnapshotIndex = upTo;
     bytesAtLastSnapshot = bytesUpTo;
     lastSnapshotBytes = taken.bytes();
-    log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log:"
-            + " previous snapshot (record {}) loaded in {} ms, {} journal records replayed in {}"
-            + " ms, written in {} ms",
-        upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
-        taken.previousFloor(), taken.loadMs(), taken.recordsReplayed(), taken.replayMs(),
-        taken.writeMs());
+  }
+
+  /**
+   * Brings the snapshotter's copy of the state to journal record {@code upTo}, building it from
+   * the files first if there is none; returns how many records it applied. Caller holds {@code
+   * this}.
+   */
+  private long follow(long upTo) throws IOException {
+    boolean building = shadow == null;
+    long started = System.nanoTime();
+    try {
+      if (building) {
+        shadow = ShadowRegistry.load(snapshots, journal);
+      }
+      long applied = shadow.catchUp(upTo, new CpuPacer(options.snapshotCpuShare()));
+      if (building) {
+        log.info("snapshotter: its copy of the state was built in {} ms (snapshot at record {}"
+                + " loaded in {} ms, {} journal records applied); it follows the journal from here",
+            (System.nanoTime() - started) / 1_000_000, shadow.loadedFloor(), shadow.loadMs(),
+            applied);
+      }
+      return applied;
+    } catch (IOException | RuntimeException e) {
+      dropShadow();
+      throw e;
+    }
+  }
+
+  /** The journal record the snapshotter's copy of the state is at; -1 when it has none (tests). */
+  synchronized long snapshotterCopyIndex() {
+    return shadow == null ? -1 : shadow.appliedIndex();
+  }
+
+  /** Frees the snapshotter's copy of the state (the next turn builds it again). */
+  private void dropShadow() {
+    if (shadow == null) {
+      return;
+    }
+    try {
+      shadow.close();
+    } catch (IOException e) {
+      log.debug("closing the snapshotter's journal tail failed", e);
+    }
+    shadow = null;
   }
 
   /**
@@ -290,11 +378,21 @@ public final class Durability implements AutoCloseable {
         (System.nanoTime() - started) / 1_000_000);
   }
 
-  private void snapshotIfDue() {
+  /**
+   * One turn of the snapshotter: follow the journal (with {@code snapshotFollow}), then take a
+   * snapshot if one is due.
+   */
+  private void snapshotterTurn() {
     try {
       boolean due;
       synchronized (this) {
-        due = !closed && options.trigger().due(
+        if (closed) {
+          return;
+        }
+        if (options.snapshotFollow()) {
+          follow(journal.durableIndex());
+        }
+        due = options.trigger().due(
             journal.lastIndex() - lastSnapshotIndex,
             journal.appendedBytes() - bytesAtLastSnapshot,
             lastSnapshotBytes);
@@ -325,6 +423,7 @@ public final class Durability implements AutoCloseable {
     } finally {
       synchronized (this) {
         closed = true;
+        dropShadow();
       }
       journal.close();
       if (lock != null) {

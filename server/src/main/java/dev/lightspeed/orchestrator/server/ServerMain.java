@@ -117,6 +117,20 @@ public final class ServerMain implements Callable<Integer> {
   long snapshotEvery;
 
   @Option(
+      names = "--snapshot-follow",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Keep the snapshotter's copy of the state in memory between snapshots, applying the"
+              + " journal to it as it is written, so that a snapshot only writes that copy out:"
+              + " no burst of seconds of CPU to rebuild it, which would slow calls on a busy"
+              + " machine. Costs a second copy of the state in memory all the time (a snapshot"
+              + " needs one anyway while it is built). --no-snapshot-follow rebuilds the copy for"
+              + " each snapshot from the files and frees it after (default: on).")
+  boolean snapshotFollow;
+
+  @Option(
       names = "--snapshot-cpu",
       defaultValue = "1",
       paramLabel = "SHARE",
@@ -157,6 +171,18 @@ public final class ServerMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new ServerMain()).execute(args));
+  }
+
+  /** The data directory's settings from the command line (its values checked already). */
+  Durability.Options durabilityOptions(FsyncMode fsyncMode) {
+    return Durability.Options.defaults(dataDir)
+        .withFsync(fsyncMode)
+        .withRepair(repair)
+        .withSnapshotEveryRecords(snapshotEvery)
+        .withSnapshotCpuShare(snapshotCpu)
+        .withSnapshotNice(snapshotNice)
+        .withPreallocate(journalPreallocate)
+        .withSnapshotFollow(snapshotFollow);
   }
 
   @Override
@@ -211,13 +237,7 @@ public final class ServerMain implements Callable<Integer> {
     try {
       durability = inMemory
           ? Durability.inMemory()
-          : Durability.open(Durability.Options.defaults(dataDir)
-              .withFsync(fsyncMode)
-              .withRepair(repair)
-              .withSnapshotEveryRecords(snapshotEvery)
-              .withSnapshotCpuShare(snapshotCpu)
-              .withSnapshotNice(snapshotNice)
-              .withPreallocate(journalPreallocate));
+          : Durability.open(durabilityOptions(fsyncMode));
     } catch (IOException e) {
       System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
       return 3;

@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FileCommandLogTest {
   @TempDir Path dir;
@@ -271,6 +273,125 @@ class FileCommandLogTest {
       List<Long> seen = new ArrayList<>();
       log.read(20, 30, (i, b) -> seen.add(i));
       assertThat(seen).containsExactly(21L, 22L, 23L, 24L, 25L, 26L, 27L, 28L, 29L, 30L);
+    }
+  }
+
+  // ---- following the journal (CommandLog.Tail) -----------------------------------------------
+
+  @ParameterizedTest(name = "preallocated = {0}")
+  @ValueSource(booleans = {false, true})
+  void tail_whileAppendsGoOnAndSegmentsRoll_handsOutEveryRecordOnceInOrder(boolean preallocate)
+      throws Exception {
+    // The snapshotter's use when it follows the journal: read up to durableIndex, again and
+    // again, while one thread appends without pause into small segments, and compact behind.
+    int total = 10_000;
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (FileCommandLog log = FileCommandLog.open(dir, FsyncMode.NEVER, 600, preallocate, false,
+            0, (i, b) -> {});
+        CommandLog.Tail tail = log.tail(0)) {
+      Thread appender = new Thread(() -> {
+        try {
+          CompletableFuture<Void> last = null;
+          for (int i = 1; i <= total; i++) {
+            last = log.append(payload(i)).durable();
+            if (i % 64 == 0) {
+              last.join(); // let groups of various sizes form
+            }
+          }
+          last.join();
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      appender.start();
+      long[] next = {1};
+      int reads = 0;
+      java.util.Set<String> segmentsSeen = new java.util.HashSet<>();
+      while (tail.lastRead() < total) {
+        long upTo = log.durableIndex();
+        tail.readUpTo(upTo, (index, bytes) -> {
+          assertThat(index).isEqualTo(next[0]);
+          assertThat(bytes).isEqualTo(payload(index));
+          next[0]++;
+        });
+        assertThat(tail.lastRead()).isEqualTo(upTo);
+        assertThat(next[0]).isEqualTo(upTo + 1);
+        try (Stream<Path> files = Files.list(dir)) {
+          files.forEach(f -> segmentsSeen.add(f.getFileName().toString()));
+        }
+        if (reads++ % 3 == 0) {
+          log.compactUpTo(upTo);
+        }
+      }
+      appender.join();
+      assertThat(failures).isEmpty();
+      assertThat(reads).isGreaterThan(2);
+      assertThat(segmentsSeen).as("segments rolled while being read").hasSizeGreaterThan(20);
+      assertThatThrownBy(() -> tail.readUpTo(total + 1, (i, b) -> {}))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void tail_fromTheMiddle_startsAfterItsIndex_andReadsNothingTwice() throws IOException {
+    try (FileCommandLog log = open(false, 200)) {
+      for (int i = 1; i <= 30; i++) {
+        appendAll(log, "record-" + i + "-with-some-padding");
+      }
+      assertThat(log.closedSegmentCount()).isGreaterThan(3);
+      List<Long> seen = new ArrayList<>();
+      try (CommandLog.Tail tail = log.tail(17)) {
+        tail.readUpTo(17, (i, b) -> seen.add(i));
+        assertThat(seen).isEmpty();
+        tail.readUpTo(20, (i, b) -> seen.add(i));
+        tail.readUpTo(20, (i, b) -> seen.add(i));
+        appendAll(log, "record-31");
+        tail.readUpTo(31, (i, b) -> seen.add(i));
+      }
+      assertThat(seen).containsExactly(18L, 19L, 20L, 21L, 22L, 23L, 24L, 25L, 26L, 27L, 28L,
+          29L, 30L, 31L);
+    }
+  }
+
+  @Test
+  void tail_ofACorruptRecord_failsNamingIt_andIsUnusableAfter() throws IOException {
+    try (FileCommandLog log = open(false, 200)) {
+      for (int i = 1; i <= 12; i++) {
+        appendAll(log, "record-" + i + "-with-some-padding");
+      }
+      // the first record of the second segment
+      Path second;
+      try (Stream<Path> files = Files.list(dir)) {
+        second = files.filter(p -> p.toString().endsWith(".log")).sorted().skip(1).findFirst()
+            .orElseThrow();
+      }
+      long firstOfSecond = JournalFormat.firstIndexOf(second.getFileName().toString());
+      corruptByteAt(second, JournalFormat.SEGMENT_HEADER_BYTES + JournalFormat.RECORD_HEADER_BYTES);
+      List<Long> seen = new ArrayList<>();
+      CommandLog.Tail tail = log.tail(0);
+      assertThatThrownBy(() -> tail.readUpTo(12, (i, b) -> seen.add(i)))
+          .isInstanceOf(JournalCorruptException.class)
+          .hasMessageContaining(second.getFileName().toString())
+          .hasMessageContaining("checksum mismatch in record " + firstOfSecond);
+      assertThat(seen).hasSize((int) firstOfSecond - 1);
+      assertThatThrownBy(() -> tail.readUpTo(12, (i, b) -> {}))
+          .isInstanceOf(IllegalStateException.class);
+      tail.close();
+    }
+  }
+
+  @Test
+  void tail_ofCompactedRecords_failsSayingSo() throws IOException {
+    try (FileCommandLog log = open(false, 200)) {
+      for (int i = 1; i <= 30; i++) {
+        appendAll(log, "record-" + i + "-with-some-padding");
+      }
+      log.compactUpTo(15);
+      try (CommandLog.Tail tail = log.tail(0)) {
+        assertThatThrownBy(() -> tail.readUpTo(30, (i, b) -> {}))
+            .isInstanceOf(IOException.class)
+            .hasMessageContaining("no segment holding record 1");
+      }
     }
   }
 

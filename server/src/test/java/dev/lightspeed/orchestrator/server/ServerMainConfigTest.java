@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.Connector;
 import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
@@ -160,5 +161,25 @@ class ServerMainConfigTest {
         .contains("INVALID_PIPELINE_SPEC")
         .contains("orders")
         .contains("retry.max_attempts");
+  }
+
+  @Test
+  void durabilityFlags_setTheDataDirectoryOptions_andTheDefaultsAreOn() {
+    ServerMain defaults = new ServerMain();
+    new CommandLine(defaults).parseArgs("--data-dir", "data");
+    Durability.Options on = defaults.durabilityOptions(FsyncMode.ALWAYS);
+    assertThat(on.snapshotFollow()).isTrue();
+    assertThat(on.preallocate()).isTrue();
+    assertThat(on.snapshotEveryRecords()).isEqualTo(Durability.DEFAULT_SNAPSHOT_EVERY_RECORDS);
+
+    ServerMain off = new ServerMain();
+    new CommandLine(off).parseArgs("--data-dir", "data", "--no-snapshot-follow",
+        "--no-journal-preallocate", "--snapshot-every", "5000", "--snapshot-nice", "3");
+    Durability.Options options = off.durabilityOptions(FsyncMode.NEVER);
+    assertThat(options.snapshotFollow()).isFalse();
+    assertThat(options.preallocate()).isFalse();
+    assertThat(options.snapshotEveryRecords()).isEqualTo(5000);
+    assertThat(options.snapshotNice()).isEqualTo(3);
+    assertThat(options.fsync()).isEqualTo(FsyncMode.NEVER);
   }
 }

@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Snapshots taken from the log: they never wait for a pipeline's or the registry's lock, and
@@ -114,13 +116,15 @@ class ShadowSnapshotTest {
     assertThat(recover(floor)).isEqualTo(expected);
   }
 
-  @Test
-  void snapshotsInALoop_whileOneThreadChangesPipelines_eachRecoversTheStateAtItsFloor()
-      throws Exception {
+  @ParameterizedTest(name = "the snapshotter follows the journal = {0}")
+  @ValueSource(booleans = {true, false})
+  void snapshotsInALoop_whileOneThreadChangesPipelines_eachRecoversTheStateAtItsFloor(
+      boolean follow) throws Exception {
     // fsync=never: the records are still written to the segment files before they count as
     // durable, which is all that snapshots read; it keeps thousands of changes quick.
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(8192)
-        .withFsync(dev.lightspeed.orchestrator.journal.FsyncMode.NEVER));
+        .withFsync(dev.lightspeed.orchestrator.journal.FsyncMode.NEVER)
+        .withSnapshotFollow(follow));
     PipelineRegistry live = durability.registry;
     History history = new History(live);
     AtomicBoolean done = new AtomicBoolean();
@@ -165,6 +169,57 @@ class ShadowSnapshotTest {
     durability.snapshot();
     assertThat(latestFloor()).isEqualTo(last);
     assertThat(recover(last)).isEqualTo(signatures(live)).isEqualTo(history.at(last));
+  }
+
+  @Test
+  void followingSnapshotter_appliesTheJournalBetweenSnapshots_andSnapshotsWhatItFollowed()
+      throws Exception {
+    durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
+        .withSnapshotEveryRecords(Long.MAX_VALUE)); // no snapshot falls due by itself
+    PipelineRegistry live = durability.registry;
+    create(live, "a");
+    lifecycles(live.get("a"), "a", 40);
+    long written = live.log().durableIndex();
+    awaitCopyAt(written);
+    assertThat(latestFloor()).as("following takes no snapshot").isZero();
+
+    create(live, "b");
+    lifecycles(live.get("b"), "b", 40);
+    live.delete("a", true, NOW).join();
+    written = live.log().durableIndex();
+    awaitCopyAt(written);
+    Map<String, String> expected = signatures(live);
+    durability.snapshot();
+    assertThat(latestFloor()).isEqualTo(written);
+    assertThat(recover(written)).isEqualTo(expected);
+    assertThat(durability.snapshotterCopyIndex()).isEqualTo(written);
+  }
+
+  @Test
+  void snapshotterThatDoesNotFollow_keepsNoCopyBetweenSnapshots() throws Exception {
+    durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
+        .withSnapshotEveryRecords(Long.MAX_VALUE).withSnapshotFollow(false));
+    PipelineRegistry live = durability.registry;
+    create(live, "a");
+    lifecycles(live.get("a"), "a", 40);
+    Thread.sleep(3 * Durability.TURN_MILLIS);
+    assertThat(durability.snapshotterCopyIndex()).isEqualTo(-1);
+    Map<String, String> expected = signatures(live);
+    long written = live.log().durableIndex();
+    durability.snapshot();
+    assertThat(recover(written)).isEqualTo(expected);
+    assertThat(durability.snapshotterCopyIndex()).as("freed after the snapshot").isEqualTo(-1);
+  }
+
+  private void awaitCopyAt(long index) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (durability.snapshotterCopyIndex() != index) {
+      assertThat(System.nanoTime())
+          .as("the snapshotter's copy reaches record %d within 20 s (at %d)", index,
+              durability.snapshotterCopyIndex())
+          .isLessThan(deadline);
+      Thread.sleep(10);
+    }
   }
 
   /** Each pipeline's signature from each journal index on, recorded by the only appender. */
