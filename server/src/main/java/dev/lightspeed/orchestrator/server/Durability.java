@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * <p>Recovery = the newest snapshot + replay of the journal records after it; the pipelines come
  * back with the same signatures. While the server runs, a snapshotter thread takes a snapshot
  * when {@link SnapshotTrigger} says one is due, from the log ({@link ShadowSnapshot}: no pipeline
- * and no registry lock is taken); a clean shutdown copies the live registry, which is faster and
+ * and no registry lock is taken), by default from a copy of the state that follows the journal
+ * between snapshots ({@link ShadowRegistry}); a clean shutdown copies the live registry, which is faster and
  * waits for nobody then. The journal segments a snapshot covers are deleted, so disk use stays
  * bounded under a steady load.
  */

@@ -1,9 +1,9 @@
 package dev.lightspeed.orchestrator.server;
 
 /**
- * When the next snapshot is due. A snapshot built from the log costs time in proportion to the
- * state (load the previous snapshot, write the new one) plus the journal since the last one
- * (replay it). So one is due only once the journal since the last snapshot is at least {@code
+ * When the next snapshot is due. A snapshot costs time in proportion to the state (write it; and,
+ * when the snapshotter does not follow the journal, load the previous one) plus, without
+ * following, the journal since the last one (replay it). So one is due only once the journal since the last snapshot is at least {@code
  * journalRatio} times the last snapshot's size, which keeps the snapshotter's work per journal
  * byte bounded however large the state grows; and, as before, once {@code everyRecords} records
  * or {@code everyBytes} journal bytes have been written since, so small states are not

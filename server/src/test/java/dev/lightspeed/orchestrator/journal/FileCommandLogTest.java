@@ -202,25 +202,7 @@ class FileCommandLogTest {
     int total = 10_000;
     List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     try (FileCommandLog log = open(false, 300)) {
-      Thread appender = new Thread(() -> {
-        try {
-          CompletableFuture<Void> last = null;
-          for (int i = 1; i <= total; i++) {
-            CommandLog.Appended a = log.append(payload(i));
-            if (a.index() != i) {
-              throw new AssertionError("index " + a.index() + " for append " + i);
-            }
-            last = a.durable();
-            if (i % 64 == 0) {
-              last.join(); // let groups of various sizes form
-            }
-          }
-          last.join();
-        } catch (Throwable e) {
-          failures.add(e);
-        }
-      });
-      appender.start();
+      Thread appender = startAppender(log, total, failures);
       long floor = 0;
       int reads = 0;
       int readsWhileAppending = 0;
@@ -289,21 +271,7 @@ class FileCommandLogTest {
     try (FileCommandLog log = FileCommandLog.open(dir, FsyncMode.NEVER, 600, preallocate, false,
             0, (i, b) -> {});
         CommandLog.Tail tail = log.tail(0)) {
-      Thread appender = new Thread(() -> {
-        try {
-          CompletableFuture<Void> last = null;
-          for (int i = 1; i <= total; i++) {
-            last = log.append(payload(i)).durable();
-            if (i % 64 == 0) {
-              last.join(); // let groups of various sizes form
-            }
-          }
-          last.join();
-        } catch (Throwable e) {
-          failures.add(e);
-        }
-      });
-      appender.start();
+      Thread appender = startAppender(log, total, failures);
       long[] next = {1};
       int reads = 0;
       java.util.Set<String> segmentsSeen = new java.util.HashSet<>();
@@ -393,6 +361,34 @@ class FileCommandLogTest {
             .hasMessageContaining("no segment holding record 1");
       }
     }
+  }
+
+  /**
+   * Appends {@code payload(1..total)} on a thread of its own, checking each index, waiting for
+   * durability every 64 records so that groups of various sizes form; failures go to {@code
+   * failures}.
+   */
+  private static Thread startAppender(CommandLog log, int total, List<Throwable> failures) {
+    Thread appender = new Thread(() -> {
+      try {
+        CompletableFuture<Void> last = null;
+        for (int i = 1; i <= total; i++) {
+          CommandLog.Appended a = log.append(payload(i));
+          if (a.index() != i) {
+            throw new AssertionError("index " + a.index() + " for append " + i);
+          }
+          last = a.durable();
+          if (i % 64 == 0) {
+            last.join();
+          }
+        }
+        last.join();
+      } catch (Throwable e) {
+        failures.add(e);
+      }
+    });
+    appender.start();
+    return appender;
   }
 
   private static byte[] payload(long index) {
