@@ -125,6 +125,12 @@ public final class LoadGenerator implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int maxCaseSeconds;
 
+  @Option(names = "--half-load-seconds", defaultValue = "60",
+      description = "How long the paced half-load case runs: long enough that a server with the"
+          + " default --snapshot-every takes a snapshot inside it, as one at that load does about"
+          + " every 45 s (default: ${DEFAULT-VALUE}).")
+  int halfLoadSeconds;
+
   @Option(names = "--recovery-records", defaultValue = "1000000",
       description = "Journal records of the recovery case; 0 skips it (default: ${DEFAULT-VALUE}).")
   long recoveryRecords;
@@ -237,7 +243,8 @@ public final class LoadGenerator implements Callable<Integer> {
               } else {
                 double rate = max.rate / 2;
                 runCase(mode, server, channels, "unary-half-load", 64,
-                    Math.max(640, (long) (rate * 10 * Math.min(1.0, scale * 4))), rate, 0);
+                    Math.max(640, (long) (rate * halfLoadSeconds * Math.min(1.0, scale * 4))),
+                    rate, 0);
               }
             }
           }
@@ -301,11 +308,15 @@ public final class LoadGenerator implements Callable<Integer> {
               : new Workers.Unary(progress, stub, pipeline, Pipelines.stage(i), prefix));
     }
     FanOut fanOut = watch > 0 ? new FanOut(stubs, pipeline, watch) : null;
+    // A paced case lasts as long as its count says; the cap is for cases that run flat out.
+    long capSeconds = rate > 0
+        ? Math.max(maxCaseSeconds, (long) (1.5 * clients * perClient / rate) + 10)
+        : maxCaseSeconds;
     try {
       if (measured) {
         long warm = Math.max(unit, perClient / 5 / unit * unit);
         say("%s: warm-up %,d per client ...", id, warm);
-        runAll(id + " warm-up", workers, warm, rate, progress, clients * warm, false);
+        runAll(id + " warm-up", workers, warm, rate, progress, clients * warm, false, capSeconds);
         for (Worker w : workers) {
           w.stats.reset();
         }
@@ -318,11 +329,14 @@ public final class LoadGenerator implements Callable<Integer> {
       long fanOutBefore = fanOut == null ? 0 : fanOut.received.get();
       long serverCpu0 = server.cpuMillis();
       long clientCpu0 = ProcStat.self();
+      long snapshots0 = server.snapshotsLogged();
       long t0 = System.nanoTime();
-      boolean complete = runAll(id, workers, perClient, rate, progress, clients * perClient, measured);
+      boolean complete = runAll(
+          id, workers, perClient, rate, progress, clients * perClient, measured, capSeconds);
       double seconds = (System.nanoTime() - t0) / 1e9;
       long serverCpu = server.cpuMillis() - serverCpu0;
       long clientCpu = ProcStat.self() - clientCpu0;
+      long snapshots = server.snapshotsLogged() - snapshots0;
 
       CaseResult r = new CaseResult();
       r.id = id;
@@ -357,7 +371,11 @@ public final class LoadGenerator implements Callable<Integer> {
         notes.add(String.format(Locale.ROOT, "paced at %,.0f life cycles/s", rate));
       }
       if (!complete) {
-        notes.add("stopped at the " + maxCaseSeconds + " s cap");
+        notes.add("stopped at the " + capSeconds + " s cap");
+      }
+      if (id.startsWith("durable/")) {
+        notes.add(snapshots == 0 ? "no snapshot during it"
+            : snapshots == 1 ? "1 snapshot during it" : snapshots + " snapshots during it");
       }
       r.note = String.join("; ", notes);
       if (!health) {
@@ -391,7 +409,7 @@ public final class LoadGenerator implements Callable<Integer> {
 
   /** Runs every worker to {@code perClient}; false if the time cap stopped them. */
   private boolean runAll(String id, List<Worker> workers, long perClient, double rate,
-      AtomicLong progress, long total, boolean report) throws Exception {
+      AtomicLong progress, long total, boolean report, long capSeconds) throws Exception {
     List<CompletableFuture<Void>> futures = new ArrayList<>();
     int clients = workers.size();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
@@ -419,7 +437,7 @@ public final class LoadGenerator implements Callable<Integer> {
     CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
     boolean complete = true;
     try {
-      all.get(maxCaseSeconds, TimeUnit.SECONDS);
+      all.get(capSeconds, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       complete = false;
       workers.forEach(Worker::stop);

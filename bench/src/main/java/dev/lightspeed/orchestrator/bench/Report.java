@@ -238,8 +238,8 @@ public final class Report implements Runnable {
         double p99 = half.latency("EnqueueBatch").p99Ms;
         md.append(String.format(Locale.ROOT,
             "| p99 of EnqueueBatch at half the maximum load, durable: < 5 ms | %s ms at %,.0f life"
-                + " cycles/s (half of the 64-client unary rate) | %s |\n",
-            CaseResult.ms(p99), half.rate, verdict(p99 < 5)));
+                + " cycles/s (half of the 64-client unary rate) for %.0f s, %s | %s |\n",
+            CaseResult.ms(p99), half.rate, half.seconds, snapshotsDuring(half), verdict(p99 < 5)));
       }
       for (CaseResult r : load) {
         if (r.kind.equals("recovery") && r.journalRecords >= 1_000_000) {
@@ -352,5 +352,15 @@ public final class Report implements Runnable {
     private static String num(double v, String format) {
       return Double.isNaN(v) ? "" : String.format(Locale.ROOT, format, v);
     }
+  }
+
+  /** The load generator's note on the snapshots during a durable case ("1 snapshot during it"). */
+  private static String snapshotsDuring(CaseResult r) {
+    for (String part : r.note.split("; ")) {
+      if (part.contains("snapshot")) {
+        return part;
+      }
+    }
+    return "snapshots not counted";
   }
 }
