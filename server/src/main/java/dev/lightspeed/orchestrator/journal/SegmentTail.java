@@ -24,12 +24,14 @@ import java.util.zip.CRC32C;
  * wrote that record there.
  */
 final class SegmentTail implements CommandLog.Tail {
+  private static final int BUFFER_BYTES = 256 << 10;
+
   private final FileCommandLog log;
   private final Path dir;
   private final CRC32C crc = new CRC32C();
   private final ByteBuffer indexBytes = ByteBuffer.allocate(8);
   /** Raw bytes read from the segment at {@code bufferOffset}; cleared after every call. */
-  private ByteBuffer buffer = ByteBuffer.allocate(256 << 10);
+  private ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
   private long lastRead;
   private Path segment;
   private FileChannel channel;
@@ -72,6 +74,9 @@ final class SegmentTail implements CommandLog.Tail {
       }
       done = true;
     } finally {
+      if (buffer.capacity() > BUFFER_BYTES) {
+        buffer = ByteBuffer.allocate(BUFFER_BYTES); // grown for one large record: not kept
+      }
       buffer.clear().flip();
       if (!done) {
         broken = true;

@@ -322,6 +322,30 @@ class FileCommandLogTest {
   }
 
   @Test
+  void tail_ofRecordsLargerThanItsBuffer_readsThemWhole() throws IOException {
+    byte[] large = new byte[1 << 20]; // the tail reads 256 KiB at a time
+    for (int i = 0; i < large.length; i++) {
+      large[i] = (byte) (i * 31);
+    }
+    try (FileCommandLog log = open(false, 4 << 20)) {
+      List<byte[]> seen = new ArrayList<>();
+      try (CommandLog.Tail tail = log.tail(0)) {
+        appendAll(log, "small");
+        log.append(large).durable().join();
+        appendAll(log, "after");
+        tail.readUpTo(3, (i, b) -> seen.add(b));
+        log.append(large).durable().join();
+        tail.readUpTo(4, (i, b) -> seen.add(b));
+      }
+      assertThat(seen).hasSize(4);
+      assertThat(new String(seen.get(0), StandardCharsets.UTF_8)).isEqualTo("small");
+      assertThat(seen.get(1)).isEqualTo(large);
+      assertThat(new String(seen.get(2), StandardCharsets.UTF_8)).isEqualTo("after");
+      assertThat(seen.get(3)).isEqualTo(large);
+    }
+  }
+
+  @Test
   void tail_ofACorruptRecord_failsNamingIt_andIsUnusableAfter() throws IOException {
     try (FileCommandLog log = open(false, 200)) {
       for (int i = 1; i <= 12; i++) {
