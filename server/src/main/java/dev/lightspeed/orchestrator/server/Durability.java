@@ -164,6 +164,9 @@ public final class Durability implements AutoCloseable {
    * {@code this}.
    */
   private ShadowRegistry shadow;
+  /** The snapshotter thread's own: failed turns in a row, and when to try again. */
+  private volatile int failuresInARow;
+  private long retryAtNanos;
   private boolean closed;
   private volatile boolean closing;
 
@@ -380,10 +383,27 @@ public final class Durability implements AutoCloseable {
   }
 
   /**
+   * How long the snapshotter waits after its {@code failuresInARow}-th failed turn in a row: 1 s,
+   * doubling up to a minute. A failure that lasts (a full disk, a damaged segment file) is then
+   * logged about once a minute, not four times a second.
+   */
+  static long retryDelayMillis(int failuresInARow) {
+    return Math.min(60_000L, 1_000L << Math.min(Math.max(failuresInARow, 1) - 1, 6));
+  }
+
+  /** Failed snapshotter turns since the last good one (for tests). */
+  int snapshotterFailuresInARow() {
+    return failuresInARow;
+  }
+
+  /**
    * One turn of the snapshotter: follow the journal (with {@code snapshotFollow}), then take a
-   * snapshot if one is due.
+   * snapshot if one is due. After a failure, turns are skipped until {@link #retryDelayMillis}.
    */
   private void snapshotterTurn() {
+    if (failuresInARow > 0 && System.nanoTime() - retryAtNanos < 0) {
+      return;
+    }
     try {
       boolean due;
       synchronized (this) {
@@ -401,13 +421,21 @@ public final class Durability implements AutoCloseable {
       if (due) {
         snapshot();
       }
+      if (failuresInARow > 0) {
+        log.info("snapshotter works again after {} failed turns", failuresInARow);
+        failuresInARow = 0;
+      }
     } catch (IOException | RuntimeException e) {
       if (closing) {
         // close() interrupted it (reading or writing a file fails then); close snapshots anyway
         log.info("snapshot abandoned at shutdown: {}", e.toString());
-      } else {
-        log.error("snapshot failed; the journal keeps every record until one succeeds", e);
+        return;
       }
+      failuresInARow++;
+      long delay = retryDelayMillis(failuresInARow);
+      retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+      log.error("snapshotter failed ({} in a row); it tries again in {} s. The journal keeps"
+              + " every record until a snapshot succeeds", failuresInARow, delay / 1000, e);
     }
   }
 

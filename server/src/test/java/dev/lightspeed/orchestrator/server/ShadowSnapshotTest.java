@@ -211,6 +211,39 @@ class ShadowSnapshotTest {
     assertThat(durability.snapshotterCopyIndex()).as("freed after the snapshot").isEqualTo(-1);
   }
 
+  @Test
+  void failingSnapshots_areRetriedLessAndLessOften_andResumeOnceTheCauseIsGone()
+      throws Exception {
+    assertThat(java.util.stream.IntStream.rangeClosed(1, 8)
+            .mapToLong(Durability::retryDelayMillis).boxed().toList())
+        .containsExactly(1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 32_000L, 60_000L, 60_000L);
+    durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
+        .withSnapshotEveryRecords(1));
+    PipelineRegistry live = durability.registry;
+    create(live, "a");
+    // The snapshots directory becomes a file: every snapshot fails from now on.
+    Path snapshots = dir.resolve("snapshots");
+    try (var files = java.nio.file.Files.walk(snapshots)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+    java.nio.file.Files.writeString(snapshots, "not a directory");
+    lifecycles(live.get("a"), "a", 10);
+    Thread.sleep(2_600);
+    assertThat(durability.snapshotterFailuresInARow())
+        .as("a turn every 250 ms would have failed about 10 times; retries wait 1 s, then 2 s")
+        .isBetween(1, 3);
+
+    java.nio.file.Files.delete(snapshots);
+    java.nio.file.Files.createDirectories(snapshots);
+    long written = live.log().durableIndex();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (durability.snapshotterFailuresInARow() > 0 || latestFloor() < written) {
+      assertThat(System.nanoTime()).as("a snapshot succeeds again within 20 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    assertThat(recover(latestFloor())).isEqualTo(signatures(live));
+  }
+
   private void awaitCopyAt(long index) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (durability.snapshotterCopyIndex() != index) {
