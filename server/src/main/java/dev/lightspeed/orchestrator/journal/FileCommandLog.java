@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded journal: segmented files of length-prefixed, CRC32C-checked records (see {@link
- * JournalFormat}), written by one thread with group commit.
+ * The embedded journal: segmented files of length-prefixed records with chained CRC32C checksums
+ * (see {@link JournalFormat}), written by one thread with group commit.
  *
  * <p>Group commit: {@link #append} only queues the record and returns. The writer thread takes
  * everything queued, writes it with one {@code write}, makes it durable with one {@code fsync},
@@ -67,6 +67,10 @@ public final class FileCommandLog implements CommandLog {
   private long activeFirstIndex;
   private long activeBytes;
   private long appendedBytes;
+  /** Owned by the writer thread: the checksum of the last record written, the next one's link. */
+  private int lastCrc;
+  /** Records dropped by --repair at open (for tests and the report). */
+  private long repairedRecords;
   /** Owned by the writer thread: the active segment is a preallocated (zero-filled) file. */
   private boolean activePreallocated;
   private final Thread writer;
@@ -83,9 +87,10 @@ public final class FileCommandLog implements CommandLog {
 
   /**
    * Opens (or creates) the journal in {@code dir}, checking every record and handing those with an
-   * index above {@code afterIndex} to {@code replay} in order. A torn tail is truncated with a log
-   * line; any other bad record throws {@link JournalCorruptException}, unless {@code repair} is
-   * set, in which case the journal is truncated there and the dropped records are counted.
+   * index above {@code afterIndex} to {@code replay} in order. A torn tail (a bad record in the
+   * last segment with no valid record after it) is truncated with a log line; any other bad
+   * record throws {@link JournalCorruptException}, unless {@code repair} is set, in which case the
+   * journal is truncated there and the dropped records are counted ({@link #repairedRecords}).
    */
   public static FileCommandLog open(
       Path dir,
@@ -131,41 +136,39 @@ public final class FileCommandLog implements CommandLog {
   private void recover(boolean repair, long afterIndex, RecordConsumer replay) throws IOException {
     List<Path> files = segmentFiles();
     long expectedFirst = -1;
+    // The chain link the next segment's first record must carry: 0 before record 1, unknown
+    // before the first segment left by compaction.
+    Integer chain = files.isEmpty() || firstIndexOf(files.get(0)) == 1 ? Integer.valueOf(0)
+        : SegmentReader.UNKNOWN_CHAIN;
     SegmentReader.Scan lastScan = null;
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
       boolean last = i == files.size() - 1;
-      SegmentReader.Scan scan = SegmentReader.scan(file, afterIndex, replay);
-      lastScan = scan;
-      if (expectedFirst >= 0 && scan.firstIndex() != expectedFirst && scan.end() != SegmentReader.End.TORN) {
+      SegmentReader.Scan scan =
+          SegmentReader.scan(file, afterIndex, Long.MAX_VALUE, replay, chain);
+      boolean headerOk = scan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES;
+      if (headerOk && scan.firstIndex() != firstIndexOf(file)) {
+        throw new JournalCorruptException(file, 0, "the segment header says its first record is "
+            + scan.firstIndex() + ", its name says " + firstIndexOf(file));
+      }
+      if (headerOk && expectedFirst >= 0 && scan.firstIndex() != expectedFirst) {
         throw new JournalCorruptException(file, 0,
             "segment starts at index " + scan.firstIndex() + " where " + expectedFirst
                 + " was expected; a segment is missing");
       }
-      if (scan.end() == SegmentReader.End.TORN && last) {
-        log.warn("journal: truncating a torn record at {} offset {} ({}; {} bytes dropped)",
-            file, scan.validBytes(), scan.problem(), scan.fileBytes() - scan.validBytes());
-        truncate(file, scan.validBytes());
-      } else if (scan.end() != SegmentReader.End.CLEAN) {
-        if (!repair) {
-          throw new JournalCorruptException(file, scan.validBytes(), scan.problem());
+      if (scan.end() == SegmentReader.End.BAD) {
+        scan = handleBadRecord(files, i, scan, repair);
+        if (scan.validBytes() < JournalFormat.SEGMENT_HEADER_BYTES || !last) {
+          files = files.subList(0, i + 1); // repaired: the later segments are gone
         }
-        long dropped = countRecordsFrom(files.subList(i + 1, files.size()));
-        log.warn("journal: --repair truncates {} at offset {} ({}), dropping the bad record, the"
-                + " {} bytes after it and {} later segments holding at least {} more records",
-            file, scan.validBytes(), scan.problem(), scan.fileBytes() - scan.validBytes(),
-            files.size() - i - 1, dropped);
-        for (Path later : files.subList(i + 1, files.size())) {
-          Files.delete(later);
-        }
-        truncate(file, Math.max(scan.validBytes(), 0));
-        files = files.subList(0, i + 1);
       }
+      lastScan = scan;
       long segmentLast = scan.validBytes() < JournalFormat.SEGMENT_HEADER_BYTES
-          ? JournalFormat.firstIndexOf(file.getFileName().toString()) - 1
+          ? firstIndexOf(file) - 1
           : scan.lastIndex();
       lastIndex = Math.max(lastIndex, segmentLast);
       expectedFirst = segmentLast + 1;
+      chain = scan.chainKnown() ? Integer.valueOf(scan.lastCrc()) : chain;
       if (i < files.size() - 1) {
         segments.add(new Segment(file, scan.firstIndex(), segmentLast));
       }
@@ -173,9 +176,23 @@ public final class FileCommandLog implements CommandLog {
         break;
       }
     }
-    // Append to the last segment if it is intact, else start a new one.
+    lastCrc = chain == null ? 0 : chain;
+    // Append to the last segment if it is intact and of the current format, else start a new one.
     Path tail = files.isEmpty() ? null : files.get(files.size() - 1);
-    if (tail != null && Files.size(tail) >= JournalFormat.SEGMENT_HEADER_BYTES) {
+    if (tail != null && lastScan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES
+        && lastScan.format() != JournalFormat.FORMAT
+        && lastScan.lastIndex() >= lastScan.firstIndex()) {
+      // An older format's records stay where they are, read as they are; new records go into a
+      // segment of the current format.
+      log.info("journal: {} is of format {}; records from {} on are written in format {}",
+          tail.getFileName(), lastScan.format(), lastIndex + 1, JournalFormat.FORMAT);
+      if (lastScan.validBytes() < Files.size(tail)) {
+        truncate(tail, lastScan.validBytes()); // a closed segment ends at its records
+      }
+      segments.add(new Segment(tail, lastScan.firstIndex(), lastScan.lastIndex()));
+      startSegment(lastIndex + 1);
+    } else if (tail != null && lastScan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES
+        && lastScan.format() == JournalFormat.FORMAT) {
       active = FileChannel.open(tail, StandardOpenOption.WRITE);
       activeBytes = Files.size(tail);
       if (lastScan.end() == SegmentReader.End.CLEAN && lastScan.validBytes() < activeBytes) {
@@ -184,13 +201,76 @@ public final class FileCommandLog implements CommandLog {
         activePreallocated = true;
       }
       active.position(activeBytes);
-      activeFirstIndex = JournalFormat.firstIndexOf(tail.getFileName().toString());
+      activeFirstIndex = firstIndexOf(tail);
     } else {
       if (tail != null) {
         Files.delete(tail);
       }
       startSegment(lastIndex + 1);
     }
+  }
+
+  /**
+   * Decides what the bad record (or header) that {@code scan} of {@code files[i]} ended at is,
+   * and acts: a torn tail is truncated; corruption throws, or under {@code repair} is truncated
+   * with every later segment. Returns the scan as it stands after truncating.
+   *
+   * <p>A torn tail is what a crash while writing the last group leaves: only in the last
+   * segment, and with no valid record anywhere after the bad one (every byte offset after it is
+   * tried, so a corrupted length cannot hide the records it spans). Anything else is
+   * corruption.
+   */
+  private SegmentReader.Scan handleBadRecord(
+      List<Path> files, int i, SegmentReader.Scan scan, boolean repair) throws IOException {
+    Path file = files.get(i);
+    boolean last = i == files.size() - 1;
+    long badAt = scan.validBytes();
+    boolean headerBad = badAt < JournalFormat.SEGMENT_HEADER_BYTES;
+    long lastKept = headerBad ? firstIndexOf(file) - 1 : scan.lastIndex();
+    SegmentReader.Later later = headerBad
+        ? SegmentReader.Later.NONE
+        : SegmentReader.findValidAfter(file, scan.format(), badAt + 1, lastKept + 1);
+    boolean headerTorn = headerBad && (scan.fileBytes() < JournalFormat.SEGMENT_HEADER_BYTES
+        || scan.problem().startsWith("segment of zeros only"));
+    if (last && later.count() == 0 && (!headerBad || headerTorn)) {
+      log.warn("journal: truncating a torn last write at {} offset {} ({}; no valid record"
+              + " after it; {} bytes dropped, which held no acknowledged record)",
+          file, badAt, scan.problem(), scan.fileBytes() - badAt);
+      truncate(file, badAt);
+      return scan;
+    }
+    String detail = scan.problem();
+    if (later.count() > 0) {
+      detail += "; a valid record (index " + later.firstIndex() + ") follows at offset "
+          + later.firstOffset() + ", so this is not a torn last write";
+      if (last && !later.fromALaterGroup()) {
+        detail += ". Every valid record after it was written in the same group commit as the"
+            + " bad one, which a power loss during that write can also leave; if the machine"
+            + " lost power, those records were never acknowledged";
+      }
+    } else if (!last) {
+      detail += "; in a segment that is not the last one";
+    }
+    if (!repair) {
+      throw new JournalCorruptException(file, badAt, detail);
+    }
+    long highest = Math.max(later.maxIndex(), highestIndexIn(files.subList(i + 1, files.size())));
+    long dropped = Math.max(highest, lastKept + 1) - lastKept;
+    log.warn("journal: --repair truncates {} at offset {} ({}), dropping records {}..{}: {}"
+            + " records, the bad one and every one after it ({} bytes of this segment and {}"
+            + " later segments)",
+        file, badAt, detail, lastKept + 1, lastKept + dropped, dropped,
+        scan.fileBytes() - badAt, files.size() - i - 1);
+    repairedRecords += dropped;
+    for (Path later2 : files.subList(i + 1, files.size())) {
+      Files.delete(later2);
+    }
+    truncate(file, badAt);
+    return scan;
+  }
+
+  private static long firstIndexOf(Path segment) {
+    return JournalFormat.firstIndexOf(segment.getFileName().toString());
   }
 
   @Override
@@ -263,7 +343,8 @@ public final class FileCommandLog implements CommandLog {
                 + " segment holding it is missing");
       }
       long wanted = Math.min(upToIndex, following - 1);
-      SegmentReader.Scan scan = SegmentReader.scan(file, next - 1, wanted, consumer);
+      SegmentReader.Scan scan =
+          SegmentReader.scan(file, next - 1, wanted, consumer, SegmentReader.UNKNOWN_CHAIN);
       if (scan.lastIndex() < wanted) {
         throw new JournalCorruptException(file, scan.validBytes(),
             "record " + (scan.lastIndex() + 1) + " was wanted: "
@@ -299,6 +380,11 @@ public final class FileCommandLog implements CommandLog {
       log.debug("journal: deleted {} (records {}..{} are in a snapshot)",
           s.path().getFileName(), s.firstIndex(), s.lastIndex());
     }
+  }
+
+  /** How many records --repair dropped when this journal was opened. */
+  public long repairedRecords() {
+    return repairedRecords;
   }
 
   /** Whether a preallocated spare segment is ready (for tests). */
@@ -358,6 +444,7 @@ public final class FileCommandLog implements CommandLog {
       try {
         switchToSpareIfReady();
         long bytes = 0;
+        long groupFirst = batch.get(0).index();
         for (Pending p : batch) {
           int size = JournalFormat.RECORD_HEADER_BYTES + p.payload().length;
           if (buffer.remaining() < size) {
@@ -366,7 +453,8 @@ public final class FileCommandLog implements CommandLog {
               buffer = ByteBuffer.allocateDirect(size);
             }
           }
-          JournalFormat.putRecord(buffer, p.index(), p.payload(), crc);
+          lastCrc = JournalFormat.putRecord(buffer, p.index(), p.payload(), lastCrc,
+              (int) (p.index() - groupFirst), crc);
           bytes += size;
         }
         flush(buffer);
@@ -494,17 +582,24 @@ public final class FileCommandLog implements CommandLog {
     }
   }
 
-  private static long countRecordsFrom(List<Path> files) {
-    long count = 0;
+  /** The highest index of a valid record in {@code files} (0 if none), for --repair's report. */
+  private static long highestIndexIn(List<Path> files) {
+    long highest = 0;
     for (Path f : files) {
       try {
         SegmentReader.Scan scan = SegmentReader.scan(f, Long.MAX_VALUE, (i, p) -> {});
-        count += Math.max(0, scan.lastIndex() - scan.firstIndex() + 1);
+        if (scan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES) {
+          highest = Math.max(highest, scan.lastIndex());
+        }
+        if (scan.end() == SegmentReader.End.BAD && scan.validBytes() > 0) {
+          highest = Math.max(highest, SegmentReader.findValidAfter(
+              f, scan.format(), scan.validBytes() + 1, scan.lastIndex() + 1).maxIndex());
+        }
       } catch (IOException e) {
         // unreadable: counted as none
       }
     }
-    return count;
+    return highest;
   }
 
   static void fsyncDirectory(Path dir) throws IOException {

@@ -29,7 +29,6 @@ final class SegmentTail implements CommandLog.Tail {
   private final FileCommandLog log;
   private final Path dir;
   private final CRC32C crc = new CRC32C();
-  private final ByteBuffer indexBytes = ByteBuffer.allocate(8);
   /** Raw bytes read from the segment at {@code bufferOffset}; cleared after every call. */
   private ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
   private long lastRead;
@@ -40,6 +39,12 @@ final class SegmentTail implements CommandLog.Tail {
   private long nextIndex;
   private long bufferOffset;
   private boolean broken;
+  /** The open segment's format and record header size. */
+  private int format;
+  private int headerBytes;
+  /** The checksum of the last record read, which the next one links to; unknown at first. */
+  private boolean chainKnown;
+  private int chain;
 
   SegmentTail(FileCommandLog log, Path dir, long afterIndex) {
     this.log = log;
@@ -86,41 +91,41 @@ final class SegmentTail implements CommandLog.Tail {
 
   /** Reads the record at {@code offset}: hands it out if it is new, or moves to the next segment. */
   private void readRecord(CommandLog.RecordConsumer consumer) throws IOException {
-    if (!available(JournalFormat.RECORD_HEADER_BYTES)) {
+    if (!available(headerBytes)) {
       nextSegment();
       return;
     }
     int at = (int) (offset - bufferOffset);
-    int length = buffer.getInt(at);
-    int storedCrc = buffer.getInt(at + 4);
-    long index = buffer.getLong(at + 8);
-    if (length == 0 && storedCrc == 0 && index == 0) {
+    JournalFormat.Header h = JournalFormat.Header.read(format, buffer, at);
+    if (h.isZero()) {
       nextSegment(); // the zeros of a preallocated segment: its records end here
       return;
     }
-    if (length < 0 || length > JournalFormat.MAX_RECORD_BYTES) {
-      throw corrupt("impossible record length " + length);
+    if (h.length() < 0 || h.length() > JournalFormat.MAX_RECORD_BYTES) {
+      throw corrupt("impossible record length " + h.length());
     }
-    if (index != nextIndex) {
-      throw corrupt("index " + index + " where " + nextIndex + " was expected");
+    if (h.index() != nextIndex) {
+      throw corrupt("index " + h.index() + " where " + nextIndex + " was expected");
     }
-    if (!available(JournalFormat.RECORD_HEADER_BYTES + length)) {
-      throw corrupt("record " + index + " of " + length + " bytes cut short");
+    if (!available(headerBytes + h.length())) {
+      throw corrupt("record " + h.index() + " of " + h.length() + " bytes cut short");
     }
-    at = (int) (offset - bufferOffset) + JournalFormat.RECORD_HEADER_BYTES;
-    byte[] payload = new byte[length];
+    at = (int) (offset - bufferOffset) + headerBytes;
+    byte[] payload = new byte[h.length()];
     buffer.get(at, payload);
-    crc.reset();
-    crc.update(indexBytes.clear().putLong(index).flip());
-    crc.update(payload);
-    if ((int) crc.getValue() != storedCrc) {
-      throw corrupt("checksum mismatch in record " + index);
+    if (!h.matches(format, payload, 0, crc)) {
+      throw corrupt("checksum mismatch in record " + h.index());
     }
-    offset += JournalFormat.RECORD_HEADER_BYTES + length;
+    if (format == JournalFormat.FORMAT && chainKnown && h.previousCrc() != chain) {
+      throw corrupt("broken chain at record " + h.index());
+    }
+    chain = h.crc();
+    chainKnown = true;
+    offset += headerBytes + h.length();
     nextIndex++;
-    if (index > lastRead) {
-      consumer.accept(index, payload);
-      lastRead = index;
+    if (h.index() > lastRead) {
+      consumer.accept(h.index(), payload);
+      lastRead = h.index();
     }
   }
 
@@ -186,11 +191,12 @@ final class SegmentTail implements CommandLog.Tail {
     buffer.clear().flip();
     if (!available(JournalFormat.SEGMENT_HEADER_BYTES)
         || buffer.getInt(0) != JournalFormat.SEGMENT_MAGIC
-        || buffer.getInt(4) != JournalFormat.FORMAT
+        || !JournalFormat.isReadable(buffer.getInt(4))
         || buffer.getLong(8) != firstIndex) {
-      throw corrupt("not a journal segment of format " + JournalFormat.FORMAT + " starting at "
-          + firstIndex);
+      throw corrupt("not a journal segment of a known format starting at " + firstIndex);
     }
+    format = buffer.getInt(4);
+    headerBytes = JournalFormat.recordHeaderBytes(format);
     offset = JournalFormat.SEGMENT_HEADER_BYTES;
     nextIndex = firstIndex;
   }

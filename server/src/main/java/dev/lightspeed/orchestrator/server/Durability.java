@@ -246,7 +246,7 @@ public final class Durability implements AutoCloseable {
             (index, bytes) -> {
               Recovery.applyRecord(registry, index, bytes);
               replayed[0]++;
-              replayedBytes[0] += 16 + bytes.length; // record header + payload
+              replayedBytes[0] += 24 + bytes.length; // record header (format 2) + payload
             });
     if (journal.lastIndex() < floor) {
       throw new IOException("journal ends at record " + journal.lastIndex() + " but snapshot "

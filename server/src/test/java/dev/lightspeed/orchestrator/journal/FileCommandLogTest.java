@@ -19,6 +19,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class FileCommandLogTest {
+  private static final int SEG = JournalFormat.SEGMENT_HEADER_BYTES;
+  private static final int H = JournalFormat.RECORD_HEADER_BYTES;
+
   @TempDir Path dir;
 
   private final List<String> replayed = new ArrayList<>();
@@ -121,8 +124,8 @@ class FileCommandLogTest {
       appendAll(log, "first", "second", "third");
     }
     Path segment = onlySegment();
-    long secondRecordOffset = 16 + 16 + "first".length();
-    corruptByteAt(segment, secondRecordOffset + 16); // a payload byte of "second"
+    long secondRecordOffset = SEG + H + "first".length();
+    corruptByteAt(segment, secondRecordOffset + H); // a payload byte of "second"
     assertThatThrownBy(this::open)
         .isInstanceOf(JournalCorruptException.class)
         .hasMessageContaining(segment.toString())
@@ -137,8 +140,8 @@ class FileCommandLogTest {
       appendAll(log, "first", "second", "third");
     }
     Path segment = onlySegment();
-    long secondRecordOffset = 16 + 16 + "first".length();
-    corruptByteAt(segment, secondRecordOffset + 16);
+    long secondRecordOffset = SEG + H + "first".length();
+    corruptByteAt(segment, secondRecordOffset + H);
     try (FileCommandLog log = open(true, FileCommandLog.DEFAULT_SEGMENT_BYTES)) {
       assertThat(replayed).containsExactly("1:first");
       assertThat(log.lastIndex()).isEqualTo(1);
@@ -454,7 +457,7 @@ class FileCommandLogTest {
   @Test
   void preallocation_closesThePlainFirstSegment_andWritesIntoAZeroFilledOne() throws Exception {
     try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
-      assertThat(Files.size(segment(1))).as("cut to its two records").isEqualTo(16 + 2 * 17);
+      assertThat(Files.size(segment(1))).as("cut to its two records").isEqualTo(SEG + 2 * (H + 1));
       assertThat(Files.size(segment(3))).as("the spare's full size").isEqualTo(4096);
       awaitSpare(log);
       assertThat(dir.resolve(SegmentPreallocator.SPARE_NAME)).hasSize(4096);
@@ -529,7 +532,7 @@ class FileCommandLogTest {
     try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
       appendAll(log, "d");
     }
-    long intact = 16 + 2 * 17; // "c" and "d"
+    long intact = SEG + 2 * (H + 1); // "c" and "d"
     try (RandomAccessFile f = new RandomAccessFile(segment(3).toFile(), "rw")) {
       f.seek(intact); // a crash while writing "e": its header, 3 of its 100 bytes, then zeros
       f.writeInt(100);
@@ -548,17 +551,37 @@ class FileCommandLogTest {
   }
 
   @Test
-  void dataAfterAZeroRecordHeader_isCorruption_notTheEndOfTheRecords() throws Exception {
+  void junkAfterTheZerosOfAPreallocatedSegment_isATornWrite_andTruncated() throws Exception {
     try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
       // closing leaves "c" followed by zeros
     }
-    long end = 16 + 17;
+    long end = SEG + H + 1;
+    // a page of a lost group written while an earlier one was not: no valid record in it
     corruptByteAt(segment(3), end + 100);
+    try (FileCommandLog log = openPreallocated(4096)) {
+      assertThat(replayed).containsExactly("1:a", "2:b", "3:c");
+      assertThat(Files.size(segment(3))).isEqualTo(end);
+    }
+  }
+
+  @Test
+  void aValidRecordAfterTheZerosOfAPreallocatedSegment_isCorruption() throws Exception {
+    try (FileCommandLog log = threeRecordsLastOnePreallocated()) {
+      appendAll(log, "d");
+    }
+    long end = SEG + 2 * (H + 1);
+    // "c" and "d", then zeros: zero the header of "c", as if its sector had been lost
+    try (RandomAccessFile f = new RandomAccessFile(segment(3).toFile(), "rw")) {
+      f.seek(SEG);
+      f.write(new byte[H]);
+    }
     assertThatThrownBy(() -> openPreallocated(4096))
         .isInstanceOf(JournalCorruptException.class)
         .hasMessageContaining(segment(3).toString())
-        .hasMessageContaining("offset " + end)
-        .hasMessageContaining("zeros with data after it");
+        .hasMessageContaining("offset " + SEG)
+        .hasMessageContaining("zeros with data after it")
+        .hasMessageContaining("a valid record (index 4) follows at offset " + (SEG + H + 1));
+    assertThat(Files.size(segment(3))).as("nothing changed").isGreaterThan(end);
   }
 
   @Test
