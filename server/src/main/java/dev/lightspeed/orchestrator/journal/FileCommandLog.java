@@ -567,6 +567,24 @@ public final class FileCommandLog implements CommandLog {
 
   // ---- files ---------------------------------------------------------------------------------
 
+  /**
+   * The index of the first record of the first segment in journal directory {@code dir}, from
+   * the file names; 0 if there is none. Start-up checks it against the snapshot before opening.
+   */
+  public static long firstSegmentIndex(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString())
+          .filter(JournalFormat::isSegmentName)
+          .sorted()
+          .findFirst()
+          .map(JournalFormat::firstIndexOf)
+          .orElse(0L);
+    }
+  }
+
   List<Path> segmentFiles() throws IOException {
     try (Stream<Path> list = Files.list(dir)) {
       return list.filter(p -> JournalFormat.isSegmentName(p.getFileName().toString()))

@@ -228,19 +228,18 @@ public final class Durability implements AutoCloseable {
     }
     long started = System.nanoTime();
     SnapshotStore snapshots = new SnapshotStore(dir.resolve("snapshots"));
-    PipelineRegistry registry = new PipelineRegistry(new InMemoryCommandLog());
-    long floor = 0;
-    long snapshotBytes = 0;
-    var latest = snapshots.latest();
-    if (latest.isPresent()) {
-      floor = Recovery.loadSnapshot(latest.get().file(), registry);
-      snapshotBytes = Files.size(latest.get().file());
-    }
+    Path journalDir = dir.resolve("journal");
+    Recovery.Loaded loaded = Recovery.loadNewestUsable(
+        snapshots, FileCommandLog.firstSegmentIndex(journalDir), journalDir);
+    PipelineRegistry registry = loaded.registry();
+    long floor = loaded.floor();
+    var latest = java.util.Optional.ofNullable(loaded.snapshot());
+    long snapshotBytes = latest.isPresent() ? Files.size(latest.get().file()) : 0;
     long[] replayed = new long[1];
     long[] replayedBytes = new long[1];
     FileCommandLog journal =
         FileCommandLog.open(
-            dir.resolve("journal"), options.fsync(), options.segmentBytes(), options.preallocate(),
+            journalDir, options.fsync(), options.segmentBytes(), options.preallocate(),
             options.repair(),
             floor,
             (index, bytes) -> {
@@ -304,7 +303,7 @@ public final class Durability implements AutoCloseable {
           taken.previousFloor(), taken.loadMs(), taken.recordsReplayed(), taken.replayMs(),
           taken.writeMs());
     }
-    journal.compactUpTo(upTo);
+    compactJournal();
     lastSnapshotIndex = upTo;
     bytesAtLastSnapshot = bytesUpTo;
     lastSnapshotBytes = taken.bytes();
@@ -374,12 +373,24 @@ public final class Durability implements AutoCloseable {
       return; // nothing changed since the last snapshot
     }
     snapshots.save(file.getFloorIndex(), file::writeTo);
-    journal.compactUpTo(file.getFloorIndex());
+    compactJournal();
     lastSnapshotIndex = file.getFloorIndex();
     log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, of the live"
             + " pipelines at shutdown",
         file.getFloorIndex(), file.getPipelinesCount(), file.getSerializedSize(),
         (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /**
+   * Deletes the journal segments that every kept snapshot covers: up to the floor of the oldest
+   * one kept (the one before the newest), so that start-up can fall back to it, with the journal
+   * after it, if the newest fails its checks.
+   */
+  private void compactJournal() throws IOException {
+    var oldest = snapshots.oldest();
+    if (oldest.isPresent()) {
+      journal.compactUpTo(oldest.get().index());
+    }
   }
 
   /**

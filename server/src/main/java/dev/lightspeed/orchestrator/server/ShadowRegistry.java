@@ -39,7 +39,7 @@ final class ShadowRegistry implements AutoCloseable {
     long started = System.nanoTime();
     Optional<SnapshotStore.Stored> latest = store.latest();
     PipelineRegistry registry = new PipelineRegistry(new InMemoryCommandLog());
-    long floor = latest.isPresent() ? Recovery.loadSnapshot(latest.get().file(), registry) : 0;
+    long floor = latest.isPresent() ? Recovery.loadSnapshot(store, latest.get(), registry) : 0;
     return new ShadowRegistry(
         registry, journal, floor, (System.nanoTime() - started) / 1_000_000);
   }

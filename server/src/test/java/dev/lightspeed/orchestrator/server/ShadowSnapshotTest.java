@@ -307,8 +307,9 @@ class ShadowSnapshotTest {
   /** The pipelines the newest snapshot file restores to, by name, with their signatures. */
   private Map<String, String> recover(long expectedFloor) throws Exception {
     PipelineRegistry restored = new PipelineRegistry(new InMemoryCommandLog());
-    var file = new SnapshotStore(dir.resolve("snapshots")).latest().orElseThrow();
-    assertThat(Recovery.loadSnapshot(file.file(), restored)).isEqualTo(expectedFloor);
+    SnapshotStore store = new SnapshotStore(dir.resolve("snapshots"));
+    var file = store.latest().orElseThrow();
+    assertThat(Recovery.loadSnapshot(store, file, restored)).isEqualTo(expectedFloor);
     return signatures(restored);
   }
 
