@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrchestratorServer {
   private static final Logger log = LoggerFactory.getLogger(OrchestratorServer.class);
+
+  static {
+    // for embedded servers and tests; ServerMain installs it first thing
+    CredentialSafeLogging.install();
+  }
   /** The health service name of the orchestrator, besides the whole server's "". */
   public static final String SERVICE_NAME = OrchestratorServiceGrpc.SERVICE_NAME;
 
