@@ -52,6 +52,7 @@ const (
 	ReasonMissingCredentials  = "MISSING_CREDENTIALS"
 	ReasonInvalidCredentials  = "INVALID_CREDENTIALS"
 	ReasonRoleRequired        = "ROLE_REQUIRED"
+	ReasonJournalUnavailable  = "JOURNAL_UNAVAILABLE"
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.

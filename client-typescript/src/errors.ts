@@ -44,6 +44,7 @@ export const Reason = {
   MISSING_CREDENTIALS: "MISSING_CREDENTIALS",
   INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
   ROLE_REQUIRED: "ROLE_REQUIRED",
+  JOURNAL_UNAVAILABLE: "JOURNAL_UNAVAILABLE",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

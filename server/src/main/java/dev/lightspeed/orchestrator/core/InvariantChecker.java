@@ -67,7 +67,12 @@ final class InvariantChecker {
         }
         case IN_FLIGHT -> {
           inFlight++;
-          inFlightRecords += b.batch.records();
+          try {
+            inFlightRecords = Math.addExact(inFlightRecords, b.batch.records());
+          } catch (ArithmeticException overflow) {
+            return "in-flight records within budget: the IN_FLIGHT batches hold more than "
+                + Long.MAX_VALUE + " records";
+          }
           inFlightOfStage.merge(stage.name, 1, Integer::sum);
           if (b.leaseDeadlineMs > 0) {
             leased++;

@@ -251,8 +251,11 @@ public final class PipelineRuntime {
     }
     Boundary boundary = state.spec.boundary();
     LiveBatch b = stage.nextStartable(now);
-    if (boundary.maxInFlightRecords() > 0
-        && state.inFlightRecords + b.batch.records() > boundary.maxInFlightRecords()) {
+    // Compared without overflow: records are the client's numbers, up to 2^63-1 each, and a sum
+    // that wrapped negative would pass any budget. With no budget, the in-flight records still
+    // may not pass Long.MAX_VALUE (no real pipeline gets near it), so the count never wraps.
+    long budget = boundary.maxInFlightRecords() > 0 ? boundary.maxInFlightRecords() : Long.MAX_VALUE;
+    if (b.batch.records() > budget - state.inFlightRecords) {
       return false;
     }
     state.start(b, now, boundary.leaseMs());

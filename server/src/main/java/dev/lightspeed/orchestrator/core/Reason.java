@@ -53,7 +53,13 @@ public enum Reason {
   /** The call's token is valid but lacks the role that the RPC needs. */
   ROLE_REQUIRED(Category.PERMISSION_DENIED),
 
-  STALE_ATTEMPT(Category.ABORTED);
+  STALE_ATTEMPT(Category.ABORTED),
+
+  /**
+   * The journal could not write or fsync; the server refuses every call that would report state
+   * that may not be on disk, until it is restarted (docs/durability.md).
+   */
+  JOURNAL_UNAVAILABLE(Category.UNAVAILABLE);
 
   /** The kind of refusal; named after, but independent of, the gRPC status codes. */
   public enum Category {
@@ -64,7 +70,8 @@ public enum Reason {
     RESOURCE_EXHAUSTED,
     ABORTED,
     UNAUTHENTICATED,
-    PERMISSION_DENIED
+    PERMISSION_DENIED,
+    UNAVAILABLE
   }
 
   private final Category category;

@@ -30,6 +30,14 @@ public interface CommandLog extends AutoCloseable {
    */
   Appended append(byte[] command);
 
+  /**
+   * Why the log refuses appends for good (a write or fsync failed), or null while it takes them.
+   * After a failure nothing in memory that is newer than {@link #durableIndex()} is trusted.
+   */
+  default IOException failure() {
+    return null;
+  }
+
   /** The index of the last appended record (0 when empty). */
   long lastIndex();
 

@@ -45,6 +45,8 @@ public final class FileCommandLog implements CommandLog {
   private record Segment(Path path, long firstIndex, long lastIndex) {}
 
   private final Path dir;
+  /** Opens the segment files written to (a seam for fault-injection tests). */
+  private final JournalFiles files;
   private final FsyncMode fsync;
   private final long segmentBytes;
 
@@ -77,8 +79,9 @@ public final class FileCommandLog implements CommandLog {
   /** Prepares the next segment file; null without preallocation. */
   private SegmentPreallocator preallocator;
 
-  private FileCommandLog(Path dir, FsyncMode fsync, long segmentBytes) {
+  private FileCommandLog(Path dir, FsyncMode fsync, long segmentBytes, JournalFiles files) {
     this.dir = dir;
+    this.files = files;
     this.fsync = fsync;
     this.segmentBytes = segmentBytes;
     this.writer = new Thread(this::writeLoop, "journal-writer");
@@ -118,8 +121,22 @@ public final class FileCommandLog implements CommandLog {
       long afterIndex,
       RecordConsumer replay)
       throws IOException {
+    return open(dir, fsync, segmentBytes, preallocate, repair, afterIndex, replay, JournalFiles.REAL);
+  }
+
+  /** As above, writing segments through {@code files} (tests inject faults there). */
+  public static FileCommandLog open(
+      Path dir,
+      FsyncMode fsync,
+      long segmentBytes,
+      boolean preallocate,
+      boolean repair,
+      long afterIndex,
+      RecordConsumer replay,
+      JournalFiles files)
+      throws IOException {
     Files.createDirectories(dir);
-    FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes);
+    FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes, files);
     if (!preallocate) {
       Files.deleteIfExists(dir.resolve(SegmentPreallocator.SPARE_NAME));
     }
@@ -193,7 +210,7 @@ public final class FileCommandLog implements CommandLog {
       startSegment(lastIndex + 1);
     } else if (tail != null && lastScan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES
         && lastScan.format() == JournalFormat.FORMAT) {
-      active = FileChannel.open(tail, StandardOpenOption.WRITE);
+      active = this.files.open(tail, StandardOpenOption.WRITE);
       activeBytes = Files.size(tail);
       if (lastScan.end() == SegmentReader.End.CLEAN && lastScan.validBytes() < activeBytes) {
         // its records end in zeros: a preallocated segment, to be filled further
@@ -293,6 +310,11 @@ public final class FileCommandLog implements CommandLog {
       }
     }
     return new Appended(index, durable);
+  }
+
+  @Override
+  public synchronized IOException failure() {
+    return failure;
   }
 
   @Override
@@ -533,11 +555,11 @@ public final class FileCommandLog implements CommandLog {
     JournalFormat.putSegmentHeader(header, firstIndex);
     header.flip();
     if (preallocator != null && preallocator.takeAs(file, header)) {
-      active = FileChannel.open(file, StandardOpenOption.WRITE);
+      active = files.open(file, StandardOpenOption.WRITE);
       active.position(JournalFormat.SEGMENT_HEADER_BYTES);
       activePreallocated = true;
     } else {
-      active = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      active = files.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       while (header.hasRemaining()) {
         active.write(header);
       }

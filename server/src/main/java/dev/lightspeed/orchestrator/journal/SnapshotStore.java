@@ -52,9 +52,16 @@ public final class SnapshotStore {
   public static final String CORRUPT_SUFFIX = ".corrupt";
 
   private final Path dir;
+  /** Opens the snapshot files written (a seam for fault-injection tests). */
+  private final JournalFiles files;
 
   public SnapshotStore(Path dir) throws IOException {
+    this(dir, JournalFiles.REAL);
+  }
+
+  public SnapshotStore(Path dir, JournalFiles files) throws IOException {
     this.dir = Files.createDirectories(dir);
+    this.files = files;
     try (Stream<Path> list = Files.list(dir)) {
       for (Path p : list.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) {
         Files.delete(p); // a snapshot that was being written when the server died
@@ -84,7 +91,7 @@ public final class SnapshotStore {
   public Stored save(long index, IoConsumer<OutputStream> writer) throws IOException {
     Path target = dir.resolve(name(index));
     Path tmp = dir.resolve(name(index) + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+    try (FileChannel ch = files.open(tmp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       ch.position(HEADER_BYTES);
       CRC32C crc = new CRC32C();

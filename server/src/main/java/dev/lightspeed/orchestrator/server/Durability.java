@@ -4,6 +4,7 @@ import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.FileCommandLog;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
+import dev.lightspeed.orchestrator.journal.JournalFiles;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
@@ -216,6 +217,11 @@ public final class Durability implements AutoCloseable {
 
   /** Opens (or creates) a data directory and recovers every pipeline in it. */
   public static Durability open(Options options) throws IOException {
+    return open(options, JournalFiles.REAL);
+  }
+
+  /** As {@link #open(Options)}, writing journal segments and snapshots through {@code files}. */
+  static Durability open(Options options, JournalFiles files) throws IOException {
     Path dir = Files.createDirectories(options.dataDir());
     FileChannel lockChannel = FileChannel.open(
         dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -227,7 +233,7 @@ public final class Durability implements AutoCloseable {
               + " --data-dir");
     }
     long started = System.nanoTime();
-    SnapshotStore snapshots = new SnapshotStore(dir.resolve("snapshots"));
+    SnapshotStore snapshots = new SnapshotStore(dir.resolve("snapshots"), files);
     Path journalDir = dir.resolve("journal");
     Recovery.Loaded loaded = Recovery.loadNewestUsable(
         snapshots, FileCommandLog.firstSegmentIndex(journalDir), journalDir);
@@ -246,7 +252,8 @@ public final class Durability implements AutoCloseable {
               Recovery.applyRecord(registry, index, bytes);
               replayed[0]++;
               replayedBytes[0] += 24 + bytes.length; // record header (format 2) + payload
-            });
+            },
+            files);
     if (journal.lastIndex() < floor) {
       throw new IOException("journal ends at record " + journal.lastIndex() + " but snapshot "
           + latest.map(s -> s.file().toString()).orElse("") + " covers up to " + floor
@@ -363,7 +370,10 @@ public final class Durability implements AutoCloseable {
     if (snapshots == null || closed) {
       return;
     }
-    if (journal.durableIndex() != journal.lastIndex()) {
+    if (journal.durableIndex() != journal.lastIndex() || journal.failure() != null
+        || registry.gate().failed()) {
+      // After a journal failure the live pipelines may hold changes that are on no disk (even
+      // with every index durable: a change applied after the failure got no index at all).
       snapshot();
       return;
     }
@@ -415,6 +425,10 @@ public final class Durability implements AutoCloseable {
     if (failuresInARow > 0 && System.nanoTime() - retryAtNanos < 0) {
       return;
     }
+    IOException journalFailure = journal.failure();
+    if (journalFailure != null) {
+      registry.gate().fail(journalFailure); // no call may have seen it yet
+    }
     try {
       boolean due;
       synchronized (this) {
@@ -465,10 +479,14 @@ public final class Durability implements AutoCloseable {
         closed = true;
         dropShadow();
       }
-      journal.close();
-      if (lock != null) {
-        lock.release();
-        lockChannel.close();
+      try {
+        journal.close();
+      } finally {
+        // even when closing a failed journal throws: else the directory stays locked
+        if (lock != null) {
+          lock.release();
+          lockChannel.close();
+        }
       }
     }
   }

@@ -123,6 +123,7 @@ final class ErrorMapper {
       case ABORTED -> Code.ABORTED;
       case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
       case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+      case UNAVAILABLE -> Code.UNAVAILABLE;
     };
   }
 }

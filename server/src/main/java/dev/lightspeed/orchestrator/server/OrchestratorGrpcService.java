@@ -86,20 +86,28 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final PipelineRegistry registry;
   private final Clock clock;
   private final Executor watchExecutor;
-  /** Where GetStatus runs: its first answer after a change costs O(state). */
-  private final Executor statusExecutor;
+  /**
+   * Where the reads that may cost O(state) run (GetStatus's first answer after a change, a
+   * filtered ListBatches that skips most batches, the other lists): never on a transport thread,
+   * and through each pipeline's own sequential executor over this pool, so that a large read of
+   * one pipeline never delays a read of another.
+   */
+  private final Executor readPool;
+  /** Refuses every call once the journal failed. */
+  private final JournalGate gate;
   private final int watchBufferCapacity;
   private final Limits limits;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
 
   OrchestratorGrpcService(
-      PipelineRegistry registry, Clock clock, Executor watchExecutor, Executor statusExecutor,
+      PipelineRegistry registry, Clock clock, Executor watchExecutor, Executor readPool,
       int watchBufferCapacity, Limits limits, ServerMetrics metrics) {
     this.registry = registry;
+    this.gate = registry.gate();
     this.clock = clock;
     this.watchExecutor = watchExecutor;
-    this.statusExecutor = statusExecutor;
+    this.readPool = readPool;
     this.watchBufferCapacity = watchBufferCapacity;
     this.limits = limits;
     this.metrics = metrics;
@@ -199,6 +207,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       StartAvailableRequest req, StreamObserver<StartAvailableResponse> out) {
     PipelineHandle.Executed done;
     try {
+      gate.ensureOpen();
       PipelineHandle handle = pipeline(req.getPipeline());
       if (req.getMaxBatches() < 0) {
         throw Rejection.ofField(
@@ -211,6 +220,9 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
               .setMaxBatches(req.getMaxBatches())
               .addAllStages(req.getStagesList()));
       done = handle.execute(command, now());
+    } catch (Rejection r) {
+      refuse(out, req.getPipeline(), "", r);
+      return;
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
       return;
@@ -222,8 +234,9 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       metrics.started(req.getPipeline(), result);
     }
     done.durable().whenComplete((ok, failure) -> {
-      if (failure != null) {
-        out.onError(journalFailed(failure));
+      Rejection refused = gate.refusalAfter(failure);
+      if (refused != null) {
+        out.onError(ErrorMapper.toException(refused, req.getPipeline(), ""));
         return;
       }
       for (StartedBatch s : result.started()) {
@@ -238,6 +251,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     ServerCallStreamObserver<WatchStartedResponse> call =
         (ServerCallStreamObserver<WatchStartedResponse>) out;
     try {
+      gate.ensureOpen();
       PipelineHandle handle = pipeline(req.getPipeline());
       Runnable sendHeaders = EarlyHeaders.SEND.get();
       Watcher[] self = new Watcher[1];
@@ -378,7 +392,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void listBatches(ListBatchesRequest req, StreamObserver<ListBatchesResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       PipelineHandle handle = pipeline(req.getPipeline());
       BatchState filter = req.hasState() ? ProtoMapper.toCore(req.getState()) : null;
       var page = page(handle, req.getPageSize(), req.getPageToken(),
@@ -393,7 +407,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void listRetries(ListRetriesRequest req, StreamObserver<ListRetriesResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
           "retries", PipelineQueries::retries);
       ListRetriesResponse.Builder resp =
@@ -406,7 +420,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void listDeadLetters(
       ListDeadLettersRequest req, StreamObserver<ListDeadLettersResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
           "dead-letters", PipelineQueries::deadLetters);
       ListDeadLettersResponse.Builder resp =
@@ -418,7 +432,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
           "runs", PipelineQueries::runs);
       ListRunsResponse.Builder resp =
@@ -430,7 +444,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   @Override
   public void listAuditLog(ListAuditLogRequest req, StreamObserver<ListAuditLogResponse> out) {
-    unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       var page = page(pipeline(req.getPipeline()), req.getPageSize(), req.getPageToken(),
           "audit-log", PipelineQueries::auditLog);
       ListAuditLogResponse.Builder resp =
@@ -442,11 +456,11 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
 
   /**
    * The signature and the invariant check are computed in O(state) after each change (then
-   * cached until the next one), so this runs on its own thread, never on a transport thread.
+   * cached until the next one), so this runs on the read pool, never on a transport thread.
    */
   @Override
   public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
-    Runnable call = () -> unary(out, req.getPipeline(), "", () -> {
+    pipelineRead(out, req.getPipeline(), () -> {
       PipelineHandle pipeline = pipeline(req.getPipeline());
       // Under the lock only what must be consistent; the signature's sort-and-hash of every
       // remembered batch runs after the lock is released, so calls on the pipeline do not wait.
@@ -464,12 +478,6 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       }
       return ProtoMapper.toProto(status);
     });
-    try {
-      statusExecutor.execute(Context.current().wrap(call));
-    } catch (RejectedExecutionException stopping) {
-      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("server shutting down")
-          .asRuntimeException());
-    }
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -514,56 +522,111 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
    * sent by the journal's writer thread as it completes the group (grpc queues the bytes for the
    * call's event loop): a hand-off to another thread per group cost more than the sends do.
    */
-  private static <T> void mutation(
+  private <T> void mutation(
       StreamObserver<T> out, String pipeline, String fieldPrefix, Supplier<Reply<T>> call) {
     Reply<T> reply;
     try {
+      gate.ensureOpen();
       CallGuard.ensureCallLive();
       reply = call.get();
     } catch (Rejection r) {
-      out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      refuse(out, pipeline, fieldPrefix, r);
       return;
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, pipeline));
       return;
     }
-    if (reply.durable().isDone() && !reply.durable().isCompletedExceptionally()) {
-      out.onNext(reply.message());
+    sendWhenDurable(out, pipeline, reply.message(), reply.durable());
+  }
+
+  /**
+   * Sends {@code message} once {@code durable} completes, which covers every change the message
+   * reports, including those of earlier calls (a reply that changed nothing waits for the
+   * pipeline's last change, see {@link PipelineHandle#settled()}). If the journal failed first,
+   * JOURNAL_UNAVAILABLE is sent instead. On the happy path the future is usually complete and
+   * the reply leaves at once; else it is sent by the journal's writer thread as it completes the
+   * group (grpc queues the bytes for the call's event loop): a hand-off to another thread per
+   * group cost more than the sends do. Nothing here ever waits on a transport thread.
+   */
+  private <T> void sendWhenDurable(
+      StreamObserver<T> out, String pipeline, T message, CompletableFuture<Void> durable) {
+    if (durable.isDone() && !durable.isCompletedExceptionally() && !gate.failed()) {
+      out.onNext(message);
       out.onCompleted();
       return;
     }
-    reply.durable().whenComplete((ok, failure) -> {
-      if (failure != null) {
-        out.onError(journalFailed(failure));
+    durable.whenComplete((ok, failure) -> {
+      Rejection refused = gate.refusalAfter(failure);
+      if (refused != null) {
+        out.onError(ErrorMapper.toException(refused, pipeline, ""));
       } else {
-        out.onNext(reply.message());
+        out.onNext(message);
         out.onCompleted();
       }
     });
   }
 
-  private static io.grpc.StatusRuntimeException journalFailed(Throwable failure) {
-    return io.grpc.Status.UNAVAILABLE
-        .withDescription("the change could not be made durable (" + failure.getMessage()
-            + "); the server refuses changes until it is restarted")
-        .asRuntimeException();
+  /**
+   * Sends a refusal once what it reports is durable: "no such batch", "stale attempt" or
+   * "pipeline exists" describe state that an earlier call may have changed moments ago.
+   */
+  private <T> void refuse(StreamObserver<T> out, String pipeline, String fieldPrefix, Rejection r) {
+    if (r.reason() == Reason.JOURNAL_UNAVAILABLE) {
+      out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      return;
+    }
+    CompletableFuture<Void> settled = registry.settled(pipeline);
+    if (settled.isDone() && !settled.isCompletedExceptionally()) {
+      out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      return;
+    }
+    settled.whenComplete((ok, failure) -> {
+      Rejection refused = gate.refusalAfter(failure);
+      out.onError(ErrorMapper.toException(refused != null ? refused : r, pipeline, fieldPrefix));
+    });
   }
 
-  /** Runs one unary call: its reply, or its refusal mapped to a status. */
-  private static <T> void unary(
+  /**
+   * Runs one read: its reply once the state it read is durable (see {@link #sendWhenDurable}),
+   * or its refusal mapped to a status. The settled future is taken after the read, so it covers
+   * every change the read saw.
+   */
+  private <T> void unary(
       StreamObserver<T> out, String pipeline, String fieldPrefix, Supplier<T> call) {
     T reply;
     try {
+      gate.ensureOpen();
       reply = call.get();
     } catch (Rejection r) {
-      out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      refuse(out, pipeline, fieldPrefix, r);
       return;
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, pipeline));
       return;
     }
-    out.onNext(reply);
-    out.onCompleted();
+    sendWhenDurable(out, pipeline, reply, registry.settled(pipeline));
+  }
+
+  /**
+   * A read of one pipeline that may cost O(state): run on that pipeline's sequential executor
+   * over the read pool, so that it neither blocks a transport thread nor waits behind a read of
+   * another pipeline.
+   */
+  private <T> void pipelineRead(StreamObserver<T> out, String pipeline, Supplier<T> call) {
+    Executor executor;
+    try {
+      gate.ensureOpen();
+      executor = registry.get(pipeline).reads(readPool);
+    } catch (Rejection r) {
+      refuse(out, pipeline, "", r);
+      return;
+    }
+    try {
+      executor.execute(Context.current().wrap(() -> unary(out, pipeline, "", call)));
+    } catch (RejectedExecutionException stopping) {
+      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("server shutting down")
+          .asRuntimeException());
+    }
   }
 
   /**

@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrchestratorServer {
   private static final Logger log = LoggerFactory.getLogger(OrchestratorServer.class);
+
+  static {
+    // for embedded servers and tests; ServerMain installs it first thing
+    CredentialSafeLogging.install();
+  }
   /** The health service name of the orchestrator, besides the whole server's "". */
   public static final String SERVICE_NAME = OrchestratorServiceGrpc.SERVICE_NAME;
 
@@ -38,11 +43,17 @@ public final class OrchestratorServer {
   private final PipelineRegistry registry;
   private final Clock clock;
   private final ExecutorService watchExecutor;
-  private final ExecutorService statusExecutor;
+  /** Runs the reads that may cost O(state), each pipeline's one at a time (see the service). */
+  private final ExecutorService readPool;
   private final ServerSettings settings;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
   private int metricsPort = -1;
+  /**
+   * Threads of the read pool: as many large reads of different pipelines run at once (a read of
+   * a pipeline waits only for reads of the same pipeline, and for a free thread).
+   */
+  static final int READ_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
 
   /** A server whose pipelines live in memory only. */
   public OrchestratorServer(ServerBuilder<?> builder, Clock clock, int watchBufferCapacity) {
@@ -75,8 +86,9 @@ public final class OrchestratorServer {
               t.setDaemon(true);
               return t;
             });
-    this.statusExecutor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "pipeline-status");
+    java.util.concurrent.atomic.AtomicInteger readers = new java.util.concurrent.atomic.AtomicInteger();
+    this.readPool = Executors.newFixedThreadPool(READ_THREADS, r -> {
+      Thread t = new Thread(r, "pipeline-reads-" + readers.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -85,7 +97,7 @@ public final class OrchestratorServer {
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
-            registry, clock, watchExecutor, statusExecutor, settings.watchBufferCapacity(),
+            registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
@@ -153,6 +165,12 @@ public final class OrchestratorServer {
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+    // After a journal failure the server refuses every call (JournalGate): load balancers and
+    // orchestrators should route around it, and a liveness probe on health restarts it.
+    registry.gate().onFailure(() -> {
+      health.setStatus("", ServingStatus.NOT_SERVING);
+      health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
+    });
     return this;
   }
 
@@ -189,7 +207,7 @@ public final class OrchestratorServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     watchExecutor.shutdown();
-    statusExecutor.shutdown();
+    readPool.shutdown();
     if (metrics != null) {
       metrics.close();
     }

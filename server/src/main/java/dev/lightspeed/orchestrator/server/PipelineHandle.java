@@ -45,15 +45,42 @@ final class PipelineHandle {
   private Executor publisher;
   /** The journal index of the last command applied to this pipeline; guarded by {@code this}. */
   private long appliedIndex;
+  /**
+   * Completes once everything applied to this pipeline is durable: the durability future of its
+   * last journaled change (the journal completes them in index order, and fails every pending
+   * one when it fails). A reply that changes nothing, or a read, waits for it too: it reports
+   * state that an earlier call changed, and that change may still wait for its fsync (a retried
+   * enqueue answered "deduplicated" must not precede the fsync of the first one).
+   */
+  private volatile CompletableFuture<Void> settled;
   /** The size of this pipeline's last snapshot, to size the next one's buffer. */
   private int lastSnapshotBytes;
+  /** This pipeline's reads, one at a time, on the server's read pool; made by the first read. */
+  private volatile Executor reads;
   /** Set under the lock when the pipeline is deleted; later calls see PIPELINE_NOT_FOUND. */
   private boolean deleted;
 
   PipelineHandle(PipelineRuntime runtime, AtomicReference<CommandLog> log, long appliedIndex) {
+    this(runtime, log, appliedIndex, DURABLE);
+  }
+
+  /** A pipeline whose state is durable once {@code settled} completes (a new one: its creation). */
+  PipelineHandle(
+      PipelineRuntime runtime, AtomicReference<CommandLog> log, long appliedIndex,
+      CompletableFuture<Void> settled) {
     this.runtime = runtime;
     this.log = log;
     this.appliedIndex = appliedIndex;
+    this.settled = settled;
+  }
+
+  /**
+   * Completes when every change applied to this pipeline so far is durable; fails if the journal
+   * failed first. Reads and replies read under the lock before this is taken, so waiting for it
+   * covers what they report.
+   */
+  CompletableFuture<Void> settled() {
+    return settled;
   }
 
   String name() {
@@ -71,11 +98,13 @@ final class PipelineHandle {
     long before = runtime.queries().version();
     Object result = CommandApplier.apply(runtime, command.build(), nowMs);
     if (runtime.queries().version() == before) {
-      return new Executed(result, DURABLE);
+      // Nothing changed, but the reply repeats what earlier changes did: sent once they are on disk.
+      return new Executed(result, settled);
     }
     command.setPipeline(name()).setNowMs(runtime.queries().lastNowMs());
     CommandLog.Appended appended = log.get().append(command.build().toByteArray());
     appliedIndex = appended.index();
+    settled = appended.durable();
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
       appended.durable().thenRunAsync(() -> publish(started.started()), publisher);
     }
@@ -91,6 +120,20 @@ final class PipelineHandle {
     // means the journal and the code disagree, and recovery stops.
     CommandApplier.apply(runtime, command, command.getNowMs());
     appliedIndex = index;
+  }
+
+  /** Runs this pipeline's O(state) reads one after another on {@code pool} (see the service). */
+  Executor reads(Executor pool) {
+    Executor e = reads;
+    if (e == null) {
+      synchronized (this) {
+        if (reads == null) {
+          reads = MoreExecutors.newSequentialExecutor(pool);
+        }
+        e = reads;
+      }
+    }
+    return e;
   }
 
   /** A consistent read. */

@@ -33,6 +33,13 @@ final class PipelineRegistry {
       new ConcurrentSkipListMap<>();
   private final Object membership = new Object();
   private final AtomicReference<CommandLog> log;
+  /** Refuses every call once the journal failed (see {@link JournalGate}). */
+  private final JournalGate gate = new JournalGate();
+  /**
+   * Completes once the last creation or deletion is durable: ListPipelines, and refusals that
+   * say a pipeline exists or not, wait for it.
+   */
+  private volatile CompletableFuture<Void> membershipSettled = CompletableFuture.completedFuture(null);
   /** Creating one more pipeline than this is TOO_MANY_PIPELINES (recovered ones all stay). */
   private volatile int maxPipelines = Integer.MAX_VALUE;
 
@@ -49,6 +56,24 @@ final class PipelineRegistry {
 
   CommandLog log() {
     return log.get();
+  }
+
+  JournalGate gate() {
+    return gate;
+  }
+
+  /** Completes once the set of pipelines as it is now is durable. */
+  CompletableFuture<Void> membershipSettled() {
+    return membershipSettled;
+  }
+
+  /**
+   * Completes once what a call on {@code name} may report is durable: that pipeline's changes, or
+   * the creation or deletion that made it (not) exist.
+   */
+  CompletableFuture<Void> settled(String name) {
+    PipelineHandle handle = name == null ? null : pipelines.get(name);
+    return handle == null ? membershipSettled : handle.settled();
   }
 
   void maxPipelines(int max) {
@@ -82,7 +107,9 @@ final class PipelineRegistry {
                   CreatePipeline.newBuilder().setSpec(ProtoMapper.toProto(runtime.queries().spec())))
               .build();
       CommandLog.Appended appended = log.get().append(command.toByteArray());
-      pipelines.put(spec.name(), new PipelineHandle(runtime, log, appended.index()));
+      pipelines.put(
+          spec.name(), new PipelineHandle(runtime, log, appended.index(), appended.durable()));
+      membershipSettled = appended.durable();
       Security.audit("pipeline_created", spec.name());
       return appended.durable();
     }
@@ -102,6 +129,7 @@ final class PipelineRegistry {
       CommandLog.Appended appended = log.get().append(command.toByteArray());
       handle.markDeleted();
       pipelines.remove(name, handle);
+      membershipSettled = appended.durable();
       Security.audit("pipeline_deleted", name);
       return appended.durable();
     }

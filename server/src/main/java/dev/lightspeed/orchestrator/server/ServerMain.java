@@ -170,6 +170,7 @@ public final class ServerMain implements Callable<Integer> {
   @Mixin ProductionOptions production = new ProductionOptions();
 
   public static void main(String[] args) {
+    CredentialSafeLogging.install(); // before any Netty class makes its loggers
     System.exit(new CommandLine(new ServerMain()).execute(args));
   }
 

@@ -409,6 +409,30 @@ class StartAvailableTest {
   }
 
   @Test
+  void start_recordsBudget_nearTwoToThe62_doesNotOverflowPastTheBudget() {
+    long quarter = 1L << 62;
+    PipelineRuntime rt = runtimeWithBoundary(b -> b.withMaxInFlightRecords(quarter + 10));
+    enqueue(rt, batch("first", quarter, 1), 0);
+    enqueue(rt, batch("second", quarter, 2), 0);
+    // quarter + quarter = 2^63 wraps negative: it must still count as over the budget
+    assertThat(keys(rt.startAvailable(0).started())).containsExactly("first");
+    assertThat(Fixtures.stateOf(rt, "second")).isEqualTo(BatchState.QUEUED);
+    assertThat(rt.queries().valid()).isTrue();
+  }
+
+  @Test
+  void start_withoutABudget_stopsBeforeTheInFlightRecordsCountWouldWrap() {
+    long half = Long.MAX_VALUE / 2 + 1;
+    PipelineRuntime rt = runtimeWithBoundary(b -> b);
+    enqueue(rt, batch("first", half, 1), 0);
+    enqueue(rt, batch("second", half, 2), 0);
+    assertThat(keys(rt.startAvailable(0).started())).containsExactly("first");
+    assertThat(rt.queries().valid()).isTrue();
+    rt.ackBatch("first", 0, 0);
+    assertThat(keys(rt.startAvailable(0).started())).containsExactly("second");
+  }
+
+  @Test
   void start_recordsBudget_exactlyFullIsAllowed() {
     PipelineRuntime rt = runtimeWithBoundary(b -> b.withMaxInFlightRecords(10));
     enqueue(rt, batch("six", 6, 1), 0);

@@ -22,6 +22,12 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code java -jar server.jar --port <free> ...args} and waits until it listens. */
   static ServerProcess start(Path workDir, String... args) throws IOException, InterruptedException {
+    return start(workDir, List.of(), args);
+  }
+
+  /** As {@link #start(Path, String...)}, with options for the child JVM (e.g. log levels). */
+  static ServerProcess start(Path workDir, List<String> jvmOptions, String... args)
+      throws IOException, InterruptedException {
     String jar = System.getProperty("server.jar");
     if (jar == null || !Files.exists(Path.of(jar))) {
       throw new IllegalStateException("system property server.jar must name the built server jar"
@@ -34,7 +40,10 @@ final class ServerProcess implements AutoCloseable {
     Path log = Files.createTempFile(workDir, "server", ".log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-jar", jar, "--bind", "127.0.0.1", "--port", Integer.toString(port)));
+        "-Xmx512m"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of(
+        "-jar", jar, "--bind", "127.0.0.1", "--port", Integer.toString(port)));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)

@@ -45,6 +45,9 @@ public enum ErrorReason {
 
   STALE_ATTEMPT,
 
+  /** UNAVAILABLE: the server's journal failed; it refuses every call until it is restarted. */
+  JOURNAL_UNAVAILABLE,
+
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;
 
