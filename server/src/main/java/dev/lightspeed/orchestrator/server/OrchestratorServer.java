@@ -95,6 +95,14 @@ public final class OrchestratorServer {
     registry.maxPipelines(settings.limits().maxPipelines());
     MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
+    if (metrics != null) {
+      metrics.watchTransport(settings.connections(), settings.outbound());
+    }
+    if (settings.outbound() != null) {
+      // Outermost, on every service: health and reflection replies wait for readers too.
+      builder.intercept(settings.outbound())
+          .addTransportFilter(settings.outbound().transportFilter());
+    }
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
@@ -153,12 +161,18 @@ public final class OrchestratorServer {
   }
 
   public OrchestratorServer start() throws IOException {
-    server.start();
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      closeConnectionLimiter();
+      throw e;
+    }
     if (metrics != null) {
       try {
         metricsPort = metrics.serve(settings.metricsBind(), settings.metricsPort());
       } catch (IOException e) {
         server.shutdownNow();
+        closeConnectionLimiter();
         throw new IOException("cannot serve metrics on " + settings.metricsBind() + ":"
             + settings.metricsPort() + ": " + e.getMessage(), e);
       }
@@ -206,6 +220,7 @@ public final class OrchestratorServer {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
+    closeConnectionLimiter();
     watchExecutor.shutdown();
     readPool.shutdown();
     if (metrics != null) {
@@ -215,6 +230,13 @@ public final class OrchestratorServer {
       durability.close();
     } catch (IOException e) {
       log.error("closing the data directory failed; the next start recovers from the journal", e);
+    }
+  }
+
+  /** The connection limiter owns the server's event loops; they stop after the server. */
+  private void closeConnectionLimiter() {
+    if (settings.connections() != null) {
+      settings.connections().close();
     }
   }
 

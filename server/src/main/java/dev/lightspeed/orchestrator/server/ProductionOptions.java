@@ -107,6 +107,50 @@ final class ProductionOptions {
   int maxConcurrentCallsPerConnection;
 
   @Option(
+      names = "--max-connections",
+      defaultValue = "10000",
+      paramLabel = "N",
+      description = "Most client connections (TCP) open at once; one more is closed as soon as it"
+          + " is accepted. Lowered at start-up, with a warning, if the descriptor limit"
+          + " (ulimit -n) cannot hold it besides the journal's reserve (default:"
+          + " ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(
+      names = "--max-connections-per-address",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description = "Most connections open at once from one remote IP address; one more is closed"
+          + " as soon as it is accepted (default: ${DEFAULT-VALUE}).")
+  int maxConnectionsPerAddress;
+
+  @Option(
+      names = "--handshake-timeout",
+      defaultValue = "10",
+      paramLabel = "SECONDS",
+      description = "Close a connection that has not completed its TLS and HTTP/2 handshake"
+          + " (the client's preface and SETTINGS) within this time (default: ${DEFAULT-VALUE}).")
+  long handshakeTimeoutSeconds;
+
+  @Option(
+      names = "--max-pending-outbound-bytes",
+      defaultValue = "134217728",
+      paramLabel = "BYTES",
+      description = "Most reply bytes the server holds for clients that have not read them yet"
+          + " (HTTP/2 flow control), over all connections; while it holds more, new calls are"
+          + " refused with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}, 128 MiB).")
+  long maxPendingOutboundBytes;
+
+  @Option(
+      names = "--max-pending-outbound-bytes-per-connection",
+      defaultValue = "16777216",
+      paramLabel = "BYTES",
+      description = "The same per connection: while a connection holds more unread reply bytes,"
+          + " its new calls are refused with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE},"
+          + " 16 MiB).")
+  long maxPendingOutboundBytesPerConnection;
+
+  @Option(
       names = "--keepalive-time",
       defaultValue = "60",
       paramLabel = "SECONDS",
@@ -191,6 +235,12 @@ final class ProductionOptions {
     positive(out, "--max-watchers-per-pipeline", maxWatchersPerPipeline);
     positive(out, "--max-pipelines", maxPipelines);
     positive(out, "--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
+    positive(out, "--max-connections", maxConnections);
+    positive(out, "--max-connections-per-address", maxConnectionsPerAddress);
+    positive(out, "--handshake-timeout", handshakeTimeoutSeconds);
+    positive(out, "--max-pending-outbound-bytes", maxPendingOutboundBytes);
+    positive(out, "--max-pending-outbound-bytes-per-connection",
+        maxPendingOutboundBytesPerConnection);
     positive(out, "--keepalive-time", keepaliveTimeSeconds);
     positive(out, "--keepalive-timeout", keepaliveTimeoutSeconds);
     notNegative(out, "--permit-keepalive-time", permitKeepaliveTimeSeconds);
@@ -270,7 +320,16 @@ final class ProductionOptions {
     return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines);
   }
 
-  /** A Netty server builder on {@code bind:port} with TLS (if set), limits and keepalive. */
+  /**
+   * The connection limiter of the last {@link #nettyServerBuilder}; {@link #settings} hands it to
+   * the server, which exports its counts and stops its event loops.
+   */
+  private ConnectionLimiter connectionLimiter;
+
+  /**
+   * A Netty server builder on {@code bind:port} with TLS (if set), limits, keepalive and the
+   * connection caps.
+   */
   NettyServerBuilder nettyServerBuilder(String bind, int port) throws IOException {
     InetSocketAddress address = new InetSocketAddress(bind, port);
     NettyServerBuilder builder;
@@ -299,7 +358,11 @@ final class ProductionOptions {
     } else {
       builder.executor(handlerPool(handlerThreads));
     }
+    connectionLimiter = new ConnectionLimiter(
+        DescriptorLimit.connectionsThatFit(maxConnections), maxConnectionsPerAddress);
+    connectionLimiter.install(builder);
     builder
+        .handshakeTimeout(handshakeTimeoutSeconds, TimeUnit.SECONDS)
         .maxInboundMessageSize(maxMessageBytes)
         .maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
         .keepAliveTime(keepaliveTimeSeconds, TimeUnit.SECONDS)
@@ -330,7 +393,10 @@ final class ProductionOptions {
     ServerSettings s = ServerSettings.defaults()
         .withWatchBufferCapacity(watchBuffer)
         .withLimits(limits())
-        .withTokens(tokens);
+        .withTokens(tokens)
+        .withConnectionLimiter(connectionLimiter)
+        .withOutboundBudget(
+            new OutboundBudget(maxPendingOutboundBytesPerConnection, maxPendingOutboundBytes));
     return metricsPort == null ? s : s.withMetrics(metricsBind, metricsPort);
   }
 }

@@ -2,17 +2,26 @@ package dev.lightspeed.orchestrator.server;
 
 /**
  * How an {@link OrchestratorServer} serves, beyond its transport: the WatchStarted buffer, the
- * request limits, the bearer tokens (null = no authentication) and the metrics endpoint.
+ * request limits, the bearer tokens (null = no authentication), the metrics endpoint, and the
+ * transport's guards: the connection limiter (null = none; it owns the Netty event loops, closed
+ * at stop) and the budget of reply bytes waiting for clients (null = none).
  *
  * @param metricsPort -1 = no metrics at all (no interceptor, no endpoint); 0 = collect metrics and
  *     serve them on a free port; else that port
  */
 record ServerSettings(
-    int watchBufferCapacity, Limits limits, TokenFile tokens, String metricsBind, int metricsPort) {
+    int watchBufferCapacity,
+    Limits limits,
+    TokenFile tokens,
+    String metricsBind,
+    int metricsPort,
+    ConnectionLimiter connections,
+    OutboundBudget outbound) {
   static final int DEFAULT_WATCH_BUFFER = 4096;
 
   static ServerSettings defaults() {
-    return new ServerSettings(DEFAULT_WATCH_BUFFER, Limits.DEFAULTS, null, "127.0.0.1", -1);
+    return new ServerSettings(DEFAULT_WATCH_BUFFER, Limits.DEFAULTS, null, "127.0.0.1", -1, null,
+        null);
   }
 
   boolean metricsEnabled() {
@@ -20,18 +29,32 @@ record ServerSettings(
   }
 
   ServerSettings withWatchBufferCapacity(int capacity) {
-    return new ServerSettings(capacity, limits, tokens, metricsBind, metricsPort);
+    return new ServerSettings(
+        capacity, limits, tokens, metricsBind, metricsPort, connections, outbound);
   }
 
   ServerSettings withLimits(Limits value) {
-    return new ServerSettings(watchBufferCapacity, value, tokens, metricsBind, metricsPort);
+    return new ServerSettings(
+        watchBufferCapacity, value, tokens, metricsBind, metricsPort, connections, outbound);
   }
 
   ServerSettings withTokens(TokenFile value) {
-    return new ServerSettings(watchBufferCapacity, limits, value, metricsBind, metricsPort);
+    return new ServerSettings(
+        watchBufferCapacity, limits, value, metricsBind, metricsPort, connections, outbound);
   }
 
   ServerSettings withMetrics(String bind, int port) {
-    return new ServerSettings(watchBufferCapacity, limits, tokens, bind, port);
+    return new ServerSettings(
+        watchBufferCapacity, limits, tokens, bind, port, connections, outbound);
+  }
+
+  ServerSettings withConnectionLimiter(ConnectionLimiter value) {
+    return new ServerSettings(
+        watchBufferCapacity, limits, tokens, metricsBind, metricsPort, value, outbound);
+  }
+
+  ServerSettings withOutboundBudget(OutboundBudget value) {
+    return new ServerSettings(
+        watchBufferCapacity, limits, tokens, metricsBind, metricsPort, connections, value);
   }
 }

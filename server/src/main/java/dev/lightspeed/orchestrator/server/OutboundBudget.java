@@ -1,0 +1,203 @@
+package dev.lightspeed.orchestrator.server;
+
+import com.google.protobuf.MessageLite;
+import io.grpc.Attributes;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerTransportFilter;
+import io.grpc.Status;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Bounds the reply bytes that wait for clients to read them, per connection and for the whole
+ * server. A client that opens many calls and never reads (an HTTP/2 flow-control window of zero)
+ * leaves every reply queued in the server's transport; 1,000 ListBatches calls per connection on
+ * a few connections took the server from 102 MB to 2.4 GB, and with {@code -Xmx512m} out of direct
+ * memory (issue 15). With this budget such a client gets RESOURCE_EXHAUSTED for its new calls
+ * once its connection holds {@code perConnection} bytes, and every client does while the server
+ * as a whole holds {@code total}; when the flooder goes, its streams end, their bytes are
+ * released and new calls are served again.
+ *
+ * <p>What is counted: each message a call sends, from {@code sendMessage} on. A reply of a
+ * unary call is released when the call completes, which grpc-java reports once its trailers
+ * (queued behind its data) have been written to the socket, or when it is cancelled: exactly the
+ * time its bytes wait. A streaming call's messages are also released whenever the call reports
+ * ready: grpc-java marks it ready only while less than 32 KiB of it is queued, so a stream that
+ * keeps up holds no budget, and what a stream can leave queued unnoticed is under 32 KiB (the
+ * WatchStarted sender only sends while ready). The check is made before a call's handler runs
+ * (at its half-close), so a refused call has changed nothing; a reply that is already computed is
+ * always sent, so the budget can be passed by the replies of the calls running at that moment.
+ */
+final class OutboundBudget implements ServerInterceptor {
+  /** Why a call was refused; the metric's label value. */
+  enum Limit {
+    PER_CONNECTION("per_connection"),
+    SERVER("server");
+
+    final String label;
+
+    Limit(String label) {
+      this.label = label;
+    }
+  }
+
+  private static final Attributes.Key<AtomicLong> CONNECTION_PENDING =
+      Attributes.Key.create("lightspeed.pendingOutboundBytes");
+
+  private final long perConnection;
+  private final long total;
+  private final AtomicLong pending = new AtomicLong();
+  private final LongAdder refusedPerConnection = new LongAdder();
+  private final LongAdder refusedServer = new LongAdder();
+
+  OutboundBudget(long perConnection, long total) {
+    this.perConnection = perConnection;
+    this.total = total;
+  }
+
+  /** Gives each connection its own counter; add it to the server builder with the interceptor. */
+  ServerTransportFilter transportFilter() {
+    return new ServerTransportFilter() {
+      @Override
+      public Attributes transportReady(Attributes attributes) {
+        return attributes.toBuilder().set(CONNECTION_PENDING, new AtomicLong()).build();
+      }
+    };
+  }
+
+  /** Reply bytes waiting for their clients now, over all connections. */
+  long pendingBytes() {
+    return pending.get();
+  }
+
+  /** Calls refused since start because {@code limit} was reached. */
+  long refused(Limit limit) {
+    return (limit == Limit.PER_CONNECTION ? refusedPerConnection : refusedServer).sum();
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    AtomicLong connection = call.getAttributes().get(CONNECTION_PENDING);
+    boolean unary = call.getMethodDescriptor().getType().serverSendsOneMessage();
+    Charge charge = new Charge(connection);
+    ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
+      @Override
+      public void sendMessage(R message) {
+        charge.add(message instanceof MessageLite m ? m.getSerializedSize() : 0);
+        super.sendMessage(message);
+        if (!unary && isReady()) {
+          charge.release();
+        }
+      }
+    };
+    return new SimpleForwardingServerCallListener<>(next.startCall(counted, headers)) {
+      @Override
+      public void onHalfClose() {
+        Status refusal = refusal(connection);
+        if (refusal != null) {
+          call.close(refusal, new Metadata());
+          return;
+        }
+        super.onHalfClose();
+      }
+
+      @Override
+      public void onReady() {
+        if (!unary) {
+          charge.release();
+        }
+        super.onReady();
+      }
+
+      @Override
+      public void onComplete() {
+        charge.end();
+        super.onComplete();
+      }
+
+      @Override
+      public void onCancel() {
+        charge.end();
+        super.onCancel();
+      }
+    };
+  }
+
+  /** Why a call may not run now, or null if it may. */
+  private Status refusal(AtomicLong connection) {
+    if (connection != null && connection.get() >= perConnection) {
+      refusedPerConnection.increment();
+      return Status.RESOURCE_EXHAUSTED.withDescription(
+          "this connection has " + connection.get() + " bytes of replies that its client has not"
+              + " read, and the server holds at most " + perConnection
+              + " (--max-pending-outbound-bytes-per-connection): read the replies of earlier"
+              + " calls, or run fewer calls at once, then call again");
+    }
+    if (pending.get() >= total) {
+      refusedServer.increment();
+      return Status.RESOURCE_EXHAUSTED.withDescription(
+          "the server holds " + pending.get() + " bytes of replies that clients have not read,"
+              + " its most (--max-pending-outbound-bytes " + total + "): call again shortly");
+    }
+    return null;
+  }
+
+  /**
+   * The bytes one call has sent and not yet seen leave. Its methods may run on any thread: a
+   * reply can be sent by the journal's thread while the client cancels the call on the event loop,
+   * so once the call has ended ({@link #end}) a late message is not counted at all.
+   */
+  private final class Charge {
+    private static final long ENDED = -1;
+    private final AtomicLong connection;
+    private final AtomicLong bytes = new AtomicLong();
+
+    Charge(AtomicLong connection) {
+      this.connection = connection;
+    }
+
+    void add(long size) {
+      long now;
+      do {
+        now = bytes.get();
+        if (now == ENDED) {
+          return;
+        }
+      } while (!bytes.compareAndSet(now, now + size));
+      move(size);
+    }
+
+    /** The call's bytes have left (it is ready again). */
+    void release() {
+      long now;
+      do {
+        now = bytes.get();
+        if (now <= 0) {
+          return;
+        }
+      } while (!bytes.compareAndSet(now, 0));
+      move(-now);
+    }
+
+    /** The call has ended: whatever it sent has been written or dropped. */
+    void end() {
+      long now = bytes.getAndSet(ENDED);
+      if (now > 0) {
+        move(-now);
+      }
+    }
+
+    private void move(long size) {
+      pending.addAndGet(size);
+      if (connection != null) {
+        connection.addAndGet(size);
+      }
+    }
+  }
+}
