@@ -78,7 +78,7 @@ import java.util.function.Function;
  * <pre>{@code
  * try (OrchestratorClient client = OrchestratorClient.builder().target("127.0.0.1:50051").build()) {
  *   client.enqueueBatch("orders", Batch.newBuilder().setKey("b1").setStage("extract")
- *       .setRecords(100).setIdempotencyKey("b1-1").setSequence(1).build());
+ *       .setRecords(100).setIdempotencyKey("b1-1").build());
  * }
  * }</pre>
  */

@@ -33,10 +33,13 @@ final class InvariantChecker {
       if (stage == null) {
         return "batch '" + key + "' is in unknown stage '" + b.batch.stage() + "'";
       }
-      Long previous = lastSequenceOfStage.put(stage.name, b.batch.sequence());
-      if ((previous != null && previous >= b.batch.sequence())
-          || !stage.hasSequence
-          || b.batch.sequence() > stage.lastSequence) {
+      // Only positive sequences are ordered; 0 means "no sequence" (SPEC 3.1 check 6).
+      Long previous =
+          b.batch.sequence() > 0 ? lastSequenceOfStage.put(stage.name, b.batch.sequence()) : null;
+      if (b.batch.sequence() > 0
+          && ((previous != null && previous >= b.batch.sequence())
+              || !stage.hasSequence
+              || b.batch.sequence() > stage.lastSequence)) {
         return "sequences increasing per stage: batch '" + key + "' has sequence "
             + b.batch.sequence() + " in stage '" + stage.name + "'";
       }

@@ -101,7 +101,8 @@ public final class PipelineRuntime {
           Reason.PIPELINE_DRAINING,
           "pipeline '" + name() + "' is draining and accepts no new batches; RESUME it first");
     }
-    if (stage.hasSequence && batch.sequence() <= stage.lastSequence) {
+    // Sequence 0 means "no sequence" (SPEC 3.1 check 6, version 2): not checked, not recorded.
+    if (batch.sequence() > 0 && stage.hasSequence && batch.sequence() <= stage.lastSequence) {
       throw Rejection.of(
           Reason.SEQUENCE_REGRESSION,
           "sequence " + batch.sequence() + " is not greater than the last accepted sequence "

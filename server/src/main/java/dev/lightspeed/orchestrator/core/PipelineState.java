@@ -166,8 +166,10 @@ final class PipelineState {
     live.add(b);
     liveByEnqueue.append(b);
     stage.waiting.add(b);
-    stage.hasSequence = true;
-    stage.lastSequence = batch.sequence();
+    if (batch.sequence() > 0) { // 0 = no sequence: the stage's last sequence stays as it was
+      stage.hasSequence = true;
+      stage.lastSequence = batch.sequence();
+    }
     queuedCount++;
     return b;
   }

@@ -142,6 +142,9 @@ final class StateCodec {
       stage.paused = in.readBoolean();
       stage.hasSequence = in.readBoolean();
       stage.lastSequence = in.readLong();
+      // A version 1 snapshot recorded sequence 0 as a last sequence; version 2 records only
+      // positive ones, so such a stage has none (as a replay of its journal would give).
+      stage.hasSequence &= stage.lastSequence > 0;
       stage.batchesProcessed = in.readLong();
       stage.recordsProcessed = in.readLong();
     }

@@ -176,7 +176,7 @@ final class ReferenceModel {
       return Reason.PIPELINE_DRAINING;
     }
     Long last = lastSeq.get(b.stage());
-    if (last != null && b.sequence() <= last) {
+    if (b.sequence() > 0 && last != null && b.sequence() <= last) { // 0 = no sequence
       return Reason.SEQUENCE_REGRESSION;
     }
     if (queued() >= boundary.maxQueued()) {
@@ -192,7 +192,9 @@ final class ReferenceModel {
     idem.put(
         b.idempotencyKey(),
         new Idem(b.idempotencyKey(), b.key(), b.stage(), b.records(), b.sequence(), true, 0));
-    lastSeq.put(b.stage(), b.sequence());
+    if (b.sequence() > 0) {
+      lastSeq.put(b.stage(), b.sequence());
+    }
     fate.put(m.id, "LIVE");
     return "enqueued";
   }
