@@ -19,6 +19,7 @@ import java.util.Set;
  *   <li>extend_lease → {@link #extendLease} (3.5)
  *   <li>start_run, complete_run → {@link #startRun}, {@link #completeRun} (3.6)
  *   <li>apply_action → {@link #applyAction} (3.7, in {@link ActionHandler})
+ *   <li>update_pipeline → {@link #updatePipeline} (3.9, in {@link PipelineUpdater})
  *   <li>queries → {@link PipelineQueries} via {@link #queries()} (3.8)
  * </ul>
  *
@@ -32,6 +33,7 @@ public final class PipelineRuntime {
 
   private final PipelineState state;
   private final ActionHandler actions;
+  private final PipelineUpdater updater;
   private final PipelineQueries queries;
 
   private PipelineRuntime(PipelineSpec spec) {
@@ -41,6 +43,7 @@ public final class PipelineRuntime {
   private PipelineRuntime(PipelineState state) {
     this.state = state;
     this.actions = new ActionHandler(state);
+    this.updater = new PipelineUpdater(state);
     this.queries = new PipelineQueries(state);
   }
 
@@ -459,6 +462,31 @@ public final class PipelineRuntime {
     state.version++;
     return message;
   }
+
+  // ---- 3.9 update_pipeline -------------------------------------------------------------------
+
+  /**
+   * Changes the settings named by {@code updateMask} (paths as in SPEC 3.9) to their values in
+   * {@code values} (a complete spec: absent fields already hold their defaults). An update that
+   * changes no value is accepted and changes nothing (not even the clock); any other is appended
+   * to the audit log. Returns the effective spec and the leaf paths whose value changed.
+   */
+  public UpdateResult updatePipeline(List<String> updateMask, PipelineSpec values, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    PipelineUpdater.Plan plan = updater.check(updateMask, values);
+    if (plan.changed().isEmpty()) {
+      return new UpdateResult(state.currentSpec(), List.of());
+    }
+    state.lastNowMs = now;
+    updater.apply(plan);
+    state.appendAudit(
+        new AuditEntry(new OperatorAction.UpdatePipeline(updateMask), now, plan.auditMessage()));
+    state.version++;
+    return new UpdateResult(state.currentSpec(), plan.changed());
+  }
+
+  /** What update_pipeline did: the effective spec and the leaf paths whose value changed. */
+  public record UpdateResult(PipelineSpec spec, List<String> changed) {}
 
   // ---- helpers -------------------------------------------------------------------------------
 

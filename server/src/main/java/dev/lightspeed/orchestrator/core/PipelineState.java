@@ -21,7 +21,8 @@ final class PipelineState {
   static final int AUDIT_LOG_CAPACITY = 1_000;
   static final int RUN_HISTORY_CAPACITY = 100;
 
-  final PipelineSpec spec;
+  /** Replaced only by {@link #replaceSpec} (update_pipeline, SPEC 3.9). */
+  PipelineSpec spec;
   /** Stages in declaration order. */
   final Map<String, StageState> stages = new LinkedHashMap<>();
   /** Connectors in plan order, with their current {@code disabled} flags. */
@@ -91,6 +92,35 @@ final class PipelineState {
     }
     for (Connector c : spec.connectors()) {
       stages.get(c.stage()).connectors.add(c);
+    }
+  }
+
+  /**
+   * Makes {@code next} the spec (update_pipeline, SPEC 3.9, already checked): new stages are
+   * appended, each stage gets its new connectors and orderedness, and nothing held moves.
+   */
+  void replaceSpec(PipelineSpec next) {
+    spec = next;
+    connectors.clear();
+    connectors.addAll(next.connectors());
+    List<String> added = new ArrayList<>();
+    for (String name : next.stages()) {
+      if (!stages.containsKey(name)) {
+        stages.put(name, new StageState(name, stages.size(), false));
+        added.add(name);
+      }
+    }
+    remembered.addStages(added);
+    for (StageState stage : stages.values()) {
+      stage.connectors.clear();
+      boolean ordered = false;
+      for (Connector c : next.connectors()) {
+        if (c.stage().equals(stage.name)) {
+          stage.connectors.add(c);
+          ordered |= c.ordered();
+        }
+      }
+      stage.setOrdered(ordered);
     }
   }
 
