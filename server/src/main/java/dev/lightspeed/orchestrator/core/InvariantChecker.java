@@ -121,7 +121,9 @@ final class InvariantChecker {
       return "counts match the sets: " + waitingTotal + " batches wait in stages but " + queued
           + " are QUEUED or RETRY_WAIT";
     }
-    if (inFlight > s.spec.boundary().maxInFlight()) {
+    // An update may lower the limits below what is in flight (SPEC 3.9): that much is allowed
+    // until the next start.
+    if (inFlight > Math.max(s.spec.boundary().maxInFlight(), s.inFlightAllowance)) {
       return "in_flight ≤ boundary.max_in_flight: " + inFlight + " > "
           + s.spec.boundary().maxInFlight();
     }
@@ -130,7 +132,7 @@ final class InvariantChecker {
           + " IN_FLIGHT batches hold " + inFlightRecords;
     }
     long budget = s.spec.boundary().maxInFlightRecords();
-    if (budget > 0 && inFlightRecords > budget) {
+    if (budget > 0 && inFlightRecords > Math.max(budget, s.inFlightRecordsAllowance)) {
       return "in-flight records within budget: " + inFlightRecords + " > " + budget;
     }
     if (s.live.idempotencyKeyCount() != s.live.size()) {

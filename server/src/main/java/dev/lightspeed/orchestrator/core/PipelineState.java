@@ -56,6 +56,15 @@ final class PipelineState {
   /** QUEUED + RETRY_WAIT. */
   long queuedCount;
 
+  /**
+   * What an update (SPEC 3.9) left in flight above a lowered max_in_flight or
+   * max_in_flight_records: {@code valid} allows that much until the next start, which can only
+   * happen once the pipeline is back under its limits. Not part of the signature: it changes no
+   * answer, only what {@code valid} tolerates.
+   */
+  int inFlightAllowance;
+  long inFlightRecordsAllowance;
+
   /** RUNNING, PAUSED or DRAINING; DRAINED is derived from it. */
   PipelineMode baseMode = PipelineMode.RUNNING;
   int effectiveMaxInFlight;
@@ -207,6 +216,8 @@ final class PipelineState {
   /** QUEUED or RETRY_WAIT ⇒ IN_FLIGHT, as attempt + 1. */
   void start(LiveBatch b, long nowMs, long leaseMs) {
     move(b, BatchState.IN_FLIGHT);
+    inFlightAllowance = 0; // a start happens only under the limits, so none is needed any more
+    inFlightRecordsAllowance = 0;
     StageState stage = stages.get(b.batch.stage());
     stage.waiting.remove(b);
     if (b.retry != null) {

@@ -146,6 +146,16 @@ final class PipelineUpdater {
     state.effectiveMaxInFlight =
         state.effectiveMaxInFlight < oldMax ? Math.min(state.effectiveMaxInFlight, newMax) : newMax;
     state.replaceSpec(plan.next());
+    // What is in flight may now be above the new limits (it keeps running; nothing starts until
+    // it drops below): valid() tolerates exactly that much until the next start.
+    if (state.inFlightCount > newMax) {
+      state.inFlightAllowance = Math.max(state.inFlightAllowance, state.inFlightCount);
+    }
+    long budget = plan.next().boundary().maxInFlightRecords();
+    if (budget > 0 && state.inFlightRecords > budget) {
+      state.inFlightRecordsAllowance =
+          Math.max(state.inFlightRecordsAllowance, state.inFlightRecords);
+    }
   }
 
   /** Check 1: the mask, expanded to leaves (boundary and retry name all their fields). */

@@ -17,7 +17,9 @@ import java.io.UncheckedIOException;
  */
 final class StateCodec {
   static final int MAGIC = 0x4C535053; // "LSPS"
-  static final int FORMAT = 2;
+  static final int FORMAT = 3;
+  /** Format 2 is format 3 without the trailing in-flight allowances (read as 0). */
+  static final int FORMAT_2 = 2;
 
   private StateCodec() {}
 
@@ -115,6 +117,8 @@ final class StateCodec {
       out.writeLong(e.atMs());
       Encoding.string(out, e.message());
     }
+    out.writeInt(s.inFlightAllowance);
+    out.writeLong(s.inFlightRecordsAllowance);
   }
 
   static PipelineState read(DataInput in) throws IOException {
@@ -122,7 +126,7 @@ final class StateCodec {
       throw new IOException("not a pipeline snapshot (bad magic number)");
     }
     int format = in.readInt();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != FORMAT_2) {
       // Before the first release the format may change without a converter (format 1 kept a
       // separate entry per idempotency key and per ack); say so rather than misread it.
       throw new IOException("pipeline snapshot format " + format + " is not supported by this"
@@ -212,6 +216,10 @@ final class StateCodec {
     for (int i = 0; i < audit; i++) {
       OperatorAction action = ActionArgument.parse(Encoding.string(in), Encoding.string(in));
       s.auditLog.addLast(new AuditEntry(action, in.readLong(), Encoding.string(in)));
+    }
+    if (format >= 3) {
+      s.inFlightAllowance = in.readInt();
+      s.inFlightRecordsAllowance = in.readLong();
     }
     return s;
   }

@@ -177,6 +177,26 @@ class UpdatePipelineTest {
     }
   }
 
+  @Test
+  void aRecordsBudgetBelowWhatIsInFlight_keepsThePipelineValid_andStartsNothingUntilUnder() {
+    PipelineRuntime rt = runtime();
+    enqueueAndStart(rt, "a", 0, 0);
+    rt.ackBatch("a", 1, 0);
+    enqueue(rt, batch("b", 6, 0), 0);
+    enqueue(rt, batch("c", 6, 0), 0);
+    rt.startAvailable(0);
+    enqueue(rt, batch("d", 6, 0), 0);
+    rt.updatePipeline(List.of("boundary.max_in_flight_records"),
+        withBoundary(Boundary.DEFAULT.withMaxInFlightRecords(10)), 1);
+    assertThat(rt.queries().valid()).as(rt.queries().brokenInvariant()).isTrue();
+    assertThat(rt.startAvailable(2).started()).isEmpty();
+    rt.ackBatch("b", 1, 3);
+    assertThat(rt.startAvailable(4).started()).as("6 + 6 > 10").isEmpty();
+    rt.ackBatch("c", 1, 5);
+    assertThat(keys(rt.startAvailable(6).started())).containsExactly("d");
+    assertThat(rt.queries().valid()).isTrue();
+  }
+
   @Nested
   class Check4StageInFlight {
     private final PipelineSpec orderedExtract =
@@ -272,6 +292,7 @@ class UpdatePipelineTest {
       rt.updatePipeline(List.of("boundary.max_in_flight"),
           withBoundary(Boundary.DEFAULT.withMaxInFlight(1)), 0);
       assertThat(rt.queries().inFlightCount()).isEqualTo(2);
+      assertThat(rt.queries().valid()).as(rt.queries().brokenInvariant()).isTrue();
       assertThat(rt.startAvailable(1).started()).isEmpty();
       rt.ackBatch("a", 1, 2);
       assertThat(rt.startAvailable(3).started()).isEmpty();
