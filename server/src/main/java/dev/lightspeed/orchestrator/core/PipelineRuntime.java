@@ -128,6 +128,7 @@ public final class PipelineRuntime {
     state.lastNowMs = now;
     state.forgetExpired(now);
     state.enqueue(batch, now);
+    state.events.append(EventType.ENQUEUED, now, batch);
     state.version++;
     return false;
   }
@@ -176,6 +177,7 @@ public final class PipelineRuntime {
       if (expired.isEmpty()) {
         expired = new ArrayList<>();
       }
+      state.events.append(EventType.LEASE_EXPIRED, now, new LeaseExpired(b.key(), b.attempt));
       expired.add(fail(b, LEASE_EXPIRED, false, now));
     }
     return expired;
@@ -260,7 +262,9 @@ public final class PipelineRuntime {
       return false;
     }
     state.start(b, now, boundary.leaseMs());
-    started.add(new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId));
+    StartedBatch s = new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId);
+    started.add(s);
+    state.events.append(EventType.STARTED, now, s);
     return true;
   }
 
@@ -304,6 +308,7 @@ public final class PipelineRuntime {
             now);
     state.forgetExpired(now);
     state.complete(b, result);
+    state.events.append(EventType.ACKED, now, result);
     state.version++;
     if (run != null) {
       run.batchesProcessed++;
@@ -362,6 +367,7 @@ public final class PipelineRuntime {
       long retryAt = PipelineState.saturatedAdd(now, retry.backoffMs(b.attempt));
       RetryRecord record = new RetryRecord(b.key(), b.attempt + 1, reason, retryAt);
       state.retryLater(b, record, now);
+      state.events.append(EventType.RETRY_SCHEDULED, now, record);
       if (run != null) {
         run.retriesScheduled++;
       }
@@ -370,6 +376,7 @@ public final class PipelineRuntime {
     DeadLetterRecord record =
         new DeadLetterRecord(b.key(), deadLetterDestination(b.batch.stage()), reason, now);
     state.deadLetter(b, record, now);
+    state.events.append(EventType.DEAD_LETTERED, now, record);
     if (run != null) {
       run.deadLettered++;
     }
@@ -431,6 +438,7 @@ public final class PipelineRuntime {
       state.lastNowMs = now;
       state.lastRunId++;
       state.activeRun = new ActiveRun(state.lastRunId, now);
+      state.events.append(EventType.RUN_STARTED, now, state.activeRun.summary(0));
       state.version++;
     }
     return state.activeRun.summary(0);
@@ -446,6 +454,7 @@ public final class PipelineRuntime {
     RunSummary summary = state.activeRun.summary(now);
     state.activeRun = null;
     state.appendCompletedRun(summary);
+    state.events.append(EventType.RUN_COMPLETED, now, summary);
     state.version++;
     return Optional.of(summary);
   }
@@ -461,6 +470,13 @@ public final class PipelineRuntime {
     state.appendAudit(new AuditEntry(action, now, message));
     state.version++;
     return message;
+  }
+
+  // ---- 3.10 the event log --------------------------------------------------------------------
+
+  /** Keeps at least the newest {@code retention} (≥ 1) events; a server setting, not state. */
+  public void setEventRetention(int retention) {
+    state.events.setRetention(retention);
   }
 
   // ---- 3.9 update_pipeline -------------------------------------------------------------------

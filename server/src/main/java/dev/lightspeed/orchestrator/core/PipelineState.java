@@ -77,6 +77,8 @@ final class PipelineState {
   final ArrayDeque<AuditEntry> auditLog = new ArrayDeque<>();
   /** How many audit entries were ever appended; the first kept one is number appended - size. */
   long auditAppended;
+  /** The event log (SPEC 3.10): every accepted change appends its events here. */
+  final EventLog events = new EventLog();
 
   /** The clock: every operation runs at {@code max(now_ms, lastNowMs)}. Not part of the signature. */
   long lastNowMs;
@@ -339,6 +341,7 @@ final class PipelineState {
     }
     auditLog.addLast(entry);
     auditAppended++;
+    events.append(EventType.ACTION_APPLIED, entry.atMs(), entry);
   }
 
   void appendCompletedRun(RunSummary summary) {

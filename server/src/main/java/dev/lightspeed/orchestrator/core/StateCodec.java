@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
  * later call.
  *
  * <p>Format (version {@value #FORMAT}): the primitives of {@link Encoding}, fields in the order of
- * {@link #write}.
+ * {@link #write}. Format 3 added the in-flight allowances and the event log ({@link EventCodec});
+ * a format 2 snapshot is still read (no events retained, the next event id 1).
  */
 final class StateCodec {
   static final int MAGIC = 0x4C535053; // "LSPS"
@@ -119,6 +120,7 @@ final class StateCodec {
     }
     out.writeInt(s.inFlightAllowance);
     out.writeLong(s.inFlightRecordsAllowance);
+    EventCodec.write(s.events, out);
   }
 
   static PipelineState read(DataInput in) throws IOException {
@@ -220,6 +222,7 @@ final class StateCodec {
     if (format >= 3) {
       s.inFlightAllowance = in.readInt();
       s.inFlightRecordsAllowance = in.readLong();
+      EventCodec.read(s.events, in);
     }
     return s;
   }
