@@ -1,6 +1,6 @@
 # Lightspeed Orchestrator — every set-up step lives here or in .ci/run, nothing by hand.
 #   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
-#   make test    proto lint + the whole test suite (what CI runs)
+#   make test    proto lint and breaking check + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
@@ -31,8 +31,11 @@ cli:
 	@echo "  alias lightspeed='java -jar $(CURDIR)/$(CLI_JAR)'"
 	@echo "  lightspeed --target 127.0.0.1:50051 pipelines list   # or export LIGHTSPEED_TARGET"
 
+# buf lint, and buf breaking against proto/baseline/v1.binpb (the version 1 API): every
+# change of the API must be an addition.
 lint-proto:
 	bash scripts/buf-lint.sh
+	bash scripts/buf-breaking.sh
 
 test-java:
 	$(MVN) install

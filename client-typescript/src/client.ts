@@ -45,6 +45,8 @@ import {
   StartAvailableRequest,
   StartRunRequest,
   StartRunResponse,
+  UpdatePipelineRequest,
+  UpdatePipelineResponse,
   WatchStartedRequest,
   OrchestratorServiceClient,
   OrchestratorServiceService,
@@ -230,6 +232,11 @@ export class Client {
 
   listPipelines(request: DeepPartial<ListPipelinesRequest>, options?: CallOptions): Promise<ListPipelinesResponse> {
     return this.unary(OrchestratorServiceService.listPipelines, ListPipelinesRequest, request, options);
+  }
+
+  /** UpdatePipeline: `updateMask` names the fields of `pipeline` to change (see the proto). */
+  updatePipeline(request: DeepPartial<UpdatePipelineRequest>, options?: CallOptions): Promise<UpdatePipelineResponse> {
+    return this.unary(OrchestratorServiceService.updatePipeline, UpdatePipelineRequest, request, options);
   }
 
   deletePipeline(request: DeepPartial<DeletePipelineRequest>, options?: CallOptions): Promise<DeletePipelineResponse> {

@@ -12,6 +12,7 @@ package orchestratorv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -45,6 +46,7 @@ type OperatorAction struct {
 	//	*OperatorAction_RedriveDeadLetter_
 	//	*OperatorAction_DiscardDeadLetter_
 	//	*OperatorAction_CancelBatch_
+	//	*OperatorAction_UpdatePipeline_
 	Action        isOperatorAction_Action `protobuf_oneof:"action"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -186,6 +188,15 @@ func (x *OperatorAction) GetCancelBatch() *OperatorAction_CancelBatch {
 	return nil
 }
 
+func (x *OperatorAction) GetUpdatePipeline() *OperatorAction_UpdatePipeline {
+	if x != nil {
+		if x, ok := x.Action.(*OperatorAction_UpdatePipeline_); ok {
+			return x.UpdatePipeline
+		}
+	}
+	return nil
+}
+
 type isOperatorAction_Action interface {
 	isOperatorAction_Action()
 }
@@ -245,6 +256,11 @@ type OperatorAction_CancelBatch_ struct {
 	CancelBatch *OperatorAction_CancelBatch `protobuf:"bytes,11,opt,name=cancel_batch,json=cancelBatch,proto3,oneof"`
 }
 
+type OperatorAction_UpdatePipeline_ struct {
+	// An UpdatePipeline call (audit log only; added in API version 2).
+	UpdatePipeline *OperatorAction_UpdatePipeline `protobuf:"bytes,12,opt,name=update_pipeline,json=updatePipeline,proto3,oneof"`
+}
+
 func (*OperatorAction_Pause_) isOperatorAction_Action() {}
 
 func (*OperatorAction_Resume_) isOperatorAction_Action() {}
@@ -266,6 +282,8 @@ func (*OperatorAction_RedriveDeadLetter_) isOperatorAction_Action() {}
 func (*OperatorAction_DiscardDeadLetter_) isOperatorAction_Action() {}
 
 func (*OperatorAction_CancelBatch_) isOperatorAction_Action() {}
+
+func (*OperatorAction_UpdatePipeline_) isOperatorAction_Action() {}
 
 // One applied operator action in a pipeline's audit log. The log keeps the
 // last 1000 entries.
@@ -934,11 +952,59 @@ func (x *OperatorAction_CancelBatch) GetKey() string {
 	return ""
 }
 
+// An applied UpdatePipeline, as the audit log records it. Only
+// UpdatePipeline applies it: ApplyAction refuses it with INVALID_ARGUMENT,
+// INVALID_ACTION.
+type OperatorAction_UpdatePipeline struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The update mask as the UpdatePipeline request gave it.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,1,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OperatorAction_UpdatePipeline) Reset() {
+	*x = OperatorAction_UpdatePipeline{}
+	mi := &file_lightspeed_orchestrator_v1_operator_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperatorAction_UpdatePipeline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperatorAction_UpdatePipeline) ProtoMessage() {}
+
+func (x *OperatorAction_UpdatePipeline) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_operator_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperatorAction_UpdatePipeline.ProtoReflect.Descriptor instead.
+func (*OperatorAction_UpdatePipeline) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_operator_proto_rawDescGZIP(), []int{0, 11}
+}
+
+func (x *OperatorAction_UpdatePipeline) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 var File_lightspeed_orchestrator_v1_operator_proto protoreflect.FileDescriptor
 
 const file_lightspeed_orchestrator_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	")lightspeed/orchestrator/v1/operator.proto\x12\x1alightspeed.orchestrator.v1\"\x85\v\n" +
+	")lightspeed/orchestrator/v1/operator.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\"\xba\f\n" +
 	"\x0eOperatorAction\x12H\n" +
 	"\x05pause\x18\x01 \x01(\v20.lightspeed.orchestrator.v1.OperatorAction.PauseH\x00R\x05pause\x12K\n" +
 	"\x06resume\x18\x02 \x01(\v21.lightspeed.orchestrator.v1.OperatorAction.ResumeH\x00R\x06resume\x12H\n" +
@@ -952,7 +1018,8 @@ const file_lightspeed_orchestrator_v1_operator_proto_rawDesc = "" +
 	"\x13redrive_dead_letter\x18\t \x01(\v2<.lightspeed.orchestrator.v1.OperatorAction.RedriveDeadLetterH\x00R\x11redriveDeadLetter\x12n\n" +
 	"\x13discard_dead_letter\x18\n" +
 	" \x01(\v2<.lightspeed.orchestrator.v1.OperatorAction.DiscardDeadLetterH\x00R\x11discardDeadLetter\x12[\n" +
-	"\fcancel_batch\x18\v \x01(\v26.lightspeed.orchestrator.v1.OperatorAction.CancelBatchH\x00R\vcancelBatch\x1a\a\n" +
+	"\fcancel_batch\x18\v \x01(\v26.lightspeed.orchestrator.v1.OperatorAction.CancelBatchH\x00R\vcancelBatch\x12d\n" +
+	"\x0fupdate_pipeline\x18\f \x01(\v29.lightspeed.orchestrator.v1.OperatorAction.UpdatePipelineH\x00R\x0eupdatePipeline\x1a\a\n" +
 	"\x05Pause\x1a\b\n" +
 	"\x06Resume\x1a\a\n" +
 	"\x05Drain\x1a\"\n" +
@@ -972,7 +1039,10 @@ const file_lightspeed_orchestrator_v1_operator_proto_rawDesc = "" +
 	"\x11DiscardDeadLetter\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x1a\x1f\n" +
 	"\vCancelBatch\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03keyB\b\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x1aM\n" +
+	"\x0eUpdatePipeline\x12;\n" +
+	"\vupdate_mask\x18\x01 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMaskB\b\n" +
 	"\x06action\"\x82\x01\n" +
 	"\rAuditLogEntry\x12B\n" +
 	"\x06action\x18\x01 \x01(\v2*.lightspeed.orchestrator.v1.OperatorActionR\x06action\x12\x13\n" +
@@ -1001,7 +1071,7 @@ func file_lightspeed_orchestrator_v1_operator_proto_rawDescGZIP() []byte {
 	return file_lightspeed_orchestrator_v1_operator_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_lightspeed_orchestrator_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lightspeed_orchestrator_v1_operator_proto_goTypes = []any{
 	(*OperatorAction)(nil),                   // 0: lightspeed.orchestrator.v1.OperatorAction
 	(*AuditLogEntry)(nil),                    // 1: lightspeed.orchestrator.v1.AuditLogEntry
@@ -1017,6 +1087,8 @@ var file_lightspeed_orchestrator_v1_operator_proto_goTypes = []any{
 	(*OperatorAction_RedriveDeadLetter)(nil), // 11: lightspeed.orchestrator.v1.OperatorAction.RedriveDeadLetter
 	(*OperatorAction_DiscardDeadLetter)(nil), // 12: lightspeed.orchestrator.v1.OperatorAction.DiscardDeadLetter
 	(*OperatorAction_CancelBatch)(nil),       // 13: lightspeed.orchestrator.v1.OperatorAction.CancelBatch
+	(*OperatorAction_UpdatePipeline)(nil),    // 14: lightspeed.orchestrator.v1.OperatorAction.UpdatePipeline
+	(*fieldmaskpb.FieldMask)(nil),            // 15: google.protobuf.FieldMask
 }
 var file_lightspeed_orchestrator_v1_operator_proto_depIdxs = []int32{
 	3,  // 0: lightspeed.orchestrator.v1.OperatorAction.pause:type_name -> lightspeed.orchestrator.v1.OperatorAction.Pause
@@ -1030,12 +1102,14 @@ var file_lightspeed_orchestrator_v1_operator_proto_depIdxs = []int32{
 	11, // 8: lightspeed.orchestrator.v1.OperatorAction.redrive_dead_letter:type_name -> lightspeed.orchestrator.v1.OperatorAction.RedriveDeadLetter
 	12, // 9: lightspeed.orchestrator.v1.OperatorAction.discard_dead_letter:type_name -> lightspeed.orchestrator.v1.OperatorAction.DiscardDeadLetter
 	13, // 10: lightspeed.orchestrator.v1.OperatorAction.cancel_batch:type_name -> lightspeed.orchestrator.v1.OperatorAction.CancelBatch
-	0,  // 11: lightspeed.orchestrator.v1.AuditLogEntry.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	14, // 11: lightspeed.orchestrator.v1.OperatorAction.update_pipeline:type_name -> lightspeed.orchestrator.v1.OperatorAction.UpdatePipeline
+	0,  // 12: lightspeed.orchestrator.v1.AuditLogEntry.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	15, // 13: lightspeed.orchestrator.v1.OperatorAction.UpdatePipeline.update_mask:type_name -> google.protobuf.FieldMask
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_operator_proto_init() }
@@ -1055,6 +1129,7 @@ func file_lightspeed_orchestrator_v1_operator_proto_init() {
 		(*OperatorAction_RedriveDeadLetter_)(nil),
 		(*OperatorAction_DiscardDeadLetter_)(nil),
 		(*OperatorAction_CancelBatch_)(nil),
+		(*OperatorAction_UpdatePipeline_)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1062,7 +1137,7 @@ func file_lightspeed_orchestrator_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_operator_proto_rawDesc), len(file_lightspeed_orchestrator_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,6 +14,7 @@ import (
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -417,6 +418,109 @@ func (*DeletePipelineResponse) Descriptor() ([]byte, []int) {
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{7}
 }
 
+// Request for the UpdatePipeline method.
+type UpdatePipelineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The new values of the fields that `update_mask` names; its
+	// `name` says which pipeline to update. Fields not named are ignored.
+	Pipeline *PipelineSpec `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Required. The fields to change (paths listed at UpdatePipeline); must not
+	// be empty.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePipelineRequest) Reset() {
+	*x = UpdatePipelineRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePipelineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePipelineRequest) ProtoMessage() {}
+
+func (x *UpdatePipelineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePipelineRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePipelineRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdatePipelineRequest) GetPipeline() *PipelineSpec {
+	if x != nil {
+		return x.Pipeline
+	}
+	return nil
+}
+
+func (x *UpdatePipelineRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Response for the UpdatePipeline method.
+type UpdatePipelineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The effective spec after the update, every field present.
+	Pipeline      *PipelineSpec `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePipelineResponse) Reset() {
+	*x = UpdatePipelineResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePipelineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePipelineResponse) ProtoMessage() {}
+
+func (x *UpdatePipelineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePipelineResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePipelineResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdatePipelineResponse) GetPipeline() *PipelineSpec {
+	if x != nil {
+		return x.Pipeline
+	}
+	return nil
+}
+
 // Request for the EnqueueBatch method.
 type EnqueueBatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -430,7 +534,7 @@ type EnqueueBatchRequest struct {
 
 func (x *EnqueueBatchRequest) Reset() {
 	*x = EnqueueBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[8]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +546,7 @@ func (x *EnqueueBatchRequest) String() string {
 func (*EnqueueBatchRequest) ProtoMessage() {}
 
 func (x *EnqueueBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[8]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +559,7 @@ func (x *EnqueueBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueBatchRequest.ProtoReflect.Descriptor instead.
 func (*EnqueueBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{8}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EnqueueBatchRequest) GetPipeline() string {
@@ -485,7 +589,7 @@ type EnqueueBatchResponse struct {
 
 func (x *EnqueueBatchResponse) Reset() {
 	*x = EnqueueBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[9]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -497,7 +601,7 @@ func (x *EnqueueBatchResponse) String() string {
 func (*EnqueueBatchResponse) ProtoMessage() {}
 
 func (x *EnqueueBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[9]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -510,7 +614,7 @@ func (x *EnqueueBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueBatchResponse.ProtoReflect.Descriptor instead.
 func (*EnqueueBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{9}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EnqueueBatchResponse) GetDeduplicated() bool {
@@ -535,7 +639,7 @@ type EnqueueBatchesRequest struct {
 
 func (x *EnqueueBatchesRequest) Reset() {
 	*x = EnqueueBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[10]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +651,7 @@ func (x *EnqueueBatchesRequest) String() string {
 func (*EnqueueBatchesRequest) ProtoMessage() {}
 
 func (x *EnqueueBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[10]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +664,7 @@ func (x *EnqueueBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueBatchesRequest.ProtoReflect.Descriptor instead.
 func (*EnqueueBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{10}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EnqueueBatchesRequest) GetPipeline() string {
@@ -588,7 +692,7 @@ type EnqueueBatchesResponse struct {
 
 func (x *EnqueueBatchesResponse) Reset() {
 	*x = EnqueueBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[11]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +704,7 @@ func (x *EnqueueBatchesResponse) String() string {
 func (*EnqueueBatchesResponse) ProtoMessage() {}
 
 func (x *EnqueueBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[11]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +717,7 @@ func (x *EnqueueBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueBatchesResponse.ProtoReflect.Descriptor instead.
 func (*EnqueueBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{11}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EnqueueBatchesResponse) GetResults() []*EnqueueResult {
@@ -642,7 +746,7 @@ type EnqueueResult struct {
 
 func (x *EnqueueResult) Reset() {
 	*x = EnqueueResult{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[12]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +758,7 @@ func (x *EnqueueResult) String() string {
 func (*EnqueueResult) ProtoMessage() {}
 
 func (x *EnqueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[12]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +771,7 @@ func (x *EnqueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueResult.ProtoReflect.Descriptor instead.
 func (*EnqueueResult) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{12}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EnqueueResult) GetKey() string {
@@ -707,7 +811,7 @@ type StartAvailableRequest struct {
 
 func (x *StartAvailableRequest) Reset() {
 	*x = StartAvailableRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[13]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +823,7 @@ func (x *StartAvailableRequest) String() string {
 func (*StartAvailableRequest) ProtoMessage() {}
 
 func (x *StartAvailableRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[13]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +836,7 @@ func (x *StartAvailableRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAvailableRequest.ProtoReflect.Descriptor instead.
 func (*StartAvailableRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{13}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StartAvailableRequest) GetPipeline() string {
@@ -767,7 +871,7 @@ type StartAvailableResponse struct {
 
 func (x *StartAvailableResponse) Reset() {
 	*x = StartAvailableResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[14]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +883,7 @@ func (x *StartAvailableResponse) String() string {
 func (*StartAvailableResponse) ProtoMessage() {}
 
 func (x *StartAvailableResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[14]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +896,7 @@ func (x *StartAvailableResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAvailableResponse.ProtoReflect.Descriptor instead.
 func (*StartAvailableResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{14}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StartAvailableResponse) GetStarted() *StartedBatch {
@@ -813,7 +917,7 @@ type WatchStartedRequest struct {
 
 func (x *WatchStartedRequest) Reset() {
 	*x = WatchStartedRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[15]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +929,7 @@ func (x *WatchStartedRequest) String() string {
 func (*WatchStartedRequest) ProtoMessage() {}
 
 func (x *WatchStartedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[15]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +942,7 @@ func (x *WatchStartedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchStartedRequest.ProtoReflect.Descriptor instead.
 func (*WatchStartedRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{15}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchStartedRequest) GetPipeline() string {
@@ -859,7 +963,7 @@ type WatchStartedResponse struct {
 
 func (x *WatchStartedResponse) Reset() {
 	*x = WatchStartedResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[16]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +975,7 @@ func (x *WatchStartedResponse) String() string {
 func (*WatchStartedResponse) ProtoMessage() {}
 
 func (x *WatchStartedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[16]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +988,7 @@ func (x *WatchStartedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchStartedResponse.ProtoReflect.Descriptor instead.
 func (*WatchStartedResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{16}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WatchStartedResponse) GetStarted() *StartedBatch {
@@ -911,7 +1015,7 @@ type AckBatchRequest struct {
 
 func (x *AckBatchRequest) Reset() {
 	*x = AckBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[17]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1027,7 @@ func (x *AckBatchRequest) String() string {
 func (*AckBatchRequest) ProtoMessage() {}
 
 func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[17]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1040,7 @@ func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{17}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AckBatchRequest) GetPipeline() string {
@@ -971,7 +1075,7 @@ type AckBatchResponse struct {
 
 func (x *AckBatchResponse) Reset() {
 	*x = AckBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[18]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1087,7 @@ func (x *AckBatchResponse) String() string {
 func (*AckBatchResponse) ProtoMessage() {}
 
 func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[18]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1100,7 @@ func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{18}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AckBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1021,7 +1125,7 @@ type AckBatchesRequest struct {
 
 func (x *AckBatchesRequest) Reset() {
 	*x = AckBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1137,7 @@ func (x *AckBatchesRequest) String() string {
 func (*AckBatchesRequest) ProtoMessage() {}
 
 func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1150,7 @@ func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AckBatchesRequest) GetPipeline() string {
@@ -1077,7 +1181,7 @@ type AckItem struct {
 
 func (x *AckItem) Reset() {
 	*x = AckItem{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1193,7 @@ func (x *AckItem) String() string {
 func (*AckItem) ProtoMessage() {}
 
 func (x *AckItem) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1206,7 @@ func (x *AckItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckItem.ProtoReflect.Descriptor instead.
 func (*AckItem) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AckItem) GetKey() string {
@@ -1130,7 +1234,7 @@ type AckBatchesResponse struct {
 
 func (x *AckBatchesResponse) Reset() {
 	*x = AckBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1246,7 @@ func (x *AckBatchesResponse) String() string {
 func (*AckBatchesResponse) ProtoMessage() {}
 
 func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1259,7 @@ func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AckBatchesResponse) GetResults() []*AckResult {
@@ -1182,7 +1286,7 @@ type AckResult struct {
 
 func (x *AckResult) Reset() {
 	*x = AckResult{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1298,7 @@ func (x *AckResult) String() string {
 func (*AckResult) ProtoMessage() {}
 
 func (x *AckResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1311,7 @@ func (x *AckResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResult.ProtoReflect.Descriptor instead.
 func (*AckResult) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AckResult) GetKey() string {
@@ -1253,7 +1357,7 @@ type FailBatchRequest struct {
 
 func (x *FailBatchRequest) Reset() {
 	*x = FailBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1369,7 @@ func (x *FailBatchRequest) String() string {
 func (*FailBatchRequest) ProtoMessage() {}
 
 func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1382,7 @@ func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchRequest.ProtoReflect.Descriptor instead.
 func (*FailBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FailBatchRequest) GetPipeline() string {
@@ -1327,7 +1431,7 @@ type FailBatchResponse struct {
 
 func (x *FailBatchResponse) Reset() {
 	*x = FailBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1443,7 @@ func (x *FailBatchResponse) String() string {
 func (*FailBatchResponse) ProtoMessage() {}
 
 func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1456,7 @@ func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchResponse.ProtoReflect.Descriptor instead.
 func (*FailBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *FailBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1379,7 +1483,7 @@ type ExtendLeaseRequest struct {
 
 func (x *ExtendLeaseRequest) Reset() {
 	*x = ExtendLeaseRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1495,7 @@ func (x *ExtendLeaseRequest) String() string {
 func (*ExtendLeaseRequest) ProtoMessage() {}
 
 func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1508,7 @@ func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseRequest.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExtendLeaseRequest) GetPipeline() string {
@@ -1440,7 +1544,7 @@ type ExtendLeaseResponse struct {
 
 func (x *ExtendLeaseResponse) Reset() {
 	*x = ExtendLeaseResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1556,7 @@ func (x *ExtendLeaseResponse) String() string {
 func (*ExtendLeaseResponse) ProtoMessage() {}
 
 func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1569,7 @@ func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseResponse.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExtendLeaseResponse) GetLeaseDeadlineMs() int64 {
@@ -1488,7 +1592,7 @@ type ApplyActionRequest struct {
 
 func (x *ApplyActionRequest) Reset() {
 	*x = ApplyActionRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1604,7 @@ func (x *ApplyActionRequest) String() string {
 func (*ApplyActionRequest) ProtoMessage() {}
 
 func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1617,7 @@ func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyActionRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ApplyActionRequest) GetPipeline() string {
@@ -1540,7 +1644,7 @@ type ApplyActionResponse struct {
 
 func (x *ApplyActionResponse) Reset() {
 	*x = ApplyActionResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1656,7 @@ func (x *ApplyActionResponse) String() string {
 func (*ApplyActionResponse) ProtoMessage() {}
 
 func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,7 +1669,7 @@ func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyActionResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
 }
 
 // Request for the StartRun method.
@@ -1579,7 +1683,7 @@ type StartRunRequest struct {
 
 func (x *StartRunRequest) Reset() {
 	*x = StartRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1695,7 @@ func (x *StartRunRequest) String() string {
 func (*StartRunRequest) ProtoMessage() {}
 
 func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1708,7 @@ func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunRequest.ProtoReflect.Descriptor instead.
 func (*StartRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StartRunRequest) GetPipeline() string {
@@ -1626,7 +1730,7 @@ type StartRunResponse struct {
 
 func (x *StartRunResponse) Reset() {
 	*x = StartRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +1742,7 @@ func (x *StartRunResponse) String() string {
 func (*StartRunResponse) ProtoMessage() {}
 
 func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1755,7 @@ func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunResponse.ProtoReflect.Descriptor instead.
 func (*StartRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *StartRunResponse) GetRun() *RunSummary {
@@ -1672,7 +1776,7 @@ type CompleteRunRequest struct {
 
 func (x *CompleteRunRequest) Reset() {
 	*x = CompleteRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1684,7 +1788,7 @@ func (x *CompleteRunRequest) String() string {
 func (*CompleteRunRequest) ProtoMessage() {}
 
 func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1697,7 +1801,7 @@ func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CompleteRunRequest) GetPipeline() string {
@@ -1718,7 +1822,7 @@ type CompleteRunResponse struct {
 
 func (x *CompleteRunResponse) Reset() {
 	*x = CompleteRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1834,7 @@ func (x *CompleteRunResponse) String() string {
 func (*CompleteRunResponse) ProtoMessage() {}
 
 func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1847,7 @@ func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunResponse.ProtoReflect.Descriptor instead.
 func (*CompleteRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CompleteRunResponse) GetRun() *RunSummary {
@@ -1772,7 +1876,7 @@ type ListBatchesRequest struct {
 
 func (x *ListBatchesRequest) Reset() {
 	*x = ListBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +1888,7 @@ func (x *ListBatchesRequest) String() string {
 func (*ListBatchesRequest) ProtoMessage() {}
 
 func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +1901,7 @@ func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListBatchesRequest) GetPipeline() string {
@@ -1841,7 +1945,7 @@ type ListBatchesResponse struct {
 
 func (x *ListBatchesResponse) Reset() {
 	*x = ListBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1957,7 @@ func (x *ListBatchesResponse) String() string {
 func (*ListBatchesResponse) ProtoMessage() {}
 
 func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1970,7 @@ func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListBatchesResponse) GetBatches() []*BatchView {
@@ -1900,7 +2004,7 @@ type ListRetriesRequest struct {
 
 func (x *ListRetriesRequest) Reset() {
 	*x = ListRetriesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +2016,7 @@ func (x *ListRetriesRequest) String() string {
 func (*ListRetriesRequest) ProtoMessage() {}
 
 func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +2029,7 @@ func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesRequest.ProtoReflect.Descriptor instead.
 func (*ListRetriesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListRetriesRequest) GetPipeline() string {
@@ -1962,7 +2066,7 @@ type ListRetriesResponse struct {
 
 func (x *ListRetriesResponse) Reset() {
 	*x = ListRetriesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1974,7 +2078,7 @@ func (x *ListRetriesResponse) String() string {
 func (*ListRetriesResponse) ProtoMessage() {}
 
 func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1987,7 +2091,7 @@ func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesResponse.ProtoReflect.Descriptor instead.
 func (*ListRetriesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListRetriesResponse) GetRetries() []*RetryRecord {
@@ -2021,7 +2125,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2137,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2150,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListDeadLettersRequest) GetPipeline() string {
@@ -2083,7 +2187,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2199,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2212,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetterRecord {
@@ -2142,7 +2246,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2258,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2271,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListRunsRequest) GetPipeline() string {
@@ -2204,7 +2308,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2216,7 +2320,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2229,7 +2333,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListRunsResponse) GetRuns() []*RunSummary {
@@ -2263,7 +2367,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2379,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2392,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListAuditLogRequest) GetPipeline() string {
@@ -2326,7 +2430,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2338,7 +2442,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2351,7 +2455,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditLogEntry {
@@ -2379,7 +2483,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2495,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2508,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetStatusRequest) GetPipeline() string {
@@ -2450,7 +2554,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2566,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2579,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetStatusResponse) GetQueuedCount() int64 {
@@ -2552,7 +2656,7 @@ var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.File
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\n" +
-	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
+	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
 	"\x15CreatePipelineRequest\x12<\n" +
 	"\x04spec\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\x04spec\"^\n" +
 	"\x16CreatePipelineResponse\x12D\n" +
@@ -2571,7 +2675,13 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x15DeletePipelineRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x18\n" +
-	"\x16DeletePipelineResponse\"j\n" +
+	"\x16DeletePipelineResponse\"\x9a\x01\n" +
+	"\x15UpdatePipelineRequest\x12D\n" +
+	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"^\n" +
+	"\x16UpdatePipelineResponse\x12D\n" +
+	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\"j\n" +
 	"\x13EnqueueBatchRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x127\n" +
 	"\x05batch\x18\x02 \x01(\v2!.lightspeed.orchestrator.v1.BatchR\x05batch\":\n" +
@@ -2696,12 +2806,13 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\tsignature\x18\b \x01(\tR\tsignature\x12\x14\n" +
 	"\x05valid\x18\t \x01(\bR\x05valid\x12%\n" +
 	"\x0einvalid_reason\x18\n" +
-	" \x01(\tR\rinvalidReason2\xde\x12\n" +
+	" \x01(\tR\rinvalidReason2\xd7\x13\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
 	"\rListPipelines\x120.lightspeed.orchestrator.v1.ListPipelinesRequest\x1a1.lightspeed.orchestrator.v1.ListPipelinesResponse\x12w\n" +
-	"\x0eDeletePipeline\x121.lightspeed.orchestrator.v1.DeletePipelineRequest\x1a2.lightspeed.orchestrator.v1.DeletePipelineResponse\x12q\n" +
+	"\x0eDeletePipeline\x121.lightspeed.orchestrator.v1.DeletePipelineRequest\x1a2.lightspeed.orchestrator.v1.DeletePipelineResponse\x12w\n" +
+	"\x0eUpdatePipeline\x121.lightspeed.orchestrator.v1.UpdatePipelineRequest\x1a2.lightspeed.orchestrator.v1.UpdatePipelineResponse\x12q\n" +
 	"\fEnqueueBatch\x12/.lightspeed.orchestrator.v1.EnqueueBatchRequest\x1a0.lightspeed.orchestrator.v1.EnqueueBatchResponse\x12w\n" +
 	"\x0eEnqueueBatches\x121.lightspeed.orchestrator.v1.EnqueueBatchesRequest\x1a2.lightspeed.orchestrator.v1.EnqueueBatchesResponse\x12y\n" +
 	"\x0eStartAvailable\x121.lightspeed.orchestrator.v1.StartAvailableRequest\x1a2.lightspeed.orchestrator.v1.StartAvailableResponse0\x01\x12s\n" +
@@ -2734,7 +2845,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*CreatePipelineRequest)(nil),   // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
 	(*CreatePipelineResponse)(nil),  // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
@@ -2744,131 +2855,139 @@ var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*ListPipelinesResponse)(nil),   // 5: lightspeed.orchestrator.v1.ListPipelinesResponse
 	(*DeletePipelineRequest)(nil),   // 6: lightspeed.orchestrator.v1.DeletePipelineRequest
 	(*DeletePipelineResponse)(nil),  // 7: lightspeed.orchestrator.v1.DeletePipelineResponse
-	(*EnqueueBatchRequest)(nil),     // 8: lightspeed.orchestrator.v1.EnqueueBatchRequest
-	(*EnqueueBatchResponse)(nil),    // 9: lightspeed.orchestrator.v1.EnqueueBatchResponse
-	(*EnqueueBatchesRequest)(nil),   // 10: lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	(*EnqueueBatchesResponse)(nil),  // 11: lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	(*EnqueueResult)(nil),           // 12: lightspeed.orchestrator.v1.EnqueueResult
-	(*StartAvailableRequest)(nil),   // 13: lightspeed.orchestrator.v1.StartAvailableRequest
-	(*StartAvailableResponse)(nil),  // 14: lightspeed.orchestrator.v1.StartAvailableResponse
-	(*WatchStartedRequest)(nil),     // 15: lightspeed.orchestrator.v1.WatchStartedRequest
-	(*WatchStartedResponse)(nil),    // 16: lightspeed.orchestrator.v1.WatchStartedResponse
-	(*AckBatchRequest)(nil),         // 17: lightspeed.orchestrator.v1.AckBatchRequest
-	(*AckBatchResponse)(nil),        // 18: lightspeed.orchestrator.v1.AckBatchResponse
-	(*AckBatchesRequest)(nil),       // 19: lightspeed.orchestrator.v1.AckBatchesRequest
-	(*AckItem)(nil),                 // 20: lightspeed.orchestrator.v1.AckItem
-	(*AckBatchesResponse)(nil),      // 21: lightspeed.orchestrator.v1.AckBatchesResponse
-	(*AckResult)(nil),               // 22: lightspeed.orchestrator.v1.AckResult
-	(*FailBatchRequest)(nil),        // 23: lightspeed.orchestrator.v1.FailBatchRequest
-	(*FailBatchResponse)(nil),       // 24: lightspeed.orchestrator.v1.FailBatchResponse
-	(*ExtendLeaseRequest)(nil),      // 25: lightspeed.orchestrator.v1.ExtendLeaseRequest
-	(*ExtendLeaseResponse)(nil),     // 26: lightspeed.orchestrator.v1.ExtendLeaseResponse
-	(*ApplyActionRequest)(nil),      // 27: lightspeed.orchestrator.v1.ApplyActionRequest
-	(*ApplyActionResponse)(nil),     // 28: lightspeed.orchestrator.v1.ApplyActionResponse
-	(*StartRunRequest)(nil),         // 29: lightspeed.orchestrator.v1.StartRunRequest
-	(*StartRunResponse)(nil),        // 30: lightspeed.orchestrator.v1.StartRunResponse
-	(*CompleteRunRequest)(nil),      // 31: lightspeed.orchestrator.v1.CompleteRunRequest
-	(*CompleteRunResponse)(nil),     // 32: lightspeed.orchestrator.v1.CompleteRunResponse
-	(*ListBatchesRequest)(nil),      // 33: lightspeed.orchestrator.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),     // 34: lightspeed.orchestrator.v1.ListBatchesResponse
-	(*ListRetriesRequest)(nil),      // 35: lightspeed.orchestrator.v1.ListRetriesRequest
-	(*ListRetriesResponse)(nil),     // 36: lightspeed.orchestrator.v1.ListRetriesResponse
-	(*ListDeadLettersRequest)(nil),  // 37: lightspeed.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 38: lightspeed.orchestrator.v1.ListDeadLettersResponse
-	(*ListRunsRequest)(nil),         // 39: lightspeed.orchestrator.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),        // 40: lightspeed.orchestrator.v1.ListRunsResponse
-	(*ListAuditLogRequest)(nil),     // 41: lightspeed.orchestrator.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),    // 42: lightspeed.orchestrator.v1.ListAuditLogResponse
-	(*GetStatusRequest)(nil),        // 43: lightspeed.orchestrator.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),       // 44: lightspeed.orchestrator.v1.GetStatusResponse
-	(*PipelineSpec)(nil),            // 45: lightspeed.orchestrator.v1.PipelineSpec
-	(*Batch)(nil),                   // 46: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),           // 47: google.rpc.Status
-	(*StartedBatch)(nil),            // 48: lightspeed.orchestrator.v1.StartedBatch
-	(*ProcessOutcome)(nil),          // 49: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),          // 50: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),              // 51: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                 // 52: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),               // 53: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),             // 54: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),        // 55: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),           // 56: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),               // 57: lightspeed.orchestrator.v1.PipelineMode
+	(*UpdatePipelineRequest)(nil),   // 8: lightspeed.orchestrator.v1.UpdatePipelineRequest
+	(*UpdatePipelineResponse)(nil),  // 9: lightspeed.orchestrator.v1.UpdatePipelineResponse
+	(*EnqueueBatchRequest)(nil),     // 10: lightspeed.orchestrator.v1.EnqueueBatchRequest
+	(*EnqueueBatchResponse)(nil),    // 11: lightspeed.orchestrator.v1.EnqueueBatchResponse
+	(*EnqueueBatchesRequest)(nil),   // 12: lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	(*EnqueueBatchesResponse)(nil),  // 13: lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	(*EnqueueResult)(nil),           // 14: lightspeed.orchestrator.v1.EnqueueResult
+	(*StartAvailableRequest)(nil),   // 15: lightspeed.orchestrator.v1.StartAvailableRequest
+	(*StartAvailableResponse)(nil),  // 16: lightspeed.orchestrator.v1.StartAvailableResponse
+	(*WatchStartedRequest)(nil),     // 17: lightspeed.orchestrator.v1.WatchStartedRequest
+	(*WatchStartedResponse)(nil),    // 18: lightspeed.orchestrator.v1.WatchStartedResponse
+	(*AckBatchRequest)(nil),         // 19: lightspeed.orchestrator.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),        // 20: lightspeed.orchestrator.v1.AckBatchResponse
+	(*AckBatchesRequest)(nil),       // 21: lightspeed.orchestrator.v1.AckBatchesRequest
+	(*AckItem)(nil),                 // 22: lightspeed.orchestrator.v1.AckItem
+	(*AckBatchesResponse)(nil),      // 23: lightspeed.orchestrator.v1.AckBatchesResponse
+	(*AckResult)(nil),               // 24: lightspeed.orchestrator.v1.AckResult
+	(*FailBatchRequest)(nil),        // 25: lightspeed.orchestrator.v1.FailBatchRequest
+	(*FailBatchResponse)(nil),       // 26: lightspeed.orchestrator.v1.FailBatchResponse
+	(*ExtendLeaseRequest)(nil),      // 27: lightspeed.orchestrator.v1.ExtendLeaseRequest
+	(*ExtendLeaseResponse)(nil),     // 28: lightspeed.orchestrator.v1.ExtendLeaseResponse
+	(*ApplyActionRequest)(nil),      // 29: lightspeed.orchestrator.v1.ApplyActionRequest
+	(*ApplyActionResponse)(nil),     // 30: lightspeed.orchestrator.v1.ApplyActionResponse
+	(*StartRunRequest)(nil),         // 31: lightspeed.orchestrator.v1.StartRunRequest
+	(*StartRunResponse)(nil),        // 32: lightspeed.orchestrator.v1.StartRunResponse
+	(*CompleteRunRequest)(nil),      // 33: lightspeed.orchestrator.v1.CompleteRunRequest
+	(*CompleteRunResponse)(nil),     // 34: lightspeed.orchestrator.v1.CompleteRunResponse
+	(*ListBatchesRequest)(nil),      // 35: lightspeed.orchestrator.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),     // 36: lightspeed.orchestrator.v1.ListBatchesResponse
+	(*ListRetriesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListRetriesRequest
+	(*ListRetriesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListRetriesResponse
+	(*ListDeadLettersRequest)(nil),  // 39: lightspeed.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 40: lightspeed.orchestrator.v1.ListDeadLettersResponse
+	(*ListRunsRequest)(nil),         // 41: lightspeed.orchestrator.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),        // 42: lightspeed.orchestrator.v1.ListRunsResponse
+	(*ListAuditLogRequest)(nil),     // 43: lightspeed.orchestrator.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),    // 44: lightspeed.orchestrator.v1.ListAuditLogResponse
+	(*GetStatusRequest)(nil),        // 45: lightspeed.orchestrator.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),       // 46: lightspeed.orchestrator.v1.GetStatusResponse
+	(*PipelineSpec)(nil),            // 47: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),   // 48: google.protobuf.FieldMask
+	(*Batch)(nil),                   // 49: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),           // 50: google.rpc.Status
+	(*StartedBatch)(nil),            // 51: lightspeed.orchestrator.v1.StartedBatch
+	(*ProcessOutcome)(nil),          // 52: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),          // 53: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),              // 54: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                 // 55: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),               // 56: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),             // 57: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),        // 58: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),           // 59: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),               // 60: lightspeed.orchestrator.v1.PipelineMode
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	45, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	45, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	45, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	45, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	46, // 4: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	46, // 5: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
-	12, // 6: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	47, // 7: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	48, // 8: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	48, // 9: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	49, // 10: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	20, // 11: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
-	22, // 12: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	49, // 13: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	47, // 14: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	49, // 15: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	50, // 16: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	51, // 17: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	51, // 18: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	52, // 19: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	53, // 20: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	54, // 21: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	55, // 22: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	51, // 23: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	56, // 24: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	57, // 25: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
-	0,  // 26: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 27: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 28: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 29: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 30: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	10, // 31: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	13, // 32: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	15, // 33: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	17, // 34: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	19, // 35: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	23, // 36: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	25, // 37: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	27, // 38: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	29, // 39: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	31, // 40: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	33, // 41: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	35, // 42: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	37, // 43: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	39, // 44: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	41, // 45: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	43, // 46: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	1,  // 47: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 48: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 49: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 50: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 51: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	11, // 52: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	14, // 53: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	16, // 54: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	18, // 55: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	21, // 56: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	24, // 57: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	26, // 58: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	28, // 59: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	30, // 60: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	32, // 61: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	34, // 62: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	36, // 63: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	38, // 64: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	40, // 65: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	42, // 66: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	44, // 67: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	47, // [47:68] is the sub-list for method output_type
-	26, // [26:47] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	47, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	47, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	47, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	47, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	47, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	48, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	49, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	49, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
+	50, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	51, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	51, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	52, // 13: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	22, // 14: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
+	24, // 15: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
+	52, // 16: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	50, // 17: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	52, // 18: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	53, // 19: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	54, // 20: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	54, // 21: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	55, // 22: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	56, // 23: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	57, // 24: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	58, // 25: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	54, // 26: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	59, // 27: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	60, // 28: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	0,  // 29: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 30: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 31: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 32: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 33: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 34: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 35: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 36: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 37: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 38: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	21, // 39: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	25, // 40: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	27, // 41: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	29, // 42: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	31, // 43: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	33, // 44: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	35, // 45: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	37, // 46: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	39, // 47: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	41, // 48: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	43, // 49: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	45, // 50: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	1,  // 51: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 52: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 53: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 54: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 55: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 56: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 57: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 58: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 59: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 60: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	23, // 61: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	26, // 62: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	28, // 63: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	30, // 64: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	32, // 65: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	34, // 66: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	36, // 67: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	38, // 68: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	40, // 69: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	42, // 70: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	44, // 71: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	46, // 72: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	51, // [51:73] is the sub-list for method output_type
+	29, // [29:51] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -2879,14 +2998,14 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 	file_lightspeed_orchestrator_v1_batch_proto_init()
 	file_lightspeed_orchestrator_v1_operator_proto_init()
 	file_lightspeed_orchestrator_v1_pipeline_proto_init()
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

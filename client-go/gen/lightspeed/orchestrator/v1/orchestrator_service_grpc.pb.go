@@ -26,6 +26,7 @@ const (
 	OrchestratorService_GetPipeline_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/GetPipeline"
 	OrchestratorService_ListPipelines_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/ListPipelines"
 	OrchestratorService_DeletePipeline_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline"
+	OrchestratorService_UpdatePipeline_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline"
 	OrchestratorService_EnqueueBatch_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch"
 	OrchestratorService_EnqueueBatches_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
 	OrchestratorService_StartAvailable_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
@@ -81,7 +82,7 @@ const (
 // every call of this service; each RPC needs one role (producer: the Enqueue
 // RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
-// DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+// UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
 // WatchStarted). No token, or one the server does not know, is
 // UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
 // the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -135,6 +136,37 @@ type OrchestratorServiceClient interface {
 	//     batches (QUEUED, IN_FLIGHT, RETRY_WAIT or DEAD_LETTERED) and `force` is
 	//     false.
 	DeletePipeline(ctx context.Context, in *DeletePipelineRequest, opts ...grpc.CallOption) (*DeletePipelineResponse, error)
+	// Changes settings of a live pipeline without losing anything it holds, as
+	// Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+	// change, `pipeline` holds their new values, and a named field that is
+	// absent in `pipeline` takes its default. Paths that may be named:
+	// `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+	// `boundary.max_in_flight_records`, `boundary.lease_ms`,
+	// `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+	// `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+	// (existing stages stay in their order; new ones only at the end),
+	// `connectors` (replaced as a list; `disabled` takes the new value), and
+	// `boundary` / `retry` for all their fields. Nothing queued, in flight,
+	// waiting or dead-lettered is dropped or moved; the new limits apply to
+	// later enqueues, starts and failures (running leases and scheduled retries
+	// keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+	// in force, capped by the new one. An update that changes no value is
+	// accepted and changes nothing; any other is appended to the audit log as
+	// an `update_pipeline` action. Returns the effective spec.
+	//
+	// Errors:
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+	//   - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+	//     unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+	//   - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+	//     rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+	//     names the field (`pipeline.` + its path).
+	//   - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+	//     the new `boundary.max_in_flight_records`, so it could never start; the
+	//     message names it.
+	//   - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+	//     while more than one of its batches is in flight.
+	UpdatePipeline(ctx context.Context, in *UpdatePipelineRequest, opts ...grpc.CallOption) (*UpdatePipelineResponse, error)
 	// Enqueues one batch. On success the batch is QUEUED, ready now, behind the
 	// batches enqueued before it. Repeating an accepted enqueue with the same
 	// idempotency key (while the batch is live, or within `dedup_window_ms`
@@ -397,6 +429,16 @@ func (c *orchestratorServiceClient) DeletePipeline(ctx context.Context, in *Dele
 	return out, nil
 }
 
+func (c *orchestratorServiceClient) UpdatePipeline(ctx context.Context, in *UpdatePipelineRequest, opts ...grpc.CallOption) (*UpdatePipelineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePipelineResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_UpdatePipeline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *orchestratorServiceClient) EnqueueBatch(ctx context.Context, in *EnqueueBatchRequest, opts ...grpc.CallOption) (*EnqueueBatchResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EnqueueBatchResponse)
@@ -621,7 +663,7 @@ func (c *orchestratorServiceClient) GetStatus(ctx context.Context, in *GetStatus
 // every call of this service; each RPC needs one role (producer: the Enqueue
 // RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
-// DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+// UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
 // WatchStarted). No token, or one the server does not know, is
 // UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
 // the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -675,6 +717,37 @@ type OrchestratorServiceServer interface {
 	//     batches (QUEUED, IN_FLIGHT, RETRY_WAIT or DEAD_LETTERED) and `force` is
 	//     false.
 	DeletePipeline(context.Context, *DeletePipelineRequest) (*DeletePipelineResponse, error)
+	// Changes settings of a live pipeline without losing anything it holds, as
+	// Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+	// change, `pipeline` holds their new values, and a named field that is
+	// absent in `pipeline` takes its default. Paths that may be named:
+	// `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+	// `boundary.max_in_flight_records`, `boundary.lease_ms`,
+	// `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+	// `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+	// (existing stages stay in their order; new ones only at the end),
+	// `connectors` (replaced as a list; `disabled` takes the new value), and
+	// `boundary` / `retry` for all their fields. Nothing queued, in flight,
+	// waiting or dead-lettered is dropped or moved; the new limits apply to
+	// later enqueues, starts and failures (running leases and scheduled retries
+	// keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+	// in force, capped by the new one. An update that changes no value is
+	// accepted and changes nothing; any other is appended to the audit log as
+	// an `update_pipeline` action. Returns the effective spec.
+	//
+	// Errors:
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+	//   - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+	//     unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+	//   - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+	//     rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+	//     names the field (`pipeline.` + its path).
+	//   - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+	//     the new `boundary.max_in_flight_records`, so it could never start; the
+	//     message names it.
+	//   - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+	//     while more than one of its batches is in flight.
+	UpdatePipeline(context.Context, *UpdatePipelineRequest) (*UpdatePipelineResponse, error)
 	// Enqueues one batch. On success the batch is QUEUED, ready now, behind the
 	// batches enqueued before it. Repeating an accepted enqueue with the same
 	// idempotency key (while the batch is live, or within `dedup_window_ms`
@@ -909,6 +982,9 @@ func (UnimplementedOrchestratorServiceServer) ListPipelines(context.Context, *Li
 func (UnimplementedOrchestratorServiceServer) DeletePipeline(context.Context, *DeletePipelineRequest) (*DeletePipelineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeletePipeline not implemented")
 }
+func (UnimplementedOrchestratorServiceServer) UpdatePipeline(context.Context, *UpdatePipelineRequest) (*UpdatePipelineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePipeline not implemented")
+}
 func (UnimplementedOrchestratorServiceServer) EnqueueBatch(context.Context, *EnqueueBatchRequest) (*EnqueueBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EnqueueBatch not implemented")
 }
@@ -1049,6 +1125,24 @@ func _OrchestratorService_DeletePipeline_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(OrchestratorServiceServer).DeletePipeline(ctx, req.(*DeletePipelineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrchestratorService_UpdatePipeline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePipelineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).UpdatePipeline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_UpdatePipeline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).UpdatePipeline(ctx, req.(*UpdatePipelineRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1367,6 +1461,10 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeletePipeline",
 			Handler:    _OrchestratorService_DeletePipeline_Handler,
+		},
+		{
+			MethodName: "UpdatePipeline",
+			Handler:    _OrchestratorService_UpdatePipeline_Handler,
 		},
 		{
 			MethodName: "EnqueueBatch",

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)lightspeed/orchestrator/v1/operator.proto\x12\x1alightspeed.orchestrator.v1\"\xba\t\n\x0eOperatorAction\x12\x41\n\x05pause\x18\x01 \x01(\x0b\x32\x30.lightspeed.orchestrator.v1.OperatorAction.PauseH\x00\x12\x43\n\x06resume\x18\x02 \x01(\x0b\x32\x31.lightspeed.orchestrator.v1.OperatorAction.ResumeH\x00\x12\x41\n\x05\x64rain\x18\x03 \x01(\x0b\x32\x30.lightspeed.orchestrator.v1.OperatorAction.DrainH\x00\x12L\n\x0bpause_stage\x18\x04 \x01(\x0b\x32\x35.lightspeed.orchestrator.v1.OperatorAction.PauseStageH\x00\x12N\n\x0cresume_stage\x18\x05 \x01(\x0b\x32\x36.lightspeed.orchestrator.v1.OperatorAction.ResumeStageH\x00\x12X\n\x11\x64isable_connector\x18\x06 \x01(\x0b\x32;.lightspeed.orchestrator.v1.OperatorAction.DisableConnectorH\x00\x12V\n\x10\x65nable_connector\x18\x07 \x01(\x0b\x32:.lightspeed.orchestrator.v1.OperatorAction.EnableConnectorH\x00\x12V\n\x11set_max_in_flight\x18\x08 \x01(\x0b\x32\x39.lightspeed.orchestrator.v1.OperatorAction.SetMaxInFlightH\x00\x12[\n\x13redrive_dead_letter\x18\t \x01(\x0b\x32<.lightspeed.orchestrator.v1.OperatorAction.RedriveDeadLetterH\x00\x12[\n\x13\x64iscard_dead_letter\x18\n \x01(\x0b\x32<.lightspeed.orchestrator.v1.OperatorAction.DiscardDeadLetterH\x00\x12N\n\x0c\x63\x61ncel_batch\x18\x0b \x01(\x0b\x32\x36.lightspeed.orchestrator.v1.OperatorAction.CancelBatchH\x00\x1a\x07\n\x05Pause\x1a\x08\n\x06Resume\x1a\x07\n\x05\x44rain\x1a\x1b\n\nPauseStage\x12\r\n\x05stage\x18\x01 \x01(\t\x1a\x1c\n\x0bResumeStage\x12\r\n\x05stage\x18\x01 \x01(\t\x1a \n\x10\x44isableConnector\x12\x0c\n\x04name\x18\x01 \x01(\t\x1a\x1f\n\x0f\x45nableConnector\x12\x0c\n\x04name\x18\x01 \x01(\t\x1a\'\n\x0eSetMaxInFlight\x12\x15\n\rmax_in_flight\x18\x01 \x01(\x05\x1a \n\x11RedriveDeadLetter\x12\x0b\n\x03key\x18\x01 \x01(\t\x1a \n\x11\x44iscardDeadLetter\x12\x0b\n\x03key\x18\x01 \x01(\t\x1a\x1a\n\x0b\x43\x61ncelBatch\x12\x0b\n\x03key\x18\x01 \x01(\tB\x08\n\x06\x61\x63tion\"k\n\rAuditLogEntry\x12:\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32*.lightspeed.orchestrator.v1.OperatorAction\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xb4\x01\n\nRunSummary\x12\x0e\n\x06run_id\x18\x01 \x01(\x03\x12\x15\n\rstarted_at_ms\x18\x02 \x01(\x03\x12\x17\n\x0f\x63ompleted_at_ms\x18\x03 \x01(\x03\x12\x19\n\x11\x62\x61tches_processed\x18\x04 \x01(\x03\x12\x19\n\x11records_processed\x18\x05 \x01(\x03\x12\x19\n\x11retries_scheduled\x18\x06 \x01(\x03\x12\x15\n\rdead_lettered\x18\x07 \x01(\x03\x42\x98\x01\n\x1e\x64\x65v.lightspeed.orchestrator.v1B\rOperatorProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)lightspeed/orchestrator/v1/operator.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\"\xd3\n\n\x0eOperatorAction\x12\x41\n\x05pause\x18\x01 \x01(\x0b\x32\x30.lightspeed.orchestrator.v1.OperatorAction.PauseH\x00\x12\x43\n\x06resume\x18\x02 \x01(\x0b\x32\x31.lightspeed.orchestrator.v1.OperatorAction.ResumeH\x00\x12\x41\n\x05\x64rain\x18\x03 \x01(\x0b\x32\x30.lightspeed.orchestrator.v1.OperatorAction.DrainH\x00\x12L\n\x0bpause_stage\x18\x04 \x01(\x0b\x32\x35.lightspeed.orchestrator.v1.OperatorAction.PauseStageH\x00\x12N\n\x0cresume_stage\x18\x05 \x01(\x0b\x32\x36.lightspeed.orchestrator.v1.OperatorAction.ResumeStageH\x00\x12X\n\x11\x64isable_connector\x18\x06 \x01(\x0b\x32;.lightspeed.orchestrator.v1.OperatorAction.DisableConnectorH\x00\x12V\n\x10\x65nable_connector\x18\x07 \x01(\x0b\x32:.lightspeed.orchestrator.v1.OperatorAction.EnableConnectorH\x00\x12V\n\x11set_max_in_flight\x18\x08 \x01(\x0b\x32\x39.lightspeed.orchestrator.v1.OperatorAction.SetMaxInFlightH\x00\x12[\n\x13redrive_dead_letter\x18\t \x01(\x0b\x32<.lightspeed.orchestrator.v1.OperatorAction.RedriveDeadLetterH\x00\x12[\n\x13\x64iscard_dead_letter\x18\n \x01(\x0b\x32<.lightspeed.orchestrator.v1.OperatorAction.DiscardDeadLetterH\x00\x12N\n\x0c\x63\x61ncel_batch\x18\x0b \x01(\x0b\x32\x36.lightspeed.orchestrator.v1.OperatorAction.CancelBatchH\x00\x12T\n\x0fupdate_pipeline\x18\x0c \x01(\x0b\x32\x39.lightspeed.orchestrator.v1.OperatorAction.UpdatePipelineH\x00\x1a\x07\n\x05Pause\x1a\x08\n\x06Resume\x1a\x07\n\x05\x44rain\x1a\x1b\n\nPauseStage\x12\r\n\x05stage\x18\x01 \x01(\t\x1a\x1c\n\x0bResumeStage\x12\r\n\x05stage\x18\x01 \x01(\t\x1a \n\x10\x44isableConnector\x12\x0c\n\x04name\x18\x01 \x01(\t\x1a\x1f\n\x0f\x45nableConnector\x12\x0c\n\x04name\x18\x01 \x01(\t\x1a\'\n\x0eSetMaxInFlight\x12\x15\n\rmax_in_flight\x18\x01 \x01(\x05\x1a \n\x11RedriveDeadLetter\x12\x0b\n\x03key\x18\x01 \x01(\t\x1a \n\x11\x44iscardDeadLetter\x12\x0b\n\x03key\x18\x01 \x01(\t\x1a\x1a\n\x0b\x43\x61ncelBatch\x12\x0b\n\x03key\x18\x01 \x01(\t\x1a\x41\n\x0eUpdatePipeline\x12/\n\x0bupdate_mask\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x08\n\x06\x61\x63tion\"k\n\rAuditLogEntry\x12:\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32*.lightspeed.orchestrator.v1.OperatorAction\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xb4\x01\n\nRunSummary\x12\x0e\n\x06run_id\x18\x01 \x01(\x03\x12\x15\n\rstarted_at_ms\x18\x02 \x01(\x03\x12\x17\n\x0f\x63ompleted_at_ms\x18\x03 \x01(\x03\x12\x19\n\x11\x62\x61tches_processed\x18\x04 \x01(\x03\x12\x19\n\x11records_processed\x18\x05 \x01(\x03\x12\x19\n\x11retries_scheduled\x18\x06 \x01(\x03\x12\x15\n\rdead_lettered\x18\x07 \x01(\x03\x42\x98\x01\n\x1e\x64\x65v.lightspeed.orchestrator.v1B\rOperatorProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,32 +33,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lightspeed.orchestrator.v1.
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\036dev.lightspeed.orchestrator.v1B\rOperatorProtoP\001Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1'
-  _globals['_OPERATORACTION']._serialized_start=74
-  _globals['_OPERATORACTION']._serialized_end=1284
-  _globals['_OPERATORACTION_PAUSE']._serialized_start=985
-  _globals['_OPERATORACTION_PAUSE']._serialized_end=992
-  _globals['_OPERATORACTION_RESUME']._serialized_start=994
-  _globals['_OPERATORACTION_RESUME']._serialized_end=1002
-  _globals['_OPERATORACTION_DRAIN']._serialized_start=1004
-  _globals['_OPERATORACTION_DRAIN']._serialized_end=1011
-  _globals['_OPERATORACTION_PAUSESTAGE']._serialized_start=1013
-  _globals['_OPERATORACTION_PAUSESTAGE']._serialized_end=1040
-  _globals['_OPERATORACTION_RESUMESTAGE']._serialized_start=1042
-  _globals['_OPERATORACTION_RESUMESTAGE']._serialized_end=1070
-  _globals['_OPERATORACTION_DISABLECONNECTOR']._serialized_start=1072
-  _globals['_OPERATORACTION_DISABLECONNECTOR']._serialized_end=1104
-  _globals['_OPERATORACTION_ENABLECONNECTOR']._serialized_start=1106
-  _globals['_OPERATORACTION_ENABLECONNECTOR']._serialized_end=1137
-  _globals['_OPERATORACTION_SETMAXINFLIGHT']._serialized_start=1139
-  _globals['_OPERATORACTION_SETMAXINFLIGHT']._serialized_end=1178
-  _globals['_OPERATORACTION_REDRIVEDEADLETTER']._serialized_start=1180
-  _globals['_OPERATORACTION_REDRIVEDEADLETTER']._serialized_end=1212
-  _globals['_OPERATORACTION_DISCARDDEADLETTER']._serialized_start=1214
-  _globals['_OPERATORACTION_DISCARDDEADLETTER']._serialized_end=1246
-  _globals['_OPERATORACTION_CANCELBATCH']._serialized_start=1248
-  _globals['_OPERATORACTION_CANCELBATCH']._serialized_end=1274
-  _globals['_AUDITLOGENTRY']._serialized_start=1286
-  _globals['_AUDITLOGENTRY']._serialized_end=1393
-  _globals['_RUNSUMMARY']._serialized_start=1396
-  _globals['_RUNSUMMARY']._serialized_end=1576
+  _globals['_OPERATORACTION']._serialized_start=108
+  _globals['_OPERATORACTION']._serialized_end=1471
+  _globals['_OPERATORACTION_PAUSE']._serialized_start=1105
+  _globals['_OPERATORACTION_PAUSE']._serialized_end=1112
+  _globals['_OPERATORACTION_RESUME']._serialized_start=1114
+  _globals['_OPERATORACTION_RESUME']._serialized_end=1122
+  _globals['_OPERATORACTION_DRAIN']._serialized_start=1124
+  _globals['_OPERATORACTION_DRAIN']._serialized_end=1131
+  _globals['_OPERATORACTION_PAUSESTAGE']._serialized_start=1133
+  _globals['_OPERATORACTION_PAUSESTAGE']._serialized_end=1160
+  _globals['_OPERATORACTION_RESUMESTAGE']._serialized_start=1162
+  _globals['_OPERATORACTION_RESUMESTAGE']._serialized_end=1190
+  _globals['_OPERATORACTION_DISABLECONNECTOR']._serialized_start=1192
+  _globals['_OPERATORACTION_DISABLECONNECTOR']._serialized_end=1224
+  _globals['_OPERATORACTION_ENABLECONNECTOR']._serialized_start=1226
+  _globals['_OPERATORACTION_ENABLECONNECTOR']._serialized_end=1257
+  _globals['_OPERATORACTION_SETMAXINFLIGHT']._serialized_start=1259
+  _globals['_OPERATORACTION_SETMAXINFLIGHT']._serialized_end=1298
+  _globals['_OPERATORACTION_REDRIVEDEADLETTER']._serialized_start=1300
+  _globals['_OPERATORACTION_REDRIVEDEADLETTER']._serialized_end=1332
+  _globals['_OPERATORACTION_DISCARDDEADLETTER']._serialized_start=1334
+  _globals['_OPERATORACTION_DISCARDDEADLETTER']._serialized_end=1366
+  _globals['_OPERATORACTION_CANCELBATCH']._serialized_start=1368
+  _globals['_OPERATORACTION_CANCELBATCH']._serialized_end=1394
+  _globals['_OPERATORACTION_UPDATEPIPELINE']._serialized_start=1396
+  _globals['_OPERATORACTION_UPDATEPIPELINE']._serialized_end=1461
+  _globals['_AUDITLOGENTRY']._serialized_start=1473
+  _globals['_AUDITLOGENTRY']._serialized_end=1580
+  _globals['_RUNSUMMARY']._serialized_start=1583
+  _globals['_RUNSUMMARY']._serialized_end=1763
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -6,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OperatorAction(_message.Message):
-    __slots__ = ("pause", "resume", "drain", "pause_stage", "resume_stage", "disable_connector", "enable_connector", "set_max_in_flight", "redrive_dead_letter", "discard_dead_letter", "cancel_batch")
+    __slots__ = ("pause", "resume", "drain", "pause_stage", "resume_stage", "disable_connector", "enable_connector", "set_max_in_flight", "redrive_dead_letter", "discard_dead_letter", "cancel_batch", "update_pipeline")
     class Pause(_message.Message):
         __slots__ = ()
         def __init__(self) -> None: ...
@@ -56,6 +57,11 @@ class OperatorAction(_message.Message):
         KEY_FIELD_NUMBER: _ClassVar[int]
         key: str
         def __init__(self, key: _Optional[str] = ...) -> None: ...
+    class UpdatePipeline(_message.Message):
+        __slots__ = ("update_mask",)
+        UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+        update_mask: _field_mask_pb2.FieldMask
+        def __init__(self, update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
     PAUSE_FIELD_NUMBER: _ClassVar[int]
     RESUME_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +73,7 @@ class OperatorAction(_message.Message):
     REDRIVE_DEAD_LETTER_FIELD_NUMBER: _ClassVar[int]
     DISCARD_DEAD_LETTER_FIELD_NUMBER: _ClassVar[int]
     CANCEL_BATCH_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_PIPELINE_FIELD_NUMBER: _ClassVar[int]
     pause: OperatorAction.Pause
     resume: OperatorAction.Resume
     drain: OperatorAction.Drain
@@ -78,7 +85,8 @@ class OperatorAction(_message.Message):
     redrive_dead_letter: OperatorAction.RedriveDeadLetter
     discard_dead_letter: OperatorAction.DiscardDeadLetter
     cancel_batch: OperatorAction.CancelBatch
-    def __init__(self, pause: _Optional[_Union[OperatorAction.Pause, _Mapping]] = ..., resume: _Optional[_Union[OperatorAction.Resume, _Mapping]] = ..., drain: _Optional[_Union[OperatorAction.Drain, _Mapping]] = ..., pause_stage: _Optional[_Union[OperatorAction.PauseStage, _Mapping]] = ..., resume_stage: _Optional[_Union[OperatorAction.ResumeStage, _Mapping]] = ..., disable_connector: _Optional[_Union[OperatorAction.DisableConnector, _Mapping]] = ..., enable_connector: _Optional[_Union[OperatorAction.EnableConnector, _Mapping]] = ..., set_max_in_flight: _Optional[_Union[OperatorAction.SetMaxInFlight, _Mapping]] = ..., redrive_dead_letter: _Optional[_Union[OperatorAction.RedriveDeadLetter, _Mapping]] = ..., discard_dead_letter: _Optional[_Union[OperatorAction.DiscardDeadLetter, _Mapping]] = ..., cancel_batch: _Optional[_Union[OperatorAction.CancelBatch, _Mapping]] = ...) -> None: ...
+    update_pipeline: OperatorAction.UpdatePipeline
+    def __init__(self, pause: _Optional[_Union[OperatorAction.Pause, _Mapping]] = ..., resume: _Optional[_Union[OperatorAction.Resume, _Mapping]] = ..., drain: _Optional[_Union[OperatorAction.Drain, _Mapping]] = ..., pause_stage: _Optional[_Union[OperatorAction.PauseStage, _Mapping]] = ..., resume_stage: _Optional[_Union[OperatorAction.ResumeStage, _Mapping]] = ..., disable_connector: _Optional[_Union[OperatorAction.DisableConnector, _Mapping]] = ..., enable_connector: _Optional[_Union[OperatorAction.EnableConnector, _Mapping]] = ..., set_max_in_flight: _Optional[_Union[OperatorAction.SetMaxInFlight, _Mapping]] = ..., redrive_dead_letter: _Optional[_Union[OperatorAction.RedriveDeadLetter, _Mapping]] = ..., discard_dead_letter: _Optional[_Union[OperatorAction.DiscardDeadLetter, _Mapping]] = ..., cancel_batch: _Optional[_Union[OperatorAction.CancelBatch, _Mapping]] = ..., update_pipeline: _Optional[_Union[OperatorAction.UpdatePipeline, _Mapping]] = ...) -> None: ...
 
 class AuditLogEntry(_message.Message):
     __slots__ = ("action", "at_ms", "message")

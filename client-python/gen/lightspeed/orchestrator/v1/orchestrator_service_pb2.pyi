@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.rpc import error_details_pb2 as _error_details_pb2
 from google.rpc import status_pb2 as _status_pb2
 from lightspeed.orchestrator.v1 import batch_pb2 as _batch_pb2
@@ -62,6 +63,20 @@ class DeletePipelineRequest(_message.Message):
 class DeletePipelineResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class UpdatePipelineRequest(_message.Message):
+    __slots__ = ("pipeline", "update_mask")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    pipeline: _pipeline_pb2.PipelineSpec
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdatePipelineResponse(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: _pipeline_pb2.PipelineSpec
+    def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class EnqueueBatchRequest(_message.Message):
     __slots__ = ("pipeline", "batch")

@@ -58,7 +58,7 @@ class OrchestratorServiceStub:
     every call of this service; each RPC needs one role (producer: the Enqueue
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
-    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -103,6 +103,11 @@ class OrchestratorServiceStub:
                 '/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline',
                 request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineRequest.SerializeToString,
                 response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineResponse.FromString,
+                _registered_method=True)
+        self.UpdatePipeline = channel.unary_unary(
+                '/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineResponse.FromString,
                 _registered_method=True)
         self.EnqueueBatch = channel.unary_unary(
                 '/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch',
@@ -224,7 +229,7 @@ class OrchestratorServiceServicer:
     every call of this service; each RPC needs one role (producer: the Enqueue
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
-    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -294,6 +299,42 @@ class OrchestratorServiceServicer:
         - FAILED_PRECONDITION PIPELINE_NOT_EMPTY: the pipeline still has live
         batches (QUEUED, IN_FLIGHT, RETRY_WAIT or DEAD_LETTERED) and `force` is
         false.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePipeline(self, request, context):
+        """Changes settings of a live pipeline without losing anything it holds, as
+        Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+        change, `pipeline` holds their new values, and a named field that is
+        absent in `pipeline` takes its default. Paths that may be named:
+        `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+        `boundary.max_in_flight_records`, `boundary.lease_ms`,
+        `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+        `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+        (existing stages stay in their order; new ones only at the end),
+        `connectors` (replaced as a list; `disabled` takes the new value), and
+        `boundary` / `retry` for all their fields. Nothing queued, in flight,
+        waiting or dead-lettered is dropped or moved; the new limits apply to
+        later enqueues, starts and failures (running leases and scheduled retries
+        keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+        in force, capped by the new one. An update that changes no value is
+        accepted and changes nothing; any other is appended to the audit log as
+        an `update_pipeline` action. Returns the effective spec.
+
+        Errors:
+        - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+        - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+        unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+        - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+        rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+        names the field (`pipeline.` + its path).
+        - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+        the new `boundary.max_in_flight_records`, so it could never start; the
+        message names it.
+        - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+        while more than one of its batches is in flight.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -619,6 +660,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineRequest.FromString,
                     response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineResponse.SerializeToString,
             ),
+            'UpdatePipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePipeline,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineResponse.SerializeToString,
+            ),
             'EnqueueBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.EnqueueBatch,
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.EnqueueBatchRequest.FromString,
@@ -745,7 +791,7 @@ class OrchestratorService:
     every call of this service; each RPC needs one role (producer: the Enqueue
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
-    DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+    UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -863,6 +909,33 @@ class OrchestratorService:
             '/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline',
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineRequest.SerializeToString,
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeletePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdatePipelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { FieldMask } from "../../../google/protobuf/field_mask";
 
 /**
  * One operator control action on a pipeline. Exactly one action must be set;
@@ -49,6 +50,9 @@ export interface OperatorAction {
     | //
     /** Cancel one waiting batch. */
     { $case: "cancelBatch"; cancelBatch: OperatorAction_CancelBatch }
+    | //
+    /** An UpdatePipeline call (audit log only; added in API version 2). */
+    { $case: "updatePipeline"; updatePipeline: OperatorAction_UpdatePipeline }
     | undefined;
 }
 
@@ -160,6 +164,16 @@ export interface OperatorAction_CancelBatch {
 }
 
 /**
+ * An applied UpdatePipeline, as the audit log records it. Only
+ * UpdatePipeline applies it: ApplyAction refuses it with INVALID_ARGUMENT,
+ * INVALID_ACTION.
+ */
+export interface OperatorAction_UpdatePipeline {
+  /** The update mask as the UpdatePipeline request gave it. */
+  updateMask?: string[] | undefined;
+}
+
+/**
  * One applied operator action in a pipeline's audit log. The log keeps the
  * last 1000 entries.
  */
@@ -241,6 +255,9 @@ export const OperatorAction: MessageFns<OperatorAction> = {
         break;
       case "cancelBatch":
         OperatorAction_CancelBatch.encode(message.action.cancelBatch, writer.uint32(90).fork()).join();
+        break;
+      case "updatePipeline":
+        OperatorAction_UpdatePipeline.encode(message.action.updatePipeline, writer.uint32(98).fork()).join();
         break;
     }
     return writer;
@@ -371,6 +388,17 @@ export const OperatorAction: MessageFns<OperatorAction> = {
             };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.action = {
+              $case: "updatePipeline",
+              updatePipeline: OperatorAction_UpdatePipeline.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -444,6 +472,10 @@ export const OperatorAction: MessageFns<OperatorAction> = {
         ? { $case: "cancelBatch", cancelBatch: OperatorAction_CancelBatch.fromJSON(object.cancelBatch) }
         : isSet(object.cancel_batch)
         ? { $case: "cancelBatch", cancelBatch: OperatorAction_CancelBatch.fromJSON(object.cancel_batch) }
+        : isSet(object.updatePipeline)
+        ? { $case: "updatePipeline", updatePipeline: OperatorAction_UpdatePipeline.fromJSON(object.updatePipeline) }
+        : isSet(object.update_pipeline)
+        ? { $case: "updatePipeline", updatePipeline: OperatorAction_UpdatePipeline.fromJSON(object.update_pipeline) }
         : undefined,
     };
   },
@@ -472,6 +504,8 @@ export const OperatorAction: MessageFns<OperatorAction> = {
       obj.discardDeadLetter = OperatorAction_DiscardDeadLetter.toJSON(message.action.discardDeadLetter);
     } else if (message.action?.$case === "cancelBatch") {
       obj.cancelBatch = OperatorAction_CancelBatch.toJSON(message.action.cancelBatch);
+    } else if (message.action?.$case === "updatePipeline") {
+      obj.updatePipeline = OperatorAction_UpdatePipeline.toJSON(message.action.updatePipeline);
     }
     return obj;
   },
@@ -568,6 +602,15 @@ export const OperatorAction: MessageFns<OperatorAction> = {
           message.action = {
             $case: "cancelBatch",
             cancelBatch: OperatorAction_CancelBatch.fromPartial(object.action.cancelBatch),
+          };
+        }
+        break;
+      }
+      case "updatePipeline": {
+        if (object.action?.updatePipeline !== undefined && object.action?.updatePipeline !== null) {
+          message.action = {
+            $case: "updatePipeline",
+            updatePipeline: OperatorAction_UpdatePipeline.fromPartial(object.action.updatePipeline),
           };
         }
         break;
@@ -1271,6 +1314,79 @@ export const OperatorAction_CancelBatch: MessageFns<OperatorAction_CancelBatch> 
   fromPartial(object: DeepPartial<OperatorAction_CancelBatch>): OperatorAction_CancelBatch {
     const message = createBaseOperatorAction_CancelBatch();
     message.key = object.key ?? "";
+    return message;
+  },
+};
+
+function createBaseOperatorAction_UpdatePipeline(): OperatorAction_UpdatePipeline {
+  return { updateMask: undefined };
+}
+
+export const OperatorAction_UpdatePipeline: MessageFns<OperatorAction_UpdatePipeline> = {
+  encode(message: OperatorAction_UpdatePipeline, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OperatorAction_UpdatePipeline {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOperatorAction_UpdatePipeline();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OperatorAction_UpdatePipeline {
+    return {
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: OperatorAction_UpdatePipeline): unknown {
+    const obj: any = {};
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OperatorAction_UpdatePipeline>): OperatorAction_UpdatePipeline {
+    return OperatorAction_UpdatePipeline.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OperatorAction_UpdatePipeline>): OperatorAction_UpdatePipeline {
+    const message = createBaseOperatorAction_UpdatePipeline();
+    message.updateMask = object.updateMask ?? undefined;
     return message;
   },
 };

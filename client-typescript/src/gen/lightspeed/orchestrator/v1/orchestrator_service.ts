@@ -20,6 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { FieldMask } from "../../../google/protobuf/field_mask";
 import { Status } from "../../../google/rpc/status";
 import {
   Batch,
@@ -100,6 +101,28 @@ export interface DeletePipelineRequest {
 
 /** Response for the DeletePipeline method. Empty: success means deleted. */
 export interface DeletePipelineResponse {
+}
+
+/** Request for the UpdatePipeline method. */
+export interface UpdatePipelineRequest {
+  /**
+   * Required. The new values of the fields that `update_mask` names; its
+   * `name` says which pipeline to update. Fields not named are ignored.
+   */
+  pipeline?:
+    | PipelineSpec
+    | undefined;
+  /**
+   * Required. The fields to change (paths listed at UpdatePipeline); must not
+   * be empty.
+   */
+  updateMask?: string[] | undefined;
+}
+
+/** Response for the UpdatePipeline method. */
+export interface UpdatePipelineResponse {
+  /** The effective spec after the update, every field present. */
+  pipeline?: PipelineSpec | undefined;
 }
 
 /** Request for the EnqueueBatch method. */
@@ -1109,6 +1132,166 @@ export const DeletePipelineResponse: MessageFns<DeletePipelineResponse> = {
   },
   fromPartial(_: DeepPartial<DeletePipelineResponse>): DeletePipelineResponse {
     const message = createBaseDeletePipelineResponse();
+    return message;
+  },
+};
+
+function createBaseUpdatePipelineRequest(): UpdatePipelineRequest {
+  return { pipeline: undefined, updateMask: undefined };
+}
+
+export const UpdatePipelineRequest: MessageFns<UpdatePipelineRequest> = {
+  encode(message: UpdatePipelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pipeline !== undefined) {
+      PipelineSpec.encode(message.pipeline, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdatePipelineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdatePipelineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pipeline = PipelineSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdatePipelineRequest {
+    return {
+      pipeline: isSet(object.pipeline) ? PipelineSpec.fromJSON(object.pipeline) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdatePipelineRequest): unknown {
+    const obj: any = {};
+    if (message.pipeline !== undefined) {
+      obj.pipeline = PipelineSpec.toJSON(message.pipeline);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdatePipelineRequest>): UpdatePipelineRequest {
+    return UpdatePipelineRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdatePipelineRequest>): UpdatePipelineRequest {
+    const message = createBaseUpdatePipelineRequest();
+    message.pipeline = (object.pipeline !== undefined && object.pipeline !== null)
+      ? PipelineSpec.fromPartial(object.pipeline)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdatePipelineResponse(): UpdatePipelineResponse {
+  return { pipeline: undefined };
+}
+
+export const UpdatePipelineResponse: MessageFns<UpdatePipelineResponse> = {
+  encode(message: UpdatePipelineResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pipeline !== undefined) {
+      PipelineSpec.encode(message.pipeline, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdatePipelineResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdatePipelineResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pipeline = PipelineSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdatePipelineResponse {
+    return { pipeline: isSet(object.pipeline) ? PipelineSpec.fromJSON(object.pipeline) : undefined };
+  },
+
+  toJSON(message: UpdatePipelineResponse): unknown {
+    const obj: any = {};
+    if (message.pipeline !== undefined) {
+      obj.pipeline = PipelineSpec.toJSON(message.pipeline);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdatePipelineResponse>): UpdatePipelineResponse {
+    return UpdatePipelineResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdatePipelineResponse>): UpdatePipelineResponse {
+    const message = createBaseUpdatePipelineResponse();
+    message.pipeline = (object.pipeline !== undefined && object.pipeline !== null)
+      ? PipelineSpec.fromPartial(object.pipeline)
+      : undefined;
     return message;
   },
 };
@@ -4499,7 +4682,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
  * every call of this service; each RPC needs one role (producer: the Enqueue
  * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
  * operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
- * DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+ * UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
  * WatchStarted). No token, or one the server does not know, is
  * UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
  * the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
@@ -4599,6 +4782,49 @@ export const OrchestratorServiceService = {
     responseSerialize: (value: DeletePipelineResponse): Buffer =>
       Buffer.from(DeletePipelineResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeletePipelineResponse => DeletePipelineResponse.decode(value),
+  },
+  /**
+   * Changes settings of a live pipeline without losing anything it holds, as
+   * Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+   * change, `pipeline` holds their new values, and a named field that is
+   * absent in `pipeline` takes its default. Paths that may be named:
+   * `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+   * `boundary.max_in_flight_records`, `boundary.lease_ms`,
+   * `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+   * `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+   * (existing stages stay in their order; new ones only at the end),
+   * `connectors` (replaced as a list; `disabled` takes the new value), and
+   * `boundary` / `retry` for all their fields. Nothing queued, in flight,
+   * waiting or dead-lettered is dropped or moved; the new limits apply to
+   * later enqueues, starts and failures (running leases and scheduled retries
+   * keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+   * in force, capped by the new one. An update that changes no value is
+   * accepted and changes nothing; any other is appended to the audit log as
+   * an `update_pipeline` action. Returns the effective spec.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+   * - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+   *   unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+   * - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+   *   rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+   *   names the field (`pipeline.` + its path).
+   * - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+   *   the new `boundary.max_in_flight_records`, so it could never start; the
+   *   message names it.
+   * - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+   *   while more than one of its batches is in flight.
+   */
+  updatePipeline: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdatePipelineRequest): Buffer =>
+      Buffer.from(UpdatePipelineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdatePipelineRequest => UpdatePipelineRequest.decode(value),
+    responseSerialize: (value: UpdatePipelineResponse): Buffer =>
+      Buffer.from(UpdatePipelineResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdatePipelineResponse => UpdatePipelineResponse.decode(value),
   },
   /**
    * Enqueues one batch. On success the batch is QUEUED, ready now, behind the
@@ -5038,6 +5264,39 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    */
   deletePipeline: handleUnaryCall<DeletePipelineRequest, DeletePipelineResponse>;
   /**
+   * Changes settings of a live pipeline without losing anything it holds, as
+   * Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+   * change, `pipeline` holds their new values, and a named field that is
+   * absent in `pipeline` takes its default. Paths that may be named:
+   * `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+   * `boundary.max_in_flight_records`, `boundary.lease_ms`,
+   * `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+   * `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+   * (existing stages stay in their order; new ones only at the end),
+   * `connectors` (replaced as a list; `disabled` takes the new value), and
+   * `boundary` / `retry` for all their fields. Nothing queued, in flight,
+   * waiting or dead-lettered is dropped or moved; the new limits apply to
+   * later enqueues, starts and failures (running leases and scheduled retries
+   * keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+   * in force, capped by the new one. An update that changes no value is
+   * accepted and changes nothing; any other is appended to the audit log as
+   * an `update_pipeline` action. Returns the effective spec.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+   * - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+   *   unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+   * - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+   *   rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+   *   names the field (`pipeline.` + its path).
+   * - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+   *   the new `boundary.max_in_flight_records`, so it could never start; the
+   *   message names it.
+   * - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+   *   while more than one of its batches is in flight.
+   */
+  updatePipeline: handleUnaryCall<UpdatePipelineRequest, UpdatePipelineResponse>;
+  /**
    * Enqueues one batch. On success the batch is QUEUED, ready now, behind the
    * batches enqueued before it. Repeating an accepted enqueue with the same
    * idempotency key (while the batch is live, or within `dedup_window_ms`
@@ -5384,6 +5643,53 @@ export interface OrchestratorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeletePipelineResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes settings of a live pipeline without losing anything it holds, as
+   * Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+   * change, `pipeline` holds their new values, and a named field that is
+   * absent in `pipeline` takes its default. Paths that may be named:
+   * `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+   * `boundary.max_in_flight_records`, `boundary.lease_ms`,
+   * `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+   * `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+   * (existing stages stay in their order; new ones only at the end),
+   * `connectors` (replaced as a list; `disabled` takes the new value), and
+   * `boundary` / `retry` for all their fields. Nothing queued, in flight,
+   * waiting or dead-lettered is dropped or moved; the new limits apply to
+   * later enqueues, starts and failures (running leases and scheduled retries
+   * keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+   * in force, capped by the new one. An update that changes no value is
+   * accepted and changes nothing; any other is appended to the audit log as
+   * an `update_pipeline` action. Returns the effective spec.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+   * - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+   *   unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+   * - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+   *   rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+   *   names the field (`pipeline.` + its path).
+   * - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+   *   the new `boundary.max_in_flight_records`, so it could never start; the
+   *   message names it.
+   * - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+   *   while more than one of its batches is in flight.
+   */
+  updatePipeline(
+    request: UpdatePipelineRequest,
+    callback: (error: ServiceError | null, response: UpdatePipelineResponse) => void,
+  ): ClientUnaryCall;
+  updatePipeline(
+    request: UpdatePipelineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdatePipelineResponse) => void,
+  ): ClientUnaryCall;
+  updatePipeline(
+    request: UpdatePipelineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdatePipelineResponse) => void,
   ): ClientUnaryCall;
   /**
    * Enqueues one batch. On success the batch is QUEUED, ready now, behind the

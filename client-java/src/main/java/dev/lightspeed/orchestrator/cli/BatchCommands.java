@@ -29,7 +29,7 @@ final class BatchCommands {
     @Option(names = "--records", required = true, description = "Number of records, ≥ 1.")
     long records;
 
-    @Option(names = "--sequence", defaultValue = "0", description = "Sequence number; must grow per stage (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sequence", defaultValue = "0", description = "Optional sequence number: 0 (the default) = none; a positive one must be above the stage's last positive sequence.")
     long sequence;
 
     @Option(names = "--lag-ms", defaultValue = "0", description = "The batch's lag in ms (default: ${DEFAULT-VALUE}).")

@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
       "",
       "Examples:",
       "  lightspeed pipelines create --file spec.json",
-      "  lightspeed enqueue orders --key b1 --stage extract --records 100 --sequence 1",
+      "  lightspeed enqueue orders --key b1 --stage extract --records 100",
       "  lightspeed status orders",
       "  lightspeed --target 10.0.0.5:50051 watch orders --count 10",
       ""

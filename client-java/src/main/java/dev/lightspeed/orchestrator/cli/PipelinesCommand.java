@@ -19,14 +19,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code lightspeed pipelines list|get|create|delete}. */
+/** {@code lightspeed pipelines list|get|create|update|delete}. */
 @Command(
     name = "pipelines",
-    description = "List, show, create and delete pipelines.",
+    description = "List, show, create, update and delete pipelines.",
     subcommands = {
       PipelinesCommand.ListPipelines.class,
       PipelinesCommand.Get.class,
       PipelinesCommand.Create.class,
+      PipelineUpdateCommand.class,
       PipelinesCommand.Delete.class
     })
 final class PipelinesCommand implements Runnable {

@@ -47,6 +47,8 @@ import dev.lightspeed.orchestrator.v1.RunSummary;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
 import dev.lightspeed.orchestrator.v1.StartRunRequest;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineResponse;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import io.grpc.CallOptions;
@@ -75,6 +77,20 @@ public final class AsyncOrchestratorClient {
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
+
+  /** {@link OrchestratorClient#updatePipeline}, asynchronously. */
+  public CompletableFuture<PipelineSpec> updatePipeline(
+      PipelineSpec values, java.util.List<String> updateMask) {
+    return unary(
+            channel,
+            OrchestratorServiceGrpc.getUpdatePipelineMethod(),
+            options(),
+            UpdatePipelineRequest.newBuilder()
+                .setPipeline(values)
+                .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addAllPaths(updateMask))
+                .build())
+        .thenApply(UpdatePipelineResponse::getPipeline);
+  }
 
   public CompletableFuture<PipelineSpec> createPipeline(PipelineSpec spec) {
     return unary(

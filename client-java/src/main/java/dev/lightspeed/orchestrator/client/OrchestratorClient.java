@@ -40,6 +40,7 @@ import dev.lightspeed.orchestrator.v1.ProcessOutcome;
 import dev.lightspeed.orchestrator.v1.RunSummary;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartRunRequest;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import io.grpc.Channel;
@@ -78,7 +79,7 @@ import java.util.function.Function;
  * <pre>{@code
  * try (OrchestratorClient client = OrchestratorClient.builder().target("127.0.0.1:50051").build()) {
  *   client.enqueueBatch("orders", Batch.newBuilder().setKey("b1").setStage("extract")
- *       .setRecords(100).setIdempotencyKey("b1-1").setSequence(1).build());
+ *       .setRecords(100).setIdempotencyKey("b1-1").build());
  * }
  * }</pre>
  */
@@ -109,6 +110,21 @@ public final class OrchestratorClient implements AutoCloseable {
   /** Creates a pipeline; returns its effective spec (every default filled in). */
   public PipelineSpec createPipeline(PipelineSpec spec) {
     return call(s -> s.createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec).build()))
+        .getPipeline();
+  }
+
+  /**
+   * Changes the settings of a live pipeline that {@code updateMask} names (e.g. {@code
+   * boundary.max_queued}; {@code boundary} and {@code retry} name all their fields) to their values
+   * in {@code values}, whose name says which pipeline; returns the effective spec. A named field
+   * absent in {@code values} takes its default. Refusals: {@code INVALID_UPDATE_MASK},
+   * {@code INVALID_PIPELINE_SPEC}, {@code BATCH_TOO_LARGE}, {@code STAGE_IN_FLIGHT}.
+   */
+  public PipelineSpec updatePipeline(PipelineSpec values, java.util.List<String> updateMask) {
+    return call(s -> s.updatePipeline(UpdatePipelineRequest.newBuilder()
+            .setPipeline(values)
+            .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addAllPaths(updateMask))
+            .build()))
         .getPipeline();
   }
 

@@ -61,7 +61,7 @@ class OrchestratorCliTest {
     CommandLine cli = OrchestratorCli.newCommandLine(); // one for all: parsing resets it
     List<String> paths = new ArrayList<>();
     collect(cli, "", paths);
-    assertThat(paths).hasSize(31).contains("pipelines create", "watch", "runs list");
+    assertThat(paths).hasSize(32).contains("pipelines create", "pipelines update", "watch", "runs list");
     for (String path : paths) {
       List<String> args = new ArrayList<>(List.of(path.split(" ")));
       args.add("--help");
@@ -112,6 +112,41 @@ class OrchestratorCliTest {
     Result deleted = run("pipelines", "delete", name, "--force");
     assertThat(deleted.code()).isZero();
     assertThat(deleted.out()).isEqualTo("deleted pipeline " + name + System.lineSeparator());
+  }
+
+  @Test
+  void pipelinesUpdate_withSet_andFromFile_changesOnlyWhatIsNamed(@TempDir Path dir)
+      throws Exception {
+    String name = server.createPipeline("cli-update", 3, 1_000);
+
+    Result set = run("pipelines", "update", name, "--set", "boundary.max_queued=50000",
+        "--set", "retry.multiplier=1.5");
+    assertThat(set.code()).as(set.err()).isZero();
+    PipelineSpec.Builder effective = PipelineSpec.newBuilder();
+    JsonFormat.parser().merge(set.out(), effective);
+    assertThat(effective.getBoundary().getMaxQueued()).isEqualTo(50_000);
+    assertThat(effective.getRetry().getMultiplier()).isEqualTo(1.5);
+    assertThat(effective.getBoundary().getLeaseMs()).as("not named").isEqualTo(1_000);
+
+    Path file = dir.resolve("grow.json");
+    Files.writeString(file, "{\"stages\": [\"work\", \"publish\"], \"connectors\": ["
+        + "{\"name\": \"src\", \"kind\": \"CONNECTOR_KIND_SOURCE\", \"stage\": \"work\"},"
+        + "{\"name\": \"pub\", \"kind\": \"CONNECTOR_KIND_SINK\", \"stage\": \"publish\"}],"
+        + " \"boundary\": {\"maxInFlight\": 8}}");
+    Result grown = run("pipelines", "update", name, "--from-file", file.toString());
+    assertThat(grown.code()).as(grown.err()).isZero();
+    PipelineSpec now = client.getPipeline(name);
+    assertThat(now.getStagesList()).containsExactly("work", "publish");
+    assertThat(now.getBoundary().getMaxInFlight()).isEqualTo(8);
+    assertThat(now.getBoundary().getMaxQueued()).as("absent from the file").isEqualTo(50_000);
+
+    Result refused = run("pipelines", "update", name, "--set", "boundary.max_in_flight=0");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).startsWith("ERROR INVALID_PIPELINE_SPEC: ");
+    Result badPath = run("pipelines", "update", name, "--set", "boundary.nope=1");
+    assertThat(badPath.code()).isEqualTo(2);
+    Result nothing = run("pipelines", "update", name);
+    assertThat(nothing.code()).isEqualTo(2);
   }
 
   @Test

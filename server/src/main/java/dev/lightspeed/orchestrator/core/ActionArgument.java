@@ -21,6 +21,8 @@ final class ActionArgument {
       return a.key();
     } else if (action instanceof OperatorAction.CancelBatch a) {
       return a.key();
+    } else if (action instanceof OperatorAction.UpdatePipeline a) {
+      return String.join(",", a.updateMask()); // paths never contain ','
     }
     return "";
   }
@@ -39,6 +41,9 @@ final class ActionArgument {
       case "REDRIVE_DEAD_LETTER" -> new OperatorAction.RedriveDeadLetter(argument);
       case "DISCARD_DEAD_LETTER" -> new OperatorAction.DiscardDeadLetter(argument);
       case "CANCEL_BATCH" -> new OperatorAction.CancelBatch(argument);
+      case "UPDATE_PIPELINE" ->
+          new OperatorAction.UpdatePipeline(
+              argument.isEmpty() ? java.util.List.of() : java.util.List.of(argument.split(",", -1)));
       default -> throw new IllegalArgumentException("unknown operator action " + name);
     };
   }

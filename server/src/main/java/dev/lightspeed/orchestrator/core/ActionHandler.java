@@ -55,6 +55,11 @@ final class ActionHandler {
                 + "; only QUEUED or RETRY_WAIT batches can be cancelled");
       }
       return "batch '" + a.key() + "' cancelled";
+    } else if (action instanceof OperatorAction.UpdatePipeline) {
+      throw Rejection.ofField(
+          Reason.INVALID_ACTION,
+          "update_pipeline",
+          "update_pipeline is only recorded in the audit log; change settings with UpdatePipeline");
     }
     throw Rejection.of(Reason.INVALID_ACTION, "unknown operator action " + action);
   }

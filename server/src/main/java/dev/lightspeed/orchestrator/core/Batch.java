@@ -8,7 +8,7 @@ package dev.lightspeed.orchestrator.core;
  * @param records how many records it carries, ≥ 1
  * @param lagMs how far behind its source the batch is, ≥ 0
  * @param idempotencyKey a retried enqueue with the same idempotency key is answered, not applied
- * @param sequence must grow strictly per stage, ≥ 0
+ * @param sequence 0 = no sequence; a positive sequence must grow strictly per stage
  */
 public record Batch(
     String key, String stage, long records, long lagMs, String idempotencyKey, long sequence) {}

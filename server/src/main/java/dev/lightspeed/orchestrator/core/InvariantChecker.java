@@ -33,10 +33,13 @@ final class InvariantChecker {
       if (stage == null) {
         return "batch '" + key + "' is in unknown stage '" + b.batch.stage() + "'";
       }
-      Long previous = lastSequenceOfStage.put(stage.name, b.batch.sequence());
-      if ((previous != null && previous >= b.batch.sequence())
-          || !stage.hasSequence
-          || b.batch.sequence() > stage.lastSequence) {
+      // Only positive sequences are ordered; 0 means "no sequence" (SPEC 3.1 check 6).
+      Long previous =
+          b.batch.sequence() > 0 ? lastSequenceOfStage.put(stage.name, b.batch.sequence()) : null;
+      if (b.batch.sequence() > 0
+          && ((previous != null && previous >= b.batch.sequence())
+              || !stage.hasSequence
+              || b.batch.sequence() > stage.lastSequence)) {
         return "sequences increasing per stage: batch '" + key + "' has sequence "
             + b.batch.sequence() + " in stage '" + stage.name + "'";
       }
@@ -123,7 +126,9 @@ final class InvariantChecker {
       return "counts match the sets: " + waitingTotal + " batches wait in stages but " + queued
           + " are QUEUED or RETRY_WAIT";
     }
-    if (inFlight > s.spec.boundary().maxInFlight()) {
+    // An update may lower the limits below what is in flight (SPEC 3.9): that much is allowed
+    // until the next start.
+    if (inFlight > Math.max(s.spec.boundary().maxInFlight(), s.inFlightAllowance)) {
       return "in_flight ≤ boundary.max_in_flight: " + inFlight + " > "
           + s.spec.boundary().maxInFlight();
     }
@@ -132,7 +137,7 @@ final class InvariantChecker {
           + " IN_FLIGHT batches hold " + inFlightRecords;
     }
     long budget = s.spec.boundary().maxInFlightRecords();
-    if (budget > 0 && inFlightRecords > budget) {
+    if (budget > 0 && inFlightRecords > Math.max(budget, s.inFlightRecordsAllowance)) {
       return "in-flight records within budget: " + inFlightRecords + " > " + budget;
     }
     if (s.live.idempotencyKeyCount() != s.live.size()) {

@@ -84,6 +84,21 @@ public sealed interface OperatorAction {
     }
   }
 
+  /**
+   * An applied {@code update_pipeline} (SPEC 3.9), as the audit log records it: the update mask's
+   * paths as given. Only {@link PipelineRuntime#updatePipeline} applies it; apply_action refuses it.
+   */
+  record UpdatePipeline(java.util.List<String> updateMask) implements OperatorAction {
+    public UpdatePipeline {
+      updateMask = java.util.List.copyOf(updateMask);
+    }
+
+    @Override
+    public String actionName() {
+      return "UPDATE_PIPELINE";
+    }
+  }
+
   /** The action's name as in SPEC's table, e.g. {@code PAUSE_STAGE}. */
   String actionName();
 }

@@ -201,6 +201,21 @@ public final class PipelineQueries {
    * A counter that moves with every accepted call that changed the state (not with reads, refused
    * calls, or calls that only moved the clock).
    */
+  /** The retained events with an id above {@code afterEventId}, oldest first (SPEC 3.10). */
+  public List<Event> eventsAfter(long afterEventId) {
+    return state.events.after(afterEventId);
+  }
+
+  /** The id the next event will get (1 for a new pipeline). */
+  public long nextEventId() {
+    return state.events.nextEventId();
+  }
+
+  /** The oldest retained event's id, or {@link #nextEventId} when none is retained. */
+  public long oldestEventId() {
+    return state.events.oldestEventId();
+  }
+
   public long version() {
     return state.version;
   }

@@ -19,6 +19,7 @@ import java.util.Set;
  *   <li>extend_lease → {@link #extendLease} (3.5)
  *   <li>start_run, complete_run → {@link #startRun}, {@link #completeRun} (3.6)
  *   <li>apply_action → {@link #applyAction} (3.7, in {@link ActionHandler})
+ *   <li>update_pipeline → {@link #updatePipeline} (3.9, in {@link PipelineUpdater})
  *   <li>queries → {@link PipelineQueries} via {@link #queries()} (3.8)
  * </ul>
  *
@@ -32,6 +33,7 @@ public final class PipelineRuntime {
 
   private final PipelineState state;
   private final ActionHandler actions;
+  private final PipelineUpdater updater;
   private final PipelineQueries queries;
 
   private PipelineRuntime(PipelineSpec spec) {
@@ -41,6 +43,7 @@ public final class PipelineRuntime {
   private PipelineRuntime(PipelineState state) {
     this.state = state;
     this.actions = new ActionHandler(state);
+    this.updater = new PipelineUpdater(state);
     this.queries = new PipelineQueries(state);
   }
 
@@ -101,7 +104,8 @@ public final class PipelineRuntime {
           Reason.PIPELINE_DRAINING,
           "pipeline '" + name() + "' is draining and accepts no new batches; RESUME it first");
     }
-    if (stage.hasSequence && batch.sequence() <= stage.lastSequence) {
+    // Sequence 0 means "no sequence" (SPEC 3.1 check 6, version 2): not checked, not recorded.
+    if (batch.sequence() > 0 && stage.hasSequence && batch.sequence() <= stage.lastSequence) {
       throw Rejection.of(
           Reason.SEQUENCE_REGRESSION,
           "sequence " + batch.sequence() + " is not greater than the last accepted sequence "
@@ -124,6 +128,7 @@ public final class PipelineRuntime {
     state.lastNowMs = now;
     state.forgetExpired(now);
     state.enqueue(batch, now);
+    state.events.append(EventType.ENQUEUED, now, batch);
     state.version++;
     return false;
   }
@@ -172,6 +177,7 @@ public final class PipelineRuntime {
       if (expired.isEmpty()) {
         expired = new ArrayList<>();
       }
+      state.events.append(EventType.LEASE_EXPIRED, now, new LeaseExpired(b.key(), b.attempt));
       expired.add(fail(b, LEASE_EXPIRED, false, now));
     }
     return expired;
@@ -259,7 +265,9 @@ public final class PipelineRuntime {
       return false;
     }
     state.start(b, now, boundary.leaseMs());
-    started.add(new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId));
+    StartedBatch s = new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId);
+    started.add(s);
+    state.events.append(EventType.STARTED, now, s);
     return true;
   }
 
@@ -303,6 +311,7 @@ public final class PipelineRuntime {
             now);
     state.forgetExpired(now);
     state.complete(b, result);
+    state.events.append(EventType.ACKED, now, result);
     state.version++;
     if (run != null) {
       run.batchesProcessed++;
@@ -361,6 +370,7 @@ public final class PipelineRuntime {
       long retryAt = PipelineState.saturatedAdd(now, retry.backoffMs(b.attempt));
       RetryRecord record = new RetryRecord(b.key(), b.attempt + 1, reason, retryAt);
       state.retryLater(b, record, now);
+      state.events.append(EventType.RETRY_SCHEDULED, now, record);
       if (run != null) {
         run.retriesScheduled++;
       }
@@ -369,6 +379,7 @@ public final class PipelineRuntime {
     DeadLetterRecord record =
         new DeadLetterRecord(b.key(), deadLetterDestination(b.batch.stage()), reason, now);
     state.deadLetter(b, record, now);
+    state.events.append(EventType.DEAD_LETTERED, now, record);
     if (run != null) {
       run.deadLettered++;
     }
@@ -430,6 +441,7 @@ public final class PipelineRuntime {
       state.lastNowMs = now;
       state.lastRunId++;
       state.activeRun = new ActiveRun(state.lastRunId, now);
+      state.events.append(EventType.RUN_STARTED, now, state.activeRun.summary(0));
       state.version++;
     }
     return state.activeRun.summary(0);
@@ -445,6 +457,7 @@ public final class PipelineRuntime {
     RunSummary summary = state.activeRun.summary(now);
     state.activeRun = null;
     state.appendCompletedRun(summary);
+    state.events.append(EventType.RUN_COMPLETED, now, summary);
     state.version++;
     return Optional.of(summary);
   }
@@ -461,6 +474,38 @@ public final class PipelineRuntime {
     state.version++;
     return message;
   }
+
+  // ---- 3.10 the event log --------------------------------------------------------------------
+
+  /** Keeps at least the newest {@code retention} (≥ 1) events; a server setting, not state. */
+  public void setEventRetention(int retention) {
+    state.events.setRetention(retention);
+  }
+
+  // ---- 3.9 update_pipeline -------------------------------------------------------------------
+
+  /**
+   * Changes the settings named by {@code updateMask} (paths as in SPEC 3.9) to their values in
+   * {@code values} (a complete spec: absent fields already hold their defaults). An update that
+   * changes no value is accepted and changes nothing (not even the clock); any other is appended
+   * to the audit log. Returns the effective spec and the leaf paths whose value changed.
+   */
+  public UpdateResult updatePipeline(List<String> updateMask, PipelineSpec values, long nowMs) {
+    long now = Math.max(nowMs, state.lastNowMs);
+    PipelineUpdater.Plan plan = updater.check(updateMask, values);
+    if (plan.changed().isEmpty()) {
+      return new UpdateResult(state.currentSpec(), List.of());
+    }
+    state.lastNowMs = now;
+    updater.apply(plan);
+    state.appendAudit(
+        new AuditEntry(new OperatorAction.UpdatePipeline(updateMask), now, plan.auditMessage()));
+    state.version++;
+    return new UpdateResult(state.currentSpec(), plan.changed());
+  }
+
+  /** What update_pipeline did: the effective spec and the leaf paths whose value changed. */
+  public record UpdateResult(PipelineSpec spec, List<String> changed) {}
 
   // ---- helpers -------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ final class PipelineState {
   static final int AUDIT_LOG_CAPACITY = 1_000;
   static final int RUN_HISTORY_CAPACITY = 100;
 
-  final PipelineSpec spec;
+  /** Replaced only by {@link #replaceSpec} (update_pipeline, SPEC 3.9). */
+  PipelineSpec spec;
   /** Stages in declaration order. */
   final Map<String, StageState> stages = new LinkedHashMap<>();
   /** Connectors in plan order, with their current {@code disabled} flags. */
@@ -55,6 +56,15 @@ final class PipelineState {
   /** QUEUED + RETRY_WAIT. */
   long queuedCount;
 
+  /**
+   * What an update (SPEC 3.9) left in flight above a lowered max_in_flight or
+   * max_in_flight_records: {@code valid} allows that much until the next start, which can only
+   * happen once the pipeline is back under its limits. Not part of the signature: it changes no
+   * answer, only what {@code valid} tolerates.
+   */
+  int inFlightAllowance;
+  long inFlightRecordsAllowance;
+
   /** RUNNING, PAUSED or DRAINING; DRAINED is derived from it. */
   PipelineMode baseMode = PipelineMode.RUNNING;
   int effectiveMaxInFlight;
@@ -67,6 +77,8 @@ final class PipelineState {
   final ArrayDeque<AuditEntry> auditLog = new ArrayDeque<>();
   /** How many audit entries were ever appended; the first kept one is number appended - size. */
   long auditAppended;
+  /** The event log (SPEC 3.10): every accepted change appends its events here. */
+  final EventLog events = new EventLog();
 
   /** The clock: every operation runs at {@code max(now_ms, lastNowMs)}. Not part of the signature. */
   long lastNowMs;
@@ -91,6 +103,35 @@ final class PipelineState {
     }
     for (Connector c : spec.connectors()) {
       stages.get(c.stage()).connectors.add(c);
+    }
+  }
+
+  /**
+   * Makes {@code next} the spec (update_pipeline, SPEC 3.9, already checked): new stages are
+   * appended, each stage gets its new connectors and orderedness, and nothing held moves.
+   */
+  void replaceSpec(PipelineSpec next) {
+    spec = next;
+    connectors.clear();
+    connectors.addAll(next.connectors());
+    List<String> added = new ArrayList<>();
+    for (String name : next.stages()) {
+      if (!stages.containsKey(name)) {
+        stages.put(name, new StageState(name, stages.size(), false));
+        added.add(name);
+      }
+    }
+    remembered.addStages(added);
+    for (StageState stage : stages.values()) {
+      stage.connectors.clear();
+      boolean ordered = false;
+      for (Connector c : next.connectors()) {
+        if (c.stage().equals(stage.name)) {
+          stage.connectors.add(c);
+          ordered |= c.ordered();
+        }
+      }
+      stage.setOrdered(ordered);
     }
   }
 
@@ -166,8 +207,10 @@ final class PipelineState {
     live.add(b);
     liveByEnqueue.append(b);
     stage.waiting.add(b);
-    stage.hasSequence = true;
-    stage.lastSequence = batch.sequence();
+    if (batch.sequence() > 0) { // 0 = no sequence: the stage's last sequence stays as it was
+      stage.hasSequence = true;
+      stage.lastSequence = batch.sequence();
+    }
     queuedCount++;
     return b;
   }
@@ -175,6 +218,8 @@ final class PipelineState {
   /** QUEUED or RETRY_WAIT ⇒ IN_FLIGHT, as attempt + 1. */
   void start(LiveBatch b, long nowMs, long leaseMs) {
     move(b, BatchState.IN_FLIGHT);
+    inFlightAllowance = 0; // a start happens only under the limits, so none is needed any more
+    inFlightRecordsAllowance = 0;
     StageState stage = stages.get(b.batch.stage());
     stage.waiting.remove(b);
     if (b.retry != null) {
@@ -296,6 +341,7 @@ final class PipelineState {
     }
     auditLog.addLast(entry);
     auditAppended++;
+    events.append(EventType.ACTION_APPLIED, entry.atMs(), entry);
   }
 
   void appendCompletedRun(RunSummary summary) {

@@ -16,6 +16,8 @@ public enum Reason {
   MALFORMED_REQUEST(Category.INVALID_ARGUMENT),
   /** A bulk request (EnqueueBatches, AckBatches) has more items than the server's limit. */
   TOO_MANY_ITEMS(Category.INVALID_ARGUMENT),
+  /** update_pipeline's mask is empty, names an unknown path, or names {@code name} (SPEC 3.9). */
+  INVALID_UPDATE_MASK(Category.INVALID_ARGUMENT),
 
   PIPELINE_NOT_FOUND(Category.NOT_FOUND),
   BATCH_NOT_FOUND(Category.NOT_FOUND),
@@ -35,6 +37,8 @@ public enum Reason {
   NOT_DEAD_LETTERED(Category.FAILED_PRECONDITION),
   NOT_CANCELLABLE(Category.FAILED_PRECONDITION),
   PIPELINE_NOT_EMPTY(Category.FAILED_PRECONDITION),
+  /** An update would make a stage ordered while more than one of its batches is in flight. */
+  STAGE_IN_FLIGHT(Category.FAILED_PRECONDITION),
 
   QUEUE_FULL(Category.RESOURCE_EXHAUSTED),
   LAG_EXCEEDED(Category.RESOURCE_EXHAUSTED),

@@ -97,7 +97,7 @@ final class RememberedBatches {
   private final RememberedKeyFilter idempotencyKeyFilter = new RememberedKeyFilter();
 
   /** The pipeline's stage names in declaration order, and the way back. */
-  private final String[] stageNames;
+  private String[] stageNames;
   private final Map<String, Integer> stageIndex = new HashMap<>();
 
   /**
@@ -161,6 +161,22 @@ final class RememberedBatches {
       stageIndex.put(this.stageNames[i], i);
     }
     allocateRows(MIN_ROWS);
+  }
+
+  /**
+   * Stages appended to the pipeline by an update (SPEC 3.9: stages only grow at the end, so the
+   * indexes already stored stay right). A new array, so a reading copy keeps its own.
+   */
+  void addStages(List<String> added) {
+    if (added.isEmpty()) {
+      return;
+    }
+    String[] grown = java.util.Arrays.copyOf(stageNames, stageNames.length + added.size());
+    for (String name : added) {
+      stageIndex.put(name, stageIndex.size());
+      grown[stageIndex.size() - 1] = name;
+    }
+    stageNames = grown;
   }
 
   /** Entries not yet forgotten (including those no index points at any more). */

@@ -16,11 +16,12 @@ import java.util.TreeSet;
 final class StageState {
   final String name;
   final int index;
-  final boolean ordered;
+  /** Changed only by an update of the connectors (SPEC 3.9), through {@link #setOrdered}. */
+  boolean ordered;
   /** This stage's connectors, in plan order (at most one SOURCE and one SINK). */
   final List<Connector> connectors = new ArrayList<>(2);
   /** QUEUED and RETRY_WAIT batches of this stage. */
-  final TreeSet<LiveBatch> waiting;
+  TreeSet<LiveBatch> waiting;
 
   boolean paused;
   int inFlight;
@@ -34,6 +35,20 @@ final class StageState {
     this.index = index;
     this.ordered = ordered;
     this.waiting = new TreeSet<>(ordered ? LiveBatch.BY_ENQUEUE : LiveBatch.BY_READY);
+  }
+
+  /**
+   * Makes the stage ordered or not, re-sorting its waiting batches into that order (an update of
+   * the connectors, SPEC 3.9; the caller has checked that at most one batch is in flight).
+   */
+  void setOrdered(boolean value) {
+    if (value == ordered) {
+      return;
+    }
+    TreeSet<LiveBatch> resorted = new TreeSet<>(value ? LiveBatch.BY_ENQUEUE : LiveBatch.BY_READY);
+    resorted.addAll(waiting);
+    waiting = resorted;
+    ordered = value;
   }
 
   boolean hasConnector() {

@@ -13,11 +13,14 @@ import java.io.UncheckedIOException;
  * later call.
  *
  * <p>Format (version {@value #FORMAT}): the primitives of {@link Encoding}, fields in the order of
- * {@link #write}.
+ * {@link #write}. Format 3 added the in-flight allowances and the event log ({@link EventCodec});
+ * a format 2 snapshot is still read (no events retained, the next event id 1).
  */
 final class StateCodec {
   static final int MAGIC = 0x4C535053; // "LSPS"
-  static final int FORMAT = 2;
+  static final int FORMAT = 3;
+  /** Format 2 is format 3 without the trailing in-flight allowances (read as 0). */
+  static final int FORMAT_2 = 2;
 
   private StateCodec() {}
 
@@ -115,6 +118,9 @@ final class StateCodec {
       out.writeLong(e.atMs());
       Encoding.string(out, e.message());
     }
+    out.writeInt(s.inFlightAllowance);
+    out.writeLong(s.inFlightRecordsAllowance);
+    EventCodec.write(s.events, out);
   }
 
   static PipelineState read(DataInput in) throws IOException {
@@ -122,7 +128,7 @@ final class StateCodec {
       throw new IOException("not a pipeline snapshot (bad magic number)");
     }
     int format = in.readInt();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != FORMAT_2) {
       // Before the first release the format may change without a converter (format 1 kept a
       // separate entry per idempotency key and per ack); say so rather than misread it.
       throw new IOException("pipeline snapshot format " + format + " is not supported by this"
@@ -142,6 +148,9 @@ final class StateCodec {
       stage.paused = in.readBoolean();
       stage.hasSequence = in.readBoolean();
       stage.lastSequence = in.readLong();
+      // A version 1 snapshot recorded sequence 0 as a last sequence; version 2 records only
+      // positive ones, so such a stage has none (as a replay of its journal would give).
+      stage.hasSequence &= stage.lastSequence > 0;
       stage.batchesProcessed = in.readLong();
       stage.recordsProcessed = in.readLong();
     }
@@ -209,6 +218,11 @@ final class StateCodec {
     for (int i = 0; i < audit; i++) {
       OperatorAction action = ActionArgument.parse(Encoding.string(in), Encoding.string(in));
       s.auditLog.addLast(new AuditEntry(action, in.readLong(), Encoding.string(in)));
+    }
+    if (format >= 3) {
+      s.inFlightAllowance = in.readInt();
+      s.inFlightRecordsAllowance = in.readLong();
+      EventCodec.read(s.events, in);
     }
     return s;
   }

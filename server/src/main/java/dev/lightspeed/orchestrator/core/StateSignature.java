@@ -24,7 +24,8 @@ import java.util.List;
  *   <li>the spec: name, stages, connectors (name, kind, stage, disabled, max_batch_records,
  *       dead_letter_destination, ordered) in plan order, the boundary's five numbers, the retry
  *       policy (multiplier as its IEEE-754 bits), dedup_window_ms, allow_unbound_stages;
- *   <li>the operator state: base mode (RUNNING, PAUSED or DRAINING), effective max_in_flight;
+ *   <li>the operator state: base mode (RUNNING, PAUSED or DRAINING), effective max_in_flight,
+ *       the next event id (SPEC 3.10: not the retained events themselves);
  *   <li>per stage in declaration order: paused, whether a sequence was accepted, the last
  *       sequence, acked batches, acked records;
  *   <li>live batches in enqueue order: the six batch fields, state, attempt, ready_at,
@@ -119,6 +120,7 @@ final class StateSignature {
     Encoding.writeSpec(s.currentSpec(), out);
     Encoding.string(out, s.baseMode.name());
     out.writeInt(s.effectiveMaxInFlight);
+    out.writeLong(s.events.nextEventId());
     for (StageState stage : s.stages.values()) {
       out.writeBoolean(stage.paused);
       out.writeBoolean(stage.hasSequence);

@@ -44,6 +44,11 @@ final class CommandApplier {
         }
         yield new ItemResults(results);
       }
+      case UPDATE_PIPELINE -> {
+        var update = cmd.getUpdatePipeline();
+        yield rt.updatePipeline(
+            update.getUpdateMaskList(), ProtoMapper.toCore(update.getValues()), nowMs);
+      }
       case START_AVAILABLE -> {
         var start = cmd.getStartAvailable();
         yield rt.startAvailable(nowMs, start.getMaxBatches(), new LinkedHashSet<>(start.getStagesList()));

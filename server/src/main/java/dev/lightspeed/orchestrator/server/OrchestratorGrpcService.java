@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.server;
 import dev.lightspeed.orchestrator.core.BatchState;
 import dev.lightspeed.orchestrator.core.Page;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
+import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.PipelineStatus;
 import dev.lightspeed.orchestrator.core.ProcessOutcome;
@@ -64,6 +65,8 @@ import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
 import dev.lightspeed.orchestrator.v1.StartRunRequest;
 import dev.lightspeed.orchestrator.v1.StartRunResponse;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineResponse;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.Context;
@@ -153,6 +156,38 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       }
       return resp.build();
     });
+  }
+
+  @Override
+  public void updatePipeline(
+      UpdatePipelineRequest req, StreamObserver<UpdatePipelineResponse> out) {
+    String name = req.getPipeline().getName();
+    mutation(out, name, "", () -> {
+      var command = Command.newBuilder().setUpdatePipeline(
+          dev.lightspeed.orchestrator.journal.v1.UpdatePipeline.newBuilder()
+              .setValues(req.getPipeline())
+              .addAllUpdateMask(req.getUpdateMask().getPathsList()));
+      PipelineHandle.Executed done;
+      try {
+        done = pipeline(name).execute(command, now());
+      } catch (Rejection r) {
+        // The spec's fields are named by their request path, the mask's already are.
+        throw r.reason() == Reason.INVALID_PIPELINE_SPEC && r.field() != null
+            ? Rejection.ofField(r.reason(), "pipeline." + r.field(), stripField(r))
+            : r;
+      }
+      var result = (PipelineRuntime.UpdateResult) done.result();
+      return new Reply<>(
+          UpdatePipelineResponse.newBuilder().setPipeline(ProtoMapper.toProto(result.spec())).build(),
+          done.durable());
+    });
+  }
+
+  /** A field rejection's message without its leading {@code field: }. */
+  private static String stripField(Rejection r) {
+    String prefix = r.field() + ": ";
+    String m = r.getMessage();
+    return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
   }
 
   @Override

@@ -134,7 +134,8 @@ public final class OrchestratorServer {
   /**
    * Creates the pipelines of a config file before serving; any refusal stops start-up and names
    * the pipeline (its name and its index in the file) besides the field. A pipeline that already
-   * exists in the data directory keeps its recovered state; a name listed twice is refused.
+   * exists in the data directory keeps its recovered state, and a changed spec is applied to it as
+   * an UpdatePipeline (see {@link ConfigReconciler}); a name listed twice is refused.
    */
   public void createPipelines(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
     java.util.Set<String> listed = new java.util.HashSet<>();
@@ -148,8 +149,7 @@ public final class OrchestratorServer {
               "the config lists pipeline '" + core.name() + "' more than once");
         }
         if (registry.exists(core.name())) {
-          log.info("pipeline '{}' of the config exists already; keeping its recovered state",
-              core.name());
+          ConfigReconciler.reconcile(registry.get(core.name()), spec, clock.millis());
         } else {
           registry.create(core, clock.millis()).join();
         }

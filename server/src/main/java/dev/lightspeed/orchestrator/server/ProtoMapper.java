@@ -294,6 +294,12 @@ final class ProtoMapper {
       case REDRIVE_DEAD_LETTER -> new OperatorAction.RedriveDeadLetter(a.getRedriveDeadLetter().getKey());
       case DISCARD_DEAD_LETTER -> new OperatorAction.DiscardDeadLetter(a.getDiscardDeadLetter().getKey());
       case CANCEL_BATCH -> new OperatorAction.CancelBatch(a.getCancelBatch().getKey());
+      case UPDATE_PIPELINE ->
+          throw Rejection.ofField(
+              Reason.INVALID_ACTION,
+              "update_pipeline",
+              "update_pipeline is only recorded in the audit log; change settings with"
+                  + " UpdatePipeline");
       case ACTION_NOT_SET ->
           throw Rejection.ofField(
               Reason.INVALID_ACTION,
@@ -337,6 +343,11 @@ final class ProtoMapper {
     } else if (a instanceof OperatorAction.CancelBatch x) {
       out.setCancelBatch(
           dev.lightspeed.orchestrator.v1.OperatorAction.CancelBatch.newBuilder().setKey(x.key()));
+    } else if (a instanceof OperatorAction.UpdatePipeline x) {
+      out.setUpdatePipeline(
+          dev.lightspeed.orchestrator.v1.OperatorAction.UpdatePipeline.newBuilder()
+              .setUpdateMask(
+                  com.google.protobuf.FieldMask.newBuilder().addAllPaths(x.updateMask())));
     }
     return out.build();
   }

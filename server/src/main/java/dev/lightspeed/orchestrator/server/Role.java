@@ -37,6 +37,7 @@ enum Role {
           entry(OrchestratorServiceGrpc.getStartRunMethod(), OPERATOR),
           entry(OrchestratorServiceGrpc.getCompleteRunMethod(), OPERATOR),
           entry(OrchestratorServiceGrpc.getCreatePipelineMethod(), ADMIN),
+          entry(OrchestratorServiceGrpc.getUpdatePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getDeletePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getGetPipelineMethod(), READER),
           entry(OrchestratorServiceGrpc.getListPipelinesMethod(), READER),

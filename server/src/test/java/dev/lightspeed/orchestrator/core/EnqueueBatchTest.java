@@ -562,6 +562,39 @@ class EnqueueBatchTest {
     assertRefused(rt, Reason.SEQUENCE_REGRESSION, () -> rt.enqueueBatch(batch("b", 1, 5), 0));
   }
 
+  // Version 2: sequence 0 means "no sequence" -------------------------------------------------
+
+  @Test
+  void enqueue_withSequenceZero_afterAPositiveSequence_isAccepted() {
+    PipelineRuntime rt = runtime();
+    enqueue(rt, batch("a", 1, 7), 0);
+    enqueue(rt, batch("b", 1, 0), 0);
+    enqueue(rt, batch("c", 1, 0), 0);
+    assertThat(liveKeys(rt)).containsExactly("a", "b", "c");
+    // valid's "positive sequences increasing per stage" ignores the batches without one
+    assertThat(rt.queries().brokenInvariant()).isEmpty();
+  }
+
+  @Test
+  void enqueue_withSequenceZero_leavesTheStagesLastSequenceAsItWas() {
+    PipelineRuntime rt = runtime();
+    enqueue(rt, batch("a", 1, 7), 0);
+    enqueue(rt, batch("b", 1, 0), 0);
+    // the last positive sequence is still 7: 7 is refused, 8 is accepted
+    Rejection r =
+        assertRefused(rt, Reason.SEQUENCE_REGRESSION, () -> rt.enqueueBatch(batch("c", 1, 7), 0));
+    assertThat(r.getMessage()).contains("last accepted sequence 7");
+    enqueue(rt, batch("d", 1, 8), 0);
+  }
+
+  @Test
+  void enqueue_withSequenceZeroFirst_thenAnyPositiveSequence_isAccepted() {
+    PipelineRuntime rt = runtime();
+    enqueue(rt, batch("a", 1, 0), 0);
+    enqueue(rt, batch("b", 1, 1), 0);
+    assertThat(liveKeys(rt)).containsExactly("a", "b");
+  }
+
   // ---- check 7: backpressure -----------------------------------------------------------------
 
   @Test

@@ -31,7 +31,8 @@ final class Fixtures {
             Reason.INVALID_BATCH,
             Reason.INVALID_FAILURE,
             Reason.INVALID_ACTION,
-            Reason.INVALID_PIPELINE_SPEC)) {
+            Reason.INVALID_PIPELINE_SPEC,
+            Reason.INVALID_UPDATE_MASK)) {
       SPEC_CATEGORY.put(r, Reason.Category.INVALID_ARGUMENT);
     }
     for (Reason r :
@@ -53,7 +54,8 @@ final class Fixtures {
             Reason.NOT_IN_FLIGHT,
             Reason.NOT_DEAD_LETTERED,
             Reason.NOT_CANCELLABLE,
-            Reason.PIPELINE_NOT_EMPTY)) {
+            Reason.PIPELINE_NOT_EMPTY,
+            Reason.STAGE_IN_FLIGHT)) {
       SPEC_CATEGORY.put(r, Reason.Category.FAILED_PRECONDITION);
     }
     SPEC_CATEGORY.put(Reason.QUEUE_FULL, Reason.Category.RESOURCE_EXHAUSTED);

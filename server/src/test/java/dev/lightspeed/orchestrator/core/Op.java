@@ -72,6 +72,13 @@ sealed interface Op {
     }
   }
 
+  record Update(List<String> mask, PipelineSpec values, long now) implements Op {
+    @Override
+    public Object applyTo(PipelineRuntime rt) {
+      return rt.updatePipeline(mask, values, now).changed().isEmpty() ? "unchanged" : "updated";
+    }
+  }
+
   /** The value of {@code op} on {@code rt}, or the reason it was refused. */
   static Object resultOf(Op op, PipelineRuntime rt) {
     try {

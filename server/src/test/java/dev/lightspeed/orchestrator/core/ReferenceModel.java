@@ -69,9 +69,12 @@ final class ReferenceModel {
 
   record Done(ProcessResult result, long doneAt) {}
 
-  final PipelineSpec spec;
-  final Boundary boundary;
-  final RetryPolicy retry;
+  /** The spec as created: replay starts from it. */
+  final PipelineSpec initialSpec;
+  /** The spec now (changed by update_pipeline; connectors' disabled flags are in disabled). */
+  PipelineSpec spec;
+  Boundary boundary;
+  RetryPolicy retry;
 
   long lastNow;
   final Map<String, MBatch> live = new HashMap<>();
@@ -94,6 +97,7 @@ final class ReferenceModel {
   final Map<Long, String> fate = new HashMap<>();
 
   ReferenceModel(PipelineSpec spec) {
+    this.initialSpec = spec;
     this.spec = spec;
     this.boundary = spec.boundary();
     this.retry = spec.retry();
@@ -127,6 +131,8 @@ final class ReferenceModel {
       return startRun(o.now());
     } else if (op instanceof Op.CompleteRun o) {
       return completeRun(o.now());
+    } else if (op instanceof Op.Update o) {
+      return update(o.mask(), o.values(), o.now());
     }
     throw new IllegalArgumentException(String.valueOf(op));
   }
@@ -176,7 +182,7 @@ final class ReferenceModel {
       return Reason.PIPELINE_DRAINING;
     }
     Long last = lastSeq.get(b.stage());
-    if (last != null && b.sequence() <= last) {
+    if (b.sequence() > 0 && last != null && b.sequence() <= last) { // 0 = no sequence
       return Reason.SEQUENCE_REGRESSION;
     }
     if (queued() >= boundary.maxQueued()) {
@@ -192,7 +198,9 @@ final class ReferenceModel {
     idem.put(
         b.idempotencyKey(),
         new Idem(b.idempotencyKey(), b.key(), b.stage(), b.records(), b.sequence(), true, 0));
-    lastSeq.put(b.stage(), b.sequence());
+    if (b.sequence() > 0) {
+      lastSeq.put(b.stage(), b.sequence());
+    }
     fate.put(m.id, "LIVE");
     return "enqueued";
   }
@@ -613,6 +621,104 @@ final class ReferenceModel {
     return out;
   }
 
+  // ---- 3.9 update_pipeline, naively ---------------------------------------------------------
+
+  private static final List<String> LEAVES =
+      List.of("boundary.max_in_flight", "boundary.max_queued", "boundary.max_lag_ms",
+          "boundary.max_in_flight_records", "boundary.lease_ms", "retry.max_attempts",
+          "retry.initial_backoff_ms", "retry.max_backoff_ms", "retry.multiplier",
+          "dedup_window_ms", "allow_unbound_stages", "stages", "connectors");
+
+  private boolean named(List<String> mask, String leaf) {
+    return mask.contains(leaf) || mask.contains(leaf.substring(0, Math.max(0, leaf.indexOf('.'))));
+  }
+
+  private Object update(List<String> mask, PipelineSpec values, long nowArg) {
+    long now = Math.max(nowArg, lastNow);
+    if (mask.isEmpty()) {
+      return Reason.INVALID_UPDATE_MASK;
+    }
+    for (String path : mask) {
+      if (!LEAVES.contains(path) && !path.equals("boundary") && !path.equals("retry")) {
+        return Reason.INVALID_UPDATE_MASK;
+      }
+    }
+    Boundary b = boundary;
+    Boundary v = values.boundary();
+    if (named(mask, "boundary.max_in_flight")) b = b.withMaxInFlight(v.maxInFlight());
+    if (named(mask, "boundary.max_queued")) b = b.withMaxQueued(v.maxQueued());
+    if (named(mask, "boundary.max_lag_ms")) b = b.withMaxLagMs(v.maxLagMs());
+    if (named(mask, "boundary.max_in_flight_records")) {
+      b = b.withMaxInFlightRecords(v.maxInFlightRecords());
+    }
+    if (named(mask, "boundary.lease_ms")) b = b.withLeaseMs(v.leaseMs());
+    RetryPolicy r = retry;
+    RetryPolicy w = values.retry();
+    if (named(mask, "retry.max_attempts")) r = r.withMaxAttempts(w.maxAttempts());
+    if (named(mask, "retry.initial_backoff_ms")) r = r.withInitialBackoffMs(w.initialBackoffMs());
+    if (named(mask, "retry.max_backoff_ms")) r = r.withMaxBackoffMs(w.maxBackoffMs());
+    if (named(mask, "retry.multiplier")) r = r.withMultiplier(w.multiplier());
+    List<Connector> current =
+        spec.connectors().stream().map(c -> c.withDisabled(disabled.contains(c.name()))).toList();
+    PipelineSpec now0 = spec.toBuilder().connectors(current).build();
+    PipelineSpec next =
+        spec.toBuilder()
+            .boundary(b)
+            .retry(r)
+            .dedupWindowMs(named(mask, "dedup_window_ms") ? values.dedupWindowMs() : spec.dedupWindowMs())
+            .allowUnboundStages(named(mask, "allow_unbound_stages")
+                ? values.allowUnboundStages() : spec.allowUnboundStages())
+            .stages(named(mask, "stages") ? values.stages() : spec.stages())
+            .connectors(named(mask, "connectors") ? values.connectors() : current)
+            .build();
+    try {
+      PipelineSpecValidator.validate(next);
+    } catch (Rejection e) {
+      return e.reason();
+    }
+    if (next.stages().size() < spec.stages().size()
+        || !next.stages().subList(0, spec.stages().size()).equals(spec.stages())) {
+      return Reason.INVALID_PIPELINE_SPEC;
+    }
+    long budget = next.boundary().maxInFlightRecords();
+    if (budget > 0 && live.values().stream().anyMatch(x -> x.batch.records() > budget)) {
+      return Reason.BATCH_TOO_LARGE;
+    }
+    for (String stage : spec.stages()) {
+      boolean orderedNext =
+          next.connectors().stream().anyMatch(c -> c.stage().equals(stage) && c.ordered());
+      long inFlight =
+          live.values().stream()
+              .filter(x -> x.batch.stage().equals(stage) && x.state == BatchState.IN_FLIGHT)
+              .count();
+      if (orderedNext && !ordered(stage) && inFlight > 1) {
+        return Reason.STAGE_IN_FLIGHT;
+      }
+    }
+    if (next.equals(now0)) {
+      return "unchanged";
+    }
+    effectiveMax =
+        effectiveMax < boundary.maxInFlight()
+            ? Math.min(effectiveMax, b.maxInFlight())
+            : b.maxInFlight();
+    spec = next;
+    boundary = b;
+    retry = r;
+    disabled.clear();
+    for (Connector c : next.connectors()) {
+      if (c.disabled()) {
+        disabled.add(c.name());
+      }
+    }
+    for (String s : next.stages()) {
+      counters.putIfAbsent(s, new long[2]);
+    }
+    auditCount++;
+    lastNow = now;
+    return "updated";
+  }
+
   /** Everything the model keeps except the clock: equal strings = no observable change. */
   String visible() {
     StringBuilder s = new StringBuilder();
@@ -625,6 +731,8 @@ final class ReferenceModel {
     s.append(lastSeq).append(base).append(effectiveMax).append(pausedStages).append(disabled);
     s.append(lastRunId).append(activeRun == null ? "-" : runSummary(0).toString());
     s.append(completedRuns).append(auditCount).append('\n');
+    s.append(spec.toBuilder().connectors(List.of()).build()); // disabled flags are in `disabled`
+    spec.connectors().forEach(c -> s.append(c.withDisabled(false)));
     counters.forEach((k, v) -> s.append(k).append(v[0]).append('/').append(v[1]));
     return s.toString();
   }

@@ -124,6 +124,7 @@ class RuntimePropertiesTest {
         .withAction(1, op(RuntimePropertiesTest::extend))
         .withAction(3, op(RuntimePropertiesTest::action))
         .withAction(1, op(RuntimePropertiesTest::run))
+        .withAction(1, op(RuntimePropertiesTest::update))
         .withMaxTransformations(60);
   }
 
@@ -322,6 +323,56 @@ class RuntimePropertiesTest {
     return Combinators.combine(action, now(h)).as(Op.Act::new);
   }
 
+  /**
+   * update_pipeline: small changes of the boundary and retry policy (sometimes invalid), the
+   * stages grown, reordered or cut, connectors made ordered or disabled, and bad masks.
+   */
+  private static Arbitrary<Op> update(Harness h) {
+    PipelineSpec current = h.model.spec;
+    Arbitrary<Boundary> boundary =
+        Combinators.combine(
+                Arbitraries.integers().between(0, 5),
+                Arbitraries.longs().between(1, 10),
+                Arbitraries.of(0L, 5L, 6L, 12L, 30L),
+                Arbitraries.of(0L, 300L, 1_000L))
+            .as((inFlight, queued, records, lease) ->
+                current.boundary().withMaxInFlight(inFlight).withMaxQueued(queued)
+                    .withMaxInFlightRecords(records).withLeaseMs(lease));
+    Arbitrary<RetryPolicy> retry =
+        Combinators.combine(Arbitraries.integers().between(1, 4), Arbitraries.of(0L, 50L, 100L))
+            .as((attempts, backoff) ->
+                current.retry().withMaxAttempts(attempts).withInitialBackoffMs(backoff));
+    List<String> grown = new ArrayList<>(current.stages());
+    grown.add("d" + current.stages().size());
+    List<String> reordered = new ArrayList<>(current.stages());
+    java.util.Collections.reverse(reordered);
+    Arbitrary<List<String>> stages =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.just(grown)),
+            Tuple.of(1, Arbitraries.just(reordered)),
+            Tuple.of(1, Arbitraries.just(current.stages().subList(0, 1))));
+    Arbitrary<List<Connector>> connectors =
+        Arbitraries.of(current.connectors().isEmpty() ? List.of(0) : List.of(0, 1, 2))
+            .map(kind -> current.connectors().stream()
+                .map(c -> kind == 1 ? c.withOrdered(!c.ordered())
+                    : kind == 2 ? c.withDisabled(true) : c)
+                .toList());
+    Arbitrary<List<String>> mask =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.of(List.of("boundary.max_in_flight"), List.of("boundary"),
+                List.of("boundary.max_in_flight_records"), List.of("boundary.lease_ms"),
+                List.of("boundary.max_queued"))),
+            Tuple.of(2, Arbitraries.of(List.of("retry"), List.of("retry.max_attempts"))),
+            Tuple.of(2, Arbitraries.of(List.of("stages"), List.of("stages", "connectors"),
+                List.of("connectors"), List.of("dedup_window_ms"))),
+            Tuple.of(1, Arbitraries.of(List.of(), List.of("name"), List.of("boundary.nope"))));
+    return Combinators.combine(mask, boundary, retry, stages, connectors, now(h))
+        .as((m, b, r, s, c, n) -> new Op.Update(m,
+            current.toBuilder().boundary(b).retry(r).stages(s).connectors(c)
+                .dedupWindowMs(current.dedupWindowMs() / 2).build(),
+            n));
+  }
+
   private static Arbitrary<Op> run(Harness h) {
     return Combinators.combine(Arbitraries.of(true, false), now(h))
         .as((startIt, n) -> startIt ? new Op.StartRun(n) : new Op.CompleteRun(n));
@@ -431,7 +482,7 @@ class RuntimePropertiesTest {
 
     /** Replays the journal on a fresh runtime: same results, same signature after every step. */
     void assertReplayGivesTheSameResultsAndSignatures() {
-      PipelineRuntime replica = PipelineRuntime.create(model.spec);
+      PipelineRuntime replica = PipelineRuntime.create(model.initialSpec);
       for (int i = 0; i < ops.size(); i++) {
         Op op = ops.get(i);
         assertThat(Op.resultOf(op, replica)).as("replayed result of %s", op).isEqualTo(results.get(i));
