@@ -42,11 +42,13 @@ lint-proto:
 test-java:
 	$(MVN) install
 
-# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), and
-# the README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS).
+# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), the
+# README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS), and
+# `make run` with PORT/DATA/ARGS.
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
 	bash scripts/production-smoke.sh
+	bash scripts/make-run-check.sh
 
 # The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
 clients-tools:
