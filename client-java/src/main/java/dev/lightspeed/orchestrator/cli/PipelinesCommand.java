@@ -135,7 +135,8 @@ final class PipelinesCommand implements Runnable {
       } catch (InvalidProtocolBufferException e) {
         throw new CliException(
             "INVALID_FILE",
-            file + " is not a JSON PipelineSpec: " + e.getMessage(),
+            file + " is not a JSON PipelineSpec: "
+                + JsonErrors.explain(e.getMessage(), PipelineSpec.getDescriptor()),
             OrchestratorCli.USAGE);
       }
       return spec.build();

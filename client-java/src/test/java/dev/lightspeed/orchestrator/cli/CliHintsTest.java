@@ -116,6 +116,31 @@ class CliHintsTest {
   }
 
   @Test
+  void tlsAgainstAPlaintextServer_hintsAtDroppingTls() {
+    Result r = runRaw("--target", server.target(), "--tls", "--deadline", "10s",
+        "pipelines", "list");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.err()).startsWith("ERROR UNAVAILABLE: ").contains("\nhint: the TLS handshake"
+        + " failed: if the server is plaintext, drop --tls and --ca-file");
+  }
+
+  @Test
+  void createFromAFileWithAnUnknownEnumName_listsTheValidNames(@TempDir Path dir)
+      throws Exception {
+    Path file = Files.writeString(dir.resolve("spec.json"), """
+        {"name": "p", "stages": ["s"], "connectors": [{"name": "c", "kind": "SOURCE",
+         "stage": "s"}]}
+        """);
+
+    Result r = run("pipelines", "create", "--file", file.toString());
+
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("is not a JSON PipelineSpec: \"SOURCE\" is not a"
+        + " ConnectorKind; valid values: CONNECTOR_KIND_SOURCE, CONNECTOR_KIND_SINK");
+  }
+
+  @Test
   void connectionRefused_hintsAtTheTarget() {
     Hints.Context context = new Hints.Context("127.0.0.1:1", false, List::of);
 
