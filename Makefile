@@ -1,5 +1,7 @@
 # Lightspeed Orchestrator — every set-up step lives here or in .ci/run, nothing by hand.
-#   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
+#   make run     start the server on 127.0.0.1:50051 with examples/pipelines.json, data in data/
+#                (rebuilds the server jar first only if a source changed). Choose with
+#                make run PORT=50052 DATA=/tmp/ls2 ARGS="--fsync never --metrics-port 9464"
 #   make test    proto lint and breaking check + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
@@ -8,6 +10,8 @@
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
+# -B: batch mode, no colours; -ntp: no download progress. .mvn/jvm.config stops the stray
+# `[0m` escapes Maven 3.8's console library prints even then.
 MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
@@ -16,8 +20,9 @@ CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.
 
 all: build
 
+# The header comment above, up to its first blank line.
 help:
-	@grep -E '^#   make' Makefile | sed 's/^#   //'
+	@sed -n '2,/^$$/p' Makefile | sed -n 's/^#   //p'
 
 build:
 	$(MVN) -q install -DskipTests -DskipITs
@@ -40,11 +45,13 @@ lint-proto:
 test-java:
 	$(MVN) install
 
-# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), and
-# the README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS).
+# grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), the
+# README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS), and
+# `make run` with PORT/DATA/ARGS.
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
 	bash scripts/production-smoke.sh
+	bash scripts/make-run-check.sh
 
 # The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
 clients-tools:
@@ -77,8 +84,22 @@ bench: build
 bench-jmh: build
 	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)
 
-run: build
-	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data
+# `make run`'s settings: a second checkout, or another program on 50051, picks its own.
+PORT ?= 50051
+DATA ?= data
+ARGS ?=
+
+# The server jar is rebuilt only when a file it is built from changed (the proto and server
+# modules, their poms and the parent pom), so a repeated `make run` starts at once.
+SERVER_SOURCES := pom.xml proto/pom.xml server/pom.xml $(shell find proto/lightspeed server/src -type f 2>/dev/null)
+
+$(SERVER_JAR): $(SERVER_SOURCES)
+	@echo "building the server jar (a source changed; tests skipped)"
+	$(MVN) -pl server -am install -DskipTests -DskipITs
+	@touch $@
+
+run: $(SERVER_JAR)
+	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --config examples/pipelines.json $(ARGS)
 
 clean:
 	$(MVN) -q clean

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's "Running in production" commands, run as written against the real server jar
-# (only the ports are free ones instead of 50443/9464, and every address is 127.0.0.1):
+# (only the ports are free ones instead of 50443/50444/9464, and every address is 127.0.0.1):
 # certificates with openssl, a token file, TLS + tokens + metrics, grpcurl with a token,
 # curl /metrics, mutual TLS, and the refusal to listen on 0.0.0.0 without TLS and tokens.
 # Prints one line per check and a closing "N passed, N failed" line.
@@ -35,7 +35,8 @@ check() { # check NAME EXPECTED-REGEX OUTPUT
 }
 
 WORK="$(mktemp -d -t lightspeed-prod.XXXXXX)"
-trap 'stop_server; rm -rf "$WORK" "${SERVER_DATA:-}"' EXIT
+FIRST_PID=
+trap 'stop_server; [ -z "$FIRST_PID" ] || kill -TERM "$FIRST_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 # ---- certificates (README: "TLS") ----
@@ -65,6 +66,7 @@ umask 022
 
 # ---- start (README: "Start it") ----
 METRICS_PORT="$(free_port)"
+SERVER_DATA="$WORK/prod-data"
 start_server --tls-cert tls/server.pem --tls-key tls/server.key --token-file tokens.txt \
   --metrics-port "$METRICS_PORT" --config "$REPO_ROOT/examples/pipelines.json"
 S=lightspeed.orchestrator.v1.OrchestratorService
@@ -108,14 +110,17 @@ if grep -qF -e "$ADMIN_TOKEN" -e "$PRODUCER_TOKEN" -e "$WORKER_TOKEN" -e "$READE
 else
   check "no token in the log" 'ok' 'ok'
 fi
-stop_server
+# The first server keeps running while the second starts, as the README allows: each has its own
+# port and data directory.
+FIRST_PID="$SERVER_PID"
+SERVER_PID=
 
 # ---- mutual TLS (README: "Client certificates") ----
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -subj "/CN=worker-1" \
   -keyout tls/client.key -out tls/client.csr 2>/dev/null
 openssl x509 -req -in tls/client.csr -CA tls/ca.pem -CAkey tls/ca.key -CAcreateserial \
   -days 365 -out tls/client.pem 2>/dev/null
-SERVER_DATA=
+SERVER_DATA="$WORK/mtls-data"
 start_server --tls-cert tls/server.pem --tls-key tls/server.key --tls-client-ca tls/ca.pem
 ADDR="$SERVER_ADDR"
 check "mTLS: a client certificate of the CA gets in" "^$S\$" \
@@ -123,6 +128,8 @@ check "mTLS: a client certificate of the CA gets in" "^$S\$" \
 check "mTLS: no client certificate, no connection" 'Failed to dial' \
   "$(grpcurl -cacert tls/ca.pem -connect-timeout 3 "$ADDR" list 2>&1 || true)"
 stop_server
+kill -TERM "$FIRST_PID" && wait "$FIRST_PID" 2>/dev/null || true
+FIRST_PID=
 
 # ---- the refusal (README: "Exposure") ----
 refusal="$(timeout 30 java -jar "$JAR" --bind 0.0.0.0 --port 0 --in-memory 2>&1 || true)"

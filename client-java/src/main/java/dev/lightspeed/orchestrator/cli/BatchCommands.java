@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.cli;
 
 import dev.lightspeed.orchestrator.client.OrchestratorClient;
 import dev.lightspeed.orchestrator.v1.Batch;
+import dev.lightspeed.orchestrator.v1.GetStatusResponse;
 import dev.lightspeed.orchestrator.v1.ProcessOutcome;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
@@ -91,11 +92,44 @@ final class BatchCommands {
       if (json) {
         started.forEach(s -> out().println(Output.jsonLine(s)));
         out().flush();
+      } else if (started.isEmpty()) {
+        // "(none)" alone leaves the operator guessing: say what holds the batches back.
+        out().println("(none) " + whyNothingStarted(pipeline, client.getStatus(pipeline)));
+        out().flush();
       } else {
         Output.table(out(), Output.STARTED_HEADER, started.stream().map(Output::row).toList());
       }
       return 0;
     }
+  }
+
+  /** Why a StartAvailable started nothing, from the pipeline's status, in one sentence. */
+  static String whyNothingStarted(String pipeline, GetStatusResponse s) {
+    long ready = s.getQueuedCount() - s.getRetryWaitCount();
+    switch (s.getMode()) {
+      case PIPELINE_MODE_PAUSED:
+        return "pipeline is PAUSED; `lightspeed resume " + pipeline + "` to start again";
+      case PIPELINE_MODE_DRAINED:
+        return "pipeline is DRAINED: nothing is left to start and enqueues are refused;"
+            + " `lightspeed resume " + pipeline + "` to take batches again";
+      default:
+        break;
+    }
+    if (s.getInFlightCount() >= s.getEffectiveMaxInFlight() && ready > 0) {
+      return "in-flight limit reached (" + s.getInFlightCount() + " of "
+          + s.getEffectiveMaxInFlight() + " in flight); ack or fail those first, or raise it with"
+          + " `lightspeed set-max-in-flight " + pipeline + " N`";
+    }
+    if (ready > 0) {
+      return ready + " queued but not startable now: their stage or connector may be paused or"
+          + " disabled, an ordered connector may wait for an earlier batch, or --stage excludes"
+          + " them (see `lightspeed batches " + pipeline + "`)";
+    }
+    if (s.getRetryWaitCount() > 0) {
+      return "nothing ready: " + s.getRetryWaitCount() + " waiting to retry (`lightspeed"
+          + " retries " + pipeline + "` shows when)";
+    }
+    return "nothing queued";
   }
 
   @Command(name = "ack", description = "Ack a started batch: its work is done.")

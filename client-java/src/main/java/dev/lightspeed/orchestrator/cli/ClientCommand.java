@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.cli;
 
 import dev.lightspeed.orchestrator.client.OrchestratorClient;
+import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +18,15 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     OrchestratorCli root = (OrchestratorCli) spec.root().userObject();
     try (OrchestratorClient client = root.connect()) {
-      return run(client);
+      try {
+        return run(client);
+      } catch (OrchestratorException e) {
+        // Hints are worked out here, while the client can still list pipelines for them.
+        Hints.Context context = new Hints.Context(root.effectiveTarget(), root.usesTls(),
+            () -> PipelinesCommand.names(client));
+        throw new CliException(e.reasonName(), Hints.message(e), OrchestratorCli.REFUSED,
+            Hints.forFailure(e, context), e);
+      }
     }
   }
 

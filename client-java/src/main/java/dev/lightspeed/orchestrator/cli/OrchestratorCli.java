@@ -73,7 +73,8 @@ public final class OrchestratorCli implements Runnable {
       scope = ScopeType.INHERIT,
       defaultValue = "${env:LIGHTSPEED_TARGET:-127.0.0.1:50051}",
       paramLabel = "HOST:PORT",
-      description = "Server address host:port (default: $LIGHTSPEED_TARGET, else 127.0.0.1:50051).")
+      description = "Server address host:port; a host alone means port 50051 (default:"
+          + " $LIGHTSPEED_TARGET, else 127.0.0.1:50051).")
   String target;
 
   @Option(
@@ -110,7 +111,17 @@ public final class OrchestratorCli implements Runnable {
 
   @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /**
+   * grpc-java logs a failed name resolution or connection as a WARNING with a stack trace
+   * (java.util.logging, to stderr) before the call fails; the CLI reports that failure itself in
+   * one ERROR line, so the library's own log is off in the CLI. Held in a field: JUL keeps loggers
+   * weakly, and a collected logger forgets its level.
+   */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("io.grpc");
+
   public static void main(String[] args) {
+    GRPC_LOG.setLevel(java.util.logging.Level.OFF);
     System.exit(newCommandLine().execute(args));
   }
 
@@ -127,6 +138,7 @@ public final class OrchestratorCli implements Runnable {
           }
           if (e instanceof CliException ce) {
             err.println("ERROR " + ce.reason() + ": " + ce.getMessage());
+            ce.hints().forEach(hint -> err.println("hint: " + hint));
             err.flush();
             return ce.exitCode();
           }
@@ -152,10 +164,19 @@ public final class OrchestratorCli implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** {@code --target}, with the default port 50051 when it names a host alone. */
+  String effectiveTarget() {
+    return Targets.withDefaultPort(target);
+  }
+
+  boolean usesTls() {
+    return tls || caFile != null;
+  }
+
   /** A client for the global options; the caller closes it. */
   OrchestratorClient connect() {
     OrchestratorClient.Builder b =
-        OrchestratorClient.builder().target(target).tls(tls).deadline(deadline);
+        OrchestratorClient.builder().target(effectiveTarget()).tls(tls).deadline(deadline);
     if (caFile != null) {
       b.trustCertificates(caFile);
     }

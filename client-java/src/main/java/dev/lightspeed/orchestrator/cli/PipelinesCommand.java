@@ -38,6 +38,23 @@ final class PipelinesCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** Every pipeline's name, in name order (every page). */
+  static List<String> names(OrchestratorClient client) {
+    return all(client).stream().map(PipelineSpec::getName).toList();
+  }
+
+  private static List<PipelineSpec> all(OrchestratorClient client) {
+    return Pages.all(
+        token ->
+            client.listPipelines(
+                ListPipelinesRequest.newBuilder()
+                    .setPageSize(Pages.PAGE_SIZE)
+                    .setPageToken(token)
+                    .build()),
+        ListPipelinesResponse::getPipelinesList,
+        ListPipelinesResponse::getNextPageToken);
+  }
+
   @Command(name = "list", description = "List the pipelines, in name order.")
   static final class ListPipelines extends ClientCommand {
     @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
@@ -45,16 +62,7 @@ final class PipelinesCommand implements Runnable {
 
     @Override
     int run(OrchestratorClient client) {
-      List<PipelineSpec> all =
-          Pages.all(
-              token ->
-                  client.listPipelines(
-                      ListPipelinesRequest.newBuilder()
-                          .setPageSize(Pages.PAGE_SIZE)
-                          .setPageToken(token)
-                          .build()),
-              ListPipelinesResponse::getPipelinesList,
-              ListPipelinesResponse::getNextPageToken);
+      List<PipelineSpec> all = all(client);
       if (json) {
         out().println(Output.json(ListPipelinesResponse.newBuilder().addAllPipelines(all)));
         return 0;
@@ -128,7 +136,8 @@ final class PipelinesCommand implements Runnable {
       } catch (InvalidProtocolBufferException e) {
         throw new CliException(
             "INVALID_FILE",
-            file + " is not a JSON PipelineSpec: " + e.getMessage(),
+            file + " is not a JSON PipelineSpec: "
+                + JsonErrors.explain(e.getMessage(), PipelineSpec.getDescriptor()),
             OrchestratorCli.USAGE);
       }
       return spec.build();

@@ -59,8 +59,12 @@ final class QueryCommands {
           List.of(
               List.of("pipeline", pipeline),
               List.of("mode", Output.shortName(s.getMode(), "PIPELINE_MODE_")),
-              List.of("queued", Long.toString(s.getQueuedCount())),
-              List.of("retry_wait", Long.toString(s.getRetryWaitCount())),
+              // queued_count includes the batches waiting to retry (it is what max_queued
+              // limits); the label says so, or one batch reads as two.
+              List.of("queued", s.getQueuedCount() + " (" + (s.getQueuedCount()
+                  - s.getRetryWaitCount()) + " ready, " + s.getRetryWaitCount()
+                  + " waiting to retry)"),
+              List.of("retry_wait", s.getRetryWaitCount() + " (of the queued)"),
               List.of("in_flight", Integer.toString(s.getInFlightCount())),
               List.of("max_in_flight", Integer.toString(s.getEffectiveMaxInFlight())),
               List.of("dead_letters", Long.toString(s.getDeadLetterCount())),

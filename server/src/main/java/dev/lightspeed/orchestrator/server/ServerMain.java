@@ -1,7 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.ServerConfig;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
@@ -171,7 +169,25 @@ public final class ServerMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     CredentialSafeLogging.install(); // before any Netty class makes its loggers
-    System.exit(new CommandLine(new ServerMain()).execute(args));
+    routeJulToSlf4j();
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * gRPC and Netty log through java.util.logging, whose default format is two lines per record
+   * with a US-style local time; routed to slf4j, their lines look like the server's own (one line,
+   * ISO-8601 time; see simplelogger.properties).
+   */
+  static void routeJulToSlf4j() {
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
+  }
+
+  /** The command line with short usage errors: the problem, a did-you-mean, where help is. */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new ServerMain());
+    cli.setParameterExceptionHandler(UsageErrors::handle);
+    return cli;
   }
 
   /** The data directory's settings from the command line (its values checked already). */
@@ -217,20 +233,57 @@ public final class ServerMain implements Callable<Integer> {
     try {
       exposure = production.exposureProblem(bind);
     } catch (java.net.UnknownHostException e) {
-      System.err.println("cannot resolve --bind " + bind + ": " + e.getMessage());
+      System.err.println("cannot resolve --bind " + bind + ": unknown host. Pass an address of"
+          + " this machine, e.g. --bind 127.0.0.1 or --bind 0.0.0.0.");
       return 2;
     }
     if (exposure != null) {
       System.err.println(exposure);
       return 2;
     }
+    // Everything that can fail without writing comes first: a mistake then changes nothing on
+    // disk (no data directory created, no lock taken).
     TokenFile tokens;
-    NettyServerBuilder builder;
     try {
       tokens = production.tokens();
+    } catch (IOException e) {
+      System.err.println(StartupErrors.unreadable("--token-file", production.tokenFile, e,
+          "The file lists 'TOKEN ROLE[,ROLE...] [NAME]' lines; see README \"Tokens and roles\"."));
+      return 2;
+    } catch (IllegalArgumentException e) {
+      System.err.println("invalid --token-file: " + e.getMessage());
+      return 2;
+    }
+    ServerConfig parsed = null;
+    if (config != null) {
+      try {
+        parsed = readConfig(config);
+      } catch (ConfigJson.InvalidConfig e) {
+        System.err.println("--config " + config + " is not a valid ServerConfig JSON: "
+            + e.getMessage());
+        return 2;
+      } catch (IOException e) {
+        System.err.println(StartupErrors.unreadable("--config", config, e,
+            "Check the path; examples/pipelines.json is an example."));
+        return 2;
+      }
+    }
+    NettyServerBuilder builder;
+    try {
       builder = production.nettyServerBuilder(bind, port);
     } catch (IOException | IllegalArgumentException e) {
-      System.err.println("cannot start: " + e.getMessage());
+      System.err.println("cannot start: " + (e instanceof IOException io
+          ? StartupErrors.describe(io) : e.getMessage()));
+      return 2;
+    }
+    try {
+      StartupErrors.checkPortFree(bind, port, "--port");
+      if (production.metricsPort != null) {
+        StartupErrors.checkPortFree(production.metricsBind, production.metricsPort,
+            "--metrics-port");
+      }
+    } catch (IOException e) {
+      System.err.println(e.getMessage());
       return 2;
     }
     Security.logStartup(production, bind, tokens);
@@ -240,7 +293,7 @@ public final class ServerMain implements Callable<Integer> {
           ? Durability.inMemory()
           : Durability.open(durabilityOptions(fsyncMode));
     } catch (IOException e) {
-      System.err.println("cannot open data directory " + dataDir + ": " + e.getMessage());
+      System.err.println(StartupErrors.dataDir(dataDir, e));
       return 3;
     }
     if (fsyncMode == FsyncMode.NEVER && !inMemory) {
@@ -249,16 +302,11 @@ public final class ServerMain implements Callable<Integer> {
     OrchestratorServer server =
         new OrchestratorServer(
             builder, Clock.systemUTC(), durability, production.settings(watchBuffer, tokens));
-    if (config != null) {
-      ServerConfig parsed;
+    if (parsed != null) {
       try {
-        parsed = readConfig(config);
         server.createPipelines(parsed.getPipelinesList());
-      } catch (IOException e) {
-        System.err.println("cannot read config " + config + ": " + e.getMessage());
-        return 2;
       } catch (Rejection r) {
-        System.err.println("config " + config + ": " + OrchestratorServer.describe(r));
+        System.err.println("--config " + config + ": " + OrchestratorServer.describe(r));
         durability.close();
         return 2;
       }
@@ -267,7 +315,11 @@ public final class ServerMain implements Callable<Integer> {
     try {
       server.start();
     } catch (IOException e) {
-      System.err.println("cannot start: " + e.getMessage());
+      // The port was free a moment ago (checked above); something took it since.
+      java.net.BindException bindFailure = StartupErrors.bindCause(e);
+      System.err.println(bindFailure != null
+          ? StartupErrors.portTaken(bind, port, "--port", bindFailure)
+          : "cannot start: " + e.getMessage());
       durability.close();
       return 2;
     }
@@ -297,13 +349,8 @@ public final class ServerMain implements Callable<Integer> {
     return 0;
   }
 
+  /** Reads a ServerConfig; {@link ConfigJson.InvalidConfig} when the text is not one. */
   static ServerConfig readConfig(Path file) throws IOException {
-    ServerConfig.Builder builder = ServerConfig.newBuilder();
-    try {
-      JsonFormat.parser().merge(Files.readString(file), builder);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IOException("not a valid ServerConfig JSON: " + e.getMessage(), e);
-    }
-    return builder.build();
+    return ConfigJson.parse(Files.readString(file));
   }
 }

@@ -1,0 +1,31 @@
+package dev.lightspeed.orchestrator.cli;
+
+/** {@code --target} as users type it: a host alone means the server's default port. */
+final class Targets {
+  static final int DEFAULT_PORT = 50051;
+
+  private Targets() {}
+
+  /**
+   * {@code host} → {@code host:50051}; {@code host:port}, {@code [v6]:port} and name-resolver
+   * URIs ({@code dns:///host:port}) are kept. gRPC alone would dial port 80 (443 with TLS), where
+   * no orchestrator listens.
+   */
+  static String withDefaultPort(String target) {
+    String t = target.strip();
+    if (t.isEmpty() || t.contains("/")) {
+      return t; // a URI such as dns:///host:port or unix:///path: the resolver's business
+    }
+    if (t.startsWith("[")) {
+      return t.endsWith("]") ? t + ":" + DEFAULT_PORT : t;
+    }
+    int colons = (int) t.chars().filter(c -> c == ':').count();
+    if (colons == 0) {
+      return t + ":" + DEFAULT_PORT;
+    }
+    if (colons > 1) {
+      return "[" + t + "]:" + DEFAULT_PORT; // a bare IPv6 address
+    }
+    return t;
+  }
+}
