@@ -4,7 +4,8 @@
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
-#   make test-clients  run the three clients' story examples against one real server
+#   make test-clients  run the three clients' story examples against one real server, and
+#                      every client (CLI, Python, Go, TypeScript) against a mutual-TLS server
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
@@ -58,6 +59,7 @@ check-clients: clients-tools
 
 test-clients:
 	bash scripts/clients-test.sh
+	bash scripts/clients-mtls-test.sh
 
 test: lint-proto check-clients test-java test-smoke test-clients
 
