@@ -6,6 +6,9 @@
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
 #   make test-clients  run the three clients' story examples against one real server, and
 #                      every client (CLI, Python, Go, TypeScript) against a mutual-TLS server
+#   make dist    the archive target/lightspeed-orchestrator-<version>.tar.gz: bin/lightspeed-server,
+#                bin/lightspeed, the jars, examples, docs (needs only a Java 17+ runtime to run)
+#   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
@@ -13,7 +16,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli dist test-dist test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -61,7 +64,14 @@ test-clients:
 	bash scripts/clients-test.sh
 	bash scripts/clients-mtls-test.sh
 
-test: lint-proto check-clients test-java test-smoke test-clients
+test: lint-proto check-clients test-java test-smoke test-clients test-dist
+
+# The distribution archive (scripts/dist.sh says what it holds); test-dist packs it itself.
+dist: build
+	bash scripts/dist.sh
+
+test-dist:
+	bash scripts/dist-test.sh
 
 # Benchmarks (bench/ module; never part of `make test`). Results and logs go to bench/results/.
 #     make bench LOADGEN_ARGS=--quick             a one-minute smoke run
