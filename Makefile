@@ -4,10 +4,8 @@
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
-#   make test-clients  run the three clients' story examples against one real server, and
-#                      every client (CLI, Python, Go, TypeScript) against a mutual-TLS server
-#   make dist    the archive target/lightspeed-orchestrator-<version>.tar.gz: bin/lightspeed-server,
-#                bin/lightspeed, the jars, examples, docs (needs only a Java 17+ runtime to run)
+#   make test-clients  the clients' story examples against one real server; every client against an mTLS one
+#   make dist    target/lightspeed-orchestrator-<version>.tar.gz: bin/ scripts, jars, examples (needs only Java 17+)
 #   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
