@@ -5,6 +5,7 @@
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
 #   make test-clients  the clients' story examples against one real server; every client against an mTLS one
+#   make test-readme  run the README's "Your first worker" blocks as written, each in an empty directory
 #   make dist    target/lightspeed-orchestrator-<version>.tar.gz: bin/ scripts, jars, examples (needs only Java 17+)
 #   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
@@ -14,7 +15,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli dist test-dist test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli dist test-dist test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -62,7 +63,11 @@ test-clients:
 	bash scripts/clients-test.sh
 	bash scripts/clients-mtls-test.sh
 
-test: lint-proto check-clients test-java test-smoke test-clients test-dist
+test: lint-proto check-clients test-java test-smoke test-clients test-dist test-readme
+
+# The README is the test input: scripts/readme_blocks.py extracts the marked blocks.
+test-readme:
+	bash scripts/readme-test.sh
 
 # The distribution archive (scripts/dist.sh says what it holds); test-dist packs it itself.
 dist: build
