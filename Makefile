@@ -6,7 +6,13 @@
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
-#   make test-clients  run the three clients' story examples against one real server
+#   make test-clients  the clients' story examples against one real server; every client against an mTLS one
+#   make test-dashboard  every metric of examples/grafana/lightspeed-dashboard.json exists on a real server
+#   make test-readme  run the README's "Your first worker" blocks as written, each in an empty directory
+#   make dist    target/lightspeed-orchestrator-<version>.tar.gz: bin/ scripts, jars, examples (needs only Java 17+)
+#   make image   OCI image tarball server/target/lightspeed-orchestrator-image.tar (Jib, no Docker daemon)
+#   make test-image  check the image's config, run it unpacked (chroot) and probe its health
+#   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
 
@@ -16,7 +22,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -68,8 +74,33 @@ check-clients: clients-tools
 
 test-clients:
 	bash scripts/clients-test.sh
+	bash scripts/clients-mtls-test.sh
 
-test: lint-proto check-clients test-java test-smoke test-clients
+test: lint-proto check-clients test-java test-smoke test-clients test-dist test-readme test-image test-dashboard
+
+# The README is the test input: scripts/readme_blocks.py extracts the marked blocks.
+test-readme:
+	bash scripts/readme-test.sh
+
+# The distribution archive (scripts/dist.sh says what it holds); test-dist packs it itself.
+dist: build
+	bash scripts/dist.sh
+
+test-dist:
+	bash scripts/dist-test.sh
+
+# The base (a jlink runtime + Debian's libc, scripts/image-base.sh) is made here, since no
+# registry with a JRE base image is reachable; Jib adds the server's classes and libraries.
+image: build
+	bash scripts/image-base.sh
+	$(MVN) -q -pl server jib:buildTar
+
+test-image: image
+	bash scripts/image-test.sh
+
+# Every metric the Grafana dashboard (examples/grafana/) names exists on a real server.
+test-dashboard: clients-tools
+	bash scripts/dashboard-test.sh
 
 # Benchmarks (bench/ module; never part of `make test`). Results and logs go to bench/results/.
 #     make bench LOADGEN_ARGS=--quick             a one-minute smoke run

@@ -3,11 +3,13 @@
 - :mod:`lightspeed_orchestrator.pb`: every generated message (from ``lightspeed.orchestrator.v1``).
 - :class:`Client`: the generated stub on a channel; refusals raise :class:`OrchestratorError`.
 - :class:`Worker`: StartAvailable, handle, heartbeat the lease, ack or fail.
+- :func:`tls_credentials`: TLS from PEM files, with a client certificate for mutual TLS.
 """
 
 from . import pb
 from .client import Client, Stream
 from .errors import DOMAIN, OrchestratorError, Reason, item_error
+from .tls import tls_credentials
 from .worker import PermanentFailure, Worker, WorkResult
 
 __all__ = [
@@ -21,4 +23,5 @@ __all__ = [
     "Worker",
     "item_error",
     "pb",
+    "tls_credentials",
 ]

@@ -90,6 +90,28 @@ public final class OrchestratorCli implements Runnable {
       description = "Trust these CA certificates (implies --tls).")
   Path caFile;
 
+  // Mutual TLS, for a server started with --tls-client-ca. From the environment too, like
+  // --target, so that a worker host configures its identity once.
+  @Option(
+      names = "--cert-file",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:LIGHTSPEED_CERT_FILE}",
+      paramLabel = "PEM",
+      description =
+          "Mutual TLS: present this client certificate chain (implies --tls; needs --key-file;"
+              + " default: $LIGHTSPEED_CERT_FILE).")
+  Path certFile;
+
+  @Option(
+      names = "--key-file",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:LIGHTSPEED_KEY_FILE}",
+      paramLabel = "PEM",
+      description =
+          "Mutual TLS: the client certificate's private key, unencrypted PKCS#8 PEM"
+              + " (default: $LIGHTSPEED_KEY_FILE).")
+  Path keyFile;
+
   @Option(
       names = "--token",
       scope = ScopeType.INHERIT,
@@ -180,10 +202,25 @@ public final class OrchestratorCli implements Runnable {
     if (caFile != null) {
       b.trustCertificates(caFile);
     }
+    if ((certFile == null) != (keyFile == null)) {
+      throw new CliException(
+          "USAGE",
+          "--cert-file and --key-file go together (or $LIGHTSPEED_CERT_FILE and"
+              + " $LIGHTSPEED_KEY_FILE)",
+          USAGE);
+    }
+    if (certFile != null) {
+      b.clientCertificate(certFile, keyFile);
+    }
     if (token != null && !token.isBlank()) {
       b.bearerToken(token);
     }
-    return b.build();
+    try {
+      return b.build();
+    } catch (java.io.UncheckedIOException e) {
+      // An unreadable CA, certificate or key file: a usage error, not a stack trace.
+      throw new CliException("USAGE", e.getMessage() + " (" + e.getCause().getMessage() + ")", USAGE);
+    }
   }
 
   /** Accepts {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, or an ISO-8601 {@code PT10S}. */

@@ -361,6 +361,8 @@ public final class OrchestratorClient implements AutoCloseable {
     private String target = "127.0.0.1:50051";
     private boolean tls;
     private Path trustCertificates;
+    private Path clientCertificate;
+    private Path clientKey;
     private Duration deadline = Duration.ofSeconds(10);
     private boolean retry = true;
     private int maxAttempts = 4;
@@ -388,6 +390,19 @@ public final class OrchestratorClient implements AutoCloseable {
     /** TLS, trusting the PEM certificates in {@code pemFile} (e.g. a private CA). */
     public Builder trustCertificates(Path pemFile) {
       this.trustCertificates = Objects.requireNonNull(pemFile, "pemFile");
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Mutual TLS: presents this client certificate chain ({@code certChainPem}, PEM) and its
+     * private key ({@code privateKeyPem}, unencrypted PKCS#8 PEM, what OpenSSL 3 writes) to a
+     * server started with {@code --tls-client-ca}. Implies TLS; combine it with {@link
+     * #trustCertificates} for a private CA. Both files are read by {@link #build()}.
+     */
+    public Builder clientCertificate(Path certChainPem, Path privateKeyPem) {
+      this.clientCertificate = Objects.requireNonNull(certChainPem, "certChainPem");
+      this.clientKey = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
       this.tls = true;
       return this;
     }
@@ -494,16 +509,27 @@ public final class OrchestratorClient implements AutoCloseable {
       if (!tls) {
         return InsecureChannelCredentials.create();
       }
-      if (trustCertificates == null) {
+      if (trustCertificates == null && clientCertificate == null) {
         return TlsChannelCredentials.create();
       }
-      try {
-        return TlsChannelCredentials.newBuilder()
-            .trustManager(trustCertificates.toFile())
-            .build();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + trustCertificates, e);
+      TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+      if (trustCertificates != null) {
+        try {
+          b.trustManager(trustCertificates.toFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read the CA certificates " + trustCertificates, e);
+        }
       }
+      if (clientCertificate != null) {
+        try {
+          b.keyManager(clientCertificate.toFile(), clientKey.toFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "cannot read the client certificate " + clientCertificate + " or its key " + clientKey,
+              e);
+        }
+      }
+      return b.build();
     }
   }
 }
