@@ -1,5 +1,6 @@
 # Lightspeed Orchestrator — every set-up step lives here or in .ci/run, nothing by hand.
-#   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json
+#   make run     build and start the server on 127.0.0.1:50051 with examples/pipelines.json,
+#                and the web dashboard on http://127.0.0.1:8080/
 #   make test    proto lint + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
@@ -12,7 +13,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli browser-tools test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -34,7 +35,11 @@ cli:
 lint-proto:
 	bash scripts/buf-lint.sh
 
-test-java:
+# Debian's chromium + chromium-driver for the dashboard's browser test (apt, idempotent).
+browser-tools:
+	bash scripts/browser-tools.sh
+
+test-java: browser-tools
 	$(MVN) install
 
 # grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), and
@@ -75,7 +80,7 @@ bench-jmh: build
 	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)
 
 run: build
-	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data
+	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port 50051 --config examples/pipelines.json --data-dir data --http-port 8080
 
 clean:
 	$(MVN) -q clean

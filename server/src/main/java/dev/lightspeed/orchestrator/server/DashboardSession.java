@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  * makes still goes through the OrchestratorService, where {@link AuthInterceptor} enforces the
  * roles regardless of what the page shows. Answers {@code {"auth":false,"roles":[every role]}}
  * when the server has no tokens, {@code {"auth":true,"name":...,"roles":[...]}} for a valid
- * token and 401 {@code {"auth":true,"error":...}} otherwise.
+ * token and {@code {"auth":true,"error":...,"roles":[]}} otherwise (200 all the same: a page
+ * that is not signed in yet is no error, and a 401 would log one in the browser's console).
  */
 final class DashboardSession implements HttpService {
   private static final String BEARER = "Bearer ";
@@ -34,13 +35,13 @@ final class DashboardSession implements HttpService {
     }
     String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
     if (header == null || !header.startsWith(BEARER)) {
-      return json(HttpStatus.UNAUTHORIZED, "{\"auth\":true,\"error\":\"this server needs a bearer"
-          + " token\"}");
+      return json(HttpStatus.OK, "{\"auth\":true,\"error\":\"this server needs a bearer token\","
+          + "\"roles\":[]}");
     }
     String token = header.substring(BEARER.length()).strip();
     TokenFile.Principal who = TokenFile.wellFormed(token) ? tokens.authenticate(token) : null;
     if (who == null) {
-      return json(HttpStatus.UNAUTHORIZED, "{\"auth\":true,\"error\":\"unknown token\"}");
+      return json(HttpStatus.OK, "{\"auth\":true,\"error\":\"unknown token\",\"roles\":[]}");
     }
     return json(HttpStatus.OK, "{\"auth\":true,\"name\":" + quote(who.name()) + ",\"roles\":"
         + roles(who.roles().toArray(Role[]::new)) + "}");

@@ -88,9 +88,10 @@ class DashboardHttpTest {
       assertThat(session.statusCode()).isEqualTo(200);
       assertThat(session.body())
           .isEqualTo("{\"auth\":true,\"name\":\"dashboards\",\"roles\":[\"reader\"]}");
-      assertThat(get(f.baseUrl() + "/dashboard/session", null).statusCode()).isEqualTo(401);
-      assertThat(get(f.baseUrl() + "/dashboard/session", "wrong-token-00000000000001")
-          .statusCode()).isEqualTo(401);
+      assertThat(get(f.baseUrl() + "/dashboard/session", null).body()).isEqualTo(
+          "{\"auth\":true,\"error\":\"this server needs a bearer token\",\"roles\":[]}");
+      assertThat(get(f.baseUrl() + "/dashboard/session", "wrong-token-00000000000001").body())
+          .isEqualTo("{\"auth\":true,\"error\":\"unknown token\",\"roles\":[]}");
     }
   }
 
