@@ -43,10 +43,12 @@ test-java: browser-tools
 	$(MVN) install
 
 # grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), and
-# the README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS).
+# the README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS), and
+# the dashboard's HTTP port (the README's curl JSON example).
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
 	bash scripts/production-smoke.sh
+	bash scripts/dashboard-smoke.sh
 
 # The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
 clients-tools:

@@ -4,7 +4,6 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
-import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.file.FileService;
 import com.linecorp.armeria.server.file.HttpFile;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -20,7 +19,8 @@ import java.util.concurrent.CompletionException;
  * same authentication and metrics interceptors as the gRPC port) spoken over gRPC-Web (binary
  * and JSON, unary and server-streaming) for the browser page, over unframed JSON or protobuf
  * POSTs for curl, and over plain gRPC; plus the page itself from the jar's {@code /dashboard}
- * resources and Armeria's browsable API page under {@code /docs/}.
+ * resources. Armeria's DocService (a browsable API page) is left out: it doubled the port's
+ * start-up time (docs/dashboard.md).
  *
  * <p>It is its own Netty server (Armeria), so the main gRPC port's code path (grpc-netty) is
  * untouched: docs/dashboard.md says why Armeria and what the alternatives were.
@@ -72,7 +72,6 @@ final class DashboardHttpServer implements AutoCloseable {
             .requestTimeout(Duration.ZERO)
             .maxRequestLength(maxMessageBytes + 1024L)
             .service(grpc)
-            .serviceUnder("/docs", DocService.builder().build())
             .service("/dashboard/session", new DashboardSession(tokens))
             .service("/", index.asService())
             .serviceUnder("/", files)
