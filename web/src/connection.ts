@@ -50,14 +50,18 @@ export function reportError(e: unknown): boolean {
 export function poll(everyMs: number, alive: () => boolean, tick: () => Promise<void>): void {
   const run = async () => {
     if (!alive()) return;
-    let delay = everyMs;
     if (document.hidden) {
       setTimeout(run, everyMs);
       return;
     }
+    const began = Date.now();
+    let delay = everyMs;
     try {
       await tick();
       reportOk();
+      // A fixed period from the start of each tick, not a pause after it: a slow tick (50
+      // GetStatus calls on 6 HTTP/1.1 connections) does not stretch the update interval.
+      delay = Math.max(250, everyMs - (Date.now() - began));
     } catch (e) {
       if (reportError(e)) delay = Math.max(everyMs, 2000);
     }

@@ -12,7 +12,6 @@ import dev.lightspeed.orchestrator.v1.ListDeadLettersRequest;
 import dev.lightspeed.orchestrator.v1.PipelineMode;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
-import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -229,6 +228,31 @@ class DashboardBrowserTest {
     screenshot("pipeline-reader");
     // The refused fetch above is logged by Chromium as a failed resource load; nothing else.
     assertThat(consoleErrors()).allSatisfy(e -> assertThat(e).contains("403"));
-    ApplyActionRequest.getDefaultInstance();
+  }
+
+  @Test
+  void thePageSaysWhenTheServerIsAwayAndCarriesOnWhenItIsBack() throws Exception {
+    var ops = fixture.grpc(DashboardFixture.OPS);
+    ops.createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline("restarts", "load")).build());
+    browser.get(fixture.baseUrl() + "/#/");
+    if (!browser.findElements(By.id("token-input")).isEmpty()
+        || browser.findElements(By.id("sign-out")).isEmpty()) {
+      signIn(DashboardFixture.OPS);
+    }
+    waitForCell("restarts", "queued", "0");
+    WebElement banner = browser.findElement(By.id("banner"));
+    assertThat(banner.isDisplayed()).isFalse();
+
+    int port = fixture.stopHttp();
+    wait.until(d -> banner.isDisplayed() && banner.getText().contains("Reconnecting"));
+    assertThat(banner.getText()).startsWith("Server unreachable since");
+    enqueue("restarts", 1, 2);
+    fixture.startHttpAgain(port);
+    wait.until(d -> !banner.isDisplayed());
+    waitForCell("restarts", "queued", "2");
+    // The outage's failed requests are the only console errors (net::ERR_CONNECTION_REFUSED).
+    assertThat(consoleErrors()).allSatisfy(e -> assertThat(e).containsAnyOf(
+        "ERR_CONNECTION_REFUSED", "Failed to fetch", "ERR_EMPTY_RESPONSE", "ERR_CONNECTION_RESET"));
   }
 }

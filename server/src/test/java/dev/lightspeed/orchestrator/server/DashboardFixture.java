@@ -21,11 +21,12 @@ final class DashboardFixture implements AutoCloseable {
       + READER + " reader dashboards\n";
 
   final OrchestratorServer server;
-  final DashboardHttpServer http;
+  DashboardHttpServer http;
+  private final TokenFile tokens;
   private final ManagedChannel channel;
 
   DashboardFixture(boolean withTokens) throws Exception {
-    TokenFile tokens = withTokens ? TokenFile.parse(TOKENS, "tokens.txt") : null;
+    tokens = withTokens ? TokenFile.parse(TOKENS, "tokens.txt") : null;
     ServerSettings settings = ServerSettings.defaults().withTokens(tokens);
     server = new OrchestratorServer(
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
@@ -40,6 +41,18 @@ final class DashboardFixture implements AutoCloseable {
     var stub = OrchestratorServiceGrpc.newBlockingStub(
         token == null ? channel : AuthTest.withHeader(channel, "Bearer " + token));
     return stub.withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** Stops the HTTP port; {@link #startHttpAgain} brings it back on the same port number. */
+  int stopHttp() {
+    int port = http.port();
+    http.close();
+    return port;
+  }
+
+  void startHttpAgain(int port) {
+    http = new DashboardHttpServer(server.httpService(), tokens, "127.0.0.1", port, null, null,
+        null, 4 << 20).start();
   }
 
   String baseUrl() {
