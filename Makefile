@@ -1,7 +1,8 @@
 # Lightspeed Orchestrator — every set-up step lives here or in .ci/run, nothing by hand.
-#   make run     start the server on 127.0.0.1:50051 with examples/pipelines.json, data in data/
-#                (rebuilds the server jar first only if a source changed). Choose with
-#                make run PORT=50052 DATA=/tmp/ls2 ARGS="--fsync never --metrics-port 9464"
+#   make run     start the server on 127.0.0.1:50051 with examples/pipelines.json, data in data/,
+#                and the web dashboard on http://127.0.0.1:8080/ (rebuilds the server jar first
+#                only if a source changed). Choose with
+#                make run PORT=50052 HTTP_PORT=8081 DATA=/tmp/ls2 ARGS="--fsync never"
 #   make test    proto lint and breaking check + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
@@ -22,7 +23,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
 
 all: build
 
@@ -48,16 +49,21 @@ lint-proto:
 	bash scripts/buf-lint.sh
 	bash scripts/buf-breaking.sh
 
-test-java:
+# Debian's chromium + chromium-driver for the dashboard's browser test (apt, idempotent).
+browser-tools:
+	bash scripts/browser-tools.sh
+
+test-java: browser-tools
 	$(MVN) install
 
 # grpcurl against the real server jar (installs a pinned grpcurl into .tools/bin if needed), the
-# README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS), and
-# `make run` with PORT/DATA/ARGS.
+# README's "Running in production" commands (openssl, TLS, tokens, metrics, mutual TLS),
+# `make run` with PORT/DATA/ARGS, and the dashboard's HTTP port (the README's curl JSON example).
 test-smoke:
 	bash scripts/grpcurl-smoke.sh
 	bash scripts/production-smoke.sh
 	bash scripts/make-run-check.sh
+	bash scripts/dashboard-smoke.sh
 
 # The clients' pinned generators and runtimes: .venv, .tools/bin, client-typescript/node_modules.
 clients-tools:
@@ -117,6 +123,7 @@ bench-jmh: build
 
 # `make run`'s settings: a second checkout, or another program on 50051, picks its own.
 PORT ?= 50051
+HTTP_PORT ?= 8080
 DATA ?= data
 ARGS ?=
 
@@ -130,7 +137,7 @@ $(SERVER_JAR): $(SERVER_SOURCES)
 	@touch $@
 
 run: $(SERVER_JAR)
-	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --config examples/pipelines.json $(ARGS)
+	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --http-port $(HTTP_PORT) --config examples/pipelines.json $(ARGS)
 
 clean:
 	$(MVN) -q clean

@@ -22,7 +22,8 @@ start_server() {
   java -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$SERVER_PORT" --data-dir "$SERVER_DATA" "$@" \
     >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
+  # 30 s: a loaded shared machine (the dashboard's HTTP port adds Armeria's start-up).
+  for _ in $(seq 1 300); do
     if grep -q "listening on" "$SERVER_LOG" 2>/dev/null; then
       echo "server up on $SERVER_ADDR (pid $SERVER_PID, log $SERVER_LOG)"
       return 0
@@ -34,7 +35,7 @@ start_server() {
     fi
     sleep 0.1
   done
-  echo "server did not start within 10 s:" >&2
+  echo "server did not start within 30 s:" >&2
   cat "$SERVER_LOG" >&2
   return 1
 }

@@ -55,7 +55,7 @@ check "make help documents PORT, DATA and ARGS" "make run PORT=.* DATA=.* ARGS="
 
 # The real thing, on a free port and a fresh data directory.
 PORT="$(free_port)"
-make run PORT="$PORT" DATA="$WORK/run-data" ARGS="--shutdown-grace 1" >"$WORK/run.log" 2>&1 &
+make run PORT="$PORT" HTTP_PORT="$(free_port)" DATA="$WORK/run-data" ARGS="--shutdown-grace 1" >"$WORK/run.log" 2>&1 &
 MAKE_PID=$!
 for _ in $(seq 1 150); do
   grep -q "listening on" "$WORK/run.log" 2>/dev/null && break

@@ -54,6 +54,8 @@ public final class OrchestratorServer {
    * a pipeline waits only for reads of the same pipeline, and for a free thread).
    */
   static final int READ_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
+  /** The service with its interceptors, for {@link DashboardHttpServer}. */
+  private final io.grpc.ServerServiceDefinition httpService;
 
   /** A server whose pipelines live in memory only. */
   public OrchestratorServer(ServerBuilder<?> builder, Clock clock, int watchBufferCapacity) {
@@ -115,6 +117,9 @@ public final class OrchestratorServer {
     if (metrics != null) {
       interceptors.add(new MetricsInterceptor(metrics));
     }
+    // The dashboard's HTTP port serves the same handler behind the same interceptors; Armeria
+    // parses (and transcodes JSON) itself, so it gets the protobuf marshallers, unguarded.
+    this.httpService = ServerInterceptors.intercept(service, interceptors);
     this.server =
         builder
             .addService(MalformedRequests.guard(
@@ -191,6 +196,11 @@ public final class OrchestratorServer {
   /** The port the server listens on (useful with port 0); -1 for an in-process server. */
   public int port() {
     return server.getPort();
+  }
+
+  /** The orchestrator service behind its interceptors, as the dashboard's HTTP port serves it. */
+  io.grpc.ServerServiceDefinition httpService() {
+    return httpService;
   }
 
   /** The metrics HTTP port, or -1 when metrics are off. */

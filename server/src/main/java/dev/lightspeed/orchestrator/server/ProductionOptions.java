@@ -399,4 +399,12 @@ final class ProductionOptions {
             new OutboundBudget(maxPendingOutboundBytesPerConnection, maxPendingOutboundBytes));
     return metricsPort == null ? s : s.withMetrics(metricsBind, metricsPort);
   }
+
+  /** The dashboard's HTTP server on {@code bind:port}, with this TLS and message limit. */
+  DashboardHttpServer dashboardServer(io.grpc.ServerServiceDefinition service, TokenFile tokens,
+      String bind, int port) {
+    return new DashboardHttpServer(service, tokens, bind, port,
+        tls() ? tlsCert.toFile() : null, tls() ? tlsKey.toFile() : null,
+        tlsClientCa == null ? null : tlsClientCa.toFile(), maxMessageBytes);
+  }
 }

@@ -167,6 +167,9 @@ public final class ServerMain implements Callable<Integer> {
   /** TLS, tokens, limits, keepalive, metrics. */
   @Mixin ProductionOptions production = new ProductionOptions();
 
+  /** --http-port: the web dashboard. */
+  @Mixin DashboardOptions dashboard = new DashboardOptions();
+
   public static void main(String[] args) {
     CredentialSafeLogging.install(); // before any Netty class makes its loggers
     routeJulToSlf4j();
@@ -225,6 +228,9 @@ public final class ServerMain implements Callable<Integer> {
     if (snapshotEvery < 1) {
       throw new CommandLine.ParameterException(
           new CommandLine(this), "--snapshot-every must be ≥ 1 (got " + snapshotEvery + ")");
+    }
+    if (dashboard.problem() != null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), dashboard.problem());
     }
     for (String problem : production.problems()) {
       throw new CommandLine.ParameterException(new CommandLine(this), problem);
@@ -328,6 +334,23 @@ public final class ServerMain implements Callable<Integer> {
           .addKeyValue("address", production.metricsBind + ":" + server.metricsPort())
           .log("metrics on http://{}:{}/metrics", production.metricsBind, server.metricsPort());
     }
+    DashboardHttpServer http = null;
+    if (dashboard.enabled()) {
+      try {
+        http = production.dashboardServer(
+            server.httpService(), tokens, bind, dashboard.httpPort).start();
+      } catch (IllegalStateException e) {
+        System.err.println("cannot serve the dashboard on " + bind + ":" + dashboard.httpPort
+            + ": " + e.getMessage());
+        server.stop(0, TimeUnit.SECONDS);
+        return 2;
+      }
+      log.atInfo().addKeyValue("event", "http_listening")
+          .addKeyValue("address", bind + ":" + http.port())
+          .log("dashboard on {}://{}:{}/", production.tls() ? "https" : "http",
+              bind.contains(":") ? "[" + bind + "]" : bind, http.port());
+    }
+    DashboardHttpServer httpServer = http;
     log.info("lightspeed-orchestrator listening on {}:{} ({})", bind, server.port(),
         inMemory ? "in memory, nothing is kept" : "data in " + dataDir.toAbsolutePath());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -336,6 +359,9 @@ public final class ServerMain implements Callable<Integer> {
             new Thread(
                 () -> {
                   log.info("shutting down");
+                  if (httpServer != null) {
+                    httpServer.close();
+                  }
                   try {
                     server.stop(shutdownGraceSeconds, TimeUnit.SECONDS);
                   } catch (InterruptedException e) {
