@@ -30,7 +30,20 @@ echo "image-base: jlink from ${java_home}: ${MODULES}"
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "${rootfs}/opt/java"
 
 echo "image-base: Debian packages ${PACKAGES[*]}"
-(cd "${out}/debs" && apt-get download "${PACKAGES[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+# A fresh machine may have no package lists yet: fetch them once (as root) and try again.
+download() { (cd "${out}/debs" && apt-get download "${PACKAGES[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed'); }
+if ! download || [[ $(find "${out}/debs" -name '*.deb' | wc -l) -lt ${#PACKAGES[@]} ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    echo "image-base: apt-get update"
+    apt-get update -qq
+    rm -f "${out}"/debs/*.deb
+    download || true
+  fi
+fi
+if [[ $(find "${out}/debs" -name '*.deb' | wc -l) -lt ${#PACKAGES[@]} ]]; then
+  echo "image-base: could not download ${PACKAGES[*]} from the Debian archive (apt-get download)" >&2
+  exit 1
+fi
 for deb in "${out}"/debs/*.deb; do
   dpkg-deb -x "${deb}" "${rootfs}"
   echo "$(dpkg-deb -f "${deb}" Package)=$(dpkg-deb -f "${deb}" Version)" >> "${out}/packages.txt"

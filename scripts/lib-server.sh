@@ -22,8 +22,9 @@ start_server() {
   java -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$SERVER_PORT" --data-dir "$SERVER_DATA" "$@" \
     >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
-  # 30 s: a loaded shared machine (the dashboard's HTTP port adds Armeria's start-up).
-  for _ in $(seq 1 300); do
+  # Generous: on a loaded 2-core machine the JVM alone can take several seconds to start.
+  local tries=$((${SERVER_START_TIMEOUT:-60} * 10))
+  for _ in $(seq 1 "$tries"); do
     if grep -q "listening on" "$SERVER_LOG" 2>/dev/null; then
       echo "server up on $SERVER_ADDR (pid $SERVER_PID, log $SERVER_LOG)"
       return 0
@@ -35,7 +36,7 @@ start_server() {
     fi
     sleep 0.1
   done
-  echo "server did not start within 30 s:" >&2
+  echo "server did not start within ${SERVER_START_TIMEOUT:-60} s:" >&2
   cat "$SERVER_LOG" >&2
   return 1
 }

@@ -36,7 +36,7 @@ class CliMutualTlsTest {
     List<String> all =
         new ArrayList<>(
             List.of("--target", server.target(), "--ca-file", server.ca.certFile().toString(),
-                "--deadline", "10s"));
+                "--deadline", "30s"));
     all.addAll(List.of(args));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -60,7 +60,9 @@ class CliMutualTlsTest {
   void withoutIt_theCallFailsAsUnavailable() {
     Result r = run("pipelines", "list");
     assertThat(r.code()).isEqualTo(OrchestratorCli.REFUSED);
-    assertThat(r.err()).startsWith("ERROR UNAVAILABLE");
+    // The failed handshake is UNAVAILABLE, which the CLI retries for reads: on a slow machine
+    // the deadline may run out first.
+    assertThat(r.err()).containsPattern("^ERROR (UNAVAILABLE|DEADLINE_EXCEEDED)");
   }
 
   @Test
