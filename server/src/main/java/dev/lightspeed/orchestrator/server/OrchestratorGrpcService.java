@@ -92,6 +92,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final Limits limits;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
+  private final WorkStreams work;
 
   OrchestratorGrpcService(
       PipelineRegistry registry, Clock clock, Executor watchExecutor, Executor statusExecutor,
@@ -103,6 +104,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     this.watchBufferCapacity = watchBufferCapacity;
     this.limits = limits;
     this.metrics = metrics;
+    this.work = new WorkStreams(registry, clock, watchExecutor, metrics);
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
@@ -334,6 +336,13 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     });
   }
 
+  /** The Work stream (SPEC 4.2): see {@link WorkStream} and {@link WorkDispatcher}. */
+  @Override
+  public StreamObserver<dev.lightspeed.orchestrator.v1.WorkRequest> work(
+      StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse> out) {
+    return work.open(out);
+  }
+
   // ---- operators and runs --------------------------------------------------------------------
 
   @Override
@@ -542,7 +551,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     });
   }
 
-  private static io.grpc.StatusRuntimeException journalFailed(Throwable failure) {
+  static io.grpc.StatusRuntimeException journalFailed(Throwable failure) {
     return io.grpc.Status.UNAVAILABLE
         .withDescription("the change could not be made durable (" + failure.getMessage()
             + "); the server refuses changes until it is restarted")
