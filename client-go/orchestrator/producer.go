@@ -178,7 +178,9 @@ func (b *batcher[I, R]) sendLocked(l *lane[I, R]) {
 // BatchingProducer enqueues batches one at a time for the caller and in EnqueueBatches calls
 // on the wire: Enqueue returns a Pending whose Wait gives `deduplicated` or the item's own
 // error. Each stage has at most one call in flight, so its sequences keep their order.
-type BatchingProducer struct{ b *batcher[*orchestratorv1.Batch, bool] }
+type BatchingProducer struct {
+	b *batcher[*orchestratorv1.Batch, bool]
+}
 
 // NewBatchingProducer creates a producer for pipeline; calls time out after 30s each.
 func NewBatchingProducer(client orchestratorv1.OrchestratorServiceClient, pipeline string, o BatchingOptions) (*BatchingProducer, error) {
