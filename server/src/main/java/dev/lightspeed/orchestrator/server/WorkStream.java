@@ -64,6 +64,8 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final AtomicBoolean readPaused = new AtomicBoolean();
   private volatile boolean halfClosed;
+  /** A pump found the transport not ready: tell the dispatcher when it is ready again. */
+  private volatile boolean waitingForReady;
   private volatile StatusRuntimeException closeWith;
   private volatile boolean done;
 
@@ -239,7 +241,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
    * closing, half-closed).
    */
   int freeSlots(PipelineQueries q, long nowMs) {
-    if (done || halfClosed || closeWith != null || !call.isReady()) {
+    if (done || halfClosed || closeWith != null) {
+      return 0;
+    }
+    if (!call.isReady()) {
+      waitingForReady = true;
       return 0;
     }
     for (Iterator<Map.Entry<String, Integer>> it = unfinished.entrySet().iterator();
@@ -287,8 +293,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
 
   private void readyAgain() {
     scheduleDrain();
-    if (dispatcher != null) {
-      dispatcher.changed(); // writable again: its free slots count again
+    // Writable again: its free slots count again. Only if a pump found it not ready: gRPC calls
+    // this after every read of the client too, and a pump each time would be wasted work.
+    if (dispatcher != null && waitingForReady) {
+      waitingForReady = false;
+      dispatcher.changed();
     }
   }
 
