@@ -92,6 +92,12 @@ func (s *workSession) request(req *orchestratorv1.WorkRequest) (chan *orchestrat
 	return ch, true
 }
 
+func (s *workSession) canSend() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed
+}
+
 func (s *workSession) halfClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -356,7 +362,7 @@ func (w *StreamWorker) extend(ctx context.Context, key string, attempt int32, le
 		}
 		return nil
 	}
-	if w.current.Load() != nil {
+	if s := w.current.Load(); s != nil && s.canSend() {
 		return status.Error(codes.DeadlineExceeded, "heartbeat not answered within the lease")
 	}
 	callCtx, cancel := context.WithTimeout(ctx, lease)

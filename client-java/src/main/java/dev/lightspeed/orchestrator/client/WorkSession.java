@@ -73,6 +73,11 @@ final class WorkSession implements ClientResponseObserver<WorkRequest, WorkRespo
     return result;
   }
 
+  /** Whether requests can still be sent (not half-closed, not ended). */
+  synchronized boolean open() {
+    return !sendsClosed;
+  }
+
   private synchronized boolean send(WorkRequest request) {
     if (sendsClosed) {
       return false;

@@ -273,9 +273,13 @@ public final class Worker implements AutoCloseable {
       return; // the previous heartbeat is still on its way
     }
     WorkSession s = session;
-    CompletableFuture<Long> extended = s == null ? null : s.request(WorkRequest.newBuilder()
-        .setExtend(WorkExtend.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())))
-        .thenApply(Worker::deadlineOrThrow);
+    // Without a stream that takes requests (reconnecting, or half-closed by close() while
+    // handlers finish), heartbeats go as unary calls: the lease must outlive the stream.
+    CompletableFuture<Long> extended = s == null || !s.open()
+        ? null
+        : s.request(WorkRequest.newBuilder().setExtend(
+                WorkExtend.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())))
+            .thenApply(Worker::deadlineOrThrow);
     if (extended == null) {
       extended = client.async().extendLease(options.pipeline(), lease.key(), lease.attempt());
     }
@@ -375,7 +379,7 @@ public final class Worker implements AutoCloseable {
    */
   private ProcessOutcome report(WorkRequest.Builder request, Unary unary) {
     WorkSession s = session;
-    if (s != null) {
+    if (s != null && s.open()) {
       try {
         WorkResult r = s.request(request).get(REPORT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (r.hasError()) {

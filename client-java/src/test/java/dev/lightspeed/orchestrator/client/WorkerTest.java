@@ -421,6 +421,32 @@ class WorkerTest {
   }
 
   @Test
+  void close_keepsTheLeasesOfRunningHandlersAlive_untilTheyReport() throws Exception {
+    String p = server.createPipeline("close-lease", 3, 400);
+    client.enqueueBatch(p, batch("b1", 1));
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Worker worker =
+        Worker.start(
+            client,
+            WorkerOptions.builder(p).concurrency(1).build(),
+            started -> {
+              handling.countDown();
+              release.await(20, TimeUnit.SECONDS);
+            });
+    assertThat(handling.await(5, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(worker::close);
+    Thread.sleep(1_500); // several lease lengths after the stream was half-closed
+    // The lease was kept alive (unary heartbeats once the stream took no more requests):
+    // another caller finds nothing to start.
+    assertThat(client.startAvailable(p, 0)).isEmpty();
+    release.countDown();
+    closing.get(10, TimeUnit.SECONDS);
+    assertThat(worker.stats().acked()).isEqualTo(1);
+    assertThat(worker.stats().leasesLost()).isZero();
+  }
+
+  @Test
   void handlerExceptions_becomeFailures_withTheMessageOrClassAsReason() throws Exception {
     String p = server.createPipeline("reasons", 1, 30_000);
     client.enqueueBatches(p, List.of(batch("msg", 1), batch("nomsg", 2), batch("poison", 3)));
