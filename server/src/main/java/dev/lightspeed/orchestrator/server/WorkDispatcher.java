@@ -89,7 +89,8 @@ final class WorkDispatcher {
 
   /** Something may let a batch start: run a pump soon. Never blocks; safe under the lock. */
   void changed() {
-    if (Thread.currentThread() == pumpThread) {
+    // No stream (all closed): nothing to do, and no hand-off per change of the pipeline.
+    if (streams.isEmpty() || Thread.currentThread() == pumpThread) {
       return;
     }
     dirty.set(true);
