@@ -13,7 +13,9 @@ Creates its own uniquely named pipelines (and deletes them at the end):
   is retried (initial_backoff_ms 0) and dead-lettered on its 2nd attempt (max_attempts 2);
 - WatchStarted sees every start; QUEUE_FULL (max_queued 1) read from ErrorInfo + RetryInfo,
   on EnqueueBatch and inside an EnqueueBatches result;
-- Worker.run (the README's loop) processes a batch until stopped.
+- Worker.run (the README's loop) processes a batch until stopped;
+- the continuous StreamWorker (concurrency 8, a retry pushed at its retry time, a dead letter)
+  fed by a BatchingProducer, and a BatchingAcker.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import uuid
 import grpc
 
 from lightspeed_orchestrator import (
-    DOMAIN, Client, OrchestratorError, Reason, Worker, item_error, pb)
+    DOMAIN, BatchingAcker, BatchingProducer, Client, OrchestratorError, PermanentFailure, Reason,
+    StreamWorker, StreamWorkerOptions, Worker, item_error, pb)
 
 
 class Mismatch(Exception):
@@ -221,10 +224,79 @@ def main(target: str) -> None:
 
     expect_error(lambda: client.DeletePipeline(pb.DeletePipelineRequest(name=story)),
                  Reason.PIPELINE_NOT_EMPTY, grpc.StatusCode.FAILED_PRECONDITION)
+    stream_story(client, f"py-stream-{suffix}")
     for name in (story, full):
         client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True))
     check(True, "pipelines deleted")
     client.close()
+
+
+def stream_story(client: Client, name: str) -> None:
+    """8. The continuous worker (Work stream) and the batching producer and acker."""
+    src = pb.CONNECTOR_KIND_SOURCE
+    client.CreatePipeline(pb.CreatePipelineRequest(spec=pb.PipelineSpec(
+        name=name, stages=["work", "manual"],
+        connectors=[pb.Connector(name="work-src", kind=src, stage="work"),
+                    pb.Connector(name="manual-src", kind=src, stage="manual")],
+        retry=pb.RetryPolicy(max_attempts=3, initial_backoff_ms=300))))
+    producer = BatchingProducer(client, name)
+    futures = [producer.enqueue(batch(f"s{i}", "work", 1, i + 1)) for i in range(200)]
+    futures.append(producer.enqueue(batch("retry-me", "work", 1, 201)))
+    futures.append(producer.enqueue(batch("poison", "work", 1, 202)))
+    conflict = producer.enqueue(batch("s0", "work", 1, 203, idem="other"))
+    producer.flush(timeout=30)
+    expect_error(lambda: conflict.result(), Reason.BATCH_KEY_EXISTS, grpc.StatusCode.ALREADY_EXISTS)
+    check(all(f.result() is False for f in futures),
+          "BatchingProducer: 202 enqueues, each with its own result; a refused item fails alone")
+
+    lock = threading.Lock()
+    active = [0, 0]  # now, max
+    retry_starts = []
+
+    def handle(started) -> None:
+        with lock:
+            active[0] += 1
+            active[1] = max(active[1], active[0])
+        try:
+            time.sleep(0.01)
+            if started.batch.key == "retry-me":
+                retry_starts.append(time.monotonic())
+                if started.attempt == 1:
+                    raise IOError("flaky sink")
+            if started.batch.key == "poison":
+                raise PermanentFailure("bad record")
+        finally:
+            with lock:
+                active[0] -= 1
+
+    worker = StreamWorker(client, handle, StreamWorkerOptions(
+        pipeline=name, stages=["work"], concurrency=8)).start()
+    deadline = time.monotonic() + 30
+    while (worker.stats().acked < 201 or worker.stats().dead_lettered < 1) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.stop()
+    stats = worker.stats()
+    check(stats.acked == 201 and stats.dead_lettered == 1 and stats.retries_scheduled == 1,
+          f"StreamWorker: 201 acked, 1 dead-lettered, 1 retry ({stats})")
+    check(active[1] == 8, f"StreamWorker: 8 handlers ran at once, never more (max {active[1]})")
+    check(len(retry_starts) == 2 and retry_starts[1] - retry_starts[0] >= 0.25,
+          "the retry started at its retry time, pushed by the server"
+          f" ({(retry_starts[1] - retry_starts[0]) * 1000:.0f} ms after the failure)")
+
+    acker = BatchingAcker(client, name)
+    client.EnqueueBatches(pb.EnqueueBatchesRequest(
+        pipeline=name, batches=[batch("m1", "manual", 1, 1), batch("m2", "manual", 1, 2)]))
+    started = [m.started for m in client.StartAvailable(
+        pb.StartAvailableRequest(pipeline=name, stages=["manual"]))]
+    outcomes = [acker.ack(s.batch.key, s.attempt) for s in started]
+    missing = acker.ack("nope", 0)
+    acker.flush(timeout=10)
+    check(len(outcomes) == 2 and all(o.result().WhichOneof("outcome") == "processed" for o in outcomes),
+          "BatchingAcker acked both")
+    expect_error(lambda: missing.result(), Reason.BATCH_NOT_FOUND, grpc.StatusCode.NOT_FOUND)
+    status = client.GetStatus(pb.GetStatusRequest(pipeline=name))
+    check(status.in_flight_count == 0 and status.queued_count == 0, "nothing left in flight or queued")
+    client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True))
 
 
 if __name__ == "__main__":

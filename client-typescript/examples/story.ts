@@ -7,7 +7,9 @@
 // (StartAvailable stream) where batch "a" is acked after a heartbeat and batch "b" fails, is
 // retried (initialBackoffMs 0) and dead-lettered on its 2nd attempt (maxAttempts 2);
 // WatchStarted sees every start; QUEUE_FULL (maxQueued 1) read from ErrorInfo and RetryInfo,
-// on enqueueBatch and inside an enqueueBatches result; Worker.run (the README's loop).
+// on enqueueBatch and inside an enqueueBatches result; Worker.run (the README's loop); then
+// the continuous StreamWorker (concurrency 8, a retry pushed at its retry time, a dead letter)
+// fed by a BatchingProducer, and a BatchingAcker.
 //
 // With $LIGHTSPEED_TOKEN set (a server started with --token-file; the token needs every role),
 // every call carries it (new Client(address, undefined, { bearerToken })), and a call without
@@ -15,7 +17,19 @@
 import { randomBytes } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 
-import { Client, DOMAIN, OrchestratorError, Reason, Worker, itemError, pb } from "../src";
+import {
+  BatchingAcker,
+  BatchingProducer,
+  Client,
+  DOMAIN,
+  OrchestratorError,
+  PermanentFailure,
+  Reason,
+  StreamWorker,
+  Worker,
+  itemError,
+  pb,
+} from "../src";
 import type { WorkResult } from "../src";
 
 class Mismatch extends Error {}
@@ -262,11 +276,85 @@ async function story(target: string): Promise<void> {
     Reason.PIPELINE_NOT_EMPTY,
     status.FAILED_PRECONDITION,
   );
+  await streamStory(client, `ts-stream-${suffix}`);
+
   for (const name of [story, full]) {
     await client.deletePipeline({ name, force: true });
   }
   check(true, "pipelines deleted");
   client.close();
+}
+
+// 8. The continuous worker (Work stream) and the batching producer and acker.
+async function streamStory(client: Client, name: string): Promise<void> {
+  await client.createPipeline({
+    spec: {
+      name,
+      stages: ["work", "manual"],
+      connectors: [
+        { name: "work-src", kind: pb.ConnectorKind.CONNECTOR_KIND_SOURCE, stage: "work" },
+        { name: "manual-src", kind: pb.ConnectorKind.CONNECTOR_KIND_SOURCE, stage: "manual" },
+      ],
+      retry: { maxAttempts: 3, initialBackoffMs: 300 },
+    },
+  });
+  const producer = new BatchingProducer(client, name);
+  const enqueued: Promise<boolean>[] = [];
+  for (let i = 0; i < 200; i++) {
+    enqueued.push(producer.enqueue(batch(`s${i}`, "work", 1, i + 1)));
+  }
+  enqueued.push(producer.enqueue(batch("retry-me", "work", 1, 201)));
+  enqueued.push(producer.enqueue(batch("poison", "work", 1, 202)));
+  const conflict = producer.enqueue({ ...batch("s0", "work", 1, 203), idempotencyKey: "other" });
+  await expectError(() => conflict, Reason.BATCH_KEY_EXISTS, status.ALREADY_EXISTS);
+  const dedups = await Promise.all(enqueued);
+  check(dedups.length === 202 && dedups.every((d) => d === false), "BatchingProducer: 202 enqueues, each with its own result; a refused item fails alone");
+
+  let active = 0;
+  let maxActive = 0;
+  const retryStarts: number[] = [];
+  const worker = new StreamWorker(client, {
+    pipeline: name,
+    stages: ["work"],
+    concurrency: 8,
+    handler: async (started) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await sleep(10);
+        const key = started.batch?.key;
+        if (key === "retry-me") {
+          retryStarts.push(Date.now());
+          if (started.attempt === 1) throw new Error("flaky sink");
+        }
+        if (key === "poison") throw new PermanentFailure("bad record");
+      } finally {
+        active--;
+      }
+    },
+  }).start();
+  const deadline = Date.now() + 30_000;
+  while ((worker.stats().acked < 201 || worker.stats().deadLettered < 1) && Date.now() < deadline) {
+    await sleep(20);
+  }
+  await worker.stop();
+  const stats = worker.stats();
+  check(stats.acked === 201 && stats.deadLettered === 1 && stats.retriesScheduled === 1,
+    `StreamWorker: 201 acked, 1 dead-lettered, 1 retry (${JSON.stringify(stats)})`);
+  check(maxActive === 8, `StreamWorker: 8 handlers ran at once, never more (max ${maxActive})`);
+  check(retryStarts.length === 2 && retryStarts[1] - retryStarts[0] >= 250,
+    `the retry started at its retry time, pushed by the server (${retryStarts[1] - retryStarts[0]} ms after the failure)`);
+
+  const acker = new BatchingAcker(client, name);
+  await client.enqueueBatches({ pipeline: name, batches: [batch("m1", "manual", 1, 1), batch("m2", "manual", 1, 2)] });
+  const started: pb.StartedBatch[] = [];
+  for await (const s of client.startAvailable({ pipeline: name, stages: ["manual"] })) started.push(s);
+  const acks = await Promise.all(started.map((s) => acker.ack(s.batch!.key, s.attempt)));
+  check(acks.length === 2 && acks.every((o) => o.outcome?.$case === "processed"), "BatchingAcker acked both");
+  await expectError(() => acker.ack("nope", 0), Reason.BATCH_NOT_FOUND, status.NOT_FOUND);
+  const st = await client.getStatus({ pipeline: name });
+  check(st.inFlightCount === 0 && st.queuedCount === 0, "nothing left in flight or queued");
+  await client.deletePipeline({ name, force: true });
 }
 
 const target = process.argv[2];

@@ -8,7 +8,9 @@
 // (StartAvailable stream) where batch "a" is acked after a heartbeat and batch "b" fails, is
 // retried (initial_backoff_ms 0) and dead-lettered on its 2nd attempt (max_attempts 2);
 // WatchStarted sees every start; QUEUE_FULL (max_queued 1) read from ErrorInfo and RetryInfo,
-// on EnqueueBatch and inside an EnqueueBatches result; Worker.Run (the README's loop).
+// on EnqueueBatch and inside an EnqueueBatches result; Worker.Run (the README's loop); then
+// the continuous StreamWorker (Concurrency 8, a retry pushed at its retry time, a dead letter)
+// fed by a BatchingProducer, and a BatchingAcker.
 //
 // With $LIGHTSPEED_TOKEN set (a server started with --token-file; the token needs every role),
 // every call carries it (orchestrator.BearerToken), and a call without it must be refused with
@@ -23,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -73,7 +76,7 @@ type start struct {
 }
 
 func story(target string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
 	defer cancel()
 	buf := make([]byte, 4)
 	_, _ = rand.Read(buf)
@@ -276,10 +279,105 @@ collect:
 
 	_, err = client.DeletePipeline(ctx, &v1.DeletePipelineRequest{Name: storyName})
 	expectError(err, orchestrator.ReasonPipelineNotEmpty, codes.FailedPrecondition)
+	streamStory(ctx, client, "go-stream-"+suffix)
 	for _, name := range []string{storyName, fullName} {
 		must(client.DeletePipeline(ctx, &v1.DeletePipelineRequest{Name: name, Force: true}))
 	}
 	check(true, "pipelines deleted")
+}
+
+// streamStory: the continuous worker (Work stream) and the batching producer and acker.
+func streamStory(ctx context.Context, client v1.OrchestratorServiceClient, name string) {
+	src := v1.ConnectorKind_CONNECTOR_KIND_SOURCE
+	must(client.CreatePipeline(ctx, &v1.CreatePipelineRequest{Spec: &v1.PipelineSpec{
+		Name: name, Stages: []string{"work", "manual"},
+		Connectors: []*v1.Connector{{Name: "work-src", Kind: src, Stage: "work"}, {Name: "manual-src", Kind: src, Stage: "manual"}},
+		Retry:      &v1.RetryPolicy{MaxAttempts: proto.Int32(3), InitialBackoffMs: proto.Int64(300)},
+	}}))
+	producer := must(orchestrator.NewBatchingProducer(client, name, orchestrator.BatchingOptions{}))
+	var pendings []*orchestrator.Pending[bool]
+	for i := int64(0); i < 200; i++ {
+		pendings = append(pendings, producer.Enqueue(batch(fmt.Sprintf("s%d", i), "work", 1, i+1)))
+	}
+	pendings = append(pendings, producer.Enqueue(batch("retry-me", "work", 1, 201)), producer.Enqueue(batch("poison", "work", 1, 202)))
+	other := batch("s0", "work", 1, 203)
+	other.IdempotencyKey = "other"
+	conflict := producer.Enqueue(other)
+	producer.Flush()
+	_, err := conflict.Wait(ctx)
+	expectError(err, orchestrator.ReasonBatchKeyExists, codes.AlreadyExists)
+	allNew := true
+	for _, p := range pendings {
+		dedup, err := p.Wait(ctx)
+		allNew = allNew && err == nil && !dedup
+	}
+	check(allNew && len(pendings) == 202, "BatchingProducer: 202 enqueues, each with its own result; a refused item fails alone")
+
+	var mu sync.Mutex
+	active, maxActive := 0, 0
+	var retryStarts []time.Time
+	worker := &orchestrator.StreamWorker{
+		Client: client, Pipeline: name, Stages: []string{"work"}, Concurrency: 8,
+		Handler: func(_ context.Context, started *v1.StartedBatch) error {
+			mu.Lock()
+			active++
+			maxActive = max(maxActive, active)
+			mu.Unlock()
+			defer func() { mu.Lock(); active--; mu.Unlock() }()
+			time.Sleep(10 * time.Millisecond)
+			switch started.GetBatch().GetKey() {
+			case "retry-me":
+				mu.Lock()
+				retryStarts = append(retryStarts, time.Now())
+				mu.Unlock()
+				if started.GetAttempt() == 1 {
+					return errors.New("flaky sink")
+				}
+			case "poison":
+				return orchestrator.Permanent(errors.New("bad record"))
+			}
+			return nil
+		},
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- worker.Run(runCtx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for (worker.Stats().Acked < 201 || worker.Stats().DeadLettered < 1) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopRun()
+	check(<-ran == nil, "StreamWorker.Run returned after a graceful stop")
+	st := worker.Stats()
+	check(st.Acked == 201 && st.DeadLettered == 1 && st.RetriesScheduled == 1, "StreamWorker: 201 acked, 1 dead-lettered, 1 retry (%+v)", st)
+	check(maxActive == 8, "StreamWorker: 8 handlers ran at once, never more (max %d)", maxActive)
+	check(len(retryStarts) == 2 && retryStarts[1].Sub(retryStarts[0]) >= 250*time.Millisecond,
+		"the retry started at its retry time, pushed by the server (%v after the failure)", retryStarts[len(retryStarts)-1].Sub(retryStarts[0]))
+
+	acker := must(orchestrator.NewBatchingAcker(client, name, orchestrator.BatchingOptions{}))
+	must(client.EnqueueBatches(ctx, &v1.EnqueueBatchesRequest{Pipeline: name, Batches: []*v1.Batch{batch("m1", "manual", 1, 1), batch("m2", "manual", 1, 2)}}))
+	stream := must(client.StartAvailable(ctx, &v1.StartAvailableRequest{Pipeline: name, Stages: []string{"manual"}}))
+	var acks []*orchestrator.Pending[*v1.ProcessOutcome]
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			break
+		}
+		acks = append(acks, acker.Ack(m.GetStarted().GetBatch().GetKey(), m.GetStarted().GetAttempt()))
+	}
+	missing := acker.Ack("nope", 0)
+	acker.Flush()
+	processed := len(acks) == 2
+	for _, a := range acks {
+		o, err := a.Wait(ctx)
+		processed = processed && err == nil && o.GetProcessed() != nil
+	}
+	check(processed, "BatchingAcker acked both")
+	_, err = missing.Wait(ctx)
+	expectError(err, orchestrator.ReasonBatchNotFound, codes.NotFound)
+	status := must(client.GetStatus(ctx, &v1.GetStatusRequest{Pipeline: name}))
+	check(status.GetInFlightCount() == 0 && status.GetQueuedCount() == 0, "nothing left in flight or queued")
+	must(client.DeletePipeline(ctx, &v1.DeletePipelineRequest{Name: name, Force: true}))
 }
 
 func main() {

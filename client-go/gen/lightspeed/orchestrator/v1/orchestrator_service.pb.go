@@ -2652,6 +2652,608 @@ func (x *GetStatusResponse) GetInvalidReason() string {
 	return ""
 }
 
+// A request on the Work stream: `open` first, then acks, failures and lease
+// extensions in any order.
+type WorkRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the request does; exactly one is set.
+	//
+	// Types that are valid to be assigned to Request:
+	//
+	//	*WorkRequest_Open
+	//	*WorkRequest_Ack
+	//	*WorkRequest_Fail
+	//	*WorkRequest_Extend
+	Request       isWorkRequest_Request `protobuf_oneof:"request"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkRequest) Reset() {
+	*x = WorkRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkRequest) ProtoMessage() {}
+
+func (x *WorkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkRequest.ProtoReflect.Descriptor instead.
+func (*WorkRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *WorkRequest) GetRequest() isWorkRequest_Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *WorkRequest) GetOpen() *WorkOpen {
+	if x != nil {
+		if x, ok := x.Request.(*WorkRequest_Open); ok {
+			return x.Open
+		}
+	}
+	return nil
+}
+
+func (x *WorkRequest) GetAck() *WorkAck {
+	if x != nil {
+		if x, ok := x.Request.(*WorkRequest_Ack); ok {
+			return x.Ack
+		}
+	}
+	return nil
+}
+
+func (x *WorkRequest) GetFail() *WorkFail {
+	if x != nil {
+		if x, ok := x.Request.(*WorkRequest_Fail); ok {
+			return x.Fail
+		}
+	}
+	return nil
+}
+
+func (x *WorkRequest) GetExtend() *WorkExtend {
+	if x != nil {
+		if x, ok := x.Request.(*WorkRequest_Extend); ok {
+			return x.Extend
+		}
+	}
+	return nil
+}
+
+type isWorkRequest_Request interface {
+	isWorkRequest_Request()
+}
+
+type WorkRequest_Open struct {
+	// Opens the stream; only as the first request.
+	Open *WorkOpen `protobuf:"bytes,1,opt,name=open,proto3,oneof"`
+}
+
+type WorkRequest_Ack struct {
+	// Acks a batch, as AckBatch.
+	Ack *WorkAck `protobuf:"bytes,2,opt,name=ack,proto3,oneof"`
+}
+
+type WorkRequest_Fail struct {
+	// Reports a failed attempt, as FailBatch.
+	Fail *WorkFail `protobuf:"bytes,3,opt,name=fail,proto3,oneof"`
+}
+
+type WorkRequest_Extend struct {
+	// Extends a lease (a heartbeat), as ExtendLease.
+	Extend *WorkExtend `protobuf:"bytes,4,opt,name=extend,proto3,oneof"`
+}
+
+func (*WorkRequest_Open) isWorkRequest_Request() {}
+
+func (*WorkRequest_Ack) isWorkRequest_Request() {}
+
+func (*WorkRequest_Fail) isWorkRequest_Request() {}
+
+func (*WorkRequest_Extend) isWorkRequest_Request() {}
+
+// Opens a Work stream.
+type WorkOpen struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The pipeline's name.
+	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Start only batches of these stages. Empty = all stages.
+	Stages []string `protobuf:"bytes,2,rep,name=stages,proto3" json:"stages,omitempty"`
+	// Required. The most batches started on this stream that may be
+	// unfinished at once: the number of handlers the worker runs. Must be >= 1
+	// and at most the server's maximum (1000 by default).
+	Capacity      int32 `protobuf:"varint,3,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkOpen) Reset() {
+	*x = WorkOpen{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkOpen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkOpen) ProtoMessage() {}
+
+func (x *WorkOpen) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkOpen.ProtoReflect.Descriptor instead.
+func (*WorkOpen) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *WorkOpen) GetPipeline() string {
+	if x != nil {
+		return x.Pipeline
+	}
+	return ""
+}
+
+func (x *WorkOpen) GetStages() []string {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+func (x *WorkOpen) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+// Acks a batch on the Work stream, as AckBatch.
+type WorkAck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client; the result carries it back.
+	RequestId int64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Required. The key of the batch to ack.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The attempt being acked, as `AckBatchRequest.attempt`. 0 = any attempt.
+	Attempt       int32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkAck) Reset() {
+	*x = WorkAck{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkAck) ProtoMessage() {}
+
+func (x *WorkAck) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkAck.ProtoReflect.Descriptor instead.
+func (*WorkAck) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *WorkAck) GetRequestId() int64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *WorkAck) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *WorkAck) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+// Reports a failed attempt on the Work stream, as FailBatch.
+type WorkFail struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client; the result carries it back.
+	RequestId int64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Required. The key of the batch that failed.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// Required. The attempt that failed. Must be >= 1.
+	Attempt int32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// Required. Why the attempt failed, for people.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Whether the failure is permanent, as `FailBatchRequest.non_retryable`.
+	NonRetryable  bool `protobuf:"varint,5,opt,name=non_retryable,json=nonRetryable,proto3" json:"non_retryable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkFail) Reset() {
+	*x = WorkFail{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkFail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkFail) ProtoMessage() {}
+
+func (x *WorkFail) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkFail.ProtoReflect.Descriptor instead.
+func (*WorkFail) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *WorkFail) GetRequestId() int64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *WorkFail) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *WorkFail) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *WorkFail) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *WorkFail) GetNonRetryable() bool {
+	if x != nil {
+		return x.NonRetryable
+	}
+	return false
+}
+
+// Extends a lease on the Work stream, as ExtendLease.
+type WorkExtend struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client; the result carries it back.
+	RequestId int64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Required. The key of the in-flight batch.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The attempt whose lease to extend, as `ExtendLeaseRequest.attempt`. 0 =
+	// any attempt.
+	Attempt       int32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkExtend) Reset() {
+	*x = WorkExtend{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkExtend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkExtend) ProtoMessage() {}
+
+func (x *WorkExtend) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkExtend.ProtoReflect.Descriptor instead.
+func (*WorkExtend) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *WorkExtend) GetRequestId() int64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *WorkExtend) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *WorkExtend) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+// A message of the Work stream from the server.
+type WorkResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the message carries; exactly one is set.
+	//
+	// Types that are valid to be assigned to Response:
+	//
+	//	*WorkResponse_Started
+	//	*WorkResponse_Result
+	Response      isWorkResponse_Response `protobuf_oneof:"response"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkResponse) Reset() {
+	*x = WorkResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkResponse) ProtoMessage() {}
+
+func (x *WorkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkResponse.ProtoReflect.Descriptor instead.
+func (*WorkResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *WorkResponse) GetResponse() isWorkResponse_Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *WorkResponse) GetStarted() *StartedBatch {
+	if x != nil {
+		if x, ok := x.Response.(*WorkResponse_Started); ok {
+			return x.Started
+		}
+	}
+	return nil
+}
+
+func (x *WorkResponse) GetResult() *WorkResult {
+	if x != nil {
+		if x, ok := x.Response.(*WorkResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isWorkResponse_Response interface {
+	isWorkResponse_Response()
+}
+
+type WorkResponse_Started struct {
+	// A batch started for this stream; process it, then ack or fail it.
+	Started *StartedBatch `protobuf:"bytes,1,opt,name=started,proto3,oneof"`
+}
+
+type WorkResponse_Result struct {
+	// The answer to one ack, fail or extend request.
+	Result *WorkResult `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*WorkResponse_Started) isWorkResponse_Response() {}
+
+func (*WorkResponse_Result) isWorkResponse_Response() {}
+
+// The answer to one request of the Work stream.
+type WorkResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The `request_id` of the request answered.
+	RequestId int64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The result; exactly one is set.
+	//
+	// Types that are valid to be assigned to Result:
+	//
+	//	*WorkResult_Outcome
+	//	*WorkResult_LeaseDeadlineMs
+	//	*WorkResult_Error
+	Result        isWorkResult_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkResult) Reset() {
+	*x = WorkResult{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkResult) ProtoMessage() {}
+
+func (x *WorkResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkResult.ProtoReflect.Descriptor instead.
+func (*WorkResult) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *WorkResult) GetRequestId() int64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *WorkResult) GetResult() isWorkResult_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *WorkResult) GetOutcome() *ProcessOutcome {
+	if x != nil {
+		if x, ok := x.Result.(*WorkResult_Outcome); ok {
+			return x.Outcome
+		}
+	}
+	return nil
+}
+
+func (x *WorkResult) GetLeaseDeadlineMs() int64 {
+	if x != nil {
+		if x, ok := x.Result.(*WorkResult_LeaseDeadlineMs); ok {
+			return x.LeaseDeadlineMs
+		}
+	}
+	return 0
+}
+
+func (x *WorkResult) GetError() *status.Status {
+	if x != nil {
+		if x, ok := x.Result.(*WorkResult_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isWorkResult_Result interface {
+	isWorkResult_Result()
+}
+
+type WorkResult_Outcome struct {
+	// The outcome of an ack or fail, as AckBatchResponse.outcome or
+	// FailBatchResponse.outcome.
+	Outcome *ProcessOutcome `protobuf:"bytes,2,opt,name=outcome,proto3,oneof"`
+}
+
+type WorkResult_LeaseDeadlineMs struct {
+	// The new lease deadline of an extend, as
+	// ExtendLeaseResponse.lease_deadline_ms.
+	LeaseDeadlineMs int64 `protobuf:"varint,3,opt,name=lease_deadline_ms,json=leaseDeadlineMs,proto3,oneof"`
+}
+
+type WorkResult_Error struct {
+	// Why the request was refused: the status (code, message and ErrorInfo)
+	// that the unary RPC would have returned.
+	Error *status.Status `protobuf:"bytes,4,opt,name=error,proto3,oneof"`
+}
+
+func (*WorkResult_Outcome) isWorkResult_Result() {}
+
+func (*WorkResult_LeaseDeadlineMs) isWorkResult_Result() {}
+
+func (*WorkResult_Error) isWorkResult_Result() {}
+
 var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.FileDescriptor
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
@@ -2806,7 +3408,48 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\tsignature\x18\b \x01(\tR\tsignature\x12\x14\n" +
 	"\x05valid\x18\t \x01(\bR\x05valid\x12%\n" +
 	"\x0einvalid_reason\x18\n" +
-	" \x01(\tR\rinvalidReason2\xd7\x13\n" +
+	" \x01(\tR\rinvalidReason\"\x8b\x02\n" +
+	"\vWorkRequest\x12:\n" +
+	"\x04open\x18\x01 \x01(\v2$.lightspeed.orchestrator.v1.WorkOpenH\x00R\x04open\x127\n" +
+	"\x03ack\x18\x02 \x01(\v2#.lightspeed.orchestrator.v1.WorkAckH\x00R\x03ack\x12:\n" +
+	"\x04fail\x18\x03 \x01(\v2$.lightspeed.orchestrator.v1.WorkFailH\x00R\x04fail\x12@\n" +
+	"\x06extend\x18\x04 \x01(\v2&.lightspeed.orchestrator.v1.WorkExtendH\x00R\x06extendB\t\n" +
+	"\arequest\"Z\n" +
+	"\bWorkOpen\x12\x1a\n" +
+	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x16\n" +
+	"\x06stages\x18\x02 \x03(\tR\x06stages\x12\x1a\n" +
+	"\bcapacity\x18\x03 \x01(\x05R\bcapacity\"T\n" +
+	"\aWorkAck\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x03R\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\"\x92\x01\n" +
+	"\bWorkFail\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x03R\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12#\n" +
+	"\rnon_retryable\x18\x05 \x01(\bR\fnonRetryable\"W\n" +
+	"\n" +
+	"WorkExtend\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x03R\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\"\xa2\x01\n" +
+	"\fWorkResponse\x12D\n" +
+	"\astarted\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.StartedBatchH\x00R\astarted\x12@\n" +
+	"\x06result\x18\x02 \x01(\v2&.lightspeed.orchestrator.v1.WorkResultH\x00R\x06resultB\n" +
+	"\n" +
+	"\bresponse\"\xd7\x01\n" +
+	"\n" +
+	"WorkResult\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x03R\trequestId\x12F\n" +
+	"\aoutcome\x18\x02 \x01(\v2*.lightspeed.orchestrator.v1.ProcessOutcomeH\x00R\aoutcome\x12,\n" +
+	"\x11lease_deadline_ms\x18\x03 \x01(\x03H\x00R\x0fleaseDeadlineMs\x12*\n" +
+	"\x05error\x18\x04 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\b\n" +
+	"\x06result2\xb6\x14\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
@@ -2830,7 +3473,8 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x0fListDeadLetters\x122.lightspeed.orchestrator.v1.ListDeadLettersRequest\x1a3.lightspeed.orchestrator.v1.ListDeadLettersResponse\x12e\n" +
 	"\bListRuns\x12+.lightspeed.orchestrator.v1.ListRunsRequest\x1a,.lightspeed.orchestrator.v1.ListRunsResponse\x12q\n" +
 	"\fListAuditLog\x12/.lightspeed.orchestrator.v1.ListAuditLogRequest\x1a0.lightspeed.orchestrator.v1.ListAuditLogResponse\x12h\n" +
-	"\tGetStatus\x12,.lightspeed.orchestrator.v1.GetStatusRequest\x1a-.lightspeed.orchestrator.v1.GetStatusResponseB\xa3\x01\n" +
+	"\tGetStatus\x12,.lightspeed.orchestrator.v1.GetStatusRequest\x1a-.lightspeed.orchestrator.v1.GetStatusResponse\x12]\n" +
+	"\x04Work\x12'.lightspeed.orchestrator.v1.WorkRequest\x1a(.lightspeed.orchestrator.v1.WorkResponse(\x010\x01B\xa3\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x18OrchestratorServiceProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (
@@ -2845,7 +3489,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*CreatePipelineRequest)(nil),   // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
 	(*CreatePipelineResponse)(nil),  // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
@@ -2894,100 +3538,117 @@ var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*ListAuditLogResponse)(nil),    // 44: lightspeed.orchestrator.v1.ListAuditLogResponse
 	(*GetStatusRequest)(nil),        // 45: lightspeed.orchestrator.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),       // 46: lightspeed.orchestrator.v1.GetStatusResponse
-	(*PipelineSpec)(nil),            // 47: lightspeed.orchestrator.v1.PipelineSpec
-	(*fieldmaskpb.FieldMask)(nil),   // 48: google.protobuf.FieldMask
-	(*Batch)(nil),                   // 49: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),           // 50: google.rpc.Status
-	(*StartedBatch)(nil),            // 51: lightspeed.orchestrator.v1.StartedBatch
-	(*ProcessOutcome)(nil),          // 52: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),          // 53: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),              // 54: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                 // 55: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),               // 56: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),             // 57: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),        // 58: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),           // 59: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),               // 60: lightspeed.orchestrator.v1.PipelineMode
+	(*WorkRequest)(nil),             // 47: lightspeed.orchestrator.v1.WorkRequest
+	(*WorkOpen)(nil),                // 48: lightspeed.orchestrator.v1.WorkOpen
+	(*WorkAck)(nil),                 // 49: lightspeed.orchestrator.v1.WorkAck
+	(*WorkFail)(nil),                // 50: lightspeed.orchestrator.v1.WorkFail
+	(*WorkExtend)(nil),              // 51: lightspeed.orchestrator.v1.WorkExtend
+	(*WorkResponse)(nil),            // 52: lightspeed.orchestrator.v1.WorkResponse
+	(*WorkResult)(nil),              // 53: lightspeed.orchestrator.v1.WorkResult
+	(*PipelineSpec)(nil),            // 54: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),   // 55: google.protobuf.FieldMask
+	(*Batch)(nil),                   // 56: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),           // 57: google.rpc.Status
+	(*StartedBatch)(nil),            // 58: lightspeed.orchestrator.v1.StartedBatch
+	(*ProcessOutcome)(nil),          // 59: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),          // 60: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),              // 61: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                 // 62: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),               // 63: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),             // 64: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),        // 65: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),           // 66: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),               // 67: lightspeed.orchestrator.v1.PipelineMode
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	47, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	48, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	47, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	49, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	49, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	54, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	54, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	54, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	54, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	54, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	55, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	54, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	56, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	56, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
 	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	50, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	51, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	51, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	52, // 13: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	57, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	58, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	58, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	59, // 13: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
 	22, // 14: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
 	24, // 15: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	52, // 16: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	50, // 17: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	52, // 18: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	53, // 19: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	54, // 20: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	54, // 21: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	55, // 22: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	56, // 23: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	57, // 24: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	58, // 25: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	54, // 26: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	59, // 27: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	60, // 28: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
-	0,  // 29: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 30: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 31: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 32: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 33: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
-	10, // 34: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	12, // 35: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	15, // 36: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	17, // 37: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	19, // 38: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	21, // 39: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	25, // 40: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	27, // 41: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	29, // 42: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	31, // 43: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	33, // 44: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	35, // 45: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	37, // 46: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	39, // 47: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	41, // 48: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	43, // 49: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	45, // 50: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	1,  // 51: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 52: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 53: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 54: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 55: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
-	11, // 56: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	13, // 57: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	16, // 58: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	18, // 59: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	20, // 60: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	23, // 61: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	26, // 62: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	28, // 63: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	30, // 64: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	32, // 65: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	34, // 66: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	36, // 67: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	38, // 68: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	40, // 69: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	42, // 70: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	44, // 71: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	46, // 72: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	51, // [51:73] is the sub-list for method output_type
-	29, // [29:51] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	59, // 16: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	57, // 17: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	59, // 18: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	60, // 19: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	61, // 20: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	61, // 21: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	62, // 22: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	63, // 23: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	64, // 24: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	65, // 25: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	61, // 26: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	66, // 27: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	67, // 28: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	48, // 29: lightspeed.orchestrator.v1.WorkRequest.open:type_name -> lightspeed.orchestrator.v1.WorkOpen
+	49, // 30: lightspeed.orchestrator.v1.WorkRequest.ack:type_name -> lightspeed.orchestrator.v1.WorkAck
+	50, // 31: lightspeed.orchestrator.v1.WorkRequest.fail:type_name -> lightspeed.orchestrator.v1.WorkFail
+	51, // 32: lightspeed.orchestrator.v1.WorkRequest.extend:type_name -> lightspeed.orchestrator.v1.WorkExtend
+	58, // 33: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	53, // 34: lightspeed.orchestrator.v1.WorkResponse.result:type_name -> lightspeed.orchestrator.v1.WorkResult
+	59, // 35: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	57, // 36: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
+	0,  // 37: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 38: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 39: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 40: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 41: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 42: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 43: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 44: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 45: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 46: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	21, // 47: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	25, // 48: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	27, // 49: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	29, // 50: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	31, // 51: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	33, // 52: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	35, // 53: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	37, // 54: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	39, // 55: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	41, // 56: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	43, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	45, // 58: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	47, // 59: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
+	1,  // 60: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 61: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 62: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 63: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 64: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 65: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 66: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 67: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 68: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 69: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	23, // 70: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	26, // 71: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	28, // 72: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	30, // 73: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	32, // 74: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	34, // 75: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	36, // 76: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	38, // 77: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	40, // 78: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	42, // 79: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	44, // 80: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	46, // 81: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	52, // 82: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
+	60, // [60:83] is the sub-list for method output_type
+	37, // [37:60] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -2999,13 +3660,28 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 	file_lightspeed_orchestrator_v1_operator_proto_init()
 	file_lightspeed_orchestrator_v1_pipeline_proto_init()
 	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47].OneofWrappers = []any{
+		(*WorkRequest_Open)(nil),
+		(*WorkRequest_Ack)(nil),
+		(*WorkRequest_Fail)(nil),
+		(*WorkRequest_Extend)(nil),
+	}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52].OneofWrappers = []any{
+		(*WorkResponse_Started)(nil),
+		(*WorkResponse_Result)(nil),
+	}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53].OneofWrappers = []any{
+		(*WorkResult_Outcome)(nil),
+		(*WorkResult_LeaseDeadlineMs)(nil),
+		(*WorkResult_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   47,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

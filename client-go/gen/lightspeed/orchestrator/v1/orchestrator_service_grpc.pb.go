@@ -44,6 +44,7 @@ const (
 	OrchestratorService_ListRuns_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/ListRuns"
 	OrchestratorService_ListAuditLog_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/ListAuditLog"
 	OrchestratorService_GetStatus_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/GetStatus"
+	OrchestratorService_Work_FullMethodName            = "/lightspeed.orchestrator.v1.OrchestratorService/Work"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -80,7 +81,7 @@ const (
 //
 // A server run with a token file needs `authorization: Bearer <token>` on
 // every call of this service; each RPC needs one role (producer: the Enqueue
-// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
 // UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
 // WatchStarted). No token, or one the server does not know, is
@@ -379,6 +380,47 @@ type OrchestratorServiceClient interface {
 	// Errors:
 	// - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+	// request must be `open {pipeline, stages, capacity}`. From then on the
+	// server pushes `started` batches whenever this stream has a free slot and
+	// a batch can start (an enqueue, an ack or failure that frees a slot, a
+	// retry time or lease deadline reached, an operator action): it wakes by
+	// itself at the next retry time or lease deadline, so the client never
+	// polls. At most `capacity` batches started on this stream are unfinished
+	// at once; a slot frees when its batch is acked or failed under that
+	// attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+	// ack on another stream or a unary call). Every start is an ordinary
+	// start_available with `max_batches` = the free slots and `stages` = the
+	// stream's stages: journaled, seen by WatchStarted, and sent only once
+	// durable. Several Work streams of one pipeline share its starts
+	// round-robin by free slot. A stream whose client reads slowly is given
+	// nothing more until its transport is ready again: it never slows the
+	// pipeline or other streams.
+	//
+	// The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+	// ExtendLease on this stream), each with a client-chosen `request_id`; the
+	// server answers each with one `result` carrying the same `request_id`,
+	// once its change is durable. A refused request is answered with
+	// `result.error` (the google.rpc.Status, ErrorInfo included, that the
+	// unary RPC would return) and does not end the stream. Results may arrive
+	// in another order than their requests. A `request_id` used again is
+	// simply answered again: each request is applied and answered on its own
+	// (acks are idempotent within the dedup window; a repeated extend extends
+	// again). Acks for batches started on another stream are accepted; they
+	// free a slot of the stream that started the batch, not of this one.
+	// Ending the stream (either side, or a lost connection) leaves its
+	// batches in flight: their leases expire as usual.
+	//
+	// Errors (end the stream):
+	//   - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+	//     later one is `open` or empty, or capacity is < 1 or above the server's
+	//     maximum (1000 by default).
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+	//     deleted while the stream was open.
+	//   - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+	//     of the pipeline.
+	//   - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+	Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error)
 }
 
 type orchestratorServiceClient struct {
@@ -627,6 +669,19 @@ func (c *orchestratorServiceClient) GetStatus(ctx context.Context, in *GetStatus
 	return out, nil
 }
 
+func (c *orchestratorServiceClient) Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &OrchestratorService_ServiceDesc.Streams[2], OrchestratorService_Work_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WorkRequest, WorkResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type OrchestratorService_WorkClient = grpc.BidiStreamingClient[WorkRequest, WorkResponse]
+
 // OrchestratorServiceServer is the server API for OrchestratorService service.
 // All implementations must embed UnimplementedOrchestratorServiceServer
 // for forward compatibility.
@@ -661,7 +716,7 @@ func (c *orchestratorServiceClient) GetStatus(ctx context.Context, in *GetStatus
 //
 // A server run with a token file needs `authorization: Bearer <token>` on
 // every call of this service; each RPC needs one role (producer: the Enqueue
-// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+// RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
 // UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
 // WatchStarted). No token, or one the server does not know, is
@@ -960,6 +1015,47 @@ type OrchestratorServiceServer interface {
 	// Errors:
 	// - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+	// request must be `open {pipeline, stages, capacity}`. From then on the
+	// server pushes `started` batches whenever this stream has a free slot and
+	// a batch can start (an enqueue, an ack or failure that frees a slot, a
+	// retry time or lease deadline reached, an operator action): it wakes by
+	// itself at the next retry time or lease deadline, so the client never
+	// polls. At most `capacity` batches started on this stream are unfinished
+	// at once; a slot frees when its batch is acked or failed under that
+	// attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+	// ack on another stream or a unary call). Every start is an ordinary
+	// start_available with `max_batches` = the free slots and `stages` = the
+	// stream's stages: journaled, seen by WatchStarted, and sent only once
+	// durable. Several Work streams of one pipeline share its starts
+	// round-robin by free slot. A stream whose client reads slowly is given
+	// nothing more until its transport is ready again: it never slows the
+	// pipeline or other streams.
+	//
+	// The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+	// ExtendLease on this stream), each with a client-chosen `request_id`; the
+	// server answers each with one `result` carrying the same `request_id`,
+	// once its change is durable. A refused request is answered with
+	// `result.error` (the google.rpc.Status, ErrorInfo included, that the
+	// unary RPC would return) and does not end the stream. Results may arrive
+	// in another order than their requests. A `request_id` used again is
+	// simply answered again: each request is applied and answered on its own
+	// (acks are idempotent within the dedup window; a repeated extend extends
+	// again). Acks for batches started on another stream are accepted; they
+	// free a slot of the stream that started the batch, not of this one.
+	// Ending the stream (either side, or a lost connection) leaves its
+	// batches in flight: their leases expire as usual.
+	//
+	// Errors (end the stream):
+	//   - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+	//     later one is `open` or empty, or capacity is < 1 or above the server's
+	//     maximum (1000 by default).
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+	//     deleted while the stream was open.
+	//   - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+	//     of the pipeline.
+	//   - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+	Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -1035,6 +1131,9 @@ func (UnimplementedOrchestratorServiceServer) ListAuditLog(context.Context, *Lis
 }
 func (UnimplementedOrchestratorServiceServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error {
+	return status.Error(codes.Unimplemented, "method Work not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -1439,6 +1538,13 @@ func _OrchestratorService_GetStatus_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrchestratorService_Work_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(OrchestratorServiceServer).Work(&grpc.GenericServerStream[WorkRequest, WorkResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type OrchestratorService_WorkServer = grpc.BidiStreamingServer[WorkRequest, WorkResponse]
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1537,6 +1643,12 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "WatchStarted",
 			Handler:       _OrchestratorService_WatchStarted_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Work",
+			Handler:       _OrchestratorService_Work_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "lightspeed/orchestrator/v1/orchestrator_service.proto",

@@ -385,3 +385,79 @@ class GetStatusResponse(_message.Message):
     valid: bool
     invalid_reason: str
     def __init__(self, queued_count: _Optional[int] = ..., retry_wait_count: _Optional[int] = ..., in_flight_count: _Optional[int] = ..., dead_letter_count: _Optional[int] = ..., mode: _Optional[_Union[_pipeline_pb2.PipelineMode, str]] = ..., effective_max_in_flight: _Optional[int] = ..., active_run_id: _Optional[int] = ..., signature: _Optional[str] = ..., valid: _Optional[bool] = ..., invalid_reason: _Optional[str] = ...) -> None: ...
+
+class WorkRequest(_message.Message):
+    __slots__ = ("open", "ack", "fail", "extend")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    FAIL_FIELD_NUMBER: _ClassVar[int]
+    EXTEND_FIELD_NUMBER: _ClassVar[int]
+    open: WorkOpen
+    ack: WorkAck
+    fail: WorkFail
+    extend: WorkExtend
+    def __init__(self, open: _Optional[_Union[WorkOpen, _Mapping]] = ..., ack: _Optional[_Union[WorkAck, _Mapping]] = ..., fail: _Optional[_Union[WorkFail, _Mapping]] = ..., extend: _Optional[_Union[WorkExtend, _Mapping]] = ...) -> None: ...
+
+class WorkOpen(_message.Message):
+    __slots__ = ("pipeline", "stages", "capacity")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    stages: _containers.RepeatedScalarFieldContainer[str]
+    capacity: int
+    def __init__(self, pipeline: _Optional[str] = ..., stages: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ...) -> None: ...
+
+class WorkAck(_message.Message):
+    __slots__ = ("request_id", "key", "attempt")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    key: str
+    attempt: int
+    def __init__(self, request_id: _Optional[int] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class WorkFail(_message.Message):
+    __slots__ = ("request_id", "key", "attempt", "reason", "non_retryable")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    key: str
+    attempt: int
+    reason: str
+    non_retryable: bool
+    def __init__(self, request_id: _Optional[int] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., non_retryable: _Optional[bool] = ...) -> None: ...
+
+class WorkExtend(_message.Message):
+    __slots__ = ("request_id", "key", "attempt")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    key: str
+    attempt: int
+    def __init__(self, request_id: _Optional[int] = ..., key: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class WorkResponse(_message.Message):
+    __slots__ = ("started", "result")
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    started: _batch_pb2.StartedBatch
+    result: WorkResult
+    def __init__(self, started: _Optional[_Union[_batch_pb2.StartedBatch, _Mapping]] = ..., result: _Optional[_Union[WorkResult, _Mapping]] = ...) -> None: ...
+
+class WorkResult(_message.Message):
+    __slots__ = ("request_id", "outcome", "lease_deadline_ms", "error")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    LEASE_DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    outcome: _batch_pb2.ProcessOutcome
+    lease_deadline_ms: int
+    error: _status_pb2.Status
+    def __init__(self, request_id: _Optional[int] = ..., outcome: _Optional[_Union[_batch_pb2.ProcessOutcome, _Mapping]] = ..., lease_deadline_ms: _Optional[int] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

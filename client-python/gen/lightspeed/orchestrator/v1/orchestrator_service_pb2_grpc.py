@@ -56,7 +56,7 @@ class OrchestratorServiceStub:
 
     A server run with a token file needs `authorization: Bearer <token>` on
     every call of this service; each RPC needs one role (producer: the Enqueue
-    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
@@ -194,6 +194,11 @@ class OrchestratorServiceStub:
                 request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusResponse.FromString,
                 _registered_method=True)
+        self.Work = channel.stream_stream(
+                '/lightspeed.orchestrator.v1.OrchestratorService/Work',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -227,7 +232,7 @@ class OrchestratorServiceServicer:
 
     A server run with a token file needs `authorization: Bearer <token>` on
     every call of this service; each RPC needs one role (producer: the Enqueue
-    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
@@ -637,6 +642,56 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Work(self, request_iterator, context):
+        """---- Version 2: the Work stream (SPEC 4.2) ----------------------------
+        (kept as one block at the end of the service; its messages are at the
+        end of this file)
+
+        A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+        request must be `open {pipeline, stages, capacity}`. From then on the
+        server pushes `started` batches whenever this stream has a free slot and
+        a batch can start (an enqueue, an ack or failure that frees a slot, a
+        retry time or lease deadline reached, an operator action): it wakes by
+        itself at the next retry time or lease deadline, so the client never
+        polls. At most `capacity` batches started on this stream are unfinished
+        at once; a slot frees when its batch is acked or failed under that
+        attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+        ack on another stream or a unary call). Every start is an ordinary
+        start_available with `max_batches` = the free slots and `stages` = the
+        stream's stages: journaled, seen by WatchStarted, and sent only once
+        durable. Several Work streams of one pipeline share its starts
+        round-robin by free slot. A stream whose client reads slowly is given
+        nothing more until its transport is ready again: it never slows the
+        pipeline or other streams.
+
+        The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+        ExtendLease on this stream), each with a client-chosen `request_id`; the
+        server answers each with one `result` carrying the same `request_id`,
+        once its change is durable. A refused request is answered with
+        `result.error` (the google.rpc.Status, ErrorInfo included, that the
+        unary RPC would return) and does not end the stream. Results may arrive
+        in another order than their requests. A `request_id` used again is
+        simply answered again: each request is applied and answered on its own
+        (acks are idempotent within the dedup window; a repeated extend extends
+        again). Acks for batches started on another stream are accepted; they
+        free a slot of the stream that started the batch, not of this one.
+        Ending the stream (either side, or a lost connection) leaves its
+        batches in flight: their leases expire as usual.
+
+        Errors (end the stream):
+        - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+        later one is `open` or empty, or capacity is < 1 or above the server's
+        maximum (1000 by default).
+        - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+        deleted while the stream was open.
+        - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+        of the pipeline.
+        - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -750,6 +805,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusRequest.FromString,
                     response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusResponse.SerializeToString,
             ),
+            'Work': grpc.stream_stream_rpc_method_handler(
+                    servicer.Work,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'lightspeed.orchestrator.v1.OrchestratorService', rpc_method_handlers)
@@ -789,7 +849,7 @@ class OrchestratorService:
 
     A server run with a token file needs `authorization: Bearer <token>` on
     every call of this service; each RPC needs one role (producer: the Enqueue
-    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+    RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
     WatchStarted). No token, or one the server does not know, is
@@ -1395,6 +1455,33 @@ class OrchestratorService:
             '/lightspeed.orchestrator.v1.OrchestratorService/GetStatus',
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusRequest.SerializeToString,
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Work(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/Work',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -539,6 +541,119 @@ export interface GetStatusResponse {
   valid: boolean;
   /** Which invariant broke, for people. Empty when `valid` is true. */
   invalidReason: string;
+}
+
+/**
+ * A request on the Work stream: `open` first, then acks, failures and lease
+ * extensions in any order.
+ */
+export interface WorkRequest {
+  /** What the request does; exactly one is set. */
+  request?:
+    | //
+    /** Opens the stream; only as the first request. */
+    { $case: "open"; open: WorkOpen }
+    | //
+    /** Acks a batch, as AckBatch. */
+    { $case: "ack"; ack: WorkAck }
+    | //
+    /** Reports a failed attempt, as FailBatch. */
+    { $case: "fail"; fail: WorkFail }
+    | //
+    /** Extends a lease (a heartbeat), as ExtendLease. */
+    { $case: "extend"; extend: WorkExtend }
+    | undefined;
+}
+
+/** Opens a Work stream. */
+export interface WorkOpen {
+  /** Required. The pipeline's name. */
+  pipeline: string;
+  /** Start only batches of these stages. Empty = all stages. */
+  stages: string[];
+  /**
+   * Required. The most batches started on this stream that may be
+   * unfinished at once: the number of handlers the worker runs. Must be >= 1
+   * and at most the server's maximum (1000 by default).
+   */
+  capacity: number;
+}
+
+/** Acks a batch on the Work stream, as AckBatch. */
+export interface WorkAck {
+  /** Chosen by the client; the result carries it back. */
+  requestId: number;
+  /** Required. The key of the batch to ack. */
+  key: string;
+  /** The attempt being acked, as `AckBatchRequest.attempt`. 0 = any attempt. */
+  attempt: number;
+}
+
+/** Reports a failed attempt on the Work stream, as FailBatch. */
+export interface WorkFail {
+  /** Chosen by the client; the result carries it back. */
+  requestId: number;
+  /** Required. The key of the batch that failed. */
+  key: string;
+  /** Required. The attempt that failed. Must be >= 1. */
+  attempt: number;
+  /** Required. Why the attempt failed, for people. */
+  reason: string;
+  /** Whether the failure is permanent, as `FailBatchRequest.non_retryable`. */
+  nonRetryable: boolean;
+}
+
+/** Extends a lease on the Work stream, as ExtendLease. */
+export interface WorkExtend {
+  /** Chosen by the client; the result carries it back. */
+  requestId: number;
+  /** Required. The key of the in-flight batch. */
+  key: string;
+  /**
+   * The attempt whose lease to extend, as `ExtendLeaseRequest.attempt`. 0 =
+   * any attempt.
+   */
+  attempt: number;
+}
+
+/** A message of the Work stream from the server. */
+export interface WorkResponse {
+  /** What the message carries; exactly one is set. */
+  response?:
+    | //
+    /** A batch started for this stream; process it, then ack or fail it. */
+    { $case: "started"; started: StartedBatch }
+    | //
+    /** The answer to one ack, fail or extend request. */
+    { $case: "result"; result: WorkResult }
+    | undefined;
+}
+
+/** The answer to one request of the Work stream. */
+export interface WorkResult {
+  /** The `request_id` of the request answered. */
+  requestId: number;
+  /** The result; exactly one is set. */
+  result?:
+    | //
+    /**
+     * The outcome of an ack or fail, as AckBatchResponse.outcome or
+     * FailBatchResponse.outcome.
+     */
+    { $case: "outcome"; outcome: ProcessOutcome }
+    | //
+    /**
+     * The new lease deadline of an extend, as
+     * ExtendLeaseResponse.lease_deadline_ms.
+     */
+    { $case: "leaseDeadlineMs"; leaseDeadlineMs: number }
+    | //
+    /**
+     * Why the request was refused: the status (code, message and ErrorInfo)
+     * that the unary RPC would have returned.
+     */
+    { $case: "error"; error: Status }
+    | undefined;
 }
 
 function createBaseCreatePipelineRequest(): CreatePipelineRequest {
@@ -4649,6 +4764,846 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
   },
 };
 
+function createBaseWorkRequest(): WorkRequest {
+  return { request: undefined };
+}
+
+export const WorkRequest: MessageFns<WorkRequest> = {
+  encode(message: WorkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.request?.$case) {
+      case "open":
+        WorkOpen.encode(message.request.open, writer.uint32(10).fork()).join();
+        break;
+      case "ack":
+        WorkAck.encode(message.request.ack, writer.uint32(18).fork()).join();
+        break;
+      case "fail":
+        WorkFail.encode(message.request.fail, writer.uint32(26).fork()).join();
+        break;
+      case "extend":
+        WorkExtend.encode(message.request.extend, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = { $case: "open", open: WorkOpen.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.request = { $case: "ack", ack: WorkAck.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.request = { $case: "fail", fail: WorkFail.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.request = { $case: "extend", extend: WorkExtend.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkRequest {
+    return {
+      request: isSet(object.open)
+        ? { $case: "open", open: WorkOpen.fromJSON(object.open) }
+        : isSet(object.ack)
+        ? { $case: "ack", ack: WorkAck.fromJSON(object.ack) }
+        : isSet(object.fail)
+        ? { $case: "fail", fail: WorkFail.fromJSON(object.fail) }
+        : isSet(object.extend)
+        ? { $case: "extend", extend: WorkExtend.fromJSON(object.extend) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: WorkRequest): unknown {
+    const obj: any = {};
+    if (message.request?.$case === "open") {
+      obj.open = WorkOpen.toJSON(message.request.open);
+    } else if (message.request?.$case === "ack") {
+      obj.ack = WorkAck.toJSON(message.request.ack);
+    } else if (message.request?.$case === "fail") {
+      obj.fail = WorkFail.toJSON(message.request.fail);
+    } else if (message.request?.$case === "extend") {
+      obj.extend = WorkExtend.toJSON(message.request.extend);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkRequest>): WorkRequest {
+    return WorkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkRequest>): WorkRequest {
+    const message = createBaseWorkRequest();
+    switch (object.request?.$case) {
+      case "open": {
+        if (object.request?.open !== undefined && object.request?.open !== null) {
+          message.request = { $case: "open", open: WorkOpen.fromPartial(object.request.open) };
+        }
+        break;
+      }
+      case "ack": {
+        if (object.request?.ack !== undefined && object.request?.ack !== null) {
+          message.request = { $case: "ack", ack: WorkAck.fromPartial(object.request.ack) };
+        }
+        break;
+      }
+      case "fail": {
+        if (object.request?.fail !== undefined && object.request?.fail !== null) {
+          message.request = { $case: "fail", fail: WorkFail.fromPartial(object.request.fail) };
+        }
+        break;
+      }
+      case "extend": {
+        if (object.request?.extend !== undefined && object.request?.extend !== null) {
+          message.request = { $case: "extend", extend: WorkExtend.fromPartial(object.request.extend) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseWorkOpen(): WorkOpen {
+  return { pipeline: "", stages: [], capacity: 0 };
+}
+
+export const WorkOpen: MessageFns<WorkOpen> = {
+  encode(message: WorkOpen, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pipeline !== "") {
+      writer.uint32(10).string(message.pipeline);
+    }
+    for (const v of message.stages) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(24).int32(message.capacity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkOpen {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkOpen();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pipeline = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stages.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.capacity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkOpen {
+    return {
+      pipeline: isSet(object.pipeline) ? globalThis.String(object.pipeline) : "",
+      stages: globalThis.Array.isArray(object?.stages) ? object.stages.map((e: any) => globalThis.String(e)) : [],
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+    };
+  },
+
+  toJSON(message: WorkOpen): unknown {
+    const obj: any = {};
+    if (message.pipeline !== "") {
+      obj.pipeline = message.pipeline;
+    }
+    if (message.stages?.length) {
+      obj.stages = message.stages;
+    }
+    if (message.capacity !== 0) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkOpen>): WorkOpen {
+    return WorkOpen.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkOpen>): WorkOpen {
+    const message = createBaseWorkOpen();
+    message.pipeline = object.pipeline ?? "";
+    message.stages = object.stages?.map((e) => e) || [];
+    message.capacity = object.capacity ?? 0;
+    return message;
+  },
+};
+
+function createBaseWorkAck(): WorkAck {
+  return { requestId: 0, key: "", attempt: 0 };
+}
+
+export const WorkAck: MessageFns<WorkAck> = {
+  encode(message: WorkAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).int64(message.requestId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).int32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkAck {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: WorkAck): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkAck>): WorkAck {
+    return WorkAck.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkAck>): WorkAck {
+    const message = createBaseWorkAck();
+    message.requestId = object.requestId ?? 0;
+    message.key = object.key ?? "";
+    message.attempt = object.attempt ?? 0;
+    return message;
+  },
+};
+
+function createBaseWorkFail(): WorkFail {
+  return { requestId: 0, key: "", attempt: 0, reason: "", nonRetryable: false };
+}
+
+export const WorkFail: MessageFns<WorkFail> = {
+  encode(message: WorkFail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).int64(message.requestId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).int32(message.attempt);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.nonRetryable !== false) {
+      writer.uint32(40).bool(message.nonRetryable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkFail {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkFail();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nonRetryable = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkFail {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      nonRetryable: isSet(object.nonRetryable)
+        ? globalThis.Boolean(object.nonRetryable)
+        : isSet(object.non_retryable)
+        ? globalThis.Boolean(object.non_retryable)
+        : false,
+    };
+  },
+
+  toJSON(message: WorkFail): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.nonRetryable !== false) {
+      obj.nonRetryable = message.nonRetryable;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkFail>): WorkFail {
+    return WorkFail.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkFail>): WorkFail {
+    const message = createBaseWorkFail();
+    message.requestId = object.requestId ?? 0;
+    message.key = object.key ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.reason = object.reason ?? "";
+    message.nonRetryable = object.nonRetryable ?? false;
+    return message;
+  },
+};
+
+function createBaseWorkExtend(): WorkExtend {
+  return { requestId: 0, key: "", attempt: 0 };
+}
+
+export const WorkExtend: MessageFns<WorkExtend> = {
+  encode(message: WorkExtend, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).int64(message.requestId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).int32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkExtend {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkExtend();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkExtend {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: WorkExtend): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkExtend>): WorkExtend {
+    return WorkExtend.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkExtend>): WorkExtend {
+    const message = createBaseWorkExtend();
+    message.requestId = object.requestId ?? 0;
+    message.key = object.key ?? "";
+    message.attempt = object.attempt ?? 0;
+    return message;
+  },
+};
+
+function createBaseWorkResponse(): WorkResponse {
+  return { response: undefined };
+}
+
+export const WorkResponse: MessageFns<WorkResponse> = {
+  encode(message: WorkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.response?.$case) {
+      case "started":
+        StartedBatch.encode(message.response.started, writer.uint32(10).fork()).join();
+        break;
+      case "result":
+        WorkResult.encode(message.response.result, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.response = { $case: "started", started: StartedBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.response = { $case: "result", result: WorkResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkResponse {
+    return {
+      response: isSet(object.started)
+        ? { $case: "started", started: StartedBatch.fromJSON(object.started) }
+        : isSet(object.result)
+        ? { $case: "result", result: WorkResult.fromJSON(object.result) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: WorkResponse): unknown {
+    const obj: any = {};
+    if (message.response?.$case === "started") {
+      obj.started = StartedBatch.toJSON(message.response.started);
+    } else if (message.response?.$case === "result") {
+      obj.result = WorkResult.toJSON(message.response.result);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkResponse>): WorkResponse {
+    return WorkResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkResponse>): WorkResponse {
+    const message = createBaseWorkResponse();
+    switch (object.response?.$case) {
+      case "started": {
+        if (object.response?.started !== undefined && object.response?.started !== null) {
+          message.response = { $case: "started", started: StartedBatch.fromPartial(object.response.started) };
+        }
+        break;
+      }
+      case "result": {
+        if (object.response?.result !== undefined && object.response?.result !== null) {
+          message.response = { $case: "result", result: WorkResult.fromPartial(object.response.result) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseWorkResult(): WorkResult {
+  return { requestId: 0, result: undefined };
+}
+
+export const WorkResult: MessageFns<WorkResult> = {
+  encode(message: WorkResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).int64(message.requestId);
+    }
+    switch (message.result?.$case) {
+      case "outcome":
+        ProcessOutcome.encode(message.result.outcome, writer.uint32(18).fork()).join();
+        break;
+      case "leaseDeadlineMs":
+        writer.uint32(24).int64(message.result.leaseDeadlineMs);
+        break;
+      case "error":
+        Status.encode(message.result.error, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "outcome", outcome: ProcessOutcome.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.result = { $case: "leaseDeadlineMs", leaseDeadlineMs: longToNumber(reader.int64()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = { $case: "error", error: Status.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkResult {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      result: isSet(object.outcome)
+        ? { $case: "outcome", outcome: ProcessOutcome.fromJSON(object.outcome) }
+        : isSet(object.leaseDeadlineMs)
+        ? { $case: "leaseDeadlineMs", leaseDeadlineMs: globalThis.Number(object.leaseDeadlineMs) }
+        : isSet(object.lease_deadline_ms)
+        ? { $case: "leaseDeadlineMs", leaseDeadlineMs: globalThis.Number(object.lease_deadline_ms) }
+        : isSet(object.error)
+        ? { $case: "error", error: Status.fromJSON(object.error) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: WorkResult): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.result?.$case === "outcome") {
+      obj.outcome = ProcessOutcome.toJSON(message.result.outcome);
+    } else if (message.result?.$case === "leaseDeadlineMs") {
+      obj.leaseDeadlineMs = Math.round(message.result.leaseDeadlineMs);
+    } else if (message.result?.$case === "error") {
+      obj.error = Status.toJSON(message.result.error);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkResult>): WorkResult {
+    return WorkResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkResult>): WorkResult {
+    const message = createBaseWorkResult();
+    message.requestId = object.requestId ?? 0;
+    switch (object.result?.$case) {
+      case "outcome": {
+        if (object.result?.outcome !== undefined && object.result?.outcome !== null) {
+          message.result = { $case: "outcome", outcome: ProcessOutcome.fromPartial(object.result.outcome) };
+        }
+        break;
+      }
+      case "leaseDeadlineMs": {
+        if (object.result?.leaseDeadlineMs !== undefined && object.result?.leaseDeadlineMs !== null) {
+          message.result = { $case: "leaseDeadlineMs", leaseDeadlineMs: object.result.leaseDeadlineMs };
+        }
+        break;
+      }
+      case "error": {
+        if (object.result?.error !== undefined && object.result?.error !== null) {
+          message.result = { $case: "error", error: Status.fromPartial(object.result.error) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
 /**
  * Orchestrates batches of records through the stages of named pipelines.
  * Producers enqueue batches; workers start the batches that are available
@@ -4680,7 +5635,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
  *
  * A server run with a token file needs `authorization: Bearer <token>` on
  * every call of this service; each RPC needs one role (producer: the Enqueue
- * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+ * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
  * operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
  * UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
  * WatchStarted). No token, or one the server does not know, is
@@ -5217,6 +6172,57 @@ export const OrchestratorServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+   * request must be `open {pipeline, stages, capacity}`. From then on the
+   * server pushes `started` batches whenever this stream has a free slot and
+   * a batch can start (an enqueue, an ack or failure that frees a slot, a
+   * retry time or lease deadline reached, an operator action): it wakes by
+   * itself at the next retry time or lease deadline, so the client never
+   * polls. At most `capacity` batches started on this stream are unfinished
+   * at once; a slot frees when its batch is acked or failed under that
+   * attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+   * ack on another stream or a unary call). Every start is an ordinary
+   * start_available with `max_batches` = the free slots and `stages` = the
+   * stream's stages: journaled, seen by WatchStarted, and sent only once
+   * durable. Several Work streams of one pipeline share its starts
+   * round-robin by free slot. A stream whose client reads slowly is given
+   * nothing more until its transport is ready again: it never slows the
+   * pipeline or other streams.
+   *
+   * The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+   * ExtendLease on this stream), each with a client-chosen `request_id`; the
+   * server answers each with one `result` carrying the same `request_id`,
+   * once its change is durable. A refused request is answered with
+   * `result.error` (the google.rpc.Status, ErrorInfo included, that the
+   * unary RPC would return) and does not end the stream. Results may arrive
+   * in another order than their requests. A `request_id` used again is
+   * simply answered again: each request is applied and answered on its own
+   * (acks are idempotent within the dedup window; a repeated extend extends
+   * again). Acks for batches started on another stream are accepted; they
+   * free a slot of the stream that started the batch, not of this one.
+   * Ending the stream (either side, or a lost connection) leaves its
+   * batches in flight: their leases expire as usual.
+   *
+   * Errors (end the stream):
+   * - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+   *   later one is `open` or empty, or capacity is < 1 or above the server's
+   *   maximum (1000 by default).
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while the stream was open.
+   * - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+   *   of the pipeline.
+   * - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+   */
+  work: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/Work" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: WorkRequest): Buffer => Buffer.from(WorkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WorkRequest => WorkRequest.decode(value),
+    responseSerialize: (value: WorkResponse): Buffer => Buffer.from(WorkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkResponse => WorkResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServiceServer extends UntypedServiceImplementation {
@@ -5542,6 +6548,49 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name.
    */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+   * request must be `open {pipeline, stages, capacity}`. From then on the
+   * server pushes `started` batches whenever this stream has a free slot and
+   * a batch can start (an enqueue, an ack or failure that frees a slot, a
+   * retry time or lease deadline reached, an operator action): it wakes by
+   * itself at the next retry time or lease deadline, so the client never
+   * polls. At most `capacity` batches started on this stream are unfinished
+   * at once; a slot frees when its batch is acked or failed under that
+   * attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+   * ack on another stream or a unary call). Every start is an ordinary
+   * start_available with `max_batches` = the free slots and `stages` = the
+   * stream's stages: journaled, seen by WatchStarted, and sent only once
+   * durable. Several Work streams of one pipeline share its starts
+   * round-robin by free slot. A stream whose client reads slowly is given
+   * nothing more until its transport is ready again: it never slows the
+   * pipeline or other streams.
+   *
+   * The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+   * ExtendLease on this stream), each with a client-chosen `request_id`; the
+   * server answers each with one `result` carrying the same `request_id`,
+   * once its change is durable. A refused request is answered with
+   * `result.error` (the google.rpc.Status, ErrorInfo included, that the
+   * unary RPC would return) and does not end the stream. Results may arrive
+   * in another order than their requests. A `request_id` used again is
+   * simply answered again: each request is applied and answered on its own
+   * (acks are idempotent within the dedup window; a repeated extend extends
+   * again). Acks for batches started on another stream are accepted; they
+   * free a slot of the stream that started the batch, not of this one.
+   * Ending the stream (either side, or a lost connection) leaves its
+   * batches in flight: their leases expire as usual.
+   *
+   * Errors (end the stream):
+   * - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+   *   later one is `open` or empty, or capacity is < 1 or above the server's
+   *   maximum (1000 by default).
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while the stream was open.
+   * - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+   *   of the pipeline.
+   * - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+   */
+  work: handleBidiStreamingCall<WorkRequest, WorkResponse>;
 }
 
 export interface OrchestratorServiceClient extends Client {
@@ -6163,6 +7212,51 @@ export interface OrchestratorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+   * request must be `open {pipeline, stages, capacity}`. From then on the
+   * server pushes `started` batches whenever this stream has a free slot and
+   * a batch can start (an enqueue, an ack or failure that frees a slot, a
+   * retry time or lease deadline reached, an operator action): it wakes by
+   * itself at the next retry time or lease deadline, so the client never
+   * polls. At most `capacity` batches started on this stream are unfinished
+   * at once; a slot frees when its batch is acked or failed under that
+   * attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+   * ack on another stream or a unary call). Every start is an ordinary
+   * start_available with `max_batches` = the free slots and `stages` = the
+   * stream's stages: journaled, seen by WatchStarted, and sent only once
+   * durable. Several Work streams of one pipeline share its starts
+   * round-robin by free slot. A stream whose client reads slowly is given
+   * nothing more until its transport is ready again: it never slows the
+   * pipeline or other streams.
+   *
+   * The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+   * ExtendLease on this stream), each with a client-chosen `request_id`; the
+   * server answers each with one `result` carrying the same `request_id`,
+   * once its change is durable. A refused request is answered with
+   * `result.error` (the google.rpc.Status, ErrorInfo included, that the
+   * unary RPC would return) and does not end the stream. Results may arrive
+   * in another order than their requests. A `request_id` used again is
+   * simply answered again: each request is applied and answered on its own
+   * (acks are idempotent within the dedup window; a repeated extend extends
+   * again). Acks for batches started on another stream are accepted; they
+   * free a slot of the stream that started the batch, not of this one.
+   * Ending the stream (either side, or a lost connection) leaves its
+   * batches in flight: their leases expire as usual.
+   *
+   * Errors (end the stream):
+   * - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+   *   later one is `open` or empty, or capacity is < 1 or above the server's
+   *   maximum (1000 by default).
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while the stream was open.
+   * - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+   *   of the pipeline.
+   * - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+   */
+  work(): ClientDuplexStream<WorkRequest, WorkResponse>;
+  work(options: Partial<CallOptions>): ClientDuplexStream<WorkRequest, WorkResponse>;
+  work(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<WorkRequest, WorkResponse>;
 }
 
 export const OrchestratorServiceClient = makeGenericClientConstructor(

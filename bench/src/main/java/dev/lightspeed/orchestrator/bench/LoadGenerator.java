@@ -94,9 +94,11 @@ public final class LoadGenerator implements Callable<Integer> {
   List<String> modes;
 
   @Option(names = "--cases", split = ",",
-      defaultValue = "health,unary,bulk,half-load,watch",
+      defaultValue = "health,unary,bulk,stream,stream-bulk,half-load,watch",
       description = "Load cases to run (default: ${DEFAULT-VALUE}); half-load and watch run on the"
-          + " durable server only.")
+          + " durable server only. stream: EnqueueBatch + the Work stream (pushed start, ack on"
+          + " the stream); stream-bulk: EnqueueBatches of --bulk-size + the Work stream with"
+          + " capacity --bulk-size.")
   List<String> cases;
 
   @Option(names = "--clients", split = ",", defaultValue = "1,64",
@@ -235,6 +237,18 @@ public final class LoadGenerator implements Callable<Integer> {
               runCase(mode, server, channels, "bulk", n, count(count), 0, 0);
             }
           }
+          case "stream" -> {
+            for (int n : clientCounts) {
+              long count = n == 1 ? (durable ? 5_000 : 30_000) : 150_000;
+              runCase(mode, server, channels, "stream", n, count(count), 0, 0);
+            }
+          }
+          case "stream-bulk" -> {
+            for (int n : clientCounts) {
+              long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
+              runCase(mode, server, channels, "stream-bulk", n, count(count), 0, 0);
+            }
+          }
           case "half-load" -> {
             if (durable) {
               CaseResult max = find(mode, "unary", 64);
@@ -286,7 +300,8 @@ public final class LoadGenerator implements Callable<Integer> {
     String pipeline = "bench-" + (++pipelineCounter);
     boolean health = kind.equals("health");
     boolean bulk = kind.equals("bulk");
-    int unit = bulk ? bulkSize : 1;
+    boolean stream = kind.equals("stream") || kind.equals("stream-bulk");
+    int unit = bulk || kind.equals("stream-bulk") ? bulkSize : 1;
     long perClient = Math.max(unit, (count / clients) / unit * unit);
     OrchestratorServiceBlockingStub admin = OrchestratorServiceGrpc.newBlockingStub(channels.get(0));
     if (!health) {
@@ -303,6 +318,8 @@ public final class LoadGenerator implements Callable<Integer> {
       String prefix = pipeline + "-c" + i + "-";
       workers.add(health
           ? new Workers.HealthCheck(progress, HealthGrpc.newStub(ch))
+          : stream
+              ? new StreamWorkers.Stream(progress, stub, pipeline, Pipelines.stage(i), prefix, unit)
           : bulk
               ? new Workers.Bulk(progress, stub, pipeline, Pipelines.stage(i), prefix, bulkSize)
               : new Workers.Unary(progress, stub, pipeline, Pipelines.stage(i), prefix));
@@ -399,6 +416,11 @@ public final class LoadGenerator implements Callable<Integer> {
     } finally {
       if (fanOut != null) {
         fanOut.close();
+      }
+      for (Worker w : workers) {
+        if (w instanceof StreamWorkers.Stream s) {
+          s.close();
+        }
       }
       if (!health) {
         admin.deletePipeline(DeletePipelineRequest.newBuilder()

@@ -100,6 +100,11 @@ public final class OrchestratorClient implements AutoCloseable {
     return new Builder();
   }
 
+  /** The channel with this client's interceptors (token, retries): the Worker's Work stream. */
+  Channel channel() {
+    return channel;
+  }
+
   /** The same calls in non-blocking form, on the same channel. */
   public AsyncOrchestratorClient async() {
     return async;

@@ -4,75 +4,84 @@ import dev.lightspeed.orchestrator.client.errors.ErrorReason;
 import dev.lightspeed.orchestrator.client.errors.OrchestratorErrors;
 import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
 import dev.lightspeed.orchestrator.v1.ProcessOutcome;
-import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
+import dev.lightspeed.orchestrator.v1.WorkAck;
+import dev.lightspeed.orchestrator.v1.WorkExtend;
+import dev.lightspeed.orchestrator.v1.WorkFail;
+import dev.lightspeed.orchestrator.v1.WorkRequest;
+import dev.lightspeed.orchestrator.v1.WorkResult;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Runs a {@link BatchHandler} over the batches of one pipeline, up to {@code concurrency} at a
- * time.
+ * A continuous worker: runs a {@link BatchHandler} over the batches of one pipeline, {@code
+ * concurrency} at a time, on the server's Work stream (SPEC 4.2).
  *
  * <ul>
- *   <li><b>Taking work.</b> One poller thread calls StartAvailable with {@code max_batches} = the
- *       free handler slots, so the worker never holds more batches than it can run. When nothing
- *       started it waits before polling again, from {@code minPollBackoff} doubling to {@code
- *       maxPollBackoff}; when every slot is busy it waits for one to free. A failure that
- *       scheduled a retry makes it poll at once (with {@code initial_backoff_ms} 0 the batch is
- *       ready again immediately).
- *   <li><b>Leases.</b> While a handler runs, a scheduler thread extends the batch's lease every
- *       {@code lease_ms × heartbeatFraction} (lease_ms = the started batch's {@code
- *       lease_deadline_ms - started_at_ms}; none when leases never expire), independently of the
- *       handler's thread. A heartbeat answered STALE_ATTEMPT, NOT_IN_FLIGHT or BATCH_NOT_FOUND
- *       means the lease was lost (it expired and the batch was started again): heartbeats for
- *       that attempt stop, and its final report will be refused and dropped.
+ *   <li><b>Taking work.</b> The worker opens one Work stream with {@code capacity} = {@code
+ *       concurrency}; the server pushes a batch whenever a slot is free and something can start,
+ *       including when a retry's time comes or a lease expires. Nothing polls: N handlers run
+ *       whenever N batches are available.
+ *   <li><b>Leases.</b> While a handler runs, the batch's lease is extended on the stream every
+ *       {@code lease_ms × heartbeatFraction} (none when leases never expire). A heartbeat answered
+ *       STALE_ATTEMPT, NOT_IN_FLIGHT or BATCH_NOT_FOUND means the lease was lost (it expired and
+ *       the batch was started again): heartbeats for that attempt stop and its final report will
+ *       be refused and dropped. A heartbeat not answered within the lease counts as failed.
  *   <li><b>Reporting.</b> A handler that returns acks the batch, fenced with its attempt; one that
- *       throws fails it (non-retryably for {@link NonRetryableException}). A report refused
- *       because the lease was lost is logged and dropped; one that cannot be delivered is logged,
- *       and the batch is started again when its lease expires.
- *   <li><b>Stopping.</b> {@link #close()} takes nothing new, lets running handlers finish and
- *       report (up to {@code shutdownGrace}), then returns. {@link #abort()} stops at once without
- *       reporting anything: the server restarts those batches when their leases expire, exactly as
- *       after a crash.
+ *       throws fails it (non-retryably for {@link NonRetryableException}). Reports go on the
+ *       stream; when no stream is up (reconnecting, closing) or it breaks before answering, the
+ *       report is sent as a unary AckBatch / FailBatch (retried by the client on UNAVAILABLE).
+ *   <li><b>Reconnecting.</b> When the stream breaks (server restart, network), the worker opens a
+ *       new one after {@code minReconnectBackoff} doubling (with jitter) up to {@code
+ *       maxReconnectBackoff}. Handlers that are running go on and report. Batches the broken
+ *       stream had started but not delivered come back after their lease expires.
+ *   <li><b>Stopping.</b> {@link #close()} half-closes the stream (the server starts nothing more
+ *       for it and sends what it already started), lets every handler finish and report (up to
+ *       {@code shutdownGrace}), then returns. {@link #abort()} stops at once without reporting
+ *       anything: the server restarts those batches when their leases expire, as after a crash.
  * </ul>
  *
- * <p>The worker does not own the client: close the client after the worker.
+ * <p>Right after a reconnect, handlers of the old stream may still run while the new one receives
+ * batches: those wait in the handler queue (their leases kept alive), so never more than {@code
+ * concurrency} handlers run. The worker does not own the client: close the client after it.
  */
 public final class Worker implements AutoCloseable {
   private static final System.Logger log = System.getLogger(Worker.class.getName());
   private static final Set<ErrorReason> LEASE_LOST =
       EnumSet.of(ErrorReason.STALE_ATTEMPT, ErrorReason.NOT_IN_FLIGHT, ErrorReason.BATCH_NOT_FOUND);
   private static final int MAX_REASON_CHARS = 1024;
+  /** How long a report waits for the stream's answer before it is sent again as a unary call. */
+  private static final Duration REPORT_TIMEOUT = Duration.ofSeconds(30);
 
   private final OrchestratorClient client;
   private final WorkerOptions options;
   private final BatchHandler handler;
   private final ExecutorService handlers;
-  private final ScheduledExecutorService heartbeats;
-  private final Thread poller;
+  /** Heartbeats and reconnects. */
+  private final ScheduledExecutorService scheduler;
+  private final AtomicInteger running = new AtomicInteger();
 
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
-  private int running; // guarded by lock
-  private boolean pollNow; // guarded by lock: a reason to poll before the backoff is over
+  private volatile WorkSession session;
   private volatile boolean closing;
   private volatile boolean aborted;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private long backoffNanos;
 
   private final LongAdder started = new LongAdder();
   private final LongAdder acked = new LongAdder();
@@ -89,34 +98,27 @@ public final class Worker implements AutoCloseable {
     String name = "lightspeed-worker-" + options.pipeline();
     this.handlers =
         Executors.newFixedThreadPool(options.concurrency(), threads(name + "-handler", false));
-    this.heartbeats =
-        Executors.newSingleThreadScheduledExecutor(threads(name + "-heartbeat", true));
-    this.poller = threads(name + "-poller", false).newThread(this::pollLoop);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(threads(name + "-timer", true));
+    this.backoffNanos = options.minReconnectBackoff().toNanos();
   }
 
   /** Starts a worker; it runs until {@link #close()} or {@link #abort()}. */
   public static Worker start(OrchestratorClient client, WorkerOptions options, BatchHandler handler) {
     Worker worker = new Worker(client, options, handler);
-    worker.poller.start();
+    worker.connect();
     return worker;
   }
 
   /** The counters so far. */
   public WorkerStats stats() {
-    return new WorkerStats(
-        started.sum(),
-        acked.sum(),
-        retriesScheduled.sum(),
-        deadLettered.sum(),
-        reportsDropped.sum(),
-        leasesLost.sum(),
-        reportErrors.sum());
+    return new WorkerStats(started.sum(), acked.sum(), retriesScheduled.sum(),
+        deadLettered.sum(), reportsDropped.sum(), leasesLost.sum(), reportErrors.sum());
   }
 
   /**
-   * Graceful stop: starts nothing new, waits for running handlers to finish and report (up to
-   * {@code shutdownGrace}; after that they are interrupted and not reported), then returns.
-   * Idempotent.
+   * Graceful stop: the server starts nothing more for this worker; running handlers (and batches
+   * already started for it) finish and report, up to {@code shutdownGrace}; after that they are
+   * interrupted and not reported. Idempotent.
    */
   @Override
   public void close() {
@@ -124,20 +126,22 @@ public final class Worker implements AutoCloseable {
       return;
     }
     long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
-    stopPolling();
+    closing = true;
+    WorkSession s = session;
     try {
-      poller.join(Math.max(1, remainingMillis(deadline)));
-      if (poller.isAlive()) {
-        poller.interrupt(); // stuck in StartAvailable: what it starts now expires as leases
+      if (s != null) {
+        s.halfClose();
+        try {
+          s.ended.get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException ignored) {
+          s.cancel(); // what it had not delivered comes back by lease expiry
+        }
       }
       handlers.shutdown();
       if (!handlers.awaitTermination(remainingMillis(deadline), TimeUnit.MILLISECONDS)) {
-        log.log(
-            Level.WARNING,
-            "handlers of pipeline ''{0}'' still running after {1}; interrupting them; their"
-                + " batches are retried when their leases expire",
-            options.pipeline(),
-            options.shutdownGrace());
+        log.log(Level.WARNING, "handlers of pipeline ''{0}'' still running after {1};"
+            + " interrupting them; their batches are retried when their leases expire",
+            options.pipeline(), options.shutdownGrace());
         aborted = true;
         handlers.shutdownNow();
       }
@@ -146,134 +150,79 @@ public final class Worker implements AutoCloseable {
       handlers.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
-      heartbeats.shutdownNow();
+      scheduler.shutdownNow();
     }
   }
 
   /**
-   * Stops at once, as a crash would: no new starts, heartbeats stop, running handlers are
-   * interrupted, and nothing is acked or failed. The server starts those batches again when their
-   * leases expire. Does not wait for the handler threads.
+   * Stops at once, as a crash would: the stream is cancelled, heartbeats stop, running handlers
+   * are interrupted, and nothing is acked or failed. The server starts those batches again when
+   * their leases expire. Does not wait for the handler threads.
    */
   public void abort() {
     closed.set(true);
     aborted = true;
-    stopPolling();
-    poller.interrupt();
+    closing = true;
+    WorkSession s = session;
+    if (s != null) {
+      s.cancel();
+    }
     handlers.shutdownNow();
-    heartbeats.shutdownNow();
+    scheduler.shutdownNow();
   }
 
-  // ---- taking work ---------------------------------------------------------------------------
+  // ---- the stream ----------------------------------------------------------------------------
 
-  private void pollLoop() {
-    long minBackoff = options.minPollBackoff().toNanos();
-    long backoff = minBackoff;
-    StartAvailableRequest.Builder request =
-        StartAvailableRequest.newBuilder()
-            .setPipeline(options.pipeline())
-            .addAllStages(options.stages());
-    while (true) {
-      int free = awaitFreeSlots();
-      if (free == 0) {
-        return; // closing
-      }
-      List<StartedBatch> batches;
-      try {
-        batches = client.startAvailable(request.setMaxBatches(free).build());
-      } catch (OrchestratorException e) {
-        if (closing) {
-          return;
-        }
-        log.log(
-            Level.WARNING,
-            "StartAvailable on pipeline ''{0}'' failed: {1}; polling again in {2} ms",
-            options.pipeline(),
-            e.reasonName() + ": " + e.getMessage(),
-            TimeUnit.NANOSECONDS.toMillis(backoff));
-        pause(backoff);
-        backoff = nextBackoff(backoff);
-        continue;
-      }
-      for (StartedBatch batch : batches) {
-        launch(batch);
-      }
-      if (batches.isEmpty()) {
-        pause(backoff);
-        backoff = nextBackoff(backoff);
-      } else {
-        backoff = minBackoff;
-      }
+  private void connect() {
+    if (closing) {
+      return;
     }
+    session = new WorkSession(client.channel(), options, this::launch, this::streamEnded);
   }
 
-  /** Waits until a handler slot is free; returns how many are, or 0 when closing. */
-  private int awaitFreeSlots() {
-    lock.lock();
+  /** A stream delivered something: the next break starts its backoff over. */
+  void streamWorks() {
+    backoffNanos = options.minReconnectBackoff().toNanos();
+  }
+
+  private void streamEnded(WorkSession ended, Throwable error) {
+    if (session == ended) {
+      session = null;
+    }
+    if (closing) {
+      return;
+    }
+    long wait = backoffNanos;
+    backoffNanos = Math.min(backoffNanos * 2, options.maxReconnectBackoff().toNanos());
+    long jittered = wait / 2 + ThreadLocalRandom.current().nextLong(wait / 2 + 1);
+    OrchestratorException e = error == null ? null : OrchestratorErrors.from(error);
+    log.log(Level.WARNING, "Work stream of pipeline ''{0}'' ended ({1}); reconnecting in {2} ms",
+        options.pipeline(), e == null ? "by the server" : e.reasonName() + ": " + e.getMessage(),
+        TimeUnit.NANOSECONDS.toMillis(jittered));
     try {
-      while (!closing && running >= options.concurrency()) {
-        changed.await();
-      }
-      pollNow = false;
-      return closing ? 0 : options.concurrency() - running;
-    } catch (InterruptedException e) {
-      return 0; // only abort() and close() interrupt the poller
-    } finally {
-      lock.unlock();
+      scheduler.schedule(this::connect, jittered, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException stopped) {
+      // closed meanwhile
     }
   }
 
-  /** Waits {@code nanos}, or less when closing or when a retry was just scheduled. */
-  private void pause(long nanos) {
-    lock.lock();
-    try {
-      long left = nanos;
-      while (!closing && !pollNow && left > 0) {
-        left = changed.awaitNanos(left);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // only when closing; the loop then ends
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private long nextBackoff(long backoff) {
-    return Math.min(backoff * 2, options.maxPollBackoff().toNanos());
-  }
-
-  private void stopPolling() {
-    lock.lock();
-    try {
-      closing = true;
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
-  }
+  // ---- running ---------------------------------------------------------------------------------
 
   private void launch(StartedBatch batch) {
+    streamWorks();
     if (aborted) {
       return; // its lease expires and the server starts it again
     }
     started.increment();
-    lock.lock();
-    try {
-      running++;
-    } finally {
-      lock.unlock();
-    }
+    running.incrementAndGet();
     Lease lease = new Lease(batch);
     long leaseMs = batch.getLeaseDeadlineMs() - batch.getStartedAtMs();
     if (batch.getLeaseDeadlineMs() > 0 && leaseMs > 0) {
       long every = Math.max(1, (long) (leaseMs * options.heartbeatFraction()));
       try {
-        lease.heartbeat =
-            heartbeats.scheduleWithFixedDelay(
-                () -> heartbeat(lease, Duration.ofMillis(leaseMs)),
-                every,
-                every,
-                TimeUnit.MILLISECONDS);
+        lease.heartbeat = scheduler.scheduleWithFixedDelay(
+            () -> heartbeat(lease, Duration.ofMillis(leaseMs)), every, every,
+            TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException e) {
         // aborted meanwhile
       }
@@ -285,8 +234,6 @@ public final class Worker implements AutoCloseable {
       finished();
     }
   }
-
-  // ---- leases --------------------------------------------------------------------------------
 
   /** One started attempt while its handler runs. */
   private static final class Lease {
@@ -325,42 +272,37 @@ public final class Worker implements AutoCloseable {
     if (lease.stopped || aborted || !lease.beating.compareAndSet(false, true)) {
       return; // the previous heartbeat is still on its way
     }
-    client
-        .async()
-        // A heartbeat slower than the lease is useless: give it the lease as its deadline.
-        .extendLease(options.pipeline(), lease.key(), lease.attempt(), leaseMs)
-        .whenComplete(
-            (deadline, error) -> {
-              lease.beating.set(false);
-              if (error == null || lease.stopped) {
-                return;
-              }
-              OrchestratorException e = OrchestratorErrors.from(error);
-              if (LEASE_LOST.contains(e.reason())) {
-                if (lease.stop()) {
-                  leasesLost.increment();
-                  log.log(
-                      Level.WARNING,
-                      "lease of batch ''{0}'' attempt {1} lost ({2}: {3}); heartbeats stopped,"
-                          + " its result will be dropped",
-                      lease.key(),
-                      lease.attempt(),
-                      e.reasonName(),
-                      e.getMessage());
-                }
-              } else {
-                log.log(
-                    Level.WARNING,
-                    "heartbeat of batch ''{0}'' attempt {1} failed ({2}: {3}); trying again",
-                    lease.key(),
-                    lease.attempt(),
-                    e.reasonName(),
-                    e.getMessage());
-              }
-            });
+    WorkSession s = session;
+    // Without a stream that takes requests (reconnecting, or half-closed by close() while
+    // handlers finish), heartbeats go as unary calls: the lease must outlive the stream.
+    CompletableFuture<Long> extended = s == null || !s.open()
+        ? null
+        : s.request(WorkRequest.newBuilder().setExtend(
+                WorkExtend.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())))
+            .thenApply(Worker::deadlineOrThrow);
+    if (extended == null) {
+      extended = client.async().extendLease(options.pipeline(), lease.key(), lease.attempt());
+    }
+    // A heartbeat slower than the lease is useless: give it the lease as its deadline.
+    extended.orTimeout(leaseMs.toMillis(), TimeUnit.MILLISECONDS).whenComplete((d, error) -> {
+      lease.beating.set(false);
+      if (error == null || lease.stopped) {
+        return;
+      }
+      OrchestratorException e = OrchestratorErrors.from(unwrap(error));
+      if (LEASE_LOST.contains(e.reason())) {
+        if (lease.stop()) {
+          leasesLost.increment();
+          log.log(Level.WARNING, "lease of batch ''{0}'' attempt {1} lost ({2}: {3}); heartbeats"
+              + " stopped, its result will be dropped", lease.key(), lease.attempt(),
+              e.reasonName(), e.getMessage());
+        }
+      } else {
+        log.log(Level.WARNING, "heartbeat of batch ''{0}'' attempt {1} failed ({2}: {3});"
+            + " trying again", lease.key(), lease.attempt(), e.reasonName(), e.getMessage());
+      }
+    });
   }
-
-  // ---- running and reporting -----------------------------------------------------------------
 
   private void process(Lease lease) {
     Throwable failure = null;
@@ -389,7 +331,9 @@ public final class Worker implements AutoCloseable {
 
   private void ack(Lease lease, boolean leaseKept) {
     try {
-      client.ackBatch(options.pipeline(), lease.key(), lease.attempt());
+      report(WorkRequest.newBuilder().setAck(
+              WorkAck.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())),
+          () -> client.ackBatch(options.pipeline(), lease.key(), lease.attempt()));
       acked.increment();
     } catch (OrchestratorException e) {
       reportRefused("ack", lease, e, leaseKept);
@@ -398,74 +342,84 @@ public final class Worker implements AutoCloseable {
 
   private void fail(Lease lease, Throwable failure) {
     boolean nonRetryable = failure instanceof NonRetryableException;
+    String reason = reasonOf(failure);
     ProcessOutcome outcome;
     try {
-      outcome =
-          client.failBatch(
-              options.pipeline(), lease.key(), lease.attempt(), reasonOf(failure), nonRetryable);
+      outcome = report(WorkRequest.newBuilder().setFail(WorkFail.newBuilder()
+              .setKey(lease.key()).setAttempt(lease.attempt()).setReason(reason)
+              .setNonRetryable(nonRetryable)),
+          () -> client.failBatch(
+              options.pipeline(), lease.key(), lease.attempt(), reason, nonRetryable));
     } catch (OrchestratorException e) {
       reportRefused("failure report", lease, e, true);
       return;
     }
     switch (outcome.getOutcomeCase()) {
-      case RETRY_SCHEDULED -> {
-        retriesScheduled.increment();
-        lock.lock();
-        try {
-          pollNow = true; // it may be ready at once
-          changed.signalAll();
-        } finally {
-          lock.unlock();
-        }
-      }
+      case RETRY_SCHEDULED -> retriesScheduled.increment();
       case DEAD_LETTERED -> deadLettered.increment();
       case FAILURE_REJECTED -> {
         reportsDropped.increment();
-        log.log(
-            Level.INFO,
-            "failure report of batch ''{0}'' attempt {1} dropped: {2} (the lease was lost)",
-            lease.key(),
-            lease.attempt(),
-            outcome.getFailureRejected().getReason());
+        log.log(Level.INFO, "failure report of batch ''{0}'' attempt {1} dropped: {2} (the lease"
+            + " was lost)", lease.key(), lease.attempt(), outcome.getFailureRejected().getReason());
       }
-      default -> log.log(Level.WARNING, "unexpected outcome of FailBatch: {0}", outcome);
+      default -> log.log(Level.WARNING, "unexpected outcome of a failure report: {0}", outcome);
     }
+  }
+
+  /** A unary call that reports the same thing as a stream request. */
+  @FunctionalInterface
+  private interface Unary {
+    ProcessOutcome call();
+  }
+
+  /**
+   * Sends an ack or failure on the stream and waits for its result; without a stream, or when it
+   * breaks (or stays silent for {@link #REPORT_TIMEOUT}) before answering, sends it as a unary
+   * call. A refusal is thrown as the unary call would throw it.
+   */
+  private ProcessOutcome report(WorkRequest.Builder request, Unary unary) {
+    WorkSession s = session;
+    if (s != null && s.open()) {
+      try {
+        WorkResult r = s.request(request).get(REPORT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (r.hasError()) {
+          throw OrchestratorErrors.fromStatus(r.getError());
+        }
+        return r.getOutcome();
+      } catch (ExecutionException | TimeoutException e) {
+        // no answer on the stream: the unary call below decides (acks are idempotent, and a
+        // repeated failure report of the same attempt is answered FailureRejected)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw OrchestratorErrors.from(e);
+      }
+    }
+    return unary.call();
+  }
+
+  private static long deadlineOrThrow(WorkResult r) {
+    if (r.hasError()) {
+      throw OrchestratorErrors.fromStatus(r.getError());
+    }
+    return r.getLeaseDeadlineMs();
   }
 
   private void reportRefused(String what, Lease lease, OrchestratorException e, boolean leaseKept) {
     if (LEASE_LOST.contains(e.reason())) {
       reportsDropped.increment();
-      log.log(
-          Level.INFO,
-          "{0} of batch ''{1}'' attempt {2} dropped: {3}: {4} (the lease was {5})",
-          what,
-          lease.key(),
-          lease.attempt(),
-          e.reasonName(),
-          e.getMessage(),
+      log.log(Level.INFO, "{0} of batch ''{1}'' attempt {2} dropped: {3}: {4} (the lease was {5})",
+          what, lease.key(), lease.attempt(), e.reasonName(), e.getMessage(),
           leaseKept ? "lost" : "already known lost");
     } else {
       reportErrors.increment();
-      log.log(
-          Level.WARNING,
-          "{0} of batch ''{1}'' attempt {2} failed: {3}: {4}; the batch is started again when its"
-              + " lease expires",
-          what,
-          lease.key(),
-          lease.attempt(),
-          e.reasonName(),
-          e.getMessage());
+      log.log(Level.WARNING, "{0} of batch ''{1}'' attempt {2} failed: {3}: {4}; the batch is"
+          + " started again when its lease expires", what, lease.key(), lease.attempt(),
+          e.reasonName(), e.getMessage());
     }
   }
 
   private void finished() {
-    lock.lock();
-    try {
-      running--;
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    running.decrementAndGet();
   }
 
   /** The failure reason: the exception's message, else its class name; never empty. */
@@ -474,6 +428,11 @@ public final class Worker implements AutoCloseable {
     String reason =
         message == null || message.isBlank() ? t.getClass().getName() : message.strip();
     return reason.length() <= MAX_REASON_CHARS ? reason : reason.substring(0, MAX_REASON_CHARS);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        ? t.getCause() : t;
   }
 
   private static long remainingMillis(long deadlineNanos) {

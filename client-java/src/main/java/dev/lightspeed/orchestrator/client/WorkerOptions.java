@@ -5,16 +5,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Settings of a {@link Worker}. Defaults: concurrency 1, every stage, polls backing off from 50 ms
- * to 1 s while nothing is available, a heartbeat every third of the lease, 30 s for a graceful
- * close.
+ * Settings of a {@link Worker}, the same in every client of this project. Defaults: concurrency
+ * 1, every stage, reconnects backing off from 100 ms to 5 s after the Work stream breaks, a
+ * heartbeat every third of the lease, 30 s for a graceful close.
  */
 public final class WorkerOptions {
   private final String pipeline;
   private final int concurrency;
   private final List<String> stages;
-  private final Duration minPollBackoff;
-  private final Duration maxPollBackoff;
+  private final Duration minReconnectBackoff;
+  private final Duration maxReconnectBackoff;
   private final double heartbeatFraction;
   private final Duration shutdownGrace;
 
@@ -22,8 +22,8 @@ public final class WorkerOptions {
     this.pipeline = b.pipeline;
     this.concurrency = b.concurrency;
     this.stages = List.copyOf(b.stages);
-    this.minPollBackoff = b.minPollBackoff;
-    this.maxPollBackoff = b.maxPollBackoff;
+    this.minReconnectBackoff = b.minReconnectBackoff;
+    this.maxReconnectBackoff = b.maxReconnectBackoff;
     this.heartbeatFraction = b.heartbeatFraction;
     this.shutdownGrace = b.shutdownGrace;
   }
@@ -47,13 +47,17 @@ public final class WorkerOptions {
     return stages;
   }
 
-  /** The first wait after a poll that started nothing; it doubles up to {@link #maxPollBackoff}. */
-  public Duration minPollBackoff() {
-    return minPollBackoff;
+  /**
+   * The first wait before opening the Work stream again after it broke (server restart, network);
+   * it doubles, with jitter, up to {@link #maxReconnectBackoff}, and starts over once a stream
+   * delivered something.
+   */
+  public Duration minReconnectBackoff() {
+    return minReconnectBackoff;
   }
 
-  public Duration maxPollBackoff() {
-    return maxPollBackoff;
+  public Duration maxReconnectBackoff() {
+    return maxReconnectBackoff;
   }
 
   /** A lease is extended every {@code lease_ms × heartbeatFraction}. */
@@ -70,8 +74,8 @@ public final class WorkerOptions {
     private final String pipeline;
     private int concurrency = 1;
     private List<String> stages = List.of();
-    private Duration minPollBackoff = Duration.ofMillis(50);
-    private Duration maxPollBackoff = Duration.ofSeconds(1);
+    private Duration minReconnectBackoff = Duration.ofMillis(100);
+    private Duration maxReconnectBackoff = Duration.ofSeconds(5);
     private double heartbeatFraction = 1.0 / 3;
     private Duration shutdownGrace = Duration.ofSeconds(30);
 
@@ -80,8 +84,10 @@ public final class WorkerOptions {
     }
 
     public Builder concurrency(int concurrency) {
-      if (concurrency < 1) {
-        throw new IllegalArgumentException("concurrency must be ≥ 1 (got " + concurrency + ")");
+      if (concurrency < 1 || concurrency > 1000) {
+        throw new IllegalArgumentException(
+            "concurrency must be 1..1000, the server's Work stream capacity (got " + concurrency
+                + ")");
       }
       this.concurrency = concurrency;
       return this;
@@ -92,12 +98,12 @@ public final class WorkerOptions {
       return this;
     }
 
-    public Builder pollBackoff(Duration min, Duration max) {
+    public Builder reconnectBackoff(Duration min, Duration max) {
       if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
         throw new IllegalArgumentException("need 0 < min ≤ max (got " + min + ", " + max + ")");
       }
-      this.minPollBackoff = min;
-      this.maxPollBackoff = max;
+      this.minReconnectBackoff = min;
+      this.maxReconnectBackoff = max;
       return this;
     }
 

@@ -300,38 +300,96 @@ class WorkerTest {
     AtomicBoolean blockHeartbeats = new AtomicBoolean(true);
     CountDownLatch handling = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
+    List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (OrchestratorClient partitioned =
-        server.clientBuilder().intercept(failWhile(blockHeartbeats)).build()) {
+        server.clientBuilder().intercept(dropExtendsWhile(blockHeartbeats)).build()) {
       Worker worker =
           Worker.start(
               partitioned,
               WorkerOptions.builder(p).concurrency(1).build(),
               started -> {
+                attempts.add(started.getAttempt());
                 handling.countDown();
                 release.await(10, TimeUnit.SECONDS);
               });
       try {
         assertThat(handling.await(5, TimeUnit.SECONDS)).isTrue();
-        // Heartbeats can't get through: the lease expires and another caller takes the batch.
-        List<StartedBatch> retaken = new ArrayList<>();
-        await(Duration.ofSeconds(5), "batch restarted elsewhere", () -> {
-          retaken.addAll(client.startAvailable(p, 0));
-          return !retaken.isEmpty();
-        });
-        assertThat(retaken.get(0).getAttempt()).isEqualTo(2);
+        // Heartbeats don't get through: the lease expires and the server starts attempt 2 (for
+        // this worker's stream: its slot freed), which waits behind the stuck handler.
+        await(Duration.ofSeconds(5), "batch restarted", () -> client.listBatches(
+            dev.lightspeed.orchestrator.v1.ListBatchesRequest.newBuilder().setPipeline(p).build())
+            .getBatches(0).getAttempt() == 2);
 
         blockHeartbeats.set(false); // the next heartbeat is answered STALE_ATTEMPT
         await(Duration.ofSeconds(5), "lease lost", () -> worker.stats().leasesLost() == 1);
         release.countDown();
-        await(Duration.ofSeconds(5), "ack dropped", () -> worker.stats().reportsDropped() == 1);
+        await(Duration.ofSeconds(5), "ack dropped", () -> worker.stats().reportsDropped() >= 1);
       } finally {
         release.countDown();
         worker.close();
       }
-      assertThat(worker.stats().acked()).isZero();
-      // The batch still belongs to attempt 2, which can ack it.
-      assertThat(client.ackBatch(p, "b1", 2).getProcessed().getAttempt()).isEqualTo(2);
+      assertThat(attempts.get(0)).isEqualTo(1);
+      // Attempt 1 was never acked: the batch belongs to a later attempt, whatever became of it.
+      var stale = org.assertj.core.api.Assertions.catchThrowableOfType(
+          dev.lightspeed.orchestrator.client.errors.OrchestratorException.class,
+          () -> client.ackBatch(p, "b1", 1));
+      assertThat(stale.reason())
+          .isEqualTo(dev.lightspeed.orchestrator.client.errors.ErrorReason.STALE_ATTEMPT);
     }
+  }
+
+  @Test
+  void aBrokenStream_isReopened_andWorkGoesOn() throws Exception {
+    String p = server.createPipeline("reconnect", 3, 30_000);
+    List<ClientCall<?, ?>> workCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (OrchestratorClient recorded =
+        server.clientBuilder().intercept(recordWorkCalls(workCalls)).build()) {
+      Worker worker =
+          Worker.start(recorded, WorkerOptions.builder(p).concurrency(2)
+              .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).build(), b -> { });
+      try {
+        client.enqueueBatch(p, batch("b1", 1));
+        await(Duration.ofSeconds(10), "b1 acked", () -> worker.stats().acked() == 1);
+        workCalls.get(0).cancel("the network broke", null);
+        await(Duration.ofSeconds(10), "a second stream", () -> workCalls.size() == 2);
+        client.enqueueBatch(p, batch("b2", 2));
+        await(Duration.ofSeconds(10), "b2 acked", () -> worker.stats().acked() == 2);
+      } finally {
+        worker.close();
+      }
+    }
+  }
+
+  @Test
+  void retriesAreTakenAtTheirRetryTime_withoutPolling() throws Exception {
+    String p = uniqueRetryPipeline(300);
+    client.enqueueBatch(p, batch("b1", 1));
+    List<Long> startedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Worker worker =
+        Worker.start(client, WorkerOptions.builder(p).concurrency(1).build(), started -> {
+          startedAt.add(System.currentTimeMillis());
+          if (started.getAttempt() < 3) {
+            throw new java.io.IOException("flaky sink");
+          }
+        });
+    try {
+      await(Duration.ofSeconds(10), "b1 acked on attempt 3", () -> worker.stats().acked() == 1);
+    } finally {
+      worker.close();
+    }
+    assertThat(startedAt).hasSize(3);
+    // each retry waits its backoff (300 ms, then 600 ms) and no poll interval on top
+    assertThat(startedAt.get(1) - startedAt.get(0)).isGreaterThanOrEqualTo(290);
+    assertThat(startedAt.get(2) - startedAt.get(1)).isGreaterThanOrEqualTo(590);
+  }
+
+  private String uniqueRetryPipeline(long initialBackoffMs) {
+    String name = "retry-" + System.nanoTime();
+    client.createPipeline(ServerExtension.spec(name, 5, 30_000)
+        .setRetry(RetryPolicy.newBuilder().setMaxAttempts(5).setInitialBackoffMs(initialBackoffMs)
+            .setMultiplier(2))
+        .build());
+    return name;
   }
 
   @Test
@@ -360,6 +418,32 @@ class WorkerTest {
     assertThat(client.ackBatch(p, "b1", 1).hasProcessed()).isTrue();
     assertThat(client.getStatus(p).getQueuedCount()).isEqualTo(2);
     assertThat(client.getStatus(p).getInFlightCount()).isZero();
+  }
+
+  @Test
+  void close_keepsTheLeasesOfRunningHandlersAlive_untilTheyReport() throws Exception {
+    String p = server.createPipeline("close-lease", 3, 400);
+    client.enqueueBatch(p, batch("b1", 1));
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Worker worker =
+        Worker.start(
+            client,
+            WorkerOptions.builder(p).concurrency(1).build(),
+            started -> {
+              handling.countDown();
+              release.await(20, TimeUnit.SECONDS);
+            });
+    assertThat(handling.await(5, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(worker::close);
+    Thread.sleep(1_500); // several lease lengths after the stream was half-closed
+    // The lease was kept alive (unary heartbeats once the stream took no more requests):
+    // another caller finds nothing to start.
+    assertThat(client.startAvailable(p, 0)).isEmpty();
+    release.countDown();
+    closing.get(10, TimeUnit.SECONDS);
+    assertThat(worker.stats().acked()).isEqualTo(1);
+    assertThat(worker.stats().leasesLost()).isZero();
   }
 
   @Test
@@ -392,33 +476,38 @@ class WorkerTest {
         .containsEntry("poison", "bad record 17");
   }
 
-  /** A client interceptor that fails ExtendLease calls locally while {@code block} is set. */
-  private static ClientInterceptor failWhile(AtomicBoolean block) {
+  /** A client interceptor that drops the Work stream's {@code extend} requests while set. */
+  private static ClientInterceptor dropExtendsWhile(AtomicBoolean block) {
     return new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(
           MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-        if (!block.get() || !method.equals(OrchestratorServiceGrpc.getExtendLeaseMethod())) {
-          return next.newCall(method, options);
-        }
-        return new ClientCall<>() {
+        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(
+            next.newCall(method, options)) {
           @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            listener.onClose(Status.UNAVAILABLE.withDescription("partitioned"), new Metadata());
+          public void sendMessage(Q message) {
+            if (block.get() && message instanceof dev.lightspeed.orchestrator.v1.WorkRequest r
+                && r.hasExtend()) {
+              return;
+            }
+            super.sendMessage(message);
           }
-
-          @Override
-          public void request(int n) {}
-
-          @Override
-          public void cancel(String message, Throwable cause) {}
-
-          @Override
-          public void halfClose() {}
-
-          @Override
-          public void sendMessage(Q message) {}
         };
+      }
+    };
+  }
+
+  /** A client interceptor that keeps every Work call, so that a test can break one. */
+  private static ClientInterceptor recordWorkCalls(List<ClientCall<?, ?>> calls) {
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(
+          MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        ClientCall<Q, R> call = next.newCall(method, options);
+        if (method.equals(OrchestratorServiceGrpc.getWorkMethod())) {
+          calls.add(call);
+        }
+        return call;
       }
     };
   }

@@ -182,6 +182,46 @@ public final class PipelineQueries {
     return oldest;
   }
 
+  /**
+   * The next instant after {@code nowMs} at which time alone may let something start or leave
+   * IN_FLIGHT: the earliest retry time of a stage's head that is not yet due, or the earliest
+   * lease deadline after {@code nowMs}; -1 if there is none. A Work stream's dispatcher arms its
+   * timer here so that retries and lease expiries are served without polling. A head that is
+   * already due but blocked (a limit, a pause) is not a time: only an event unblocks it. O(stages
+   * + expired leases).
+   */
+  public long nextWakeAtMs(long nowMs) {
+    long next = -1;
+    for (StageState s : state.stages.values()) {
+      if (!s.waiting.isEmpty()) {
+        long readyAt = s.waiting.first().readyAtMs;
+        if (readyAt > nowMs && (next < 0 || readyAt < next)) {
+          next = readyAt;
+        }
+      }
+    }
+    for (LiveBatch b : state.leases) {
+      if (b.leaseDeadlineMs > nowMs) {
+        if (next < 0 || b.leaseDeadlineMs < next) {
+          next = b.leaseDeadlineMs;
+        }
+        break;
+      }
+    }
+    return next;
+  }
+
+  /**
+   * Whether the live batch {@code key} is IN_FLIGHT under {@code attempt} with a lease that has
+   * not expired at {@code nowMs} (a lease of 0 never expires). Allocation-free: a Work stream's
+   * dispatcher asks this for each of its unfinished batches when it counts its free slots.
+   */
+  public boolean inFlightUnexpired(String key, int attempt, long nowMs) {
+    LiveBatch b = state.live.get(key);
+    return b != null && b.state == BatchState.IN_FLIGHT && b.attempt == attempt
+        && (b.leaseDeadlineMs == 0 || b.leaseDeadlineMs > nowMs);
+  }
+
   /** The current state of the live batch {@code key}, or null. */
   public BatchView batch(String key) {
     LiveBatch b = state.live.get(key);

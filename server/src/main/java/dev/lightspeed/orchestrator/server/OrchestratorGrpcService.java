@@ -102,6 +102,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final Limits limits;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
+  private final WorkStreams work;
 
   OrchestratorGrpcService(
       PipelineRegistry registry, Clock clock, Executor watchExecutor, Executor readPool,
@@ -114,6 +115,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     this.watchBufferCapacity = watchBufferCapacity;
     this.limits = limits;
     this.metrics = metrics;
+    this.work = new WorkStreams(registry, clock, watchExecutor, metrics);
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
@@ -383,6 +385,13 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     });
   }
 
+  /** The Work stream (SPEC 4.2): see {@link WorkStream} and {@link WorkDispatcher}. */
+  @Override
+  public StreamObserver<dev.lightspeed.orchestrator.v1.WorkRequest> work(
+      StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse> out) {
+    return work.open(out);
+  }
+
   // ---- operators and runs --------------------------------------------------------------------
 
   @Override
@@ -620,6 +629,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       out.onError(ErrorMapper.toException(refused != null ? refused : r, pipeline, fieldPrefix));
     });
   }
+
 
   /**
    * Runs one read: its reply once the state it read is durable (see {@link #sendWhenDurable}),

@@ -59,6 +59,8 @@ final class PipelineHandle {
   private volatile Executor reads;
   /** Set under the lock when the pipeline is deleted; later calls see PIPELINE_NOT_FOUND. */
   private boolean deleted;
+  /** Starts batches for the Work streams; created with the first one. */
+  private volatile WorkDispatcher workDispatcher;
 
   PipelineHandle(PipelineRuntime runtime, AtomicReference<CommandLog> log, long appliedIndex) {
     this(runtime, log, appliedIndex, DURABLE);
@@ -107,6 +109,10 @@ final class PipelineHandle {
     settled = appended.durable();
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
       appended.durable().thenRunAsync(() -> publish(started.started()), publisher);
+    }
+    WorkDispatcher work = workDispatcher;
+    if (work != null) {
+      work.changed(); // the change may let a Work stream's batch start
     }
     return new Executed(result, appended.durable());
   }
@@ -181,6 +187,15 @@ final class PipelineHandle {
     watchers.remove(watcher);
   }
 
+  /** The pipeline's Work dispatcher, created by {@code create} with the first Work stream. */
+  synchronized WorkDispatcher workDispatcher(java.util.function.Supplier<WorkDispatcher> create) {
+    ensureLive();
+    if (workDispatcher == null) {
+      workDispatcher = create.get();
+    }
+    return workDispatcher;
+  }
+
   /** Refuses a delete while live batches remain, unless {@code force}. */
   synchronized void checkDeletable(boolean force) {
     ensureLive();
@@ -200,12 +215,19 @@ final class PipelineHandle {
     for (Watcher w : watchers) {
       w.close(gone);
     }
+    if (workDispatcher != null) {
+      workDispatcher.closeAll(gone);
+    }
   }
 
-  /** Ends every watch stream, e.g. at shutdown. */
+  /** Ends every watch stream and Work stream, e.g. at shutdown. */
   void closeWatchers(StatusRuntimeException status) {
     for (Watcher w : watchers) {
       w.close(status);
+    }
+    WorkDispatcher work = workDispatcher;
+    if (work != null) {
+      work.closeAll(status);
     }
   }
 

@@ -14,7 +14,7 @@ import java.util.Map;
 enum Role {
   /** EnqueueBatch, EnqueueBatches. */
   PRODUCER,
-  /** StartAvailable, AckBatch, AckBatches, FailBatch, ExtendLease. */
+  /** StartAvailable, AckBatch, AckBatches, FailBatch, ExtendLease, Work. */
   WORKER,
   /** ApplyAction, StartRun, CompleteRun. */
   OPERATOR,
@@ -33,6 +33,7 @@ enum Role {
           entry(OrchestratorServiceGrpc.getAckBatchesMethod(), WORKER),
           entry(OrchestratorServiceGrpc.getFailBatchMethod(), WORKER),
           entry(OrchestratorServiceGrpc.getExtendLeaseMethod(), WORKER),
+          entry(OrchestratorServiceGrpc.getWorkMethod(), WORKER),
           entry(OrchestratorServiceGrpc.getApplyActionMethod(), OPERATOR),
           entry(OrchestratorServiceGrpc.getStartRunMethod(), OPERATOR),
           entry(OrchestratorServiceGrpc.getCompleteRunMethod(), OPERATOR),

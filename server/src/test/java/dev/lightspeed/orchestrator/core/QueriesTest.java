@@ -29,6 +29,46 @@ import org.junit.jupiter.api.Test;
 /** SPEC 3.8: lists and their order, paging, counts, signature and valid(). */
 class QueriesTest {
 
+  // ---- next wake-up (the Work streams' timer) ------------------------------------------------
+
+  @Nested
+  class NextWakeAt {
+    @Test
+    void isMinusOne_whenNoTimeIsPending() {
+      PipelineRuntime rt = runtime();
+      assertThat(rt.queries().nextWakeAtMs(0)).isEqualTo(-1);
+      enqueue(rt, batch("a", 1, 1), 0);
+      assertThat(rt.queries().nextWakeAtMs(0)).as("a queued batch is ready now").isEqualTo(-1);
+    }
+
+    @Test
+    void isTheEarliestLeaseDeadline_orRetryTime_afterNow() {
+      PipelineRuntime rt = Fixtures.runtimeWithRetry(r -> new RetryPolicy(3, 100, 100, 1.0));
+      enqueue(rt, batch("a", 1, 1), 0);
+      enqueue(rt, batch("b", 1, 2), 0);
+      rt.startAvailable(0);
+      long lease = rt.queries().batch("a").leaseDeadlineMs();
+      assertThat(lease).isPositive();
+      assertThat(rt.queries().nextWakeAtMs(0)).isEqualTo(lease);
+      rt.failBatch("a", 1, "boom", false, 10); // retry at 110, before b's lease deadline
+      assertThat(rt.queries().nextWakeAtMs(10)).isEqualTo(110);
+      assertThat(rt.queries().nextWakeAtMs(110)).as("due is not a future time").isEqualTo(lease);
+      assertThat(rt.queries().nextWakeAtMs(lease)).as("an expired lease neither").isEqualTo(-1);
+    }
+
+    @Test
+    void inFlightUnexpired_fencesByAttemptAndDeadline() {
+      PipelineRuntime rt = runtime();
+      enqueue(rt, batch("a", 1, 1), 0);
+      rt.startAvailable(0);
+      long lease = rt.queries().batch("a").leaseDeadlineMs();
+      assertThat(rt.queries().inFlightUnexpired("a", 1, lease - 1)).isTrue();
+      assertThat(rt.queries().inFlightUnexpired("a", 2, lease - 1)).isFalse();
+      assertThat(rt.queries().inFlightUnexpired("a", 1, lease)).isFalse();
+      assertThat(rt.queries().inFlightUnexpired("nope", 1, 0)).isFalse();
+    }
+  }
+
   // ---- oldest ready batch (for monitoring) ---------------------------------------------------
 
   @Nested

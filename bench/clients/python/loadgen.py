@@ -1,0 +1,69 @@
+"""Load generator for the Python client: BatchingProducer and StreamWorker (Work stream)
+against a running server. Usage: loadgen.py HOST:PORT [N] [workloads]
+Prints one JSON line per workload (see ../README.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+
+from lightspeed_orchestrator import (
+    BatchingProducer, Client, StreamWorker, StreamWorkerOptions, pb)
+
+OUTSTANDING = 64
+
+
+def run(client: Client, workload: str, n: int) -> None:
+    name = f"loadgen-py-{workload}-{time.time_ns()}"
+    retry = pb.RetryPolicy(max_attempts=3 if workload == "dlq" else 5, initial_backoff_ms=0)
+    client.CreatePipeline(pb.CreatePipelineRequest(spec=pb.PipelineSpec(
+        name=name, stages=["work"],
+        connectors=[pb.Connector(name="src", kind=pb.CONNECTOR_KIND_SOURCE, stage="work")],
+        boundary=pb.Boundary(max_in_flight=100000, max_queued=10000000), retry=retry)))
+    producer = BatchingProducer(client, name)
+    finished = threading.Event()
+    lock = threading.Lock()
+    done = [0]
+    worker = None
+
+    def handle(started) -> None:
+        if workload == "retry" and started.attempt <= 2:
+            raise RuntimeError("fail twice")
+        if workload == "dlq":
+            raise RuntimeError("always")
+
+    t0 = time.monotonic()
+    if workload != "enqueue":
+        worker = StreamWorker(client, handle, StreamWorkerOptions(pipeline=name, concurrency=OUTSTANDING)).start()
+    window = threading.Semaphore(OUTSTANDING)
+    for i in range(n):
+        window.acquire()
+        f = producer.enqueue(pb.Batch(key=f"k{i}", stage="work", records=1, sequence=i + 1, idempotency_key=f"k{i}"))
+        f.add_done_callback(lambda _f: window.release())
+    producer.flush()
+    if worker is not None:
+        goal = (lambda s: s.acked) if workload != "dlq" else (lambda s: s.dead_lettered)
+        while goal(worker.stats()) < n:
+            time.sleep(0.005)
+        worker.stop()
+    seconds = time.monotonic() - t0
+    print(json.dumps({"client": "python", "workload": workload, "items": n, "seconds": seconds,
+                      "rate": n / seconds}), flush=True)
+    client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True))
+
+
+def main() -> None:
+    if len(sys.argv) < 2:
+        sys.exit("usage: loadgen.py HOST:PORT [N] [enqueue,lifecycle,retry,dlq]")
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+    workloads = (sys.argv[3] if len(sys.argv) > 3 else "enqueue,lifecycle,retry,dlq").split(",")
+    with Client(sys.argv[1]) as client:
+        client.wait_ready(30)
+        for w in workloads:
+            run(client, w, n)
+
+
+if __name__ == "__main__":
+    main()

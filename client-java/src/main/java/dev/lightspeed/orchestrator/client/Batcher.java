@@ -1,0 +1,185 @@
+package dev.lightspeed.orchestrator.client;
+
+import dev.lightspeed.orchestrator.client.errors.OrchestratorErrors;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Groups single items into bulk calls, per lane: a lane has at most one call in flight, and its
+ * items leave in the order they were added, so a lane keyed by stage never reorders a stage's
+ * sequences. Each item's result (or error) goes to its own future.
+ *
+ * @param <I> the item sent
+ * @param <R> one item's result
+ */
+final class Batcher<I, R> implements AutoCloseable {
+  /** One daemon thread times every batcher's delays; it only triggers sends. */
+  private static final ScheduledExecutorService TIMERS =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lightspeed-batcher-timer");
+        t.setDaemon(true);
+        return t;
+      });
+
+  /**
+   * Sends one bulk call; its future completes with one entry per item, in order: the item's
+   * result, or a Throwable for a refused item. A failed future fails every item.
+   */
+  interface Sender<I> {
+    CompletableFuture<List<Object>> send(List<I> items);
+  }
+
+  private record Pending<I, R>(I item, int bytes, CompletableFuture<R> result) {}
+
+  private final class Lane {
+    final ArrayDeque<Pending<I, R>> queue = new ArrayDeque<>();
+    int bytes;
+    boolean inFlight;
+    ScheduledFuture<?> timer;
+  }
+
+  private final BatchingOptions options;
+  private final Sender<I> sender;
+  private final Function<I, Integer> sizer;
+  private final Map<Object, Lane> lanes = new HashMap<>();
+  private final List<CompletableFuture<?>> calls = new ArrayList<>();
+  private boolean closed;
+
+  Batcher(BatchingOptions options, Sender<I> sender, Function<I, Integer> sizer) {
+    this.options = options;
+    this.sender = sender;
+    this.sizer = sizer;
+  }
+
+  /** Adds {@code item} to lane {@code laneKey}; the future completes with its own result. */
+  CompletableFuture<R> add(Object laneKey, I item) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    int bytes = sizer.apply(item);
+    synchronized (this) {
+      if (closed) {
+        result.completeExceptionally(new IllegalStateException("closed"));
+        return result;
+      }
+      Lane lane = lanes.computeIfAbsent(laneKey, k -> new Lane());
+      lane.queue.add(new Pending<>(item, bytes, result));
+      lane.bytes += bytes;
+      if (lane.inFlight) {
+        return result; // it leaves when the call in flight completes
+      }
+      if (lane.queue.size() >= options.maxItems() || lane.bytes >= options.maxBytes()
+          || options.maxDelay().isZero()) {
+        sendLocked(lane);
+      } else if (lane.timer == null) {
+        lane.timer = TIMERS.schedule(() -> timerFired(lane),
+            options.maxDelay().toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
+    return result;
+  }
+
+  /** Sends everything waiting now; the future completes when every call has completed. */
+  CompletableFuture<Void> flush() {
+    List<CompletableFuture<?>> waitFor = new ArrayList<>();
+    synchronized (this) {
+      for (Lane lane : lanes.values()) {
+        if (!lane.inFlight && !lane.queue.isEmpty()) {
+          sendLocked(lane);
+        }
+        for (Pending<I, R> p : lane.queue) {
+          waitFor.add(p.result());
+        }
+      }
+      waitFor.addAll(calls);
+    }
+    return CompletableFuture.allOf(waitFor.toArray(CompletableFuture[]::new))
+        .handle((ok, e) -> null);
+  }
+
+  /** Sends what is waiting and waits for every result; later adds fail. */
+  @Override
+  public void close() {
+    CompletableFuture<Void> done = flush();
+    synchronized (this) {
+      closed = true;
+    }
+    done.join();
+  }
+
+  private synchronized void timerFired(Lane lane) {
+    lane.timer = null;
+    if (!lane.inFlight && !lane.queue.isEmpty()) {
+      sendLocked(lane);
+    }
+  }
+
+  private void sendLocked(Lane lane) {
+    if (lane.timer != null) {
+      lane.timer.cancel(false);
+      lane.timer = null;
+    }
+    List<Pending<I, R>> taken = new ArrayList<>();
+    List<I> items = new ArrayList<>();
+    int bytes = 0;
+    while (!lane.queue.isEmpty() && taken.size() < options.maxItems()) {
+      Pending<I, R> p = lane.queue.peek();
+      if (!taken.isEmpty() && bytes + p.bytes() > options.maxBytes()) {
+        break;
+      }
+      lane.queue.poll();
+      lane.bytes -= p.bytes();
+      bytes += p.bytes();
+      taken.add(p);
+      items.add(p.item());
+    }
+    lane.inFlight = true;
+    CompletableFuture<List<Object>> call;
+    try {
+      call = sender.send(items);
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<?> done = call.whenComplete((results, error) -> {
+      deliver(taken, results, error);
+      afterCall(lane);
+    });
+    calls.add(done);
+    done.whenComplete((x, y) -> {
+      synchronized (this) {
+        calls.remove(done);
+      }
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private void deliver(List<Pending<I, R>> taken, List<Object> results, Throwable error) {
+    for (int i = 0; i < taken.size(); i++) {
+      CompletableFuture<R> f = taken.get(i).result();
+      if (error != null) {
+        f.completeExceptionally(OrchestratorErrors.from(error));
+      } else if (results == null || i >= results.size()) {
+        f.completeExceptionally(new IllegalStateException("the server sent no result for it"));
+      } else if (results.get(i) instanceof Throwable t) {
+        f.completeExceptionally(t);
+      } else {
+        f.complete((R) results.get(i));
+      }
+    }
+  }
+
+  /** The lane's call completed: what waited meanwhile leaves now (it has waited a call long). */
+  private synchronized void afterCall(Lane lane) {
+    lane.inFlight = false;
+    if (!lane.queue.isEmpty()) {
+      sendLocked(lane);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// Batching producer and acker: each enqueue (ack) gets its own promise, but they travel in
+// EnqueueBatches (AckBatches) calls of up to maxItems items / maxBytes bytes, or maxDelayMs after
+// the first item (defaults 100 / 1 MiB / 5 ms, as Pub/Sub's publisher; `batching: false` sends
+// each item alone). One call in flight per stage, so a stage's sequences keep their order.
+import type { Batch, ProcessOutcome } from "./gen/lightspeed/orchestrator/v1/batch";
+import { AckItem, type EnqueueResult, type AckResult } from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
+import { Batch as BatchCodec } from "./gen/lightspeed/orchestrator/v1/batch";
+import type { Client } from "./client";
+import { OrchestratorError } from "./errors";
+
+export interface BatchingOptions {
+  /** Items per call, 1..1000; default 100. */
+  maxItems?: number;
+  /** How long the first item waits for more; default 5 ms. */
+  maxDelayMs?: number;
+  /** Serialized bytes per call; default 1 MiB. */
+  maxBytes?: number;
+  /** false: every item is its own call, sent at once (still in order per stage). Default true. */
+  batching?: boolean;
+}
+
+interface Item<I, R> {
+  item: I;
+  bytes: number;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Lane<I, R> {
+  queue: Item<I, R>[];
+  bytes: number;
+  inFlight: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/** Groups items per lane; one call in flight per lane; each item's result to its own promise. */
+class Batcher<I, R> {
+  private readonly lanes = new Map<string, Lane<I, R>>();
+  private readonly calls = new Set<Promise<void>>();
+  private readonly maxItems: number;
+  private readonly maxDelayMs: number;
+  private readonly maxBytes: number;
+
+  constructor(
+    options: BatchingOptions,
+    private readonly send: (items: I[]) => Promise<(R | OrchestratorError)[]>,
+    private readonly size: (item: I) => number,
+  ) {
+    const batching = options.batching ?? true;
+    this.maxItems = batching ? (options.maxItems ?? 100) : 1;
+    this.maxDelayMs = batching ? (options.maxDelayMs ?? 5) : 0;
+    this.maxBytes = batching ? (options.maxBytes ?? 1 << 20) : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(this.maxItems) || this.maxItems < 1 || this.maxItems > 1000) {
+      throw new RangeError(`maxItems must be 1..1000 (got ${this.maxItems})`);
+    }
+  }
+
+  add(laneKey: string, item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let lane = this.lanes.get(laneKey);
+      if (!lane) {
+        lane = { queue: [], bytes: 0, inFlight: false };
+        this.lanes.set(laneKey, lane);
+      }
+      const bytes = this.size(item);
+      lane.queue.push({ item, bytes, resolve, reject });
+      lane.bytes += bytes;
+      if (lane.inFlight) return;
+      if (lane.queue.length >= this.maxItems || lane.bytes >= this.maxBytes || this.maxDelayMs === 0) {
+        this.sendLane(lane);
+      } else if (!lane.timer) {
+        const l = lane;
+        lane.timer = setTimeout(() => {
+          l.timer = undefined;
+          if (!l.inFlight && l.queue.length > 0) this.sendLane(l);
+        }, this.maxDelayMs);
+      }
+    });
+  }
+
+  /** Sends what waits now; resolves when every call so far has completed. */
+  async flush(): Promise<void> {
+    for (const lane of this.lanes.values()) {
+      if (!lane.inFlight && lane.queue.length > 0) this.sendLane(lane);
+    }
+    while (this.calls.size > 0) {
+      await Promise.allSettled([...this.calls]);
+    }
+  }
+
+  private sendLane(lane: Lane<I, R>): void {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    const taken: Item<I, R>[] = [];
+    let bytes = 0;
+    while (lane.queue.length > 0 && taken.length < this.maxItems) {
+      const next = lane.queue[0];
+      if (taken.length > 0 && bytes + next.bytes > this.maxBytes) break;
+      lane.queue.shift();
+      lane.bytes -= next.bytes;
+      bytes += next.bytes;
+      taken.push(next);
+    }
+    lane.inFlight = true;
+    const call: Promise<void> = this.send(taken.map((t) => t.item)).then(
+      (results) => taken.forEach((t, i) => {
+        const r = results[i];
+        if (r === undefined) t.reject(new Error("the server sent no result for this item"));
+        else if (r instanceof OrchestratorError) t.reject(r);
+        else t.resolve(r);
+      }),
+      (err) => {
+        const e = OrchestratorError.fromServiceError(err);
+        taken.forEach((t) => t.reject(e));
+      },
+    ).finally(() => {
+      this.calls.delete(call);
+      lane.inFlight = false;
+      if (lane.queue.length > 0) this.sendLane(lane); // they waited a call long already
+    });
+    this.calls.add(call);
+  }
+}
+
+/** enqueue(batch) resolves with `deduplicated`, or rejects with the item's own OrchestratorError. */
+export class BatchingProducer {
+  private readonly batcher: Batcher<Batch, boolean>;
+
+  constructor(client: Client, pipeline: string, options: BatchingOptions = {}) {
+    this.batcher = new Batcher<Batch, boolean>(
+      options,
+      async (batches) => (await client.enqueueBatches({ pipeline, batches })).results.map(
+        (r: EnqueueResult) => (r.error ? OrchestratorError.fromStatus(r.error) : r.deduplicated)),
+      (b) => BatchCodec.encode(b).finish().length,
+    );
+  }
+
+  enqueue(batch: Batch): Promise<boolean> {
+    return this.batcher.add(batch.stage, batch);
+  }
+
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+}
+
+/** ack(key, attempt) resolves with the outcome, or rejects with the item's own error. */
+export class BatchingAcker {
+  private readonly batcher: Batcher<AckItem, ProcessOutcome>;
+
+  constructor(client: Client, pipeline: string, options: BatchingOptions = {}) {
+    this.batcher = new Batcher<AckItem, ProcessOutcome>(
+      options,
+      async (acks) => (await client.ackBatches({ pipeline, acks })).results.map(
+        (r: AckResult) => (r.error ? OrchestratorError.fromStatus(r.error) : r.outcome!)),
+      (a) => AckItem.encode(a).finish().length,
+    );
+  }
+
+  ack(key: string, attempt: number): Promise<ProcessOutcome> {
+    // acks have no order to keep: four lanes, so up to four calls at once
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+    return this.batcher.add(String(Math.abs(h) % 4), { key, attempt });
+  }
+
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+}

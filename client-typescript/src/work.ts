@@ -1,0 +1,313 @@
+// A continuous worker on the Work stream (SPEC 4.2): the server pushes a started batch whenever
+// one of `concurrency` slots is free, and takes acks, failures and heartbeats on the same stream,
+// answering each by request id. N handlers run whenever N batches are available; nothing polls.
+// The options and defaults are the same in every client of this project.
+import * as grpc from "@grpc/grpc-js";
+
+import type { ProcessOutcome, StartedBatch } from "./gen/lightspeed/orchestrator/v1/batch";
+import {
+  OrchestratorServiceService,
+  WorkRequest,
+  WorkResponse,
+  type WorkResult as WireResult,
+} from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
+import type { Client } from "./client";
+import { OrchestratorError, Reason } from "./errors";
+import { PermanentFailure, type Handler, type WorkResult } from "./worker";
+
+export interface StreamWorkerOptions {
+  pipeline: string;
+  handler: Handler;
+  /** Handlers running at once = the stream's capacity (1..1000); default 1. */
+  concurrency?: number;
+  /** Only these stages (default: all). */
+  stages?: string[];
+  /** A heartbeat every lease × this (0 < f < 1); default 1/3. */
+  heartbeatFraction?: number;
+  /** stop() lets running handlers finish for this long; default 30000 ms. */
+  shutdownGraceMs?: number;
+  /** Reconnect backoff after the stream breaks: from min doubling (with jitter) to max; 100 / 5000 ms. */
+  minReconnectBackoffMs?: number;
+  maxReconnectBackoffMs?: number;
+  /** Called with every finished batch. */
+  onResult?: (result: WorkResult) => void;
+}
+
+/** Counters since start(), as the Java WorkerStats. */
+export interface StreamWorkerStats {
+  started: number;
+  acked: number;
+  retriesScheduled: number;
+  deadLettered: number;
+  reportsDropped: number;
+  leasesLost: number;
+  reportErrors: number;
+}
+
+const LEASE_LOST: string[] = [Reason.STALE_ATTEMPT, Reason.NOT_IN_FLIGHT, Reason.BATCH_NOT_FOUND];
+let nextRequestId = 0;
+
+type Pending = { resolve: (r: WireResult) => void; reject: (e: unknown) => void };
+
+/** One open Work stream. */
+class Session {
+  readonly call: grpc.ClientDuplexStream<WorkRequest, WorkResponse>;
+  readonly pending = new Map<number, Pending>();
+  sendsClosed = false;
+  readonly ended: Promise<void>;
+
+  constructor(client: Client, options: StreamWorkerOptions, onStarted: (s: StartedBatch) => void,
+    onEnded: (s: Session, err?: unknown) => void) {
+    const def = OrchestratorServiceService.work;
+    this.call = client.raw.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize,
+      new grpc.Metadata(), {});
+    this.ended = new Promise((resolve) => {
+      let done = false;
+      const end = (err?: unknown) => {
+        if (done) return;
+        done = true;
+        this.sendsClosed = true;
+        for (const [id, p] of this.pending) {
+          this.pending.delete(id);
+          p.reject(new Error("the Work stream ended before answering"));
+        }
+        resolve();
+        onEnded(this, err);
+      };
+      this.call.on("data", (m: WorkResponse) => {
+        if (m.response?.$case === "started") {
+          onStarted(m.response.started);
+        } else if (m.response?.$case === "result") {
+          const p = this.pending.get(m.response.result.requestId);
+          if (p) {
+            this.pending.delete(m.response.result.requestId);
+            p.resolve(m.response.result);
+          }
+        }
+      });
+      this.call.on("error", (err) => end(err));
+      this.call.on("end", () => end());
+    });
+    this.call.write(WorkRequest.fromPartial({
+      request: { $case: "open", open: {
+        pipeline: options.pipeline, stages: options.stages ?? [], capacity: options.concurrency ?? 1 } },
+    }));
+  }
+
+  /** Sends an ack, fail or extend with a fresh request id; resolves with its result. */
+  request(request: WorkRequest["request"]): Promise<WireResult> {
+    if (this.sendsClosed || !request) {
+      return Promise.reject(new Error("the Work stream is closed"));
+    }
+    const id = ++nextRequestId;
+    (request as any)[request.$case].requestId = id;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.call.write(WorkRequest.fromPartial({ request }));
+    });
+  }
+
+  halfClose(): void {
+    if (!this.sendsClosed) {
+      this.sendsClosed = true;
+      this.call.end(); // requests already sent are still answered
+    }
+  }
+
+  cancel(): void {
+    this.sendsClosed = true;
+    this.call.cancel();
+  }
+}
+
+export class StreamWorker {
+  private session?: Session;
+  private closing = false;
+  private aborted = false;
+  private backoffMs: number;
+  private reconnectTimer?: NodeJS.Timeout;
+  private readonly running = new Set<Promise<void>>();
+  private readonly queue: StartedBatch[] = [];
+  private readonly counters: StreamWorkerStats = {
+    started: 0, acked: 0, retriesScheduled: 0, deadLettered: 0, reportsDropped: 0, leasesLost: 0, reportErrors: 0,
+  };
+
+  constructor(readonly client: Client, readonly options: StreamWorkerOptions) {
+    const c = options.concurrency ?? 1;
+    if (!Number.isInteger(c) || c < 1 || c > 1000) {
+      throw new RangeError(`concurrency must be 1..1000 (got ${c})`);
+    }
+    this.backoffMs = options.minReconnectBackoffMs ?? 100;
+  }
+
+  /** Opens the stream; the worker runs until stop() or abort(). */
+  start(): this {
+    this.connect();
+    return this;
+  }
+
+  stats(): StreamWorkerStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Graceful stop: the server starts nothing more for this worker; batches already started for it
+   * and running handlers finish and report (up to shutdownGraceMs). Resolves when done.
+   */
+  async stop(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    const deadline = Date.now() + (this.options.shutdownGraceMs ?? 30_000);
+    const s = this.session;
+    if (s) {
+      s.halfClose();
+      await Promise.race([s.ended, delay(Math.max(0, deadline - Date.now()))]);
+      s.cancel(); // what it had not delivered comes back by lease expiry
+    }
+    while ((this.running.size > 0 || this.queue.length > 0) && Date.now() < deadline) {
+      await Promise.race([...this.running, delay(50)]);
+    }
+  }
+
+  /** Stops at once, as a crash would: nothing more is reported; leases expire on the server. */
+  abort(): void {
+    this.closing = true;
+    this.aborted = true;
+    clearTimeout(this.reconnectTimer);
+    this.session?.cancel();
+    this.queue.length = 0;
+  }
+
+  private connect(): void {
+    if (this.closing) return;
+    this.session = new Session(this.client, this.options, (s) => this.onStarted(s), (s, err) => this.onEnded(s, err));
+  }
+
+  private onEnded(s: Session, err?: unknown): void {
+    if (this.session === s) this.session = undefined;
+    if (this.closing) return;
+    const max = this.options.maxReconnectBackoffMs ?? 5000;
+    const wait = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
+    this.backoffMs = Math.min(this.backoffMs * 2, max);
+    const why = err instanceof Error ? err.message : "ended by the server";
+    console.warn(`lightspeed worker: Work stream of pipeline '${this.options.pipeline}' ended (${why}); reconnecting in ${Math.round(wait)} ms`);
+    this.reconnectTimer = setTimeout(() => this.connect(), wait);
+  }
+
+  private onStarted(started: StartedBatch): void {
+    this.backoffMs = this.options.minReconnectBackoffMs ?? 100;
+    if (this.aborted) return;
+    this.counters.started++;
+    this.queue.push(started);
+    this.pump();
+  }
+
+  /** Runs queued batches while fewer than `concurrency` handlers run (a reconnect may overlap). */
+  private pump(): void {
+    while (this.running.size < (this.options.concurrency ?? 1) && this.queue.length > 0) {
+      const started = this.queue.shift()!;
+      const task: Promise<void> = this.process(started).then((result) => {
+        this.running.delete(task);
+        this.options.onResult?.(result);
+        this.pump();
+      });
+      this.running.add(task);
+    }
+  }
+
+  private async process(started: StartedBatch): Promise<WorkResult> {
+    const key = started.batch?.key ?? "";
+    const attempt = started.attempt;
+    const result: WorkResult = { started, heartbeats: 0, leaseLost: false };
+    const lease = new AbortController();
+    const leaseMs = started.leaseDeadlineMs - started.startedAtMs;
+    let timer: NodeJS.Timeout | undefined;
+    if (started.leaseDeadlineMs > 0 && leaseMs > 0) {
+      let busy = false;
+      timer = setInterval(() => {
+        if (busy || lease.signal.aborted || this.aborted) return;
+        busy = true;
+        this.extend(key, attempt, leaseMs)
+          .then(() => { result.heartbeats++; })
+          .catch((err: unknown) => {
+            if (err instanceof OrchestratorError && LEASE_LOST.includes(err.reason)) {
+              if (!result.leaseLost) this.counters.leasesLost++;
+              result.leaseLost = true;
+              lease.abort(err);
+            }
+          })
+          .finally(() => { busy = false; });
+      }, Math.max(1, leaseMs * (this.options.heartbeatFraction ?? 1 / 3)));
+    }
+    try {
+      await this.options.handler(started, lease.signal);
+    } catch (err) {
+      result.error = err ?? new Error("handler failed");
+    } finally {
+      clearInterval(timer);
+    }
+    if (this.aborted) return result;
+    try {
+      if (result.error === undefined) {
+        result.outcome = await this.report({ $case: "ack", ack: { requestId: 0, key, attempt } },
+          async () => (await this.client.ackBatch({ pipeline: this.options.pipeline, key, attempt })).outcome!);
+        this.counters.acked++;
+      } else {
+        const message = result.error instanceof Error ? result.error.message : String(result.error);
+        const reason = (message || "handler failed").slice(0, 1024);
+        const nonRetryable = result.error instanceof PermanentFailure;
+        result.outcome = await this.report({ $case: "fail", fail: { requestId: 0, key, attempt, reason, nonRetryable } },
+          async () => (await this.client.failBatch({ pipeline: this.options.pipeline, key, attempt, reason, nonRetryable })).outcome!);
+        const c = result.outcome.outcome?.$case;
+        if (c === "retryScheduled") this.counters.retriesScheduled++;
+        else if (c === "deadLettered") this.counters.deadLettered++;
+        else if (c === "failureRejected") this.counters.reportsDropped++;
+      }
+    } catch (err) {
+      result.reportError = OrchestratorError.fromServiceError(err);
+      if (LEASE_LOST.includes(result.reportError.reason)) this.counters.reportsDropped++;
+      else this.counters.reportErrors++;
+    }
+    return result;
+  }
+
+  /** On the stream when one is up (falling back to the unary call if it breaks first). */
+  private async report(request: WorkRequest["request"], unary: () => Promise<ProcessOutcome>): Promise<ProcessOutcome> {
+    const s = this.session;
+    if (s && !s.sendsClosed) {
+      let r: WireResult | undefined;
+      try {
+        r = await s.request(request);
+      } catch {
+        r = undefined; // no answer: the unary call decides (acks are idempotent)
+      }
+      if (r) {
+        if (r.result?.$case === "error") throw OrchestratorError.fromStatus(r.result.error);
+        if (r.result?.$case === "outcome") return r.result.outcome;
+      }
+    }
+    return unary();
+  }
+
+  private async extend(key: string, attempt: number, leaseMs: number): Promise<void> {
+    const s = this.session;
+    if (s && !s.sendsClosed) {
+      const r = await withTimeout(s.request({ $case: "extend", extend: { requestId: 0, key, attempt } }), leaseMs);
+      if (r.result?.$case === "error") throw OrchestratorError.fromStatus(r.result.error);
+      return;
+    }
+    await this.client.extendLease({ pipeline: this.options.pipeline, key, attempt }, { deadline: leaseMs });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("heartbeat not answered within the lease")), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+  });
+}
