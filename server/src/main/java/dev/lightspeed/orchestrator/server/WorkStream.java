@@ -86,6 +86,7 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       return;
     }
     try {
+      service.registry().gate().ensureOpen(); // after a journal failure nothing is answered
       if (handle == null) {
         open(request);
       } else {

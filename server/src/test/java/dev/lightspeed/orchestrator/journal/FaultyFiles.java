@@ -81,7 +81,10 @@ public final class FaultyFiles implements JournalFiles {
   @Override
   public synchronized FileChannel open(Path file, OpenOption... options) throws IOException {
     ensureAlive();
-    Channel channel = new Channel(file, FileChannel.open(file, options));
+    // Also readable: a write remembers the bytes it replaces, to undo them at a simulated crash.
+    java.util.Set<OpenOption> withRead = new java.util.HashSet<>(java.util.Arrays.asList(options));
+    withRead.add(java.nio.file.StandardOpenOption.READ);
+    Channel channel = new Channel(file, FileChannel.open(file, withRead));
     channels.add(channel);
     return channel;
   }
