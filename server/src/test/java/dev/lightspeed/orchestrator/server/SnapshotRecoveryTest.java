@@ -84,7 +84,7 @@ class SnapshotRecoveryTest {
     }
   }
 
-  /** A pipeline with {@code batches} batches enqueued, started and acknowledged. */
+  /** A pipeline with {@code batches} batches enqueued and started, half of them acknowledged. */
   private void workload(String pipeline, int batches) {
     stub.createPipeline(CreatePipelineRequest.newBuilder().setSpec(PipelineSpec.newBuilder()
         .setName(pipeline).addStages("s0")
@@ -98,10 +98,16 @@ class SnapshotRecoveryTest {
               .setRecords(10).setIdempotencyKey(pipeline + "-" + i).setSequence(++sequence))
           .build());
     }
+    // every other batch acknowledged, the rest left in flight (listed by ListBatches)
     stub.startAvailable(StartAvailableRequest.newBuilder().setPipeline(pipeline).build())
-        .forEachRemaining(r -> stub.ackBatch(AckBatchRequest.newBuilder().setPipeline(pipeline)
-            .setKey(r.getStarted().getBatch().getKey()).setAttempt(r.getStarted().getAttempt())
-            .build()));
+        .forEachRemaining(r -> {
+          String key = r.getStarted().getBatch().getKey();
+          if (key.endsWith("0") || key.endsWith("2") || key.endsWith("4") || key.endsWith("6")
+              || key.endsWith("8")) {
+            stub.ackBatch(AckBatchRequest.newBuilder().setPipeline(pipeline).setKey(key)
+                .setAttempt(r.getStarted().getAttempt()).build());
+          }
+        });
   }
 
   /** Every pipeline's signature and batch keys. */
@@ -189,7 +195,7 @@ class SnapshotRecoveryTest {
 
     startServer(options());
     assertThat(state()).isEqualTo(before);
-    assertThat(state().toString()).doesNotContain("alpha-key-1X");
+    assertThat(state().get("alpha/batches")).contains("alpha-key-17").doesNotContain("alpha-key-1X");
   }
 
   @Test
