@@ -40,6 +40,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Damaged snapshots at start-up: the server falls back to the previous snapshot (and the journal
@@ -176,6 +178,22 @@ class SnapshotRecoveryTest {
     try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
       f.setLength(body + shorter.length);
     }
+
+    startServer(options());
+    assertThat(state()).isEqualTo(before);
+    assertThat(Files.exists(Path.of(newest + ".corrupt"))).as("moved aside").isTrue();
+  }
+
+  /** Header: magic 0, format 4, index 8, body length 16, body crc 24, header crc 28. */
+  @ParameterizedTest(name = "byte {0}")
+  @ValueSource(ints = {0, 7, 15, 23, 27, 31, 32})
+  void aSnapshotWithADamagedHeaderOrBody_isNotLoaded_theServerFallsBackToThePreviousOne(int at)
+      throws Exception {
+    Map<String, String> before = threeSnapshots();
+    Path newest = newestSnapshot();
+    byte[] bytes = Files.readAllBytes(newest);
+    bytes[at] ^= 0x01;
+    Files.write(newest, bytes);
 
     startServer(options());
     assertThat(state()).isEqualTo(before);
