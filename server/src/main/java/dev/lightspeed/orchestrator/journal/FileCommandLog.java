@@ -245,7 +245,7 @@ public final class FileCommandLog implements CommandLog {
     boolean headerBad = badAt < JournalFormat.SEGMENT_HEADER_BYTES;
     long lastKept = headerBad ? firstIndexOf(file) - 1 : scan.lastIndex();
     SegmentReader.Later later = headerBad
-        ? SegmentReader.Later.NONE
+        ? validRecordsUnderABadHeader(file, scan, lastKept + 1)
         : SegmentReader.findValidAfter(file, scan.format(), badAt + 1, lastKept + 1);
     boolean headerTorn = headerBad && (scan.fileBytes() < JournalFormat.SEGMENT_HEADER_BYTES
         || scan.problem().startsWith("segment of zeros only"));
@@ -284,6 +284,19 @@ public final class FileCommandLog implements CommandLog {
     }
     truncate(file, badAt);
     return scan;
+  }
+
+  /** The valid records of a segment whose header is bad, of whichever format finds more. */
+  private static SegmentReader.Later validRecordsUnderABadHeader(
+      Path file, SegmentReader.Scan scan, long expected) throws IOException {
+    if (scan.fileBytes() <= JournalFormat.SEGMENT_HEADER_BYTES) {
+      return SegmentReader.Later.NONE;
+    }
+    SegmentReader.Later current = SegmentReader.findValidAfter(
+        file, JournalFormat.FORMAT, JournalFormat.SEGMENT_HEADER_BYTES, expected);
+    SegmentReader.Later format1 = SegmentReader.findValidAfter(
+        file, JournalFormat.FORMAT_1, JournalFormat.SEGMENT_HEADER_BYTES, expected);
+    return format1.count() > current.count() ? format1 : current;
   }
 
   private static long firstIndexOf(Path segment) {

@@ -22,8 +22,13 @@ import org.slf4j.LoggerFactory;
  * so the writer never waits for them; Java has no portable {@code fallocate}, and unwritten
  * extents would need the same metadata commit on first write anyway.
  *
- * <p>A crash can leave a half-written spare behind; it is not a segment (its name does not match
- * one), and the next start deletes it.
+ * <p>Disk space: a spare is only written when the file system has at least twice its size free
+ * ({@link #requiredFreeBytes}): the spare, and as much again for the journal and the snapshots
+ * to grow into, so that preallocation never takes the last free space from the writes it is
+ * meant to speed up. With less, it logs a warning and segments are appended to instead; it tries
+ * again when the next segment starts. A spare that fails to be written (a full disk) is deleted
+ * at once. A crash can leave a half-written spare behind; it is not a segment (its name does not
+ * match one), and the next start deletes it.
  */
 final class SegmentPreallocator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SegmentPreallocator.class);
@@ -33,6 +38,8 @@ final class SegmentPreallocator implements AutoCloseable {
 
   private final Path spare;
   private final long bytes;
+  private final SpaceProbe usableSpace;
+  private final IoRunnable afterChunk;
   private final Thread thread;
   /** Guarded by {@code this}. */
   private boolean wanted;
@@ -41,10 +48,34 @@ final class SegmentPreallocator implements AutoCloseable {
   /** A complete spare exists; only the journal's writer thread takes it. */
   private volatile boolean ready;
 
+  /** How many bytes the file system must have free before a spare is written: twice its size. */
+  static long requiredFreeBytes(long spareBytes) {
+    return 2 * spareBytes;
+  }
+
+  /** Free bytes on a file system; a seam for tests. */
+  @FunctionalInterface
+  interface SpaceProbe {
+    long usableBytes() throws IOException;
+  }
+
+  /** Runs after each chunk of zeros is written; a seam for tests to fail a write. */
+  @FunctionalInterface
+  interface IoRunnable {
+    void run() throws IOException;
+  }
+
   /** Deletes a stale spare in {@code dir} and starts writing a new one of {@code bytes}. */
   SegmentPreallocator(Path dir, long bytes) throws IOException {
+    this(dir, bytes, () -> Files.getFileStore(dir).getUsableSpace(), () -> {});
+  }
+
+  SegmentPreallocator(Path dir, long bytes, SpaceProbe usableSpace, IoRunnable afterChunk)
+      throws IOException {
     this.spare = dir.resolve(SPARE_NAME);
     this.bytes = bytes;
+    this.usableSpace = usableSpace;
+    this.afterChunk = afterChunk;
     Files.deleteIfExists(spare);
     this.thread = new Thread(this::run, "journal-preallocator");
     this.thread.setDaemon(true);
@@ -65,6 +96,7 @@ final class SegmentPreallocator implements AutoCloseable {
    */
   boolean takeAs(Path target, ByteBuffer header) throws IOException {
     if (!ready) {
+      request(); // after a failed or skipped spare: try again now that a segment starts
       return false;
     }
     ready = false;
@@ -100,12 +132,23 @@ final class SegmentPreallocator implements AutoCloseable {
         }
         wanted = false;
       }
+      if (ready) {
+        continue; // a spare is waiting to be taken; never write over it
+      }
       try {
+        long free = usableSpace.usableBytes();
+        if (free < requiredFreeBytes(bytes)) {
+          warnOnce("only " + mib(free) + " MiB are free on the disk, and a spare segment of "
+              + mib(bytes) + " MiB is written only with " + mib(requiredFreeBytes(bytes))
+              + " MiB free");
+          continue;
+        }
         if (fill()) {
           ready = true;
         }
       } catch (IOException e) {
-        warnOnce(e);
+        deleteSpare();
+        warnOnce("writing it failed: " + e);
       }
     }
   }
@@ -125,6 +168,7 @@ final class SegmentPreallocator implements AutoCloseable {
           zeros.limit((int) (bytes - position));
         }
         position += channel.write(zeros, position);
+        afterChunk.run();
       }
       channel.force(true);
     }
@@ -135,13 +179,28 @@ final class SegmentPreallocator implements AutoCloseable {
     return closed;
   }
 
-  private synchronized void warnOnce(IOException e) {
+  /** Deletes a half-written spare, so that a failed preallocation holds no disk space. */
+  private void deleteSpare() {
+    try {
+      Files.deleteIfExists(spare);
+    } catch (IOException e) {
+      log.warn("journal: could not delete the half-written spare segment {}: {}", spare,
+          e.toString());
+    }
+  }
+
+  private static long mib(long bytes) {
+    return bytes >> 20;
+  }
+
+  private synchronized void warnOnce(String why) {
     if (!warned) {
       warned = true;
-      log.warn("journal: could not preallocate the next segment ({}); segments are appended to"
-          + " instead, which costs more per fsync. Is the disk full?", e.toString());
+      log.warn("journal: not preallocating the next segment ({}); segments are appended to"
+          + " instead, which costs more per fsync. It is tried again when a segment starts",
+          why);
     } else {
-      log.debug("journal: preallocation failed again: {}", e.toString());
+      log.debug("journal: not preallocating the next segment again: {}", why);
     }
   }
 

@@ -179,10 +179,10 @@ final class SegmentReader {
         long index = b.getLong(at + 8);
         if (index == 0) {
           // Zeros (a preallocated segment's rest): skip to where an index could be non-zero.
-          int i = at + 8;
-          while (i < b.limit() && b.get(i) == 0) {
-            i++;
-          }
+          int indexAt = at + 8;
+          int length = b.limit() - indexAt;
+          int mismatch = b.slice(indexAt, length).mismatch(ZERO_WINDOW.slice(0, length));
+          int i = mismatch < 0 ? b.limit() : indexAt + mismatch;
           p = Math.max(p + 1, window.start + i - 15);
           continue;
         }
@@ -210,7 +210,7 @@ final class SegmentReader {
   /** A window of a file in memory, moved forward as the scan goes. */
   private static final class Window {
     private final FileChannel channel;
-    private ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    private final ByteBuffer buffer = ByteBuffer.allocate(WINDOW_BYTES);
     long start = -1;
 
     Window(FileChannel channel) {
@@ -264,4 +264,8 @@ final class SegmentReader {
   }
 
   private static final byte[] ZEROS = new byte[64 << 10];
+  private static final int WINDOW_BYTES = 1 << 20;
+  /** Compared with a window of the file to skip zeros fast (vectorized). */
+  private static final ByteBuffer ZERO_WINDOW =
+      ByteBuffer.allocate(WINDOW_BYTES).asReadOnlyBuffer();
 }

@@ -87,8 +87,11 @@ public final class ServerMain implements Callable<Integer> {
   @Option(
       names = "--repair",
       description =
-          "If the journal has a corrupt record (not just a torn last write), truncate it there,"
-              + " dropping that record and every later one, instead of refusing to start.")
+          "If the journal has a corrupt record (anything but a torn last write), truncate the"
+              + " journal at that record, deleting it, every later record and every later segment,"
+              + " instead of refusing to start; the log says which records (indexes and count)"
+              + " were dropped. Acknowledged changes in them are lost. Snapshots are not affected"
+              + " (a bad snapshot is replaced by the one before it when the journal allows).")
   boolean repair;
 
   @Option(

@@ -179,6 +179,45 @@ class JournalCorruptionTest {
   }
 
   @Test
+  void repairOfARecordInAnEarlierSegment_dropsItAndEveryLaterSegment_countingThem()
+      throws Exception {
+    try (FileCommandLog log = open(false, false, 1024)) {
+      append(log, 1, 60);
+    }
+    List<Path> files = segments();
+    Path segment = files.get(0);
+    long bad = recordOffsets(segment, H).get(3); // record 4
+    xorByteAt(segment, bad + H + 1, 0x01);
+    try (FileCommandLog log = open(false, true, 1024)) {
+      assertThat(replayed).isEqualTo(range(1, 3));
+      assertThat(log.repairedRecords()).as("records 4..60").isEqualTo(57);
+      assertThat(log.lastIndex()).isEqualTo(3);
+    }
+    assertThat(segments()).containsExactly(segment);
+    assertThat(Files.size(segment)).isEqualTo(bad);
+  }
+
+  @Test
+  void aDamagedSegmentHeader_stopsStartUp_andRepairCountsTheRecordsBehindIt() throws Exception {
+    try (FileCommandLog log = open(false, false, 1024)) {
+      append(log, 1, 60);
+    }
+    List<Path> files = segments();
+    Path last = files.get(files.size() - 1);
+    long first = JournalFormat.firstIndexOf(last.getFileName().toString());
+    xorByteAt(last, 1, 0x01); // the magic
+    assertThatThrownBy(() -> open(false, false, 1024))
+        .isInstanceOf(JournalCorruptException.class)
+        .hasMessageContaining(last.toString())
+        .hasMessageContaining("offset 0")
+        .hasMessageContaining("bad magic");
+    try (FileCommandLog log = open(false, true, 1024)) {
+      assertThat(replayed).isEqualTo(range(1, first - 1));
+      assertThat(log.repairedRecords()).isEqualTo(60 - first + 1);
+    }
+  }
+
+  @Test
   void aRecordReplacedByAnotherWithItsOwnValidChecksum_breaksTheChainOfTheNextOne()
       throws Exception {
     try (FileCommandLog log = open(false, false, 1 << 20)) {

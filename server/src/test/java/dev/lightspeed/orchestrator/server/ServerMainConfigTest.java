@@ -151,7 +151,8 @@ class ServerMainConfigTest {
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       exit =
           new CommandLine(new ServerMain())
-              .execute("--bind", "127.0.0.1", "--port", "0", "--config", file.toString());
+              .execute("--bind", "127.0.0.1", "--port", "0", "--in-memory", "--config",
+                  file.toString());
     } finally {
       System.setErr(original);
     }
