@@ -119,7 +119,11 @@ type Batch struct {
 	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// The producer's sequence number. Must be >= 0 and greater than the last
 	// accepted sequence of the same stage (any value for a stage's first batch),
-	// else FAILED_PRECONDITION, SEQUENCE_REGRESSION.
+	// else FAILED_PRECONDITION, SEQUENCE_REGRESSION. The last accepted sequence
+	// is per stage, whoever sent it, and never resets: once a batch with
+	// 9223372036854775807 (2^63-1) is accepted, every later sequenced enqueue to
+	// that stage, from every producer, is refused for good. Derive sequences
+	// from a counter that cannot jump there (docs/core.md).
 	Sequence      int64 `protobuf:"varint,6,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

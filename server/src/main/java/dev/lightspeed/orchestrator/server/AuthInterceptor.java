@@ -60,6 +60,12 @@ final class AuthInterceptor implements ServerInterceptor {
       refusal = Rejection.of(Reason.MISSING_CREDENTIALS,
           "this server needs a bearer token: send the header 'authorization: Bearer <token>'"
               + " with a token from the server's token file");
+    } else if (moreThanOne(headers.getAll(AUTHORIZATION))) {
+      // Which one would count? Metadata.get takes the last; a proxy or a log may take the
+      // first. Refused rather than guessed.
+      refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+          "the call carries more than one authorization header; send exactly one"
+              + " 'authorization: Bearer <token>'");
     } else if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())
         || !TokenFile.wellFormed(header.substring(BEARER.length()).strip())) {
       refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
@@ -93,6 +99,12 @@ final class AuthInterceptor implements ServerInterceptor {
     StatusRuntimeException status = ErrorMapper.toException(refusal, null, "");
     call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
     return new ServerCall.Listener<>() {};
+  }
+
+  private static boolean moreThanOne(Iterable<String> values) {
+    var it = values.iterator();
+    it.next();
+    return it.hasNext();
   }
 
   private void logRefusal(

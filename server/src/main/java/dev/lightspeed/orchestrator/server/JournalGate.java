@@ -51,6 +51,12 @@ final class JournalGate {
     return failure.get() != null;
   }
 
+  /** The refusal every call gets now, or null while the gate is open. */
+  Rejection refusal() {
+    Throwable cause = failure.get();
+    return cause == null ? null : refusal(cause);
+  }
+
   /** Throws JOURNAL_UNAVAILABLE if the journal failed; else does nothing. */
   void ensureOpen() {
     Throwable cause = failure.get();

@@ -544,9 +544,10 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private static <T> PageReply<T> page(
       PipelineHandle handle, int pageSize, String pageToken, String listing, PageQuery<T> query) {
     int size = Paging.pageSize(pageSize);
-    long cursor = Paging.cursor(pageToken, listing);
+    String scope = Paging.scope(handle.name(), listing);
+    long cursor = Paging.cursor(pageToken, scope);
     Page<T> page = handle.read(q -> query.read(q, cursor, size));
-    return new PageReply<>(page.items(), Paging.token(listing, page.nextCursor()));
+    return new PageReply<>(page.items(), Paging.token(scope, page.nextCursor()));
   }
 
   private PipelineHandle pipeline(String name) {

@@ -189,6 +189,10 @@ public final class OrchestratorServer {
     registry.gate().onFailure(() -> {
       health.setStatus("", ServingStatus.NOT_SERVING);
       health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
+      // open WatchStarted streams would stay silent for good: end them, saying why
+      for (PipelineHandle h : registry.all()) {
+        h.closeWatchers(ErrorMapper.toException(registry.gate().refusal(), h.name(), ""));
+      }
     });
     return this;
   }

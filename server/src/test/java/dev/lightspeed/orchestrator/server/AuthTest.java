@@ -105,6 +105,19 @@ class AuthTest {
   }
 
   @Test
+  void twoAuthorizationHeaders_areRefused_evenWhenTheLastOneIsValid() {
+    Metadata headers = new Metadata();
+    headers.put(AuthInterceptor.AUTHORIZATION, "Bearer not-a-token-we-know-0001");
+    headers.put(AuthInterceptor.AUTHORIZATION, "Bearer " + READER);
+    var stub = OrchestratorServiceGrpc.newBlockingStub(ClientInterceptors.intercept(
+        grpc.newChannel(), MetadataUtils.newAttachHeadersInterceptor(headers)));
+    var status = assertRefused(
+        () -> stub.getStatus(GetStatusRequest.newBuilder().setPipeline("p").build()),
+        Status.Code.UNAUTHENTICATED, "INVALID_CREDENTIALS");
+    assertThat(status.getMessage()).contains("more than one authorization header");
+  }
+
+  @Test
   void theBearerScheme_isCaseInsensitive() {
     var stub = OrchestratorServiceGrpc.newBlockingStub(
         withHeader(grpc.newChannel(), "bearer " + READER));

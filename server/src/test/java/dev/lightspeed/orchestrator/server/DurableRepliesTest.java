@@ -119,10 +119,16 @@ class DurableRepliesTest {
     startWithPipeline();
     disk.stub.enqueueBatch(EnqueueBatchRequest.newBuilder().setPipeline("p")
         .setBatch(batch("before", "s", 1)).build());
+    var watch = disk.stub.watchStarted(
+        dev.lightspeed.orchestrator.v1.WatchStartedRequest.newBuilder().setPipeline("p").build());
     disk.files.failForces(true);
     assertThatThrownBy(() -> disk.stub.enqueueBatch(EnqueueBatchRequest.newBuilder()
             .setPipeline("p").setBatch(batch("lost", "s", 2)).build()))
         .isInstanceOf(StatusRuntimeException.class);
+    // an open WatchStarted stream ends too, saying why
+    StatusRuntimeException watchEnded = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, watch::hasNext);
+    assertThat(reason(watchEnded)).isEqualTo("JOURNAL_UNAVAILABLE");
     disk.files.failForces(false); // the disk "works" again: the server must not trust it
     for (Runnable call : List.<Runnable>of(
         () -> disk.stub.enqueueBatch(EnqueueBatchRequest.newBuilder().setPipeline("p")
