@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when the dashboard's committed generated code (web/src/gen) differs from a fresh
-# generation from proto/ with the pinned protoc-gen-es (web/package-lock.json).
+# generation from proto/ with the pinned protoc-gen-es (web/package-lock.json), or when the
+# page's TypeScript does not type-check (esbuild, which bundles it, does not check types).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
@@ -15,3 +16,5 @@ if ! diff -r web/src/gen "${tmp}/web/src/gen"; then
   exit 1
 fi
 echo "check-web-generated: web/src/gen matches proto/"
+(cd web && node_modules/.bin/tsc -p tsconfig.json)
+echo "check-web-generated: web/src type-checks"
