@@ -77,6 +77,7 @@ clients: clients-tools
 check-clients: clients-tools
 	python3 scripts/check-reasons.py
 	bash scripts/check-clients-generated.sh
+	bash scripts/check-web-generated.sh
 
 test-clients:
 	bash scripts/clients-test.sh

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -191,7 +192,9 @@ class DashboardBrowserTest {
     WebElement redrive = wait.until(ExpectedConditions.elementToBeClickable(
         By.cssSelector("#dead-letters tr[data-key='" + key + "'] button.dl-redrive")));
     wait.until(ExpectedConditions.textToBe(By.id("status-dead"), "1"));
+    browser.manage().window().setSize(new Dimension(1280, 1700));
     screenshot("pipeline");
+    browser.manage().window().setSize(new Dimension(1280, 1000));
     redrive.click();
     wait.until(ExpectedConditions.textToBe(By.id("status-dead"), "0"));
     assertThat(ops.listDeadLetters(ListDeadLettersRequest.newBuilder().setPipeline("orders")

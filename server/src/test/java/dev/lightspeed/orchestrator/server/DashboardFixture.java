@@ -36,11 +36,17 @@ final class DashboardFixture implements AutoCloseable {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }
 
-  /** The gRPC port's stub, as {@code token} (null: none). */
+  /** The gRPC port's stub, as {@code token} (null: none); each call has 30 s. */
   OrchestratorServiceBlockingStub grpc(String token) {
-    var stub = OrchestratorServiceGrpc.newBlockingStub(
-        token == null ? channel : AuthTest.withHeader(channel, "Bearer " + token));
-    return stub.withDeadlineAfter(30, TimeUnit.SECONDS);
+    io.grpc.Channel ch = token == null ? channel : AuthTest.withHeader(channel, "Bearer " + token);
+    return OrchestratorServiceGrpc.newBlockingStub(io.grpc.ClientInterceptors.intercept(ch,
+        new io.grpc.ClientInterceptor() {
+          @Override
+          public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> m,
+              io.grpc.CallOptions options, io.grpc.Channel next) {
+            return next.newCall(m, options.withDeadlineAfter(30, TimeUnit.SECONDS));
+          }
+        }));
   }
 
   /** Stops the HTTP port; {@link #startHttpAgain} brings it back on the same port number. */

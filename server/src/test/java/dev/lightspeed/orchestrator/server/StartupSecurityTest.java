@@ -130,4 +130,20 @@ class StartupSecurityTest {
     assertThat(r.exit).isEqualTo(2);
     assertThat(r.err).contains("none");
   }
+
+  @Test
+  void dashboardHttpPort_onAnyAddress_isUnderTheSameRule() throws Exception {
+    Run r = run("--bind", "0.0.0.0", "--port", "0", "--http-port", "0", "--in-memory");
+
+    assertThat(r.exit).isEqualTo(2);
+    assertThat(r.err).contains("refusing to listen on 0.0.0.0");
+  }
+
+  @Test
+  void dashboardHttpPort_outOfRange_isRefused() throws Exception {
+    Run r = run("--port", "0", "--http-port", "70000", "--in-memory");
+
+    assertThat(r.exit).isEqualTo(2);
+    assertThat(r.err).contains("--http-port must be 0-65535 (got 70000)");
+  }
 }
