@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * so the writer never waits for them; Java has no portable {@code fallocate}, and unwritten
  * extents would need the same metadata commit on first write anyway.
  *
+ * <p>The spare stays open once written, and its descriptor becomes the segment's: a roll then
+ * needs no new file descriptor, so it cannot fail for the lack of one (as it did when idle
+ * connections had taken every descriptor of the process, issue 15).
+ *
  * <p>A crash can leave a half-written spare behind; it is not a segment (its name does not match
  * one), and the next start deletes it.
  */
@@ -40,6 +44,8 @@ final class SegmentPreallocator implements AutoCloseable {
   private boolean warned;
   /** A complete spare exists; only the journal's writer thread takes it. */
   private volatile boolean ready;
+  /** The complete spare, open for writing; published by {@link #ready}. */
+  private FileChannel spareChannel;
 
   /** Deletes a stale spare in {@code dir} and starts writing a new one of {@code bytes}. */
   SegmentPreallocator(Path dir, long bytes) throws IOException {
@@ -59,25 +65,32 @@ final class SegmentPreallocator implements AutoCloseable {
 
   /**
    * Makes the spare the segment file {@code target}, with {@code header} written at its start,
-   * and starts preparing the next spare; false (nothing done) if no spare is ready. The header is
-   * written and fsynced before the rename, so a segment file never lacks one; the caller fsyncs
-   * the directory.
+   * and starts preparing the next spare; returns the segment's open channel (the caller owns it
+   * now), or null (nothing done) if no spare is ready. The header is written and fsynced before
+   * the rename, so a segment file never lacks one; the caller fsyncs the directory. If this
+   * fails, the spare is dropped and a new one is prepared.
    */
-  boolean takeAs(Path target, ByteBuffer header) throws IOException {
+  FileChannel takeAs(Path target, ByteBuffer header) throws IOException {
     if (!ready) {
-      return false;
+      return null;
     }
     ready = false;
-    try (FileChannel channel = FileChannel.open(spare, StandardOpenOption.WRITE)) {
+    FileChannel channel = spareChannel;
+    spareChannel = null;
+    try {
       long position = 0;
       while (header.hasRemaining()) {
         position += channel.write(header, position);
       }
       channel.force(false);
+      Files.move(spare, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      channel.close();
+      request();
+      throw e;
     }
-    Files.move(spare, target, StandardCopyOption.ATOMIC_MOVE);
     request();
-    return true;
+    return channel;
   }
 
   private synchronized void request() {
@@ -110,14 +123,16 @@ final class SegmentPreallocator implements AutoCloseable {
     }
   }
 
-  /** Writes the spare; false if closed meanwhile. */
+  /** Writes the spare and keeps it open in {@link #spareChannel}; false if closed meanwhile. */
   private boolean fill() throws IOException {
     ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
-    try (FileChannel channel = FileChannel.open(spare, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    FileChannel channel = FileChannel.open(spare, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    try {
       long position = 0;
       while (position < bytes) {
         if (isClosed()) {
+          channel.close();
           return false;
         }
         zeros.clear();
@@ -127,7 +142,11 @@ final class SegmentPreallocator implements AutoCloseable {
         position += channel.write(zeros, position);
       }
       channel.force(true);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
     }
+    spareChannel = channel;
     return true;
   }
 
@@ -158,6 +177,10 @@ final class SegmentPreallocator implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     ready = false;
+    if (spareChannel != null) {
+      spareChannel.close();
+      spareChannel = null;
+    }
     Files.deleteIfExists(spare);
   }
 }
