@@ -34,6 +34,13 @@ import org.slf4j.LoggerFactory;
  * <p>Failure is final: if a write or fsync fails, every pending and later append fails, because
  * the in-memory state is then ahead of the disk; the server must be restarted (it recovers from
  * the journal).
+ *
+ * <p>Starting the next segment is not a write: if it fails (no file descriptor left, as under a
+ * flood of connections, or no disk space for a new file), the writer goes on writing in the
+ * current segment, past its nominal size, and tries again after each later group until it
+ * succeeds. Nothing is refused and no restart is needed. The next segment's file is held open
+ * ahead of time (the preallocated spare) and the directory's descriptor for its fsync is held for
+ * the journal's life, so a roll normally needs no new descriptor at all.
  */
 public final class FileCommandLog implements CommandLog {
   private static final Logger log = LoggerFactory.getLogger(FileCommandLog.class);
@@ -78,6 +85,23 @@ public final class FileCommandLog implements CommandLog {
   private final Thread writer;
   /** Prepares the next segment file; null without preallocation. */
   private SegmentPreallocator preallocator;
+  /** The directory, held open so that its fsync after a roll needs no new descriptor. */
+  private FileChannel dirChannel;
+  /**
+   * Opens a new segment file when no spare is ready; tests make it fail. Null: through
+   * {@link #files} (so fault-injection tests see it too).
+   */
+  private SegmentOpener segmentOpener;
+  /** Owned by the writer thread: failed attempts to start the next segment since the last one. */
+  private int failedRolls;
+  /** Owned by the writer thread: whether the segment {@link #openSegment} returned is a spare. */
+  private boolean nextPreallocated;
+
+  /** Creates a new, empty segment file for writing (tests inject failures here). */
+  @FunctionalInterface
+  interface SegmentOpener {
+    FileChannel create(Path file) throws IOException;
+  }
 
   private FileCommandLog(Path dir, FsyncMode fsync, long segmentBytes, JournalFiles files) {
     this.dir = dir;
@@ -137,6 +161,7 @@ public final class FileCommandLog implements CommandLog {
       throws IOException {
     Files.createDirectories(dir);
     FileCommandLog journal = new FileCommandLog(dir, fsync, segmentBytes, files);
+    journal.dirChannel = FileChannel.open(dir, StandardOpenOption.READ);
     if (!preallocate) {
       Files.deleteIfExists(dir.resolve(SegmentPreallocator.SPARE_NAME));
     }
@@ -207,7 +232,7 @@ public final class FileCommandLog implements CommandLog {
         truncate(tail, lastScan.validBytes()); // a closed segment ends at its records
       }
       segments.add(new Segment(tail, lastScan.firstIndex(), lastScan.lastIndex()));
-      startSegment(lastIndex + 1);
+      startSegment(lastIndex + 1, openSegment(lastIndex + 1));
     } else if (tail != null && lastScan.validBytes() >= JournalFormat.SEGMENT_HEADER_BYTES
         && lastScan.format() == JournalFormat.FORMAT) {
       active = this.files.open(tail, StandardOpenOption.WRITE);
@@ -223,7 +248,7 @@ public final class FileCommandLog implements CommandLog {
       if (tail != null) {
         Files.delete(tail);
       }
-      startSegment(lastIndex + 1);
+      startSegment(lastIndex + 1, openSegment(lastIndex + 1));
     }
   }
 
@@ -422,6 +447,11 @@ public final class FileCommandLog implements CommandLog {
     return repairedRecords;
   }
 
+  /** Makes new segment files with {@code opener} from now on (tests inject failures). */
+  void openSegmentsWith(SegmentOpener opener) {
+    this.segmentOpener = opener;
+  }
+
   /** Whether a preallocated spare segment is ready (for tests). */
   boolean spareReady() {
     return preallocator != null && preallocator.ready();
@@ -452,6 +482,7 @@ public final class FileCommandLog implements CommandLog {
       active.force(false);
       active.close();
     }
+    dirChannel.close();
   }
 
   // ---- the writer thread ---------------------------------------------------------------------
@@ -537,14 +568,26 @@ public final class FileCommandLog implements CommandLog {
     }
     if (activeBytes == JournalFormat.SEGMENT_HEADER_BYTES) {
       // No record in it yet: the spare replaces it under the same name (rename is atomic).
-      active.close();
-      startSegment(activeFirstIndex);
+      FileChannel next = tryOpenSegment(activeFirstIndex);
+      if (next != null) {
+        active.close();
+        startSegment(activeFirstIndex, next);
+      }
     } else {
       rollSegment(durableIndex);
     }
   }
 
+  /**
+   * Closes the active segment after {@code lastWritten} and starts the next one, if the next one
+   * can be opened; else the active one stays, to be written on, and the roll is tried again after
+   * the next group. The next file is opened first, so a failure leaves the journal as it was.
+   */
   private void rollSegment(long lastWritten) throws IOException {
+    FileChannel next = tryOpenSegment(lastWritten + 1);
+    if (next == null) {
+      return;
+    }
     if (activePreallocated) {
       // Cut any unused zeros, so that only the active segment ever ends in them. A segment
       // rolls once it holds segmentBytes, the spare's size, so this only cuts one preallocated
@@ -559,27 +602,75 @@ public final class FileCommandLog implements CommandLog {
       segments.add(new Segment(dir.resolve(JournalFormat.segmentName(activeFirstIndex)),
           activeFirstIndex, lastWritten));
     }
-    startSegment(lastWritten + 1);
+    startSegment(lastWritten + 1, next);
   }
 
-  private void startSegment(long firstIndex) throws IOException {
+  /**
+   * The next segment file, opened and with its header, or null if that failed: logged (WARN at
+   * the first failure, then every 1000th), and the caller keeps writing where it is.
+   */
+  private FileChannel tryOpenSegment(long firstIndex) {
+    try {
+      FileChannel next = openSegment(firstIndex);
+      if (failedRolls > 0) {
+        log.info("journal: started segment {} after {} failed attempts",
+            JournalFormat.segmentName(firstIndex), failedRolls);
+        failedRolls = 0;
+      }
+      return next;
+    } catch (IOException e) {
+      failedRolls++;
+      if (failedRolls == 1 || failedRolls % 1000 == 0) {
+        log.atWarn()
+            .addKeyValue("event", "journal_roll_failed")
+            .addKeyValue("attempts", failedRolls)
+            .log("journal: cannot start segment {} ({}); writing on in the current segment ({}"
+                    + " bytes, segments roll at {}) and trying again after the next write."
+                    + " Nothing is refused; free descriptors or disk space.",
+                JournalFormat.segmentName(firstIndex), e.toString(), activeBytes, segmentBytes);
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Opens the segment file starting at {@code firstIndex}, with its header written and fsynced:
+   * the preallocated spare if one is ready (its descriptor is already open), else a new file. A
+   * new file that cannot be completed is deleted, so a failure leaves no segment behind.
+   */
+  private FileChannel openSegment(long firstIndex) throws IOException {
     Path file = dir.resolve(JournalFormat.segmentName(firstIndex));
     ByteBuffer header = ByteBuffer.allocate(JournalFormat.SEGMENT_HEADER_BYTES);
     JournalFormat.putSegmentHeader(header, firstIndex);
     header.flip();
-    if (preallocator != null && preallocator.takeAs(file, header)) {
-      active = files.open(file, StandardOpenOption.WRITE);
-      active.position(JournalFormat.SEGMENT_HEADER_BYTES);
-      activePreallocated = true;
-    } else {
-      active = files.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      while (header.hasRemaining()) {
-        active.write(header);
-      }
-      active.force(false);
-      activePreallocated = false;
+    FileChannel spare = preallocator == null ? null : preallocator.takeAs(file, header);
+    if (spare != null) {
+      spare.position(JournalFormat.SEGMENT_HEADER_BYTES);
+      nextPreallocated = true;
+      return spare;
     }
-    fsyncDirectory(dir);
+    FileChannel created = segmentOpener != null
+        ? segmentOpener.create(file)
+        : files.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    try {
+      while (header.hasRemaining()) {
+        created.write(header);
+      }
+      created.force(false);
+    } catch (IOException e) {
+      created.close();
+      Files.deleteIfExists(file);
+      throw e;
+    }
+    nextPreallocated = false;
+    return created;
+  }
+
+  /** Makes {@code channel}, from {@link #openSegment}, the active segment. */
+  private void startSegment(long firstIndex, FileChannel channel) throws IOException {
+    active = channel;
+    activePreallocated = nextPreallocated;
+    dirChannel.force(true);
     activeFirstIndex = firstIndex;
     activeBytes = JournalFormat.SEGMENT_HEADER_BYTES;
   }

@@ -27,8 +27,14 @@ import org.slf4j.LoggerFactory;
  * to grow into, so that preallocation never takes the last free space from the writes it is
  * meant to speed up. With less, it logs a warning and segments are appended to instead; it tries
  * again when the next segment starts. A spare that fails to be written (a full disk) is deleted
- * at once. A crash can leave a half-written spare behind; it is not a segment (its name does not
- * match one), and the next start deletes it.
+ * at once.
+ *
+ * <p>The spare stays open once written, and its descriptor becomes the segment's: a roll then
+ * needs no new file descriptor, so it cannot fail for the lack of one (as it did when idle
+ * connections had taken every descriptor of the process, issue 15).
+ *
+ * <p>A crash can leave a half-written spare behind; it is not a segment (its name does not match
+ * one), and the next start deletes it.
  */
 final class SegmentPreallocator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SegmentPreallocator.class);
@@ -47,6 +53,8 @@ final class SegmentPreallocator implements AutoCloseable {
   private boolean warned;
   /** A complete spare exists; only the journal's writer thread takes it. */
   private volatile boolean ready;
+  /** The complete spare, open for writing; published by {@link #ready}. */
+  private FileChannel spareChannel;
 
   /** How many bytes the file system must have free before a spare is written: twice its size. */
   static long requiredFreeBytes(long spareBytes) {
@@ -90,26 +98,33 @@ final class SegmentPreallocator implements AutoCloseable {
 
   /**
    * Makes the spare the segment file {@code target}, with {@code header} written at its start,
-   * and starts preparing the next spare; false (nothing done) if no spare is ready. The header is
-   * written and fsynced before the rename, so a segment file never lacks one; the caller fsyncs
-   * the directory.
+   * and starts preparing the next spare; returns the segment's open channel (the caller owns it
+   * now), or null (nothing done) if no spare is ready. The header is written and fsynced before
+   * the rename, so a segment file never lacks one; the caller fsyncs the directory. If this
+   * fails, the spare is dropped and a new one is prepared.
    */
-  boolean takeAs(Path target, ByteBuffer header) throws IOException {
+  FileChannel takeAs(Path target, ByteBuffer header) throws IOException {
     if (!ready) {
       request(); // after a failed or skipped spare: try again now that a segment starts
-      return false;
+      return null;
     }
     ready = false;
-    try (FileChannel channel = FileChannel.open(spare, StandardOpenOption.WRITE)) {
+    FileChannel channel = spareChannel;
+    spareChannel = null;
+    try {
       long position = 0;
       while (header.hasRemaining()) {
         position += channel.write(header, position);
       }
       channel.force(false);
+      Files.move(spare, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      channel.close();
+      request();
+      throw e;
     }
-    Files.move(spare, target, StandardCopyOption.ATOMIC_MOVE);
     request();
-    return true;
+    return channel;
   }
 
   private synchronized void request() {
@@ -153,14 +168,16 @@ final class SegmentPreallocator implements AutoCloseable {
     }
   }
 
-  /** Writes the spare; false if closed meanwhile. */
+  /** Writes the spare and keeps it open in {@link #spareChannel}; false if closed meanwhile. */
   private boolean fill() throws IOException {
     ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
-    try (FileChannel channel = FileChannel.open(spare, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    FileChannel channel = FileChannel.open(spare, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    try {
       long position = 0;
       while (position < bytes) {
         if (isClosed()) {
+          channel.close();
           return false;
         }
         zeros.clear();
@@ -171,7 +188,11 @@ final class SegmentPreallocator implements AutoCloseable {
         afterChunk.run();
       }
       channel.force(true);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
     }
+    spareChannel = channel;
     return true;
   }
 
@@ -217,6 +238,10 @@ final class SegmentPreallocator implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     ready = false;
+    if (spareChannel != null) {
+      spareChannel.close();
+      spareChannel = null;
+    }
     Files.deleteIfExists(spare);
   }
 }

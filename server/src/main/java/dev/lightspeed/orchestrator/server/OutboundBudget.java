@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.server;
 import com.google.protobuf.MessageLite;
 import io.grpc.Attributes;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.KnownLength;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -10,6 +11,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerTransportFilter;
 import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -89,7 +92,7 @@ final class OutboundBudget implements ServerInterceptor {
     ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
       @Override
       public void sendMessage(R message) {
-        charge.add(message instanceof MessageLite m ? m.getSerializedSize() : 0);
+        charge.add(sizeOf(message));
         super.sendMessage(message);
         if (!unary && isReady()) {
           charge.release();
@@ -127,6 +130,25 @@ final class OutboundBudget implements ServerInterceptor {
         super.onCancel();
       }
     };
+  }
+
+  /**
+   * The serialized size of a reply. Interceptors on the server builder see messages already
+   * serialized (a {@link KnownLength} stream from the protobuf marshaller); those on a service see
+   * the protobuf message.
+   */
+  private static long sizeOf(Object message) {
+    try {
+      if (message instanceof MessageLite m) {
+        return m.getSerializedSize();
+      }
+      if (message instanceof InputStream in && message instanceof KnownLength) {
+        return in.available();
+      }
+    } catch (IOException e) {
+      // unknown size: counted as none
+    }
+    return 0;
   }
 
   /** Why a call may not run now, or null if it may. */

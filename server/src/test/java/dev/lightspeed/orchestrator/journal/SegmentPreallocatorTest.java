@@ -49,7 +49,7 @@ class SegmentPreallocatorTest {
       await("the half-written spare deleted", () -> !Files.exists(spare));
       assertThat(p.ready()).isFalse();
       diskFull.set(false);
-      assertThat(p.takeAs(dir.resolve(JournalFormat.segmentName(1)), header(1))).isFalse();
+      assertThat(p.takeAs(dir.resolve(JournalFormat.segmentName(1)), header(1))).isNull();
       await("a spare after the disk has room again", p::ready);
       assertThat(Files.size(spare)).isEqualTo(SPARE);
     }
@@ -70,10 +70,12 @@ class SegmentPreallocatorTest {
       assertThat(spare).doesNotExist();
       assertThat(p.ready()).isFalse();
       free.set(SegmentPreallocator.requiredFreeBytes(SPARE));
-      assertThat(p.takeAs(dir.resolve(JournalFormat.segmentName(1)), header(1))).isFalse();
+      assertThat(p.takeAs(dir.resolve(JournalFormat.segmentName(1)), header(1))).isNull();
       await("a spare once there is room", p::ready);
       Path segment = dir.resolve(JournalFormat.segmentName(1));
-      assertThat(p.takeAs(segment, header(1))).isTrue();
+      try (java.nio.channels.FileChannel taken = p.takeAs(segment, header(1))) {
+        assertThat(taken).isNotNull();
+      }
       assertThat(Files.size(segment)).isEqualTo(SPARE);
     }
   }
