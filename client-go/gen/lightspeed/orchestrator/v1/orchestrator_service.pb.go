@@ -998,6 +998,117 @@ func (x *WatchStartedResponse) GetStarted() *StartedBatch {
 	return nil
 }
 
+// Request for the WatchEvents method.
+type WatchEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The pipeline's name.
+	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Resume after this event id: every retained event with a larger id comes
+	// first. Absent = only events from now on. 0 = from the first event.
+	AfterEventId *int64 `protobuf:"varint,2,opt,name=after_event_id,json=afterEventId,proto3,oneof" json:"after_event_id,omitempty"`
+	// Only events of these types; empty = every type.
+	Types         []EventType `protobuf:"varint,3,rep,packed,name=types,proto3,enum=lightspeed.orchestrator.v1.EventType" json:"types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsRequest) Reset() {
+	*x = WatchEventsRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsRequest) ProtoMessage() {}
+
+func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *WatchEventsRequest) GetPipeline() string {
+	if x != nil {
+		return x.Pipeline
+	}
+	return ""
+}
+
+func (x *WatchEventsRequest) GetAfterEventId() int64 {
+	if x != nil && x.AfterEventId != nil {
+		return *x.AfterEventId
+	}
+	return 0
+}
+
+func (x *WatchEventsRequest) GetTypes() []EventType {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+// Response for the WatchEvents method: one per event.
+type WatchEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event.
+	Event         *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsResponse) Reset() {
+	*x = WatchEventsResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsResponse) ProtoMessage() {}
+
+func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WatchEventsResponse) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 // Request for the AckBatch method.
 type AckBatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1015,7 +1126,7 @@ type AckBatchRequest struct {
 
 func (x *AckBatchRequest) Reset() {
 	*x = AckBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1138,7 @@ func (x *AckBatchRequest) String() string {
 func (*AckBatchRequest) ProtoMessage() {}
 
 func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1151,7 @@ func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AckBatchRequest) GetPipeline() string {
@@ -1075,7 +1186,7 @@ type AckBatchResponse struct {
 
 func (x *AckBatchResponse) Reset() {
 	*x = AckBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1198,7 @@ func (x *AckBatchResponse) String() string {
 func (*AckBatchResponse) ProtoMessage() {}
 
 func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1211,7 @@ func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AckBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1125,7 +1236,7 @@ type AckBatchesRequest struct {
 
 func (x *AckBatchesRequest) Reset() {
 	*x = AckBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1248,7 @@ func (x *AckBatchesRequest) String() string {
 func (*AckBatchesRequest) ProtoMessage() {}
 
 func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1261,7 @@ func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AckBatchesRequest) GetPipeline() string {
@@ -1181,7 +1292,7 @@ type AckItem struct {
 
 func (x *AckItem) Reset() {
 	*x = AckItem{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1304,7 @@ func (x *AckItem) String() string {
 func (*AckItem) ProtoMessage() {}
 
 func (x *AckItem) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1317,7 @@ func (x *AckItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckItem.ProtoReflect.Descriptor instead.
 func (*AckItem) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AckItem) GetKey() string {
@@ -1234,7 +1345,7 @@ type AckBatchesResponse struct {
 
 func (x *AckBatchesResponse) Reset() {
 	*x = AckBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1357,7 @@ func (x *AckBatchesResponse) String() string {
 func (*AckBatchesResponse) ProtoMessage() {}
 
 func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1370,7 @@ func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AckBatchesResponse) GetResults() []*AckResult {
@@ -1286,7 +1397,7 @@ type AckResult struct {
 
 func (x *AckResult) Reset() {
 	*x = AckResult{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1409,7 @@ func (x *AckResult) String() string {
 func (*AckResult) ProtoMessage() {}
 
 func (x *AckResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1422,7 @@ func (x *AckResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResult.ProtoReflect.Descriptor instead.
 func (*AckResult) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AckResult) GetKey() string {
@@ -1357,7 +1468,7 @@ type FailBatchRequest struct {
 
 func (x *FailBatchRequest) Reset() {
 	*x = FailBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1480,7 @@ func (x *FailBatchRequest) String() string {
 func (*FailBatchRequest) ProtoMessage() {}
 
 func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1493,7 @@ func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchRequest.ProtoReflect.Descriptor instead.
 func (*FailBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FailBatchRequest) GetPipeline() string {
@@ -1431,7 +1542,7 @@ type FailBatchResponse struct {
 
 func (x *FailBatchResponse) Reset() {
 	*x = FailBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1443,7 +1554,7 @@ func (x *FailBatchResponse) String() string {
 func (*FailBatchResponse) ProtoMessage() {}
 
 func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1456,7 +1567,7 @@ func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchResponse.ProtoReflect.Descriptor instead.
 func (*FailBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FailBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1483,7 +1594,7 @@ type ExtendLeaseRequest struct {
 
 func (x *ExtendLeaseRequest) Reset() {
 	*x = ExtendLeaseRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1606,7 @@ func (x *ExtendLeaseRequest) String() string {
 func (*ExtendLeaseRequest) ProtoMessage() {}
 
 func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1619,7 @@ func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseRequest.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExtendLeaseRequest) GetPipeline() string {
@@ -1544,7 +1655,7 @@ type ExtendLeaseResponse struct {
 
 func (x *ExtendLeaseResponse) Reset() {
 	*x = ExtendLeaseResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1667,7 @@ func (x *ExtendLeaseResponse) String() string {
 func (*ExtendLeaseResponse) ProtoMessage() {}
 
 func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1680,7 @@ func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseResponse.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExtendLeaseResponse) GetLeaseDeadlineMs() int64 {
@@ -1592,7 +1703,7 @@ type ApplyActionRequest struct {
 
 func (x *ApplyActionRequest) Reset() {
 	*x = ApplyActionRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1715,7 @@ func (x *ApplyActionRequest) String() string {
 func (*ApplyActionRequest) ProtoMessage() {}
 
 func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1617,7 +1728,7 @@ func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyActionRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ApplyActionRequest) GetPipeline() string {
@@ -1644,7 +1755,7 @@ type ApplyActionResponse struct {
 
 func (x *ApplyActionResponse) Reset() {
 	*x = ApplyActionResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1767,7 @@ func (x *ApplyActionResponse) String() string {
 func (*ApplyActionResponse) ProtoMessage() {}
 
 func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1780,7 @@ func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyActionResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
 }
 
 // Request for the StartRun method.
@@ -1683,7 +1794,7 @@ type StartRunRequest struct {
 
 func (x *StartRunRequest) Reset() {
 	*x = StartRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1806,7 @@ func (x *StartRunRequest) String() string {
 func (*StartRunRequest) ProtoMessage() {}
 
 func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1819,7 @@ func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunRequest.ProtoReflect.Descriptor instead.
 func (*StartRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StartRunRequest) GetPipeline() string {
@@ -1730,7 +1841,7 @@ type StartRunResponse struct {
 
 func (x *StartRunResponse) Reset() {
 	*x = StartRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +1853,7 @@ func (x *StartRunResponse) String() string {
 func (*StartRunResponse) ProtoMessage() {}
 
 func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +1866,7 @@ func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunResponse.ProtoReflect.Descriptor instead.
 func (*StartRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StartRunResponse) GetRun() *RunSummary {
@@ -1776,7 +1887,7 @@ type CompleteRunRequest struct {
 
 func (x *CompleteRunRequest) Reset() {
 	*x = CompleteRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +1899,7 @@ func (x *CompleteRunRequest) String() string {
 func (*CompleteRunRequest) ProtoMessage() {}
 
 func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +1912,7 @@ func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteRunRequest) GetPipeline() string {
@@ -1822,7 +1933,7 @@ type CompleteRunResponse struct {
 
 func (x *CompleteRunResponse) Reset() {
 	*x = CompleteRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1945,7 @@ func (x *CompleteRunResponse) String() string {
 func (*CompleteRunResponse) ProtoMessage() {}
 
 func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1958,7 @@ func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunResponse.ProtoReflect.Descriptor instead.
 func (*CompleteRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CompleteRunResponse) GetRun() *RunSummary {
@@ -1876,7 +1987,7 @@ type ListBatchesRequest struct {
 
 func (x *ListBatchesRequest) Reset() {
 	*x = ListBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +1999,7 @@ func (x *ListBatchesRequest) String() string {
 func (*ListBatchesRequest) ProtoMessage() {}
 
 func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +2012,7 @@ func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListBatchesRequest) GetPipeline() string {
@@ -1945,7 +2056,7 @@ type ListBatchesResponse struct {
 
 func (x *ListBatchesResponse) Reset() {
 	*x = ListBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2068,7 @@ func (x *ListBatchesResponse) String() string {
 func (*ListBatchesResponse) ProtoMessage() {}
 
 func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2081,7 @@ func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListBatchesResponse) GetBatches() []*BatchView {
@@ -2004,7 +2115,7 @@ type ListRetriesRequest struct {
 
 func (x *ListRetriesRequest) Reset() {
 	*x = ListRetriesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2127,7 @@ func (x *ListRetriesRequest) String() string {
 func (*ListRetriesRequest) ProtoMessage() {}
 
 func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2140,7 @@ func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesRequest.ProtoReflect.Descriptor instead.
 func (*ListRetriesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListRetriesRequest) GetPipeline() string {
@@ -2066,7 +2177,7 @@ type ListRetriesResponse struct {
 
 func (x *ListRetriesResponse) Reset() {
 	*x = ListRetriesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2189,7 @@ func (x *ListRetriesResponse) String() string {
 func (*ListRetriesResponse) ProtoMessage() {}
 
 func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2202,7 @@ func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesResponse.ProtoReflect.Descriptor instead.
 func (*ListRetriesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListRetriesResponse) GetRetries() []*RetryRecord {
@@ -2125,7 +2236,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2248,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2261,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListDeadLettersRequest) GetPipeline() string {
@@ -2187,7 +2298,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2310,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2323,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetterRecord {
@@ -2246,7 +2357,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2369,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2382,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListRunsRequest) GetPipeline() string {
@@ -2308,7 +2419,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2320,7 +2431,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2333,7 +2444,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListRunsResponse) GetRuns() []*RunSummary {
@@ -2367,7 +2478,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +2490,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +2503,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListAuditLogRequest) GetPipeline() string {
@@ -2430,7 +2541,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2553,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2566,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditLogEntry {
@@ -2483,7 +2594,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2495,7 +2606,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2508,7 +2619,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{45}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetStatusRequest) GetPipeline() string {
@@ -2554,7 +2665,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2677,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2690,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{46}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetStatusResponse) GetQueuedCount() int64 {
@@ -2656,7 +2767,7 @@ var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.File
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\n" +
-	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
+	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a&lightspeed/orchestrator/v1/event.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
 	"\x15CreatePipelineRequest\x12<\n" +
 	"\x04spec\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\x04spec\"^\n" +
 	"\x16CreatePipelineResponse\x12D\n" +
@@ -2706,7 +2817,14 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x13WatchStartedRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\"Z\n" +
 	"\x14WatchStartedResponse\x12B\n" +
-	"\astarted\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.StartedBatchR\astarted\"Y\n" +
+	"\astarted\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.StartedBatchR\astarted\"\xab\x01\n" +
+	"\x12WatchEventsRequest\x12\x1a\n" +
+	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12)\n" +
+	"\x0eafter_event_id\x18\x02 \x01(\x03H\x00R\fafterEventId\x88\x01\x01\x12;\n" +
+	"\x05types\x18\x03 \x03(\x0e2%.lightspeed.orchestrator.v1.EventTypeR\x05typesB\x11\n" +
+	"\x0f_after_event_id\"N\n" +
+	"\x13WatchEventsResponse\x127\n" +
+	"\x05event\x18\x01 \x01(\v2!.lightspeed.orchestrator.v1.EventR\x05event\"Y\n" +
 	"\x0fAckBatchRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x18\n" +
@@ -2806,7 +2924,7 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\tsignature\x18\b \x01(\tR\tsignature\x12\x14\n" +
 	"\x05valid\x18\t \x01(\bR\x05valid\x12%\n" +
 	"\x0einvalid_reason\x18\n" +
-	" \x01(\tR\rinvalidReason2\xd7\x13\n" +
+	" \x01(\tR\rinvalidReason2\xc9\x14\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
@@ -2816,7 +2934,8 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\fEnqueueBatch\x12/.lightspeed.orchestrator.v1.EnqueueBatchRequest\x1a0.lightspeed.orchestrator.v1.EnqueueBatchResponse\x12w\n" +
 	"\x0eEnqueueBatches\x121.lightspeed.orchestrator.v1.EnqueueBatchesRequest\x1a2.lightspeed.orchestrator.v1.EnqueueBatchesResponse\x12y\n" +
 	"\x0eStartAvailable\x121.lightspeed.orchestrator.v1.StartAvailableRequest\x1a2.lightspeed.orchestrator.v1.StartAvailableResponse0\x01\x12s\n" +
-	"\fWatchStarted\x12/.lightspeed.orchestrator.v1.WatchStartedRequest\x1a0.lightspeed.orchestrator.v1.WatchStartedResponse0\x01\x12e\n" +
+	"\fWatchStarted\x12/.lightspeed.orchestrator.v1.WatchStartedRequest\x1a0.lightspeed.orchestrator.v1.WatchStartedResponse0\x01\x12p\n" +
+	"\vWatchEvents\x12..lightspeed.orchestrator.v1.WatchEventsRequest\x1a/.lightspeed.orchestrator.v1.WatchEventsResponse0\x01\x12e\n" +
 	"\bAckBatch\x12+.lightspeed.orchestrator.v1.AckBatchRequest\x1a,.lightspeed.orchestrator.v1.AckBatchResponse\x12k\n" +
 	"\n" +
 	"AckBatches\x12-.lightspeed.orchestrator.v1.AckBatchesRequest\x1a..lightspeed.orchestrator.v1.AckBatchesResponse\x12h\n" +
@@ -2845,7 +2964,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*CreatePipelineRequest)(nil),   // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
 	(*CreatePipelineResponse)(nil),  // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
@@ -2866,128 +2985,136 @@ var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*StartAvailableResponse)(nil),  // 16: lightspeed.orchestrator.v1.StartAvailableResponse
 	(*WatchStartedRequest)(nil),     // 17: lightspeed.orchestrator.v1.WatchStartedRequest
 	(*WatchStartedResponse)(nil),    // 18: lightspeed.orchestrator.v1.WatchStartedResponse
-	(*AckBatchRequest)(nil),         // 19: lightspeed.orchestrator.v1.AckBatchRequest
-	(*AckBatchResponse)(nil),        // 20: lightspeed.orchestrator.v1.AckBatchResponse
-	(*AckBatchesRequest)(nil),       // 21: lightspeed.orchestrator.v1.AckBatchesRequest
-	(*AckItem)(nil),                 // 22: lightspeed.orchestrator.v1.AckItem
-	(*AckBatchesResponse)(nil),      // 23: lightspeed.orchestrator.v1.AckBatchesResponse
-	(*AckResult)(nil),               // 24: lightspeed.orchestrator.v1.AckResult
-	(*FailBatchRequest)(nil),        // 25: lightspeed.orchestrator.v1.FailBatchRequest
-	(*FailBatchResponse)(nil),       // 26: lightspeed.orchestrator.v1.FailBatchResponse
-	(*ExtendLeaseRequest)(nil),      // 27: lightspeed.orchestrator.v1.ExtendLeaseRequest
-	(*ExtendLeaseResponse)(nil),     // 28: lightspeed.orchestrator.v1.ExtendLeaseResponse
-	(*ApplyActionRequest)(nil),      // 29: lightspeed.orchestrator.v1.ApplyActionRequest
-	(*ApplyActionResponse)(nil),     // 30: lightspeed.orchestrator.v1.ApplyActionResponse
-	(*StartRunRequest)(nil),         // 31: lightspeed.orchestrator.v1.StartRunRequest
-	(*StartRunResponse)(nil),        // 32: lightspeed.orchestrator.v1.StartRunResponse
-	(*CompleteRunRequest)(nil),      // 33: lightspeed.orchestrator.v1.CompleteRunRequest
-	(*CompleteRunResponse)(nil),     // 34: lightspeed.orchestrator.v1.CompleteRunResponse
-	(*ListBatchesRequest)(nil),      // 35: lightspeed.orchestrator.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),     // 36: lightspeed.orchestrator.v1.ListBatchesResponse
-	(*ListRetriesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListRetriesRequest
-	(*ListRetriesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListRetriesResponse
-	(*ListDeadLettersRequest)(nil),  // 39: lightspeed.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 40: lightspeed.orchestrator.v1.ListDeadLettersResponse
-	(*ListRunsRequest)(nil),         // 41: lightspeed.orchestrator.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),        // 42: lightspeed.orchestrator.v1.ListRunsResponse
-	(*ListAuditLogRequest)(nil),     // 43: lightspeed.orchestrator.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),    // 44: lightspeed.orchestrator.v1.ListAuditLogResponse
-	(*GetStatusRequest)(nil),        // 45: lightspeed.orchestrator.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),       // 46: lightspeed.orchestrator.v1.GetStatusResponse
-	(*PipelineSpec)(nil),            // 47: lightspeed.orchestrator.v1.PipelineSpec
-	(*fieldmaskpb.FieldMask)(nil),   // 48: google.protobuf.FieldMask
-	(*Batch)(nil),                   // 49: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),           // 50: google.rpc.Status
-	(*StartedBatch)(nil),            // 51: lightspeed.orchestrator.v1.StartedBatch
-	(*ProcessOutcome)(nil),          // 52: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),          // 53: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),              // 54: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                 // 55: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),               // 56: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),             // 57: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),        // 58: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),           // 59: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),               // 60: lightspeed.orchestrator.v1.PipelineMode
+	(*WatchEventsRequest)(nil),      // 19: lightspeed.orchestrator.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),     // 20: lightspeed.orchestrator.v1.WatchEventsResponse
+	(*AckBatchRequest)(nil),         // 21: lightspeed.orchestrator.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),        // 22: lightspeed.orchestrator.v1.AckBatchResponse
+	(*AckBatchesRequest)(nil),       // 23: lightspeed.orchestrator.v1.AckBatchesRequest
+	(*AckItem)(nil),                 // 24: lightspeed.orchestrator.v1.AckItem
+	(*AckBatchesResponse)(nil),      // 25: lightspeed.orchestrator.v1.AckBatchesResponse
+	(*AckResult)(nil),               // 26: lightspeed.orchestrator.v1.AckResult
+	(*FailBatchRequest)(nil),        // 27: lightspeed.orchestrator.v1.FailBatchRequest
+	(*FailBatchResponse)(nil),       // 28: lightspeed.orchestrator.v1.FailBatchResponse
+	(*ExtendLeaseRequest)(nil),      // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
+	(*ExtendLeaseResponse)(nil),     // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
+	(*ApplyActionRequest)(nil),      // 31: lightspeed.orchestrator.v1.ApplyActionRequest
+	(*ApplyActionResponse)(nil),     // 32: lightspeed.orchestrator.v1.ApplyActionResponse
+	(*StartRunRequest)(nil),         // 33: lightspeed.orchestrator.v1.StartRunRequest
+	(*StartRunResponse)(nil),        // 34: lightspeed.orchestrator.v1.StartRunResponse
+	(*CompleteRunRequest)(nil),      // 35: lightspeed.orchestrator.v1.CompleteRunRequest
+	(*CompleteRunResponse)(nil),     // 36: lightspeed.orchestrator.v1.CompleteRunResponse
+	(*ListBatchesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListBatchesResponse
+	(*ListRetriesRequest)(nil),      // 39: lightspeed.orchestrator.v1.ListRetriesRequest
+	(*ListRetriesResponse)(nil),     // 40: lightspeed.orchestrator.v1.ListRetriesResponse
+	(*ListDeadLettersRequest)(nil),  // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
+	(*ListRunsRequest)(nil),         // 43: lightspeed.orchestrator.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),        // 44: lightspeed.orchestrator.v1.ListRunsResponse
+	(*ListAuditLogRequest)(nil),     // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),    // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
+	(*GetStatusRequest)(nil),        // 47: lightspeed.orchestrator.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),       // 48: lightspeed.orchestrator.v1.GetStatusResponse
+	(*PipelineSpec)(nil),            // 49: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),   // 50: google.protobuf.FieldMask
+	(*Batch)(nil),                   // 51: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),           // 52: google.rpc.Status
+	(*StartedBatch)(nil),            // 53: lightspeed.orchestrator.v1.StartedBatch
+	(EventType)(0),                  // 54: lightspeed.orchestrator.v1.EventType
+	(*Event)(nil),                   // 55: lightspeed.orchestrator.v1.Event
+	(*ProcessOutcome)(nil),          // 56: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),          // 57: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),              // 58: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                 // 59: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),               // 60: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),             // 61: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),        // 62: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),           // 63: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),               // 64: lightspeed.orchestrator.v1.PipelineMode
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	47, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	47, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	48, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	47, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	49, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	49, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	49, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	49, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	49, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	49, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	49, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	50, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	51, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	51, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
 	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	50, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	51, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	51, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	52, // 13: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	22, // 14: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
-	24, // 15: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	52, // 16: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	50, // 17: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	52, // 18: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	53, // 19: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	54, // 20: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	54, // 21: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	55, // 22: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	56, // 23: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	57, // 24: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	58, // 25: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	54, // 26: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	59, // 27: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	60, // 28: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
-	0,  // 29: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 30: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 31: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 32: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 33: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
-	10, // 34: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	12, // 35: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	15, // 36: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	17, // 37: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	19, // 38: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	21, // 39: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	25, // 40: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	27, // 41: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	29, // 42: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	31, // 43: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	33, // 44: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	35, // 45: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	37, // 46: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	39, // 47: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	41, // 48: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	43, // 49: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	45, // 50: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	1,  // 51: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 52: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 53: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 54: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 55: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
-	11, // 56: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	13, // 57: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	16, // 58: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	18, // 59: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	20, // 60: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	23, // 61: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	26, // 62: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	28, // 63: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	30, // 64: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	32, // 65: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	34, // 66: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	36, // 67: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	38, // 68: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	40, // 69: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	42, // 70: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	44, // 71: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	46, // 72: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	51, // [51:73] is the sub-list for method output_type
-	29, // [29:51] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	52, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	53, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	53, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	54, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
+	55, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
+	56, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	24, // 16: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
+	26, // 17: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
+	56, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	52, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	56, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	57, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	58, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	58, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	59, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	60, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	61, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	62, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	58, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	63, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	64, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	0,  // 31: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 32: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 33: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 34: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 35: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 36: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 37: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 38: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 39: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 40: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
+	21, // 41: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	23, // 42: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	27, // 43: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	29, // 44: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	31, // 45: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	33, // 46: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	35, // 47: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	37, // 48: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	39, // 49: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	41, // 50: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	43, // 51: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	45, // 52: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	47, // 53: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	1,  // 54: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 55: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 56: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 57: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 58: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 59: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 60: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 61: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 62: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 63: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
+	22, // 64: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	25, // 65: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	28, // 66: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	30, // 67: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	32, // 68: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	34, // 69: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	36, // 70: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	38, // 71: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	40, // 72: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	42, // 73: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	44, // 74: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	46, // 75: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	48, // 76: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	54, // [54:77] is the sub-list for method output_type
+	31, // [31:54] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -2996,16 +3123,18 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 		return
 	}
 	file_lightspeed_orchestrator_v1_batch_proto_init()
+	file_lightspeed_orchestrator_v1_event_proto_init()
 	file_lightspeed_orchestrator_v1_operator_proto_init()
 	file_lightspeed_orchestrator_v1_pipeline_proto_init()
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   47,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -57,7 +57,10 @@ public enum Reason {
   /** The call's token is valid but lacks the role that the RPC needs. */
   ROLE_REQUIRED(Category.PERMISSION_DENIED),
 
-  STALE_ATTEMPT(Category.ABORTED);
+  STALE_ATTEMPT(Category.ABORTED),
+
+  /** WatchEvents resumed after an event older than the oldest retained one (SPEC 3.10). */
+  EVENTS_EXPIRED(Category.OUT_OF_RANGE);
 
   /** The kind of refusal; named after, but independent of, the gRPC status codes. */
   public enum Category {
@@ -67,6 +70,7 @@ public enum Reason {
     FAILED_PRECONDITION,
     RESOURCE_EXHAUSTED,
     ABORTED,
+    OUT_OF_RANGE,
     UNAUTHENTICATED,
     PERMISSION_DENIED
   }

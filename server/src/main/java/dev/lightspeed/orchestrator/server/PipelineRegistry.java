@@ -35,6 +35,7 @@ final class PipelineRegistry {
   private final AtomicReference<CommandLog> log;
   /** Creating one more pipeline than this is TOO_MANY_PIPELINES (recovered ones all stay). */
   private volatile int maxPipelines = Integer.MAX_VALUE;
+  private volatile int eventRetention = Limits.DEFAULT_EVENT_RETENTION;
 
   PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
@@ -51,6 +52,14 @@ final class PipelineRegistry {
     return log.get();
   }
 
+  /** Keeps {@code retention} events per pipeline, for the recovered ones and every later one. */
+  void eventRetention(int retention) {
+    this.eventRetention = retention;
+    for (PipelineHandle h : pipelines.values()) {
+      h.setEventRetention(retention);
+    }
+  }
+
   void maxPipelines(int max) {
     this.maxPipelines = max;
   }
@@ -62,6 +71,7 @@ final class PipelineRegistry {
   CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
     synchronized (membership) {
       PipelineRuntime runtime = PipelineRuntime.create(spec);
+      runtime.setEventRetention(eventRetention);
       if (pipelines.containsKey(spec.name())) {
         throw Rejection.of(
             Reason.PIPELINE_EXISTS,

@@ -458,6 +458,7 @@ class FuzzTest {
       Reason.Category.FAILED_PRECONDITION, Status.Code.FAILED_PRECONDITION,
       Reason.Category.RESOURCE_EXHAUSTED, Status.Code.RESOURCE_EXHAUSTED,
       Reason.Category.ABORTED, Status.Code.ABORTED,
+      Reason.Category.OUT_OF_RANGE, Status.Code.OUT_OF_RANGE,
       Reason.Category.UNAUTHENTICATED, Status.Code.UNAUTHENTICATED,
       Reason.Category.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED));
 

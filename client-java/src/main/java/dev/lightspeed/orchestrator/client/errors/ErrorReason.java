@@ -46,6 +46,7 @@ public enum ErrorReason {
   ROLE_REQUIRED,
 
   STALE_ATTEMPT,
+  EVENTS_EXPIRED,
 
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;
