@@ -6,13 +6,14 @@
 """
 
 from . import pb
-from .client import Client, Stream
+from .client import Client, EventStream, Stream
 from .errors import DOMAIN, OrchestratorError, Reason, item_error
 from .worker import PermanentFailure, Worker, WorkResult
 
 __all__ = [
     "DOMAIN",
     "Client",
+    "EventStream",
     "OrchestratorError",
     "PermanentFailure",
     "Reason",
