@@ -51,6 +51,7 @@ const (
 	ReasonTooManyWatchers     = "TOO_MANY_WATCHERS"
 	ReasonTooManyPipelines    = "TOO_MANY_PIPELINES"
 	ReasonStaleAttempt        = "STALE_ATTEMPT"
+	ReasonEventsExpired       = "EVENTS_EXPIRED"
 	ReasonMissingCredentials  = "MISSING_CREDENTIALS"
 	ReasonInvalidCredentials  = "INVALID_CREDENTIALS"
 	ReasonRoleRequired        = "ROLE_REQUIRED"

@@ -222,6 +222,27 @@ def main(target: str) -> None:
     check(len(outcomes) == 1 and outcomes[0].started.batch.key == "c"
           and outcomes[0].outcome.WhichOneof("outcome") == "processed", "Worker.run processed c, then stopped")
 
+    # 8. The event log: every event from the first, in id order; the ACKED ones only.
+    events = client.watch_events(story, after_event_id=0)
+    first_three = [next(events) for _ in range(3)]
+    check([e.event_id for e in first_three] == [1, 2, 3], "WatchEvents from 0 replays events 1, 2, 3")
+    events.cancel()
+    acked = client.watch_events(story, after_event_id=0, types=[pb.EVENT_TYPE_ACKED])
+    first_acked = next(acked)
+    check(first_acked.WhichOneof("payload") == "acked", f"the type filter keeps ACKED ({first_acked.event_id})")
+    acked.cancel()
+    check(events.last_event_id == 3, "EventStream.last_event_id is the last id returned")
+
+    # 9. UpdatePipeline: change one setting of the live pipeline with a field mask.
+    from google.protobuf import field_mask_pb2
+    updated = client.UpdatePipeline(pb.UpdatePipelineRequest(
+        pipeline=pb.PipelineSpec(name=story, boundary=pb.Boundary(max_queued=50000)),
+        update_mask=field_mask_pb2.FieldMask(paths=["boundary.max_queued"])))
+    check(updated.pipeline.boundary.max_queued == 50000, "UpdatePipeline changed boundary.max_queued")
+    expect_error(lambda: client.UpdatePipeline(pb.UpdatePipelineRequest(
+        pipeline=pb.PipelineSpec(name=story), update_mask=field_mask_pb2.FieldMask(paths=["name"]))),
+                 Reason.INVALID_UPDATE_MASK, grpc.StatusCode.INVALID_ARGUMENT)
+
     expect_error(lambda: client.DeletePipeline(pb.DeletePipelineRequest(name=story)),
                  Reason.PIPELINE_NOT_EMPTY, grpc.StatusCode.FAILED_PRECONDITION)
     stream_story(client, f"py-stream-{suffix}")

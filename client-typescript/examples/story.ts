@@ -271,6 +271,25 @@ async function story(target: string): Promise<void> {
     "Worker.run processed c, then stopped",
   );
 
+  // 8. The event log: a resumable stream from the first event, in id order.
+  const events = client.events(story, 0);
+  const ids: number[] = [];
+  for await (const event of events) {
+    ids.push(event.eventId);
+    if (ids.length === 3) {
+      break;
+    }
+  }
+  events.cancel();
+  check(ids.join(",") === "1,2,3" && events.lastEventId === 3, `WatchEvents from 0 delivers 1, 2, 3 (got ${ids})`);
+
+  // 9. UpdatePipeline: one setting of the live pipeline, named by a field mask.
+  const updated = await client.updatePipeline({
+    pipeline: { name: story, boundary: { maxQueued: 50000 } },
+    updateMask: ["boundary.max_queued"], // the proto field names, as the server reads them
+  });
+  check(updated.pipeline?.boundary?.maxQueued === 50000, "UpdatePipeline changed boundary.max_queued");
+
   await expectError(
     () => client.deletePipeline({ name: story }),
     Reason.PIPELINE_NOT_EMPTY,

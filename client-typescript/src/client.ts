@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 
 import type { StartedBatch } from "./gen/lightspeed/orchestrator/v1/batch";
+import type { Event, EventType } from "./gen/lightspeed/orchestrator/v1/event";
 import {
   AckBatchRequest,
   AckBatchResponse,
@@ -48,6 +49,7 @@ import {
   UpdatePipelineRequest,
   UpdatePipelineResponse,
   WatchStartedRequest,
+  WatchEventsRequest,
   OrchestratorServiceClient,
   OrchestratorServiceService,
 } from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
@@ -95,6 +97,17 @@ function bearerTokenInterceptor(token: string): grpc.Interceptor {
         next(metadata, listener);
       },
     });
+}
+
+/** A resumable WatchEvents stream (see Client.events). */
+export interface EventStream extends AsyncIterable<Event> {
+  /** The id of the last event yielded (or the resume id given); -1 if none. */
+  lastEventId: number;
+  /** How many times the stream was reopened. */
+  reconnects: number;
+  cancelled: boolean;
+  current: Stream<Event> | undefined;
+  cancel(): void;
 }
 
 /** A server stream of messages: iterate with `for await`; `cancel()` ends it quietly. */
@@ -220,6 +233,62 @@ export class Client {
       this.serverStream(OrchestratorServiceService.watchStarted, WatchStartedRequest, request, options),
       (m) => m.started!,
     );
+  }
+
+  /** WatchEvents, one call: the pipeline's events in id order, until cancel() or an error. */
+  watchEvents(request: DeepPartial<WatchEventsRequest>, options?: CallOptions): Stream<Event> {
+    return mapStream(
+      this.serverStream(OrchestratorServiceService.watchEvents, WatchEventsRequest, request, options),
+      (m) => m.event!,
+    );
+  }
+
+  /**
+   * A resumable WatchEvents stream: after `afterEventId` (absent = from now on), only `types`
+   * (empty = all). When the server cuts it off (WATCH_BUFFER_FULL) or the connection goes away
+   * (UNAVAILABLE), it reopens after the last id it yielded (waiting 100 ms, doubling to 5 s), so
+   * `for await` sees every event in id order with no gap and no duplicate while the server still
+   * retains them. `lastEventId` is the id to keep for resuming; `cancel()` ends it.
+   */
+  events(pipeline: string, afterEventId?: number, types: EventType[] = []): EventStream {
+    const client = this;
+    const state: EventStream = {
+      lastEventId: afterEventId ?? -1,
+      reconnects: 0,
+      cancelled: false,
+      current: undefined,
+      cancel() {
+        state.cancelled = true;
+        state.current?.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        let backoff = 100;
+        while (!state.cancelled) {
+          const request: DeepPartial<WatchEventsRequest> = { pipeline, types };
+          if (state.lastEventId >= 0) {
+            request.afterEventId = state.lastEventId;
+          }
+          state.current = client.watchEvents(request);
+          try {
+            for await (const event of state.current) {
+              state.lastEventId = event.eventId;
+              backoff = 100;
+              yield event;
+            }
+            return;
+          } catch (err) {
+            const e = OrchestratorError.fromServiceError(err);
+            if (state.cancelled || !(e.code === grpc.status.UNAVAILABLE || e.reason === "WATCH_BUFFER_FULL")) {
+              throw e;
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          backoff = Math.min(backoff * 2, 5000);
+          state.reconnects++;
+        }
+      },
+    };
+    return state;
   }
 
   createPipeline(request: DeepPartial<CreatePipelineRequest>, options?: CallOptions): Promise<CreatePipelineResponse> {

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	v1 "github.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1"
 	"github.com/lightspeed-orchestrator/lightspeed/client-go/orchestrator"
@@ -276,6 +277,24 @@ collect:
 	stopRun()
 	check(runErr == nil && len(outcomes) == 1 && outcomes[0].Started.GetBatch().GetKey() == "c" &&
 		outcomes[0].Outcome.GetProcessed() != nil, "Worker.Run processed c, then stopped")
+
+	// 8. The event log: a resumable stream from the first event, in id order.
+	eventsCtx, stopEvents := context.WithCancel(ctx)
+	zero := int64(0)
+	events := must(client.Events(eventsCtx, storyName, &zero))
+	for want := int64(1); want <= 3; want++ {
+		e := must(events.Next())
+		check(e.GetEventId() == want, "WatchEvents from 0 delivers event %d (got %d)", want, e.GetEventId())
+	}
+	check(events.LastEventID() == 3, "EventStream.LastEventID is the last id returned")
+	stopEvents()
+
+	// 9. UpdatePipeline: one setting of the live pipeline, named by a field mask.
+	updated := must(client.UpdatePipeline(ctx, &v1.UpdatePipelineRequest{
+		Pipeline:   &v1.PipelineSpec{Name: storyName, Boundary: &v1.Boundary{MaxQueued: proto.Int64(50000)}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"boundary.max_queued"}},
+	}))
+	check(updated.GetPipeline().GetBoundary().GetMaxQueued() == 50000, "UpdatePipeline changed boundary.max_queued")
 
 	_, err = client.DeletePipeline(ctx, &v1.DeletePipelineRequest{Name: storyName})
 	expectError(err, orchestrator.ReasonPipelineNotEmpty, codes.FailedPrecondition)

@@ -9,7 +9,7 @@
 """
 
 from . import pb
-from .client import Client, Stream
+from .client import Client, EventStream, Stream
 from .errors import DOMAIN, OrchestratorError, Reason, item_error
 from .tls import tls_credentials
 from .producer import BatchingAcker, BatchingOptions, BatchingProducer
@@ -25,6 +25,7 @@ __all__ = [
     "StreamWorkerOptions",
     "StreamWorkerStats",
     "Client",
+    "EventStream",
     "OrchestratorError",
     "PermanentFailure",
     "Reason",

@@ -61,6 +61,19 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def watch_events(
+        self,
+        pipeline: str,
+        after_event_id: Optional[int] = None,
+        types: Sequence[int] = (),
+        max_backoff: float = 5.0,
+    ) -> "EventStream":
+        """The pipeline's events (WatchEvents) after ``after_event_id`` (None = from now on),
+        only of ``types`` (empty = all), resuming by itself after a cut-off (WATCH_BUFFER_FULL)
+        or a lost connection (UNAVAILABLE) from the last id it returned: no gap, no duplicate.
+        Iterate it; ``cancel()`` it to stop; ``last_event_id`` is the id to keep for resuming."""
+        return EventStream(self.stub, pipeline, after_event_id, types, max_backoff)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in ("stub", "channel"):
             raise AttributeError(name)
@@ -162,3 +175,57 @@ class Stream:
     def cancel(self) -> None:
         self._cancelled.set()
         self._call.cancel()
+
+
+class EventStream:
+    """A resumable WatchEvents stream (see :meth:`Client.watch_events`)."""
+
+    def __init__(self, stub: Any, pipeline: str, after_event_id: Optional[int],
+                 types: Sequence[int], max_backoff: float):
+        self._stub = stub
+        self._pipeline = pipeline
+        self._types = list(types)
+        self._max_backoff = max_backoff
+        self.last_event_id: Optional[int] = after_event_id
+        self.reconnects = 0
+        self._cancelled = threading.Event()
+        self._call: Any = None
+        self._open()
+
+    def _open(self) -> None:
+        from lightspeed.orchestrator.v1 import orchestrator_service_pb2 as service_pb2
+
+        request = service_pb2.WatchEventsRequest(pipeline=self._pipeline, types=self._types)
+        if self.last_event_id is not None:
+            request.after_event_id = self.last_event_id
+        self._call = self._stub.WatchEvents(request)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        backoff = 0.1
+        while not self._cancelled.is_set():
+            try:
+                event = next(self._call).event
+                self.last_event_id = event.event_id
+                return event
+            except StopIteration:
+                raise
+            except grpc.RpcError as e:
+                if self._cancelled.is_set():
+                    raise StopIteration from None
+                error = OrchestratorError.from_rpc_error(e)
+                if not (e.code() == grpc.StatusCode.UNAVAILABLE
+                        or error.reason == "WATCH_BUFFER_FULL"):
+                    raise error from None
+            self._cancelled.wait(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+            self.reconnects += 1
+            self._open()
+        raise StopIteration
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        if self._call is not None:
+            self._call.cancel()

@@ -998,6 +998,117 @@ func (x *WatchStartedResponse) GetStarted() *StartedBatch {
 	return nil
 }
 
+// Request for the WatchEvents method.
+type WatchEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The pipeline's name.
+	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// Resume after this event id: every retained event with a larger id comes
+	// first. Absent = only events from now on. 0 = from the first event.
+	AfterEventId *int64 `protobuf:"varint,2,opt,name=after_event_id,json=afterEventId,proto3,oneof" json:"after_event_id,omitempty"`
+	// Only events of these types; empty = every type.
+	Types         []EventType `protobuf:"varint,3,rep,packed,name=types,proto3,enum=lightspeed.orchestrator.v1.EventType" json:"types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsRequest) Reset() {
+	*x = WatchEventsRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsRequest) ProtoMessage() {}
+
+func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *WatchEventsRequest) GetPipeline() string {
+	if x != nil {
+		return x.Pipeline
+	}
+	return ""
+}
+
+func (x *WatchEventsRequest) GetAfterEventId() int64 {
+	if x != nil && x.AfterEventId != nil {
+		return *x.AfterEventId
+	}
+	return 0
+}
+
+func (x *WatchEventsRequest) GetTypes() []EventType {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+// Response for the WatchEvents method: one per event.
+type WatchEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event.
+	Event         *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsResponse) Reset() {
+	*x = WatchEventsResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsResponse) ProtoMessage() {}
+
+func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WatchEventsResponse) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 // Request for the AckBatch method.
 type AckBatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1015,7 +1126,7 @@ type AckBatchRequest struct {
 
 func (x *AckBatchRequest) Reset() {
 	*x = AckBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1138,7 @@ func (x *AckBatchRequest) String() string {
 func (*AckBatchRequest) ProtoMessage() {}
 
 func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1151,7 @@ func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{19}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AckBatchRequest) GetPipeline() string {
@@ -1075,7 +1186,7 @@ type AckBatchResponse struct {
 
 func (x *AckBatchResponse) Reset() {
 	*x = AckBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1198,7 @@ func (x *AckBatchResponse) String() string {
 func (*AckBatchResponse) ProtoMessage() {}
 
 func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[20]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1211,7 @@ func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{20}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AckBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1125,7 +1236,7 @@ type AckBatchesRequest struct {
 
 func (x *AckBatchesRequest) Reset() {
 	*x = AckBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1248,7 @@ func (x *AckBatchesRequest) String() string {
 func (*AckBatchesRequest) ProtoMessage() {}
 
 func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[21]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1261,7 @@ func (x *AckBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesRequest.ProtoReflect.Descriptor instead.
 func (*AckBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{21}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AckBatchesRequest) GetPipeline() string {
@@ -1181,7 +1292,7 @@ type AckItem struct {
 
 func (x *AckItem) Reset() {
 	*x = AckItem{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1304,7 @@ func (x *AckItem) String() string {
 func (*AckItem) ProtoMessage() {}
 
 func (x *AckItem) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[22]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1317,7 @@ func (x *AckItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckItem.ProtoReflect.Descriptor instead.
 func (*AckItem) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{22}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AckItem) GetKey() string {
@@ -1234,7 +1345,7 @@ type AckBatchesResponse struct {
 
 func (x *AckBatchesResponse) Reset() {
 	*x = AckBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1357,7 @@ func (x *AckBatchesResponse) String() string {
 func (*AckBatchesResponse) ProtoMessage() {}
 
 func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[23]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1370,7 @@ func (x *AckBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckBatchesResponse.ProtoReflect.Descriptor instead.
 func (*AckBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{23}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AckBatchesResponse) GetResults() []*AckResult {
@@ -1286,7 +1397,7 @@ type AckResult struct {
 
 func (x *AckResult) Reset() {
 	*x = AckResult{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1409,7 @@ func (x *AckResult) String() string {
 func (*AckResult) ProtoMessage() {}
 
 func (x *AckResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[24]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1422,7 @@ func (x *AckResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResult.ProtoReflect.Descriptor instead.
 func (*AckResult) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{24}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AckResult) GetKey() string {
@@ -1357,7 +1468,7 @@ type FailBatchRequest struct {
 
 func (x *FailBatchRequest) Reset() {
 	*x = FailBatchRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1480,7 @@ func (x *FailBatchRequest) String() string {
 func (*FailBatchRequest) ProtoMessage() {}
 
 func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[25]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1493,7 @@ func (x *FailBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchRequest.ProtoReflect.Descriptor instead.
 func (*FailBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{25}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FailBatchRequest) GetPipeline() string {
@@ -1431,7 +1542,7 @@ type FailBatchResponse struct {
 
 func (x *FailBatchResponse) Reset() {
 	*x = FailBatchResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1443,7 +1554,7 @@ func (x *FailBatchResponse) String() string {
 func (*FailBatchResponse) ProtoMessage() {}
 
 func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[26]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1456,7 +1567,7 @@ func (x *FailBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailBatchResponse.ProtoReflect.Descriptor instead.
 func (*FailBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{26}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FailBatchResponse) GetOutcome() *ProcessOutcome {
@@ -1483,7 +1594,7 @@ type ExtendLeaseRequest struct {
 
 func (x *ExtendLeaseRequest) Reset() {
 	*x = ExtendLeaseRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1606,7 @@ func (x *ExtendLeaseRequest) String() string {
 func (*ExtendLeaseRequest) ProtoMessage() {}
 
 func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[27]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1619,7 @@ func (x *ExtendLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseRequest.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{27}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExtendLeaseRequest) GetPipeline() string {
@@ -1544,7 +1655,7 @@ type ExtendLeaseResponse struct {
 
 func (x *ExtendLeaseResponse) Reset() {
 	*x = ExtendLeaseResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1667,7 @@ func (x *ExtendLeaseResponse) String() string {
 func (*ExtendLeaseResponse) ProtoMessage() {}
 
 func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[28]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1680,7 @@ func (x *ExtendLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendLeaseResponse.ProtoReflect.Descriptor instead.
 func (*ExtendLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{28}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExtendLeaseResponse) GetLeaseDeadlineMs() int64 {
@@ -1592,7 +1703,7 @@ type ApplyActionRequest struct {
 
 func (x *ApplyActionRequest) Reset() {
 	*x = ApplyActionRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1715,7 @@ func (x *ApplyActionRequest) String() string {
 func (*ApplyActionRequest) ProtoMessage() {}
 
 func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[29]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1617,7 +1728,7 @@ func (x *ApplyActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyActionRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{29}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ApplyActionRequest) GetPipeline() string {
@@ -1644,7 +1755,7 @@ type ApplyActionResponse struct {
 
 func (x *ApplyActionResponse) Reset() {
 	*x = ApplyActionResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1767,7 @@ func (x *ApplyActionResponse) String() string {
 func (*ApplyActionResponse) ProtoMessage() {}
 
 func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[30]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1780,7 @@ func (x *ApplyActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyActionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyActionResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{30}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
 }
 
 // Request for the StartRun method.
@@ -1683,7 +1794,7 @@ type StartRunRequest struct {
 
 func (x *StartRunRequest) Reset() {
 	*x = StartRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1806,7 @@ func (x *StartRunRequest) String() string {
 func (*StartRunRequest) ProtoMessage() {}
 
 func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[31]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1819,7 @@ func (x *StartRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunRequest.ProtoReflect.Descriptor instead.
 func (*StartRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{31}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StartRunRequest) GetPipeline() string {
@@ -1730,7 +1841,7 @@ type StartRunResponse struct {
 
 func (x *StartRunResponse) Reset() {
 	*x = StartRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +1853,7 @@ func (x *StartRunResponse) String() string {
 func (*StartRunResponse) ProtoMessage() {}
 
 func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[32]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +1866,7 @@ func (x *StartRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRunResponse.ProtoReflect.Descriptor instead.
 func (*StartRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{32}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StartRunResponse) GetRun() *RunSummary {
@@ -1776,7 +1887,7 @@ type CompleteRunRequest struct {
 
 func (x *CompleteRunRequest) Reset() {
 	*x = CompleteRunRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +1899,7 @@ func (x *CompleteRunRequest) String() string {
 func (*CompleteRunRequest) ProtoMessage() {}
 
 func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[33]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +1912,7 @@ func (x *CompleteRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRunRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{33}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteRunRequest) GetPipeline() string {
@@ -1822,7 +1933,7 @@ type CompleteRunResponse struct {
 
 func (x *CompleteRunResponse) Reset() {
 	*x = CompleteRunResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1945,7 @@ func (x *CompleteRunResponse) String() string {
 func (*CompleteRunResponse) ProtoMessage() {}
 
 func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[34]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1958,7 @@ func (x *CompleteRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRunResponse.ProtoReflect.Descriptor instead.
 func (*CompleteRunResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{34}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CompleteRunResponse) GetRun() *RunSummary {
@@ -1876,7 +1987,7 @@ type ListBatchesRequest struct {
 
 func (x *ListBatchesRequest) Reset() {
 	*x = ListBatchesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +1999,7 @@ func (x *ListBatchesRequest) String() string {
 func (*ListBatchesRequest) ProtoMessage() {}
 
 func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +2012,7 @@ func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{35}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListBatchesRequest) GetPipeline() string {
@@ -1945,7 +2056,7 @@ type ListBatchesResponse struct {
 
 func (x *ListBatchesResponse) Reset() {
 	*x = ListBatchesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2068,7 @@ func (x *ListBatchesResponse) String() string {
 func (*ListBatchesResponse) ProtoMessage() {}
 
 func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[36]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2081,7 @@ func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{36}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListBatchesResponse) GetBatches() []*BatchView {
@@ -2004,7 +2115,7 @@ type ListRetriesRequest struct {
 
 func (x *ListRetriesRequest) Reset() {
 	*x = ListRetriesRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2127,7 @@ func (x *ListRetriesRequest) String() string {
 func (*ListRetriesRequest) ProtoMessage() {}
 
 func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2140,7 @@ func (x *ListRetriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesRequest.ProtoReflect.Descriptor instead.
 func (*ListRetriesRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{37}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListRetriesRequest) GetPipeline() string {
@@ -2066,7 +2177,7 @@ type ListRetriesResponse struct {
 
 func (x *ListRetriesResponse) Reset() {
 	*x = ListRetriesResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2189,7 @@ func (x *ListRetriesResponse) String() string {
 func (*ListRetriesResponse) ProtoMessage() {}
 
 func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[38]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2202,7 @@ func (x *ListRetriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRetriesResponse.ProtoReflect.Descriptor instead.
 func (*ListRetriesResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{38}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListRetriesResponse) GetRetries() []*RetryRecord {
@@ -2125,7 +2236,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2248,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[39]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2261,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{39}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListDeadLettersRequest) GetPipeline() string {
@@ -2187,7 +2298,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2310,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[40]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2323,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{40}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetterRecord {
@@ -2246,7 +2357,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2369,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[41]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2382,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{41}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListRunsRequest) GetPipeline() string {
@@ -2308,7 +2419,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2320,7 +2431,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[42]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2333,7 +2444,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{42}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListRunsResponse) GetRuns() []*RunSummary {
@@ -2367,7 +2478,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +2490,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[43]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +2503,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{43}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListAuditLogRequest) GetPipeline() string {
@@ -2430,7 +2541,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2553,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[44]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2566,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{44}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditLogEntry {
@@ -2483,7 +2594,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2495,7 +2606,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[45]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2508,7 +2619,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{45}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetStatusRequest) GetPipeline() string {
@@ -2554,7 +2665,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2677,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[46]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2690,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{46}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetStatusResponse) GetQueuedCount() int64 {
@@ -2671,7 +2782,7 @@ type WorkRequest struct {
 
 func (x *WorkRequest) Reset() {
 	*x = WorkRequest{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2794,7 @@ func (x *WorkRequest) String() string {
 func (*WorkRequest) ProtoMessage() {}
 
 func (x *WorkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2807,7 @@ func (x *WorkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkRequest.ProtoReflect.Descriptor instead.
 func (*WorkRequest) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{47}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *WorkRequest) GetRequest() isWorkRequest_Request {
@@ -2791,7 +2902,7 @@ type WorkOpen struct {
 
 func (x *WorkOpen) Reset() {
 	*x = WorkOpen{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +2914,7 @@ func (x *WorkOpen) String() string {
 func (*WorkOpen) ProtoMessage() {}
 
 func (x *WorkOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[48]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +2927,7 @@ func (x *WorkOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkOpen.ProtoReflect.Descriptor instead.
 func (*WorkOpen) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{48}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *WorkOpen) GetPipeline() string {
@@ -2855,7 +2966,7 @@ type WorkAck struct {
 
 func (x *WorkAck) Reset() {
 	*x = WorkAck{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2867,7 +2978,7 @@ func (x *WorkAck) String() string {
 func (*WorkAck) ProtoMessage() {}
 
 func (x *WorkAck) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2880,7 +2991,7 @@ func (x *WorkAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkAck.ProtoReflect.Descriptor instead.
 func (*WorkAck) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{49}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WorkAck) GetRequestId() int64 {
@@ -2923,7 +3034,7 @@ type WorkFail struct {
 
 func (x *WorkFail) Reset() {
 	*x = WorkFail{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2935,7 +3046,7 @@ func (x *WorkFail) String() string {
 func (*WorkFail) ProtoMessage() {}
 
 func (x *WorkFail) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[50]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2948,7 +3059,7 @@ func (x *WorkFail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkFail.ProtoReflect.Descriptor instead.
 func (*WorkFail) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{50}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *WorkFail) GetRequestId() int64 {
@@ -3002,7 +3113,7 @@ type WorkExtend struct {
 
 func (x *WorkExtend) Reset() {
 	*x = WorkExtend{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3014,7 +3125,7 @@ func (x *WorkExtend) String() string {
 func (*WorkExtend) ProtoMessage() {}
 
 func (x *WorkExtend) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[51]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3027,7 +3138,7 @@ func (x *WorkExtend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkExtend.ProtoReflect.Descriptor instead.
 func (*WorkExtend) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{51}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WorkExtend) GetRequestId() int64 {
@@ -3067,7 +3178,7 @@ type WorkResponse struct {
 
 func (x *WorkResponse) Reset() {
 	*x = WorkResponse{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3190,7 @@ func (x *WorkResponse) String() string {
 func (*WorkResponse) ProtoMessage() {}
 
 func (x *WorkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3203,7 @@ func (x *WorkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkResponse.ProtoReflect.Descriptor instead.
 func (*WorkResponse) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{52}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *WorkResponse) GetResponse() isWorkResponse_Response {
@@ -3157,7 +3268,7 @@ type WorkResult struct {
 
 func (x *WorkResult) Reset() {
 	*x = WorkResult{}
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3280,7 @@ func (x *WorkResult) String() string {
 func (*WorkResult) ProtoMessage() {}
 
 func (x *WorkResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53]
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3293,7 @@ func (x *WorkResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkResult.ProtoReflect.Descriptor instead.
 func (*WorkResult) Descriptor() ([]byte, []int) {
-	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{53}
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *WorkResult) GetRequestId() int64 {
@@ -3258,7 +3369,7 @@ var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.File
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\n" +
-	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
+	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a&lightspeed/orchestrator/v1/event.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
 	"\x15CreatePipelineRequest\x12<\n" +
 	"\x04spec\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\x04spec\"^\n" +
 	"\x16CreatePipelineResponse\x12D\n" +
@@ -3308,7 +3419,14 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x13WatchStartedRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\"Z\n" +
 	"\x14WatchStartedResponse\x12B\n" +
-	"\astarted\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.StartedBatchR\astarted\"Y\n" +
+	"\astarted\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.StartedBatchR\astarted\"\xab\x01\n" +
+	"\x12WatchEventsRequest\x12\x1a\n" +
+	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12)\n" +
+	"\x0eafter_event_id\x18\x02 \x01(\x03H\x00R\fafterEventId\x88\x01\x01\x12;\n" +
+	"\x05types\x18\x03 \x03(\x0e2%.lightspeed.orchestrator.v1.EventTypeR\x05typesB\x11\n" +
+	"\x0f_after_event_id\"N\n" +
+	"\x13WatchEventsResponse\x127\n" +
+	"\x05event\x18\x01 \x01(\v2!.lightspeed.orchestrator.v1.EventR\x05event\"Y\n" +
 	"\x0fAckBatchRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x18\n" +
@@ -3449,7 +3567,7 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\aoutcome\x18\x02 \x01(\v2*.lightspeed.orchestrator.v1.ProcessOutcomeH\x00R\aoutcome\x12,\n" +
 	"\x11lease_deadline_ms\x18\x03 \x01(\x03H\x00R\x0fleaseDeadlineMs\x12*\n" +
 	"\x05error\x18\x04 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\b\n" +
-	"\x06result2\xb6\x14\n" +
+	"\x06result2\xa8\x15\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
@@ -3459,7 +3577,8 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\fEnqueueBatch\x12/.lightspeed.orchestrator.v1.EnqueueBatchRequest\x1a0.lightspeed.orchestrator.v1.EnqueueBatchResponse\x12w\n" +
 	"\x0eEnqueueBatches\x121.lightspeed.orchestrator.v1.EnqueueBatchesRequest\x1a2.lightspeed.orchestrator.v1.EnqueueBatchesResponse\x12y\n" +
 	"\x0eStartAvailable\x121.lightspeed.orchestrator.v1.StartAvailableRequest\x1a2.lightspeed.orchestrator.v1.StartAvailableResponse0\x01\x12s\n" +
-	"\fWatchStarted\x12/.lightspeed.orchestrator.v1.WatchStartedRequest\x1a0.lightspeed.orchestrator.v1.WatchStartedResponse0\x01\x12e\n" +
+	"\fWatchStarted\x12/.lightspeed.orchestrator.v1.WatchStartedRequest\x1a0.lightspeed.orchestrator.v1.WatchStartedResponse0\x01\x12p\n" +
+	"\vWatchEvents\x12..lightspeed.orchestrator.v1.WatchEventsRequest\x1a/.lightspeed.orchestrator.v1.WatchEventsResponse0\x01\x12e\n" +
 	"\bAckBatch\x12+.lightspeed.orchestrator.v1.AckBatchRequest\x1a,.lightspeed.orchestrator.v1.AckBatchResponse\x12k\n" +
 	"\n" +
 	"AckBatches\x12-.lightspeed.orchestrator.v1.AckBatchesRequest\x1a..lightspeed.orchestrator.v1.AckBatchesResponse\x12h\n" +
@@ -3489,7 +3608,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*CreatePipelineRequest)(nil),   // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
 	(*CreatePipelineResponse)(nil),  // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
@@ -3510,145 +3629,153 @@ var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
 	(*StartAvailableResponse)(nil),  // 16: lightspeed.orchestrator.v1.StartAvailableResponse
 	(*WatchStartedRequest)(nil),     // 17: lightspeed.orchestrator.v1.WatchStartedRequest
 	(*WatchStartedResponse)(nil),    // 18: lightspeed.orchestrator.v1.WatchStartedResponse
-	(*AckBatchRequest)(nil),         // 19: lightspeed.orchestrator.v1.AckBatchRequest
-	(*AckBatchResponse)(nil),        // 20: lightspeed.orchestrator.v1.AckBatchResponse
-	(*AckBatchesRequest)(nil),       // 21: lightspeed.orchestrator.v1.AckBatchesRequest
-	(*AckItem)(nil),                 // 22: lightspeed.orchestrator.v1.AckItem
-	(*AckBatchesResponse)(nil),      // 23: lightspeed.orchestrator.v1.AckBatchesResponse
-	(*AckResult)(nil),               // 24: lightspeed.orchestrator.v1.AckResult
-	(*FailBatchRequest)(nil),        // 25: lightspeed.orchestrator.v1.FailBatchRequest
-	(*FailBatchResponse)(nil),       // 26: lightspeed.orchestrator.v1.FailBatchResponse
-	(*ExtendLeaseRequest)(nil),      // 27: lightspeed.orchestrator.v1.ExtendLeaseRequest
-	(*ExtendLeaseResponse)(nil),     // 28: lightspeed.orchestrator.v1.ExtendLeaseResponse
-	(*ApplyActionRequest)(nil),      // 29: lightspeed.orchestrator.v1.ApplyActionRequest
-	(*ApplyActionResponse)(nil),     // 30: lightspeed.orchestrator.v1.ApplyActionResponse
-	(*StartRunRequest)(nil),         // 31: lightspeed.orchestrator.v1.StartRunRequest
-	(*StartRunResponse)(nil),        // 32: lightspeed.orchestrator.v1.StartRunResponse
-	(*CompleteRunRequest)(nil),      // 33: lightspeed.orchestrator.v1.CompleteRunRequest
-	(*CompleteRunResponse)(nil),     // 34: lightspeed.orchestrator.v1.CompleteRunResponse
-	(*ListBatchesRequest)(nil),      // 35: lightspeed.orchestrator.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),     // 36: lightspeed.orchestrator.v1.ListBatchesResponse
-	(*ListRetriesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListRetriesRequest
-	(*ListRetriesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListRetriesResponse
-	(*ListDeadLettersRequest)(nil),  // 39: lightspeed.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 40: lightspeed.orchestrator.v1.ListDeadLettersResponse
-	(*ListRunsRequest)(nil),         // 41: lightspeed.orchestrator.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),        // 42: lightspeed.orchestrator.v1.ListRunsResponse
-	(*ListAuditLogRequest)(nil),     // 43: lightspeed.orchestrator.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),    // 44: lightspeed.orchestrator.v1.ListAuditLogResponse
-	(*GetStatusRequest)(nil),        // 45: lightspeed.orchestrator.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),       // 46: lightspeed.orchestrator.v1.GetStatusResponse
-	(*WorkRequest)(nil),             // 47: lightspeed.orchestrator.v1.WorkRequest
-	(*WorkOpen)(nil),                // 48: lightspeed.orchestrator.v1.WorkOpen
-	(*WorkAck)(nil),                 // 49: lightspeed.orchestrator.v1.WorkAck
-	(*WorkFail)(nil),                // 50: lightspeed.orchestrator.v1.WorkFail
-	(*WorkExtend)(nil),              // 51: lightspeed.orchestrator.v1.WorkExtend
-	(*WorkResponse)(nil),            // 52: lightspeed.orchestrator.v1.WorkResponse
-	(*WorkResult)(nil),              // 53: lightspeed.orchestrator.v1.WorkResult
-	(*PipelineSpec)(nil),            // 54: lightspeed.orchestrator.v1.PipelineSpec
-	(*fieldmaskpb.FieldMask)(nil),   // 55: google.protobuf.FieldMask
-	(*Batch)(nil),                   // 56: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),           // 57: google.rpc.Status
-	(*StartedBatch)(nil),            // 58: lightspeed.orchestrator.v1.StartedBatch
-	(*ProcessOutcome)(nil),          // 59: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),          // 60: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),              // 61: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                 // 62: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),               // 63: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),             // 64: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),        // 65: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),           // 66: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),               // 67: lightspeed.orchestrator.v1.PipelineMode
+	(*WatchEventsRequest)(nil),      // 19: lightspeed.orchestrator.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),     // 20: lightspeed.orchestrator.v1.WatchEventsResponse
+	(*AckBatchRequest)(nil),         // 21: lightspeed.orchestrator.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),        // 22: lightspeed.orchestrator.v1.AckBatchResponse
+	(*AckBatchesRequest)(nil),       // 23: lightspeed.orchestrator.v1.AckBatchesRequest
+	(*AckItem)(nil),                 // 24: lightspeed.orchestrator.v1.AckItem
+	(*AckBatchesResponse)(nil),      // 25: lightspeed.orchestrator.v1.AckBatchesResponse
+	(*AckResult)(nil),               // 26: lightspeed.orchestrator.v1.AckResult
+	(*FailBatchRequest)(nil),        // 27: lightspeed.orchestrator.v1.FailBatchRequest
+	(*FailBatchResponse)(nil),       // 28: lightspeed.orchestrator.v1.FailBatchResponse
+	(*ExtendLeaseRequest)(nil),      // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
+	(*ExtendLeaseResponse)(nil),     // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
+	(*ApplyActionRequest)(nil),      // 31: lightspeed.orchestrator.v1.ApplyActionRequest
+	(*ApplyActionResponse)(nil),     // 32: lightspeed.orchestrator.v1.ApplyActionResponse
+	(*StartRunRequest)(nil),         // 33: lightspeed.orchestrator.v1.StartRunRequest
+	(*StartRunResponse)(nil),        // 34: lightspeed.orchestrator.v1.StartRunResponse
+	(*CompleteRunRequest)(nil),      // 35: lightspeed.orchestrator.v1.CompleteRunRequest
+	(*CompleteRunResponse)(nil),     // 36: lightspeed.orchestrator.v1.CompleteRunResponse
+	(*ListBatchesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListBatchesResponse
+	(*ListRetriesRequest)(nil),      // 39: lightspeed.orchestrator.v1.ListRetriesRequest
+	(*ListRetriesResponse)(nil),     // 40: lightspeed.orchestrator.v1.ListRetriesResponse
+	(*ListDeadLettersRequest)(nil),  // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
+	(*ListRunsRequest)(nil),         // 43: lightspeed.orchestrator.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),        // 44: lightspeed.orchestrator.v1.ListRunsResponse
+	(*ListAuditLogRequest)(nil),     // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),    // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
+	(*GetStatusRequest)(nil),        // 47: lightspeed.orchestrator.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),       // 48: lightspeed.orchestrator.v1.GetStatusResponse
+	(*WorkRequest)(nil),             // 49: lightspeed.orchestrator.v1.WorkRequest
+	(*WorkOpen)(nil),                // 50: lightspeed.orchestrator.v1.WorkOpen
+	(*WorkAck)(nil),                 // 51: lightspeed.orchestrator.v1.WorkAck
+	(*WorkFail)(nil),                // 52: lightspeed.orchestrator.v1.WorkFail
+	(*WorkExtend)(nil),              // 53: lightspeed.orchestrator.v1.WorkExtend
+	(*WorkResponse)(nil),            // 54: lightspeed.orchestrator.v1.WorkResponse
+	(*WorkResult)(nil),              // 55: lightspeed.orchestrator.v1.WorkResult
+	(*PipelineSpec)(nil),            // 56: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),   // 57: google.protobuf.FieldMask
+	(*Batch)(nil),                   // 58: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),           // 59: google.rpc.Status
+	(*StartedBatch)(nil),            // 60: lightspeed.orchestrator.v1.StartedBatch
+	(EventType)(0),                  // 61: lightspeed.orchestrator.v1.EventType
+	(*Event)(nil),                   // 62: lightspeed.orchestrator.v1.Event
+	(*ProcessOutcome)(nil),          // 63: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),          // 64: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),              // 65: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                 // 66: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),               // 67: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),             // 68: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),        // 69: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),           // 70: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),               // 71: lightspeed.orchestrator.v1.PipelineMode
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	54, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	54, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	54, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	54, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	54, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	55, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	54, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	56, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	56, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	56, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	56, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	56, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	56, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	56, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	57, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	56, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	58, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	58, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
 	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	57, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	58, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	58, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	59, // 13: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	22, // 14: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
-	24, // 15: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	59, // 16: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	57, // 17: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	59, // 18: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	60, // 19: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	61, // 20: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	61, // 21: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	62, // 22: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	63, // 23: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	64, // 24: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	65, // 25: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	61, // 26: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	66, // 27: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	67, // 28: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
-	48, // 29: lightspeed.orchestrator.v1.WorkRequest.open:type_name -> lightspeed.orchestrator.v1.WorkOpen
-	49, // 30: lightspeed.orchestrator.v1.WorkRequest.ack:type_name -> lightspeed.orchestrator.v1.WorkAck
-	50, // 31: lightspeed.orchestrator.v1.WorkRequest.fail:type_name -> lightspeed.orchestrator.v1.WorkFail
-	51, // 32: lightspeed.orchestrator.v1.WorkRequest.extend:type_name -> lightspeed.orchestrator.v1.WorkExtend
-	58, // 33: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	53, // 34: lightspeed.orchestrator.v1.WorkResponse.result:type_name -> lightspeed.orchestrator.v1.WorkResult
-	59, // 35: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	57, // 36: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
-	0,  // 37: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 38: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 39: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 40: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 41: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
-	10, // 42: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	12, // 43: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	15, // 44: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	17, // 45: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	19, // 46: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	21, // 47: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	25, // 48: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	27, // 49: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	29, // 50: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	31, // 51: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	33, // 52: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	35, // 53: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	37, // 54: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	39, // 55: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	41, // 56: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	43, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	45, // 58: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	47, // 59: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
-	1,  // 60: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 61: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 62: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 63: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 64: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
-	11, // 65: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	13, // 66: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	16, // 67: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	18, // 68: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	20, // 69: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	23, // 70: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	26, // 71: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	28, // 72: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	30, // 73: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	32, // 74: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	34, // 75: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	36, // 76: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	38, // 77: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	40, // 78: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	42, // 79: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	44, // 80: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	46, // 81: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	52, // 82: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
-	60, // [60:83] is the sub-list for method output_type
-	37, // [37:60] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	59, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	60, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	60, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	61, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
+	62, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
+	63, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	24, // 16: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
+	26, // 17: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
+	63, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	59, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	63, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	64, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	65, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	65, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	66, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	67, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	68, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	69, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	65, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	70, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	71, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	50, // 31: lightspeed.orchestrator.v1.WorkRequest.open:type_name -> lightspeed.orchestrator.v1.WorkOpen
+	51, // 32: lightspeed.orchestrator.v1.WorkRequest.ack:type_name -> lightspeed.orchestrator.v1.WorkAck
+	52, // 33: lightspeed.orchestrator.v1.WorkRequest.fail:type_name -> lightspeed.orchestrator.v1.WorkFail
+	53, // 34: lightspeed.orchestrator.v1.WorkRequest.extend:type_name -> lightspeed.orchestrator.v1.WorkExtend
+	60, // 35: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	55, // 36: lightspeed.orchestrator.v1.WorkResponse.result:type_name -> lightspeed.orchestrator.v1.WorkResult
+	63, // 37: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	59, // 38: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
+	0,  // 39: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 40: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 41: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 42: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 43: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 44: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 45: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 46: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 47: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 48: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
+	21, // 49: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	23, // 50: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	27, // 51: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	29, // 52: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	31, // 53: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	33, // 54: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	35, // 55: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	37, // 56: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	39, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	41, // 58: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	43, // 59: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	45, // 60: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	47, // 61: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	49, // 62: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
+	1,  // 63: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 64: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 65: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 66: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 67: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 68: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 69: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 70: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 71: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 72: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
+	22, // 73: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	25, // 74: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	28, // 75: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	30, // 76: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	32, // 77: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	34, // 78: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	36, // 79: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	38, // 80: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	40, // 81: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	42, // 82: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	44, // 83: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	46, // 84: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	48, // 85: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	54, // 86: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
+	63, // [63:87] is the sub-list for method output_type
+	39, // [39:63] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -3657,20 +3784,22 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 		return
 	}
 	file_lightspeed_orchestrator_v1_batch_proto_init()
+	file_lightspeed_orchestrator_v1_event_proto_init()
 	file_lightspeed_orchestrator_v1_operator_proto_init()
 	file_lightspeed_orchestrator_v1_pipeline_proto_init()
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[35].OneofWrappers = []any{}
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[47].OneofWrappers = []any{
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[19].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[37].OneofWrappers = []any{}
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[49].OneofWrappers = []any{
 		(*WorkRequest_Open)(nil),
 		(*WorkRequest_Ack)(nil),
 		(*WorkRequest_Fail)(nil),
 		(*WorkRequest_Extend)(nil),
 	}
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[52].OneofWrappers = []any{
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[54].OneofWrappers = []any{
 		(*WorkResponse_Started)(nil),
 		(*WorkResponse_Result)(nil),
 	}
-	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[53].OneofWrappers = []any{
+	file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[55].OneofWrappers = []any{
 		(*WorkResult_Outcome)(nil),
 		(*WorkResult_LeaseDeadlineMs)(nil),
 		(*WorkResult_Error)(nil),
@@ -3681,7 +3810,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   54,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

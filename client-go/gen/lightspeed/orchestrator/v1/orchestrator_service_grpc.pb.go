@@ -31,6 +31,7 @@ const (
 	OrchestratorService_EnqueueBatches_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
 	OrchestratorService_StartAvailable_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
 	OrchestratorService_WatchStarted_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted"
+	OrchestratorService_WatchEvents_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents"
 	OrchestratorService_AckBatch_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatch"
 	OrchestratorService_AckBatches_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatches"
 	OrchestratorService_FailBatch_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/FailBatch"
@@ -84,7 +85,7 @@ const (
 // RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
 // UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
-// WatchStarted). No token, or one the server does not know, is
+// WatchStarted, WatchEvents). No token, or one the server does not know, is
 // UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
 // the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
 // services need no token. Request bytes that do not parse as the RPC's
@@ -247,6 +248,30 @@ type OrchestratorServiceClient interface {
 	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
 	//     open WatchStarted streams as the server allows (64 by default).
 	WatchStarted(ctx context.Context, in *WatchStartedRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchStartedResponse], error)
+	// Streams the pipeline's events (see Event) in id order, until the client
+	// cancels. With `after_event_id` absent, only the events appended from now
+	// on; present, first every retained event with a larger id, then the live
+	// ones, with no gap and no duplicate: a consumer that was cut off or lost
+	// its connection resumes after the last id it saw and misses nothing still
+	// retained (the server keeps at least the newest `--event-retention`
+	// events of each pipeline, 100,000 by default, also across restarts).
+	// `types` keeps only events of those types (empty = all); ids then have
+	// gaps. Like WatchStarted, the response headers are sent once the stream is
+	// registered, and a slow reader is cut off rather than slowing the pipeline.
+	//
+	// Errors:
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+	//     deleted while watched (the stream ends).
+	//   - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+	//     oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+	//     (resume from there, reconciling with the List RPCs).
+	//   - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+	//     `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+	//   - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+	//     buffer overflowed (the stream ends; resume after the last id seen).
+	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+	//     open watch streams as the server allows.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Acks a batch: its work is done. The batch becomes DONE and its outcome is
 	// `processed`; the run active now (if any) and the pipeline's per-stage
 	// counters count it. Acknowledging a batch more than once is not an error:
@@ -539,6 +564,25 @@ func (c *orchestratorServiceClient) WatchStarted(ctx context.Context, in *WatchS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WatchStartedClient = grpc.ServerStreamingClient[WatchStartedResponse]
 
+func (c *orchestratorServiceClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &OrchestratorService_ServiceDesc.Streams[2], OrchestratorService_WatchEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEventsRequest, WatchEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type OrchestratorService_WatchEventsClient = grpc.ServerStreamingClient[WatchEventsResponse]
+
 func (c *orchestratorServiceClient) AckBatch(ctx context.Context, in *AckBatchRequest, opts ...grpc.CallOption) (*AckBatchResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AckBatchResponse)
@@ -671,7 +715,7 @@ func (c *orchestratorServiceClient) GetStatus(ctx context.Context, in *GetStatus
 
 func (c *orchestratorServiceClient) Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &OrchestratorService_ServiceDesc.Streams[2], OrchestratorService_Work_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &OrchestratorService_ServiceDesc.Streams[3], OrchestratorService_Work_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -719,7 +763,7 @@ type OrchestratorService_WorkClient = grpc.BidiStreamingClient[WorkRequest, Work
 // RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
 // operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
 // UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
-// WatchStarted). No token, or one the server does not know, is
+// WatchStarted, WatchEvents). No token, or one the server does not know, is
 // UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
 // the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
 // services need no token. Request bytes that do not parse as the RPC's
@@ -882,6 +926,30 @@ type OrchestratorServiceServer interface {
 	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
 	//     open WatchStarted streams as the server allows (64 by default).
 	WatchStarted(*WatchStartedRequest, grpc.ServerStreamingServer[WatchStartedResponse]) error
+	// Streams the pipeline's events (see Event) in id order, until the client
+	// cancels. With `after_event_id` absent, only the events appended from now
+	// on; present, first every retained event with a larger id, then the live
+	// ones, with no gap and no duplicate: a consumer that was cut off or lost
+	// its connection resumes after the last id it saw and misses nothing still
+	// retained (the server keeps at least the newest `--event-retention`
+	// events of each pipeline, 100,000 by default, also across restarts).
+	// `types` keeps only events of those types (empty = all); ids then have
+	// gaps. Like WatchStarted, the response headers are sent once the stream is
+	// registered, and a slow reader is cut off rather than slowing the pipeline.
+	//
+	// Errors:
+	//   - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+	//     deleted while watched (the stream ends).
+	//   - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+	//     oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+	//     (resume from there, reconciling with the List RPCs).
+	//   - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+	//     `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+	//   - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+	//     buffer overflowed (the stream ends; resume after the last id seen).
+	//   - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+	//     open watch streams as the server allows.
+	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Acks a batch: its work is done. The batch becomes DONE and its outcome is
 	// `processed`; the run active now (if any) and the pipeline's per-stage
 	// counters count it. Acknowledging a batch more than once is not an error:
@@ -1093,6 +1161,9 @@ func (UnimplementedOrchestratorServiceServer) StartAvailable(*StartAvailableRequ
 func (UnimplementedOrchestratorServiceServer) WatchStarted(*WatchStartedRequest, grpc.ServerStreamingServer[WatchStartedResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchStarted not implemented")
 }
+func (UnimplementedOrchestratorServiceServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
+}
 func (UnimplementedOrchestratorServiceServer) AckBatch(context.Context, *AckBatchRequest) (*AckBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AckBatch not implemented")
 }
@@ -1303,6 +1374,17 @@ func _OrchestratorService_WatchStarted_Handler(srv interface{}, stream grpc.Serv
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WatchStartedServer = grpc.ServerStreamingServer[WatchStartedResponse]
+
+func _OrchestratorService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(OrchestratorServiceServer).WatchEvents(m, &grpc.GenericServerStream[WatchEventsRequest, WatchEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type OrchestratorService_WatchEventsServer = grpc.ServerStreamingServer[WatchEventsResponse]
 
 func _OrchestratorService_AckBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AckBatchRequest)
@@ -1642,6 +1724,11 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchStarted",
 			Handler:       _OrchestratorService_WatchStarted_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _OrchestratorService_WatchEvents_Handler,
 			ServerStreams: true,
 		},
 		{

@@ -2,6 +2,7 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.rpc import error_details_pb2 as _error_details_pb2
 from google.rpc import status_pb2 as _status_pb2
 from lightspeed.orchestrator.v1 import batch_pb2 as _batch_pb2
+from lightspeed.orchestrator.v1 import event_pb2 as _event_pb2
 from lightspeed.orchestrator.v1 import operator_pb2 as _operator_pb2
 from lightspeed.orchestrator.v1 import pipeline_pb2 as _pipeline_pb2
 from google.protobuf.internal import containers as _containers
@@ -143,6 +144,22 @@ class WatchStartedResponse(_message.Message):
     STARTED_FIELD_NUMBER: _ClassVar[int]
     started: _batch_pb2.StartedBatch
     def __init__(self, started: _Optional[_Union[_batch_pb2.StartedBatch, _Mapping]] = ...) -> None: ...
+
+class WatchEventsRequest(_message.Message):
+    __slots__ = ("pipeline", "after_event_id", "types")
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    pipeline: str
+    after_event_id: int
+    types: _containers.RepeatedScalarFieldContainer[_event_pb2.EventType]
+    def __init__(self, pipeline: _Optional[str] = ..., after_event_id: _Optional[int] = ..., types: _Optional[_Iterable[_Union[_event_pb2.EventType, str]]] = ...) -> None: ...
+
+class WatchEventsResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ...) -> None: ...
 
 class AckBatchRequest(_message.Message):
     __slots__ = ("pipeline", "key", "attempt")

@@ -59,7 +59,7 @@ class OrchestratorServiceStub:
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
-    WatchStarted). No token, or one the server does not know, is
+    WatchStarted, WatchEvents). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
     services need no token. Request bytes that do not parse as the RPC's
@@ -128,6 +128,11 @@ class OrchestratorServiceStub:
                 '/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted',
                 request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedRequest.SerializeToString,
                 response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedResponse.FromString,
+                _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsResponse.FromString,
                 _registered_method=True)
         self.AckBatch = channel.unary_unary(
                 '/lightspeed.orchestrator.v1.OrchestratorService/AckBatch',
@@ -235,7 +240,7 @@ class OrchestratorServiceServicer:
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
-    WatchStarted). No token, or one the server does not know, is
+    WatchStarted, WatchEvents). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
     services need no token. Request bytes that do not parse as the RPC's
@@ -439,6 +444,35 @@ class OrchestratorServiceServicer:
         ListBatches).
         - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
         open WatchStarted streams as the server allows (64 by default).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchEvents(self, request, context):
+        """Streams the pipeline's events (see Event) in id order, until the client
+        cancels. With `after_event_id` absent, only the events appended from now
+        on; present, first every retained event with a larger id, then the live
+        ones, with no gap and no duplicate: a consumer that was cut off or lost
+        its connection resumes after the last id it saw and misses nothing still
+        retained (the server keeps at least the newest `--event-retention`
+        events of each pipeline, 100,000 by default, also across restarts).
+        `types` keeps only events of those types (empty = all); ids then have
+        gaps. Like WatchStarted, the response headers are sent once the stream is
+        registered, and a slow reader is cut off rather than slowing the pipeline.
+
+        Errors:
+        - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+        deleted while watched (the stream ends).
+        - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+        oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+        (resume from there, reconciling with the List RPCs).
+        - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+        `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+        - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+        buffer overflowed (the stream ends; resume after the last id seen).
+        - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+        open watch streams as the server allows.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -740,6 +774,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedRequest.FromString,
                     response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedResponse.SerializeToString,
             ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsResponse.SerializeToString,
+            ),
             'AckBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.AckBatch,
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AckBatchRequest.FromString,
@@ -852,7 +891,7 @@ class OrchestratorService:
     RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
     operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
     UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
-    WatchStarted). No token, or one the server does not know, is
+    WatchStarted, WatchEvents). No token, or one the server does not know, is
     UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
     the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
     services need no token. Request bytes that do not parse as the RPC's
@@ -1104,6 +1143,33 @@ class OrchestratorService:
             '/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted',
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedRequest.SerializeToString,
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchStartedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WatchEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

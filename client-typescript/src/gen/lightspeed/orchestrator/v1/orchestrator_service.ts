@@ -35,6 +35,7 @@ import {
   RetryRecord,
   StartedBatch,
 } from "./batch";
+import { Event, EventType, eventTypeFromJSON, eventTypeToJSON } from "./event";
 import { AuditLogEntry, OperatorAction, RunSummary } from "./operator";
 import { PipelineMode, pipelineModeFromJSON, pipelineModeToJSON, PipelineSpec } from "./pipeline";
 
@@ -210,6 +211,27 @@ export interface WatchStartedRequest {
 export interface WatchStartedResponse {
   /** A batch that was just started in the pipeline, by any caller. */
   started?: StartedBatch | undefined;
+}
+
+/** Request for the WatchEvents method. */
+export interface WatchEventsRequest {
+  /** Required. The pipeline's name. */
+  pipeline: string;
+  /**
+   * Resume after this event id: every retained event with a larger id comes
+   * first. Absent = only events from now on. 0 = from the first event.
+   */
+  afterEventId?:
+    | number
+    | undefined;
+  /** Only events of these types; empty = every type. */
+  types: EventType[];
+}
+
+/** Response for the WatchEvents method: one per event. */
+export interface WatchEventsResponse {
+  /** The event. */
+  event?: Event | undefined;
 }
 
 /** Request for the AckBatch method. */
@@ -2128,6 +2150,192 @@ export const WatchStartedResponse: MessageFns<WatchStartedResponse> = {
     message.started = (object.started !== undefined && object.started !== null)
       ? StartedBatch.fromPartial(object.started)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchEventsRequest(): WatchEventsRequest {
+  return { pipeline: "", afterEventId: undefined, types: [] };
+}
+
+export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
+  encode(message: WatchEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pipeline !== "") {
+      writer.uint32(10).string(message.pipeline);
+    }
+    if (message.afterEventId !== undefined) {
+      writer.uint32(16).int64(message.afterEventId);
+    }
+    if (message.types.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.types) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pipeline = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterEventId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.types.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.types.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEventsRequest {
+    return {
+      pipeline: isSet(object.pipeline) ? globalThis.String(object.pipeline) : "",
+      afterEventId: isSet(object.afterEventId)
+        ? globalThis.Number(object.afterEventId)
+        : isSet(object.after_event_id)
+        ? globalThis.Number(object.after_event_id)
+        : undefined,
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => eventTypeFromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: WatchEventsRequest): unknown {
+    const obj: any = {};
+    if (message.pipeline !== "") {
+      obj.pipeline = message.pipeline;
+    }
+    if (message.afterEventId !== undefined) {
+      obj.afterEventId = Math.round(message.afterEventId);
+    }
+    if (message.types?.length) {
+      obj.types = message.types.map((e) => eventTypeToJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchEventsRequest>): WatchEventsRequest {
+    return WatchEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchEventsRequest>): WatchEventsRequest {
+    const message = createBaseWatchEventsRequest();
+    message.pipeline = object.pipeline ?? "";
+    message.afterEventId = object.afterEventId ?? undefined;
+    message.types = object.types?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseWatchEventsResponse(): WatchEventsResponse {
+  return { event: undefined };
+}
+
+export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
+  encode(message: WatchEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEventsResponse {
+    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: WatchEventsResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = Event.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchEventsResponse>): WatchEventsResponse {
+    return WatchEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchEventsResponse>): WatchEventsResponse {
+    const message = createBaseWatchEventsResponse();
+    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
     return message;
   },
 };
@@ -5638,7 +5846,7 @@ export const WorkResult: MessageFns<WorkResult> = {
  * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
  * operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
  * UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
- * WatchStarted). No token, or one the server does not know, is
+ * WatchStarted, WatchEvents). No token, or one the server does not know, is
  * UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
  * the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
  * services need no token. Request bytes that do not parse as the RPC's
@@ -5905,6 +6113,40 @@ export const OrchestratorServiceService = {
     responseSerialize: (value: WatchStartedResponse): Buffer =>
       Buffer.from(WatchStartedResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchStartedResponse => WatchStartedResponse.decode(value),
+  },
+  /**
+   * Streams the pipeline's events (see Event) in id order, until the client
+   * cancels. With `after_event_id` absent, only the events appended from now
+   * on; present, first every retained event with a larger id, then the live
+   * ones, with no gap and no duplicate: a consumer that was cut off or lost
+   * its connection resumes after the last id it saw and misses nothing still
+   * retained (the server keeps at least the newest `--event-retention`
+   * events of each pipeline, 100,000 by default, also across restarts).
+   * `types` keeps only events of those types (empty = all); ids then have
+   * gaps. Like WatchStarted, the response headers are sent once the stream is
+   * registered, and a slow reader is cut off rather than slowing the pipeline.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while watched (the stream ends).
+   * - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+   *   oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+   *   (resume from there, reconciling with the List RPCs).
+   * - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+   *   `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+   * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+   *   buffer overflowed (the stream ends; resume after the last id seen).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open watch streams as the server allows.
+   */
+  watchEvents: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchEventsRequest): Buffer => Buffer.from(WatchEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchEventsRequest => WatchEventsRequest.decode(value),
+    responseSerialize: (value: WatchEventsResponse): Buffer => Buffer.from(WatchEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
   },
   /**
    * Acks a batch: its work is done. The batch becomes DONE and its outcome is
@@ -6390,6 +6632,32 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    */
   watchStarted: handleServerStreamingCall<WatchStartedRequest, WatchStartedResponse>;
   /**
+   * Streams the pipeline's events (see Event) in id order, until the client
+   * cancels. With `after_event_id` absent, only the events appended from now
+   * on; present, first every retained event with a larger id, then the live
+   * ones, with no gap and no duplicate: a consumer that was cut off or lost
+   * its connection resumes after the last id it saw and misses nothing still
+   * retained (the server keeps at least the newest `--event-retention`
+   * events of each pipeline, 100,000 by default, also across restarts).
+   * `types` keeps only events of those types (empty = all); ids then have
+   * gaps. Like WatchStarted, the response headers are sent once the stream is
+   * registered, and a slow reader is cut off rather than slowing the pipeline.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while watched (the stream ends).
+   * - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+   *   oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+   *   (resume from there, reconciling with the List RPCs).
+   * - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+   *   `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+   * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+   *   buffer overflowed (the stream ends; resume after the last id seen).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open watch streams as the server allows.
+   */
+  watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
+  /**
    * Acks a batch: its work is done. The batch becomes DONE and its outcome is
    * `processed`; the run active now (if any) and the pipeline's per-stage
    * counters count it. Acknowledging a batch more than once is not an error:
@@ -6871,6 +7139,37 @@ export interface OrchestratorServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchStartedResponse>;
+  /**
+   * Streams the pipeline's events (see Event) in id order, until the client
+   * cancels. With `after_event_id` absent, only the events appended from now
+   * on; present, first every retained event with a larger id, then the live
+   * ones, with no gap and no duplicate: a consumer that was cut off or lost
+   * its connection resumes after the last id it saw and misses nothing still
+   * retained (the server keeps at least the newest `--event-retention`
+   * events of each pipeline, 100,000 by default, also across restarts).
+   * `types` keeps only events of those types (empty = all); ids then have
+   * gaps. Like WatchStarted, the response headers are sent once the stream is
+   * registered, and a slow reader is cut off rather than slowing the pipeline.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while watched (the stream ends).
+   * - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+   *   oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+   *   (resume from there, reconciling with the List RPCs).
+   * - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+   *   `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+   * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+   *   buffer overflowed (the stream ends; resume after the last id seen).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open watch streams as the server allows.
+   */
+  watchEvents(request: WatchEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchEventsResponse>;
+  watchEvents(
+    request: WatchEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchEventsResponse>;
   /**
    * Acks a batch: its work is done. The batch becomes DONE and its outcome is
    * `processed`; the run active now (if any) and the pipeline's per-stage

@@ -76,7 +76,11 @@ export type Batch = Message<"lightspeed.orchestrator.v1.Batch"> & {
   /**
    * The producer's sequence number. Must be >= 0 and greater than the last
    * accepted sequence of the same stage (any value for a stage's first batch),
-   * else FAILED_PRECONDITION, SEQUENCE_REGRESSION.
+   * else FAILED_PRECONDITION, SEQUENCE_REGRESSION. The last accepted sequence
+   * is per stage, whoever sent it, and never resets: once a batch with
+   * 9223372036854775807 (2^63-1) is accepted, every later sequenced enqueue to
+   * that stage, from every producer, is refused for good. Derive sequences
+   * from a counter that cannot jump there (docs/core.md).
    *
    * @generated from field: int64 sequence = 6;
    */

@@ -7,11 +7,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { FieldMask } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
 import { file_google_rpc_error_details } from "../../../google/rpc/error_details_pb";
 import type { Status } from "../../../google/rpc/status_pb";
 import { file_google_rpc_status } from "../../../google/rpc/status_pb";
 import type { Batch, BatchState, BatchView, DeadLetterRecord, ProcessOutcome, RetryRecord, StartedBatch } from "./batch_pb";
 import { file_lightspeed_orchestrator_v1_batch } from "./batch_pb";
+import type { Event, EventType } from "./event_pb";
+import { file_lightspeed_orchestrator_v1_event } from "./event_pb";
 import type { AuditLogEntry, OperatorAction, RunSummary } from "./operator_pb";
 import { file_lightspeed_orchestrator_v1_operator } from "./operator_pb";
 import type { PipelineMode, PipelineSpec } from "./pipeline_pb";
@@ -22,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lightspeed/orchestrator/v1/orchestrator_service.proto.
  */
 export const file_lightspeed_orchestrator_v1_orchestrator_service: GenFile = /*@__PURE__*/
-  fileDesc("CjVsaWdodHNwZWVkL29yY2hlc3RyYXRvci92MS9vcmNoZXN0cmF0b3Jfc2VydmljZS5wcm90bxIabGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEiTwoVQ3JlYXRlUGlwZWxpbmVSZXF1ZXN0EjYKBHNwZWMYASABKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5QaXBlbGluZVNwZWMiVAoWQ3JlYXRlUGlwZWxpbmVSZXNwb25zZRI6CghwaXBlbGluZRgBIAEoCzIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlBpcGVsaW5lU3BlYyIiChJHZXRQaXBlbGluZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChNHZXRQaXBlbGluZVJlc3BvbnNlEjoKCHBpcGVsaW5lGAEgASgLMigubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUGlwZWxpbmVTcGVjIj0KFExpc3RQaXBlbGluZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIm0KFUxpc3RQaXBlbGluZXNSZXNwb25zZRI7CglwaXBlbGluZXMYASADKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5QaXBlbGluZVNwZWMSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjQKFURlbGV0ZVBpcGVsaW5lUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIIhgKFkRlbGV0ZVBpcGVsaW5lUmVzcG9uc2UiWQoTRW5xdWV1ZUJhdGNoUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIwCgViYXRjaBgCIAEoCzIhLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkJhdGNoIiwKFEVucXVldWVCYXRjaFJlc3BvbnNlEhQKDGRlZHVwbGljYXRlZBgBIAEoCCJdChVFbnF1ZXVlQmF0Y2hlc1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSMgoHYmF0Y2hlcxgCIAMoCzIhLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkJhdGNoIlQKFkVucXVldWVCYXRjaGVzUmVzcG9uc2USOgoHcmVzdWx0cxgBIAMoCzIpLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkVucXVldWVSZXN1bHQiVQoNRW5xdWV1ZVJlc3VsdBILCgNrZXkYASABKAkSFAoMZGVkdXBsaWNhdGVkGAIgASgIEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiTgoVU3RhcnRBdmFpbGFibGVSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhMKC21heF9iYXRjaGVzGAIgASgFEg4KBnN0YWdlcxgDIAMoCSJTChZTdGFydEF2YWlsYWJsZVJlc3BvbnNlEjkKB3N0YXJ0ZWQYASABKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5TdGFydGVkQmF0Y2giJwoTV2F0Y2hTdGFydGVkUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCSJRChRXYXRjaFN0YXJ0ZWRSZXNwb25zZRI5CgdzdGFydGVkGAEgASgLMigubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuU3RhcnRlZEJhdGNoIkEKD0Fja0JhdGNoUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRILCgNrZXkYAiABKAkSDwoHYXR0ZW1wdBgDIAEoBSJPChBBY2tCYXRjaFJlc3BvbnNlEjsKB291dGNvbWUYASABKAsyKi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5Qcm9jZXNzT3V0Y29tZSJYChFBY2tCYXRjaGVzUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIxCgRhY2tzGAIgAygLMiMubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrSXRlbSInCgdBY2tJdGVtEgsKA2tleRgBIAEoCRIPCgdhdHRlbXB0GAIgASgFIkwKEkFja0JhdGNoZXNSZXNwb25zZRI2CgdyZXN1bHRzGAEgAygLMiUubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrUmVzdWx0IngKCUFja1Jlc3VsdBILCgNrZXkYASABKAkSOwoHb3V0Y29tZRgCIAEoCzIqLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlByb2Nlc3NPdXRjb21lEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiaQoQRmFpbEJhdGNoUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRILCgNrZXkYAiABKAkSDwoHYXR0ZW1wdBgDIAEoBRIOCgZyZWFzb24YBCABKAkSFQoNbm9uX3JldHJ5YWJsZRgFIAEoCCJQChFGYWlsQmF0Y2hSZXNwb25zZRI7CgdvdXRjb21lGAEgASgLMioubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUHJvY2Vzc091dGNvbWUiRAoSRXh0ZW5kTGVhc2VSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEgsKA2tleRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFIjAKE0V4dGVuZExlYXNlUmVzcG9uc2USGQoRbGVhc2VfZGVhZGxpbmVfbXMYASABKAMiYgoSQXBwbHlBY3Rpb25SZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEjoKBmFjdGlvbhgCIAEoCzIqLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLk9wZXJhdG9yQWN0aW9uIhUKE0FwcGx5QWN0aW9uUmVzcG9uc2UiIwoPU3RhcnRSdW5SZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJIkcKEFN0YXJ0UnVuUmVzcG9uc2USMwoDcnVuGAEgASgLMiYubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUnVuU3VtbWFyeSImChJDb21wbGV0ZVJ1blJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkiSgoTQ29tcGxldGVSdW5SZXNwb25zZRIzCgNydW4YASABKAsyJi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5SdW5TdW1tYXJ5IpMBChJMaXN0QmF0Y2hlc1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSOgoFc3RhdGUYBCABKA4yJi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5CYXRjaFN0YXRlSACIAQFCCAoGX3N0YXRlImYKE0xpc3RCYXRjaGVzUmVzcG9uc2USNgoHYmF0Y2hlcxgBIAMoCzIlLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkJhdGNoVmlldxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTQoSTGlzdFJldHJpZXNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImgKE0xpc3RSZXRyaWVzUmVzcG9uc2USOAoHcmV0cmllcxgBIAMoCzInLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlJldHJ5UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJRChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJInYKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEkIKDGRlYWRfbGV0dGVycxgBIAMoCzIsLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkRlYWRMZXR0ZXJSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkoKD0xpc3RSdW5zUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJhChBMaXN0UnVuc1Jlc3BvbnNlEjQKBHJ1bnMYASADKAsyJi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5SdW5TdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOChNMaXN0QXVkaXRMb2dSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImsKFExpc3RBdWRpdExvZ1Jlc3BvbnNlEjoKB2VudHJpZXMYASADKAsyKS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BdWRpdExvZ0VudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIkChBHZXRTdGF0dXNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJIqECChFHZXRTdGF0dXNSZXNwb25zZRIUCgxxdWV1ZWRfY291bnQYASABKAMSGAoQcmV0cnlfd2FpdF9jb3VudBgCIAEoAxIXCg9pbl9mbGlnaHRfY291bnQYAyABKAUSGQoRZGVhZF9sZXR0ZXJfY291bnQYBCABKAMSNgoEbW9kZRgFIAEoDjIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlBpcGVsaW5lTW9kZRIfChdlZmZlY3RpdmVfbWF4X2luX2ZsaWdodBgGIAEoBRIVCg1hY3RpdmVfcnVuX2lkGAcgASgDEhEKCXNpZ25hdHVyZRgIIAEoCRINCgV2YWxpZBgJIAEoCBIWCg5pbnZhbGlkX3JlYXNvbhgKIAEoCTLeEgoTT3JjaGVzdHJhdG9yU2VydmljZRJ3Cg5DcmVhdGVQaXBlbGluZRIxLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkNyZWF0ZVBpcGVsaW5lUmVxdWVzdBoyLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkNyZWF0ZVBpcGVsaW5lUmVzcG9uc2USbgoLR2V0UGlwZWxpbmUSLi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5HZXRQaXBlbGluZVJlcXVlc3QaLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5HZXRQaXBlbGluZVJlc3BvbnNlEnQKDUxpc3RQaXBlbGluZXMSMC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UGlwZWxpbmVzUmVxdWVzdBoxLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJ3Cg5EZWxldGVQaXBlbGluZRIxLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkRlbGV0ZVBpcGVsaW5lUmVxdWVzdBoyLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkRlbGV0ZVBpcGVsaW5lUmVzcG9uc2UScQoMRW5xdWV1ZUJhdGNoEi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRW5xdWV1ZUJhdGNoUmVxdWVzdBowLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkVucXVldWVCYXRjaFJlc3BvbnNlEncKDkVucXVldWVCYXRjaGVzEjEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRW5xdWV1ZUJhdGNoZXNSZXF1ZXN0GjIubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRW5xdWV1ZUJhdGNoZXNSZXNwb25zZRJ5Cg5TdGFydEF2YWlsYWJsZRIxLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlN0YXJ0QXZhaWxhYmxlUmVxdWVzdBoyLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlN0YXJ0QXZhaWxhYmxlUmVzcG9uc2UwARJzCgxXYXRjaFN0YXJ0ZWQSLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5XYXRjaFN0YXJ0ZWRSZXF1ZXN0GjAubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV2F0Y2hTdGFydGVkUmVzcG9uc2UwARJlCghBY2tCYXRjaBIrLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkFja0JhdGNoUmVxdWVzdBosLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkFja0JhdGNoUmVzcG9uc2USawoKQWNrQmF0Y2hlcxItLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkFja0JhdGNoZXNSZXF1ZXN0Gi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrQmF0Y2hlc1Jlc3BvbnNlEmgKCUZhaWxCYXRjaBIsLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkZhaWxCYXRjaFJlcXVlc3QaLS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5GYWlsQmF0Y2hSZXNwb25zZRJuCgtFeHRlbmRMZWFzZRIuLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkV4dGVuZExlYXNlUmVxdWVzdBovLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkV4dGVuZExlYXNlUmVzcG9uc2USbgoLQXBwbHlBY3Rpb24SLi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BcHBseUFjdGlvblJlcXVlc3QaLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BcHBseUFjdGlvblJlc3BvbnNlEmUKCFN0YXJ0UnVuEisubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuU3RhcnRSdW5SZXF1ZXN0GiwubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuU3RhcnRSdW5SZXNwb25zZRJuCgtDb21wbGV0ZVJ1bhIuLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkNvbXBsZXRlUnVuUmVxdWVzdBovLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkNvbXBsZXRlUnVuUmVzcG9uc2USbgoLTGlzdEJhdGNoZXMSLi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0QmF0Y2hlc1JlcXVlc3QaLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEm4KC0xpc3RSZXRyaWVzEi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuTGlzdFJldHJpZXNSZXF1ZXN0Gi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuTGlzdFJldHJpZXNSZXNwb25zZRJ6Cg9MaXN0RGVhZExldHRlcnMSMi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GjMubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USZQoITGlzdFJ1bnMSKy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UnVuc1JlcXVlc3QaLC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UnVuc1Jlc3BvbnNlEnEKDExpc3RBdWRpdExvZxIvLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RBdWRpdExvZ1JlcXVlc3QaMC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0QXVkaXRMb2dSZXNwb25zZRJoCglHZXRTdGF0dXMSLC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5HZXRTdGF0dXNSZXF1ZXN0Gi0ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuR2V0U3RhdHVzUmVzcG9uc2VCowEKHmRldi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MUIYT3JjaGVzdHJhdG9yU2VydmljZVByb3RvUAFaZWdpdGh1Yi5jb20vbGlnaHRzcGVlZC1vcmNoZXN0cmF0b3IvbGlnaHRzcGVlZC9jbGllbnQtZ28vZ2VuL2xpZ2h0c3BlZWQvb3JjaGVzdHJhdG9yL3YxO29yY2hlc3RyYXRvcnYxYgZwcm90bzM", [file_google_rpc_error_details, file_google_rpc_status, file_lightspeed_orchestrator_v1_batch, file_lightspeed_orchestrator_v1_operator, file_lightspeed_orchestrator_v1_pipeline]);
+  fileDesc("CjVsaWdodHNwZWVkL29yY2hlc3RyYXRvci92MS9vcmNoZXN0cmF0b3Jfc2VydmljZS5wcm90bxIabGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEiTwoVQ3JlYXRlUGlwZWxpbmVSZXF1ZXN0EjYKBHNwZWMYASABKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5QaXBlbGluZVNwZWMiVAoWQ3JlYXRlUGlwZWxpbmVSZXNwb25zZRI6CghwaXBlbGluZRgBIAEoCzIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlBpcGVsaW5lU3BlYyIiChJHZXRQaXBlbGluZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChNHZXRQaXBlbGluZVJlc3BvbnNlEjoKCHBpcGVsaW5lGAEgASgLMigubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUGlwZWxpbmVTcGVjIj0KFExpc3RQaXBlbGluZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIm0KFUxpc3RQaXBlbGluZXNSZXNwb25zZRI7CglwaXBlbGluZXMYASADKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5QaXBlbGluZVNwZWMSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjQKFURlbGV0ZVBpcGVsaW5lUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIIhgKFkRlbGV0ZVBpcGVsaW5lUmVzcG9uc2UihAEKFVVwZGF0ZVBpcGVsaW5lUmVxdWVzdBI6CghwaXBlbGluZRgBIAEoCzIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlBpcGVsaW5lU3BlYxIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siVAoWVXBkYXRlUGlwZWxpbmVSZXNwb25zZRI6CghwaXBlbGluZRgBIAEoCzIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlBpcGVsaW5lU3BlYyJZChNFbnF1ZXVlQmF0Y2hSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEjAKBWJhdGNoGAIgASgLMiEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQmF0Y2giLAoURW5xdWV1ZUJhdGNoUmVzcG9uc2USFAoMZGVkdXBsaWNhdGVkGAEgASgIIl0KFUVucXVldWVCYXRjaGVzUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIyCgdiYXRjaGVzGAIgAygLMiEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQmF0Y2giVAoWRW5xdWV1ZUJhdGNoZXNSZXNwb25zZRI6CgdyZXN1bHRzGAEgAygLMikubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRW5xdWV1ZVJlc3VsdCJVCg1FbnF1ZXVlUmVzdWx0EgsKA2tleRgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSIQoFZXJyb3IYAyABKAsyEi5nb29nbGUucnBjLlN0YXR1cyJOChVTdGFydEF2YWlsYWJsZVJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSEwoLbWF4X2JhdGNoZXMYAiABKAUSDgoGc3RhZ2VzGAMgAygJIlMKFlN0YXJ0QXZhaWxhYmxlUmVzcG9uc2USOQoHc3RhcnRlZBgBIAEoCzIoLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlN0YXJ0ZWRCYXRjaCInChNXYXRjaFN0YXJ0ZWRSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJIlEKFFdhdGNoU3RhcnRlZFJlc3BvbnNlEjkKB3N0YXJ0ZWQYASABKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5TdGFydGVkQmF0Y2gijAEKEldhdGNoRXZlbnRzUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIbCg5hZnRlcl9ldmVudF9pZBgCIAEoA0gAiAEBEjQKBXR5cGVzGAMgAygOMiUubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRXZlbnRUeXBlQhEKD19hZnRlcl9ldmVudF9pZCJHChNXYXRjaEV2ZW50c1Jlc3BvbnNlEjAKBWV2ZW50GAEgASgLMiEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRXZlbnQiQQoPQWNrQmF0Y2hSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEgsKA2tleRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFIk8KEEFja0JhdGNoUmVzcG9uc2USOwoHb3V0Y29tZRgBIAEoCzIqLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlByb2Nlc3NPdXRjb21lIlgKEUFja0JhdGNoZXNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEjEKBGFja3MYAiADKAsyIy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BY2tJdGVtIicKB0Fja0l0ZW0SCwoDa2V5GAEgASgJEg8KB2F0dGVtcHQYAiABKAUiTAoSQWNrQmF0Y2hlc1Jlc3BvbnNlEjYKB3Jlc3VsdHMYASADKAsyJS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BY2tSZXN1bHQieAoJQWNrUmVzdWx0EgsKA2tleRgBIAEoCRI7CgdvdXRjb21lGAIgASgLMioubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUHJvY2Vzc091dGNvbWUSIQoFZXJyb3IYAyABKAsyEi5nb29nbGUucnBjLlN0YXR1cyJpChBGYWlsQmF0Y2hSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEgsKA2tleRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEg4KBnJlYXNvbhgEIAEoCRIVCg1ub25fcmV0cnlhYmxlGAUgASgIIlAKEUZhaWxCYXRjaFJlc3BvbnNlEjsKB291dGNvbWUYASABKAsyKi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5Qcm9jZXNzT3V0Y29tZSJEChJFeHRlbmRMZWFzZVJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSCwoDa2V5GAIgASgJEg8KB2F0dGVtcHQYAyABKAUiMAoTRXh0ZW5kTGVhc2VSZXNwb25zZRIZChFsZWFzZV9kZWFkbGluZV9tcxgBIAEoAyJiChJBcHBseUFjdGlvblJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSOgoGYWN0aW9uGAIgASgLMioubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuT3BlcmF0b3JBY3Rpb24iFQoTQXBwbHlBY3Rpb25SZXNwb25zZSIjCg9TdGFydFJ1blJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkiRwoQU3RhcnRSdW5SZXNwb25zZRIzCgNydW4YASABKAsyJi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5SdW5TdW1tYXJ5IiYKEkNvbXBsZXRlUnVuUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCSJKChNDb21wbGV0ZVJ1blJlc3BvbnNlEjMKA3J1bhgBIAEoCzImLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlJ1blN1bW1hcnkikwEKEkxpc3RCYXRjaGVzUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRI6CgVzdGF0ZRgEIAEoDjImLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkJhdGNoU3RhdGVIAIgBAUIICgZfc3RhdGUiZgoTTGlzdEJhdGNoZXNSZXNwb25zZRI2CgdiYXRjaGVzGAEgAygLMiUubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQmF0Y2hWaWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJNChJMaXN0UmV0cmllc1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoTTGlzdFJldHJpZXNSZXNwb25zZRI4CgdyZXRyaWVzGAEgAygLMicubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUmV0cnlSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlEKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkidgoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USQgoMZGVhZF9sZXR0ZXJzGAEgAygLMiwubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRGVhZExldHRlclJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSgoPTGlzdFJ1bnNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImEKEExpc3RSdW5zUmVzcG9uc2USNAoEcnVucxgBIAMoCzImLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLlJ1blN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KE0xpc3RBdWRpdExvZ1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiawoUTGlzdEF1ZGl0TG9nUmVzcG9uc2USOgoHZW50cmllcxgBIAMoCzIpLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkF1ZGl0TG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEEdldFN0YXR1c1JlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkioQIKEUdldFN0YXR1c1Jlc3BvbnNlEhQKDHF1ZXVlZF9jb3VudBgBIAEoAxIYChByZXRyeV93YWl0X2NvdW50GAIgASgDEhcKD2luX2ZsaWdodF9jb3VudBgDIAEoBRIZChFkZWFkX2xldHRlcl9jb3VudBgEIAEoAxI2CgRtb2RlGAUgASgOMigubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUGlwZWxpbmVNb2RlEh8KF2VmZmVjdGl2ZV9tYXhfaW5fZmxpZ2h0GAYgASgFEhUKDWFjdGl2ZV9ydW5faWQYByABKAMSEQoJc2lnbmF0dXJlGAggASgJEg0KBXZhbGlkGAkgASgIEhYKDmludmFsaWRfcmVhc29uGAogASgJIvIBCgtXb3JrUmVxdWVzdBI0CgRvcGVuGAEgASgLMiQubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV29ya09wZW5IABIyCgNhY2sYAiABKAsyIy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5Xb3JrQWNrSAASNAoEZmFpbBgDIAEoCzIkLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLldvcmtGYWlsSAASOAoGZXh0ZW5kGAQgASgLMiYubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV29ya0V4dGVuZEgAQgkKB3JlcXVlc3QiPgoIV29ya09wZW4SEAoIcGlwZWxpbmUYASABKAkSDgoGc3RhZ2VzGAIgAygJEhAKCGNhcGFjaXR5GAMgASgFIjsKB1dvcmtBY2sSEgoKcmVxdWVzdF9pZBgBIAEoAxILCgNrZXkYAiABKAkSDwoHYXR0ZW1wdBgDIAEoBSJjCghXb3JrRmFpbBISCgpyZXF1ZXN0X2lkGAEgASgDEgsKA2tleRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEg4KBnJlYXNvbhgEIAEoCRIVCg1ub25fcmV0cnlhYmxlGAUgASgIIj4KCldvcmtFeHRlbmQSEgoKcmVxdWVzdF9pZBgBIAEoAxILCgNrZXkYAiABKAkSDwoHYXR0ZW1wdBgDIAEoBSKRAQoMV29ya1Jlc3BvbnNlEjsKB3N0YXJ0ZWQYASABKAsyKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5TdGFydGVkQmF0Y2hIABI4CgZyZXN1bHQYAiABKAsyJi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5Xb3JrUmVzdWx0SABCCgoIcmVzcG9uc2UiqwEKCldvcmtSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoAxI9CgdvdXRjb21lGAIgASgLMioubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuUHJvY2Vzc091dGNvbWVIABIbChFsZWFzZV9kZWFkbGluZV9tcxgDIAEoA0gAEiMKBWVycm9yGAQgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXNIAEIICgZyZXN1bHQyqBUKE09yY2hlc3RyYXRvclNlcnZpY2USdwoOQ3JlYXRlUGlwZWxpbmUSMS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5DcmVhdGVQaXBlbGluZVJlcXVlc3QaMi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5DcmVhdGVQaXBlbGluZVJlc3BvbnNlEm4KC0dldFBpcGVsaW5lEi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuR2V0UGlwZWxpbmVSZXF1ZXN0Gi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuR2V0UGlwZWxpbmVSZXNwb25zZRJ0Cg1MaXN0UGlwZWxpbmVzEjAubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaMS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UGlwZWxpbmVzUmVzcG9uc2USdwoORGVsZXRlUGlwZWxpbmUSMS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5EZWxldGVQaXBlbGluZVJlcXVlc3QaMi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5EZWxldGVQaXBlbGluZVJlc3BvbnNlEncKDlVwZGF0ZVBpcGVsaW5lEjEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuVXBkYXRlUGlwZWxpbmVSZXF1ZXN0GjIubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuVXBkYXRlUGlwZWxpbmVSZXNwb25zZRJxCgxFbnF1ZXVlQmF0Y2gSLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5FbnF1ZXVlQmF0Y2hSZXF1ZXN0GjAubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRW5xdWV1ZUJhdGNoUmVzcG9uc2USdwoORW5xdWV1ZUJhdGNoZXMSMS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5FbnF1ZXVlQmF0Y2hlc1JlcXVlc3QaMi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5FbnF1ZXVlQmF0Y2hlc1Jlc3BvbnNlEnkKDlN0YXJ0QXZhaWxhYmxlEjEubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuU3RhcnRBdmFpbGFibGVSZXF1ZXN0GjIubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuU3RhcnRBdmFpbGFibGVSZXNwb25zZTABEnMKDFdhdGNoU3RhcnRlZBIvLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLldhdGNoU3RhcnRlZFJlcXVlc3QaMC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5XYXRjaFN0YXJ0ZWRSZXNwb25zZTABEnAKC1dhdGNoRXZlbnRzEi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABEmUKCEFja0JhdGNoEisubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrQmF0Y2hSZXF1ZXN0GiwubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrQmF0Y2hSZXNwb25zZRJrCgpBY2tCYXRjaGVzEi0ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQWNrQmF0Y2hlc1JlcXVlc3QaLi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5BY2tCYXRjaGVzUmVzcG9uc2USaAoJRmFpbEJhdGNoEiwubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRmFpbEJhdGNoUmVxdWVzdBotLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkZhaWxCYXRjaFJlc3BvbnNlEm4KC0V4dGVuZExlYXNlEi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRXh0ZW5kTGVhc2VSZXF1ZXN0Gi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuRXh0ZW5kTGVhc2VSZXNwb25zZRJuCgtBcHBseUFjdGlvbhIuLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkFwcGx5QWN0aW9uUmVxdWVzdBovLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkFwcGx5QWN0aW9uUmVzcG9uc2USZQoIU3RhcnRSdW4SKy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5TdGFydFJ1blJlcXVlc3QaLC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5TdGFydFJ1blJlc3BvbnNlEm4KC0NvbXBsZXRlUnVuEi4ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQ29tcGxldGVSdW5SZXF1ZXN0Gi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuQ29tcGxldGVSdW5SZXNwb25zZRJuCgtMaXN0QmF0Y2hlcxIuLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBovLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RCYXRjaGVzUmVzcG9uc2USbgoLTGlzdFJldHJpZXMSLi5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UmV0cmllc1JlcXVlc3QaLy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0UmV0cmllc1Jlc3BvbnNlEnoKD0xpc3REZWFkTGV0dGVycxIyLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaMy5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZRJlCghMaXN0UnVucxIrLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RSdW5zUmVxdWVzdBosLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RSdW5zUmVzcG9uc2UScQoMTGlzdEF1ZGl0TG9nEi8ubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuTGlzdEF1ZGl0TG9nUmVxdWVzdBowLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkxpc3RBdWRpdExvZ1Jlc3BvbnNlEmgKCUdldFN0YXR1cxIsLmxpZ2h0c3BlZWQub3JjaGVzdHJhdG9yLnYxLkdldFN0YXR1c1JlcXVlc3QaLS5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5HZXRTdGF0dXNSZXNwb25zZRJdCgRXb3JrEicubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjEuV29ya1JlcXVlc3QaKC5saWdodHNwZWVkLm9yY2hlc3RyYXRvci52MS5Xb3JrUmVzcG9uc2UoATABQqMBCh5kZXYubGlnaHRzcGVlZC5vcmNoZXN0cmF0b3IudjFCGE9yY2hlc3RyYXRvclNlcnZpY2VQcm90b1ABWmVnaXRodWIuY29tL2xpZ2h0c3BlZWQtb3JjaGVzdHJhdG9yL2xpZ2h0c3BlZWQvY2xpZW50LWdvL2dlbi9saWdodHNwZWVkL29yY2hlc3RyYXRvci92MTtvcmNoZXN0cmF0b3J2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_rpc_error_details, file_google_rpc_status, file_lightspeed_orchestrator_v1_batch, file_lightspeed_orchestrator_v1_event, file_lightspeed_orchestrator_v1_operator, file_lightspeed_orchestrator_v1_pipeline]);
 
 /**
  * Request for the CreatePipeline method.
@@ -213,6 +217,57 @@ export const DeletePipelineResponseSchema: GenMessage<DeletePipelineResponse> = 
   messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 7);
 
 /**
+ * Request for the UpdatePipeline method.
+ *
+ * @generated from message lightspeed.orchestrator.v1.UpdatePipelineRequest
+ */
+export type UpdatePipelineRequest = Message<"lightspeed.orchestrator.v1.UpdatePipelineRequest"> & {
+  /**
+   * Required. The new values of the fields that `update_mask` names; its
+   * `name` says which pipeline to update. Fields not named are ignored.
+   *
+   * @generated from field: lightspeed.orchestrator.v1.PipelineSpec pipeline = 1;
+   */
+  pipeline?: PipelineSpec | undefined;
+
+  /**
+   * Required. The fields to change (paths listed at UpdatePipeline); must not
+   * be empty.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.UpdatePipelineRequest.
+ * Use `create(UpdatePipelineRequestSchema)` to create a new message.
+ */
+export const UpdatePipelineRequestSchema: GenMessage<UpdatePipelineRequest> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 8);
+
+/**
+ * Response for the UpdatePipeline method.
+ *
+ * @generated from message lightspeed.orchestrator.v1.UpdatePipelineResponse
+ */
+export type UpdatePipelineResponse = Message<"lightspeed.orchestrator.v1.UpdatePipelineResponse"> & {
+  /**
+   * The effective spec after the update, every field present.
+   *
+   * @generated from field: lightspeed.orchestrator.v1.PipelineSpec pipeline = 1;
+   */
+  pipeline?: PipelineSpec | undefined;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.UpdatePipelineResponse.
+ * Use `create(UpdatePipelineResponseSchema)` to create a new message.
+ */
+export const UpdatePipelineResponseSchema: GenMessage<UpdatePipelineResponse> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 9);
+
+/**
  * Request for the EnqueueBatch method.
  *
  * @generated from message lightspeed.orchestrator.v1.EnqueueBatchRequest
@@ -238,7 +293,7 @@ export type EnqueueBatchRequest = Message<"lightspeed.orchestrator.v1.EnqueueBat
  * Use `create(EnqueueBatchRequestSchema)` to create a new message.
  */
 export const EnqueueBatchRequestSchema: GenMessage<EnqueueBatchRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 8);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 10);
 
 /**
  * Response for the EnqueueBatch method.
@@ -261,7 +316,7 @@ export type EnqueueBatchResponse = Message<"lightspeed.orchestrator.v1.EnqueueBa
  * Use `create(EnqueueBatchResponseSchema)` to create a new message.
  */
 export const EnqueueBatchResponseSchema: GenMessage<EnqueueBatchResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 9);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 11);
 
 /**
  * Request for the EnqueueBatches method.
@@ -291,7 +346,7 @@ export type EnqueueBatchesRequest = Message<"lightspeed.orchestrator.v1.EnqueueB
  * Use `create(EnqueueBatchesRequestSchema)` to create a new message.
  */
 export const EnqueueBatchesRequestSchema: GenMessage<EnqueueBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 10);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 12);
 
 /**
  * Response for the EnqueueBatches method.
@@ -312,7 +367,7 @@ export type EnqueueBatchesResponse = Message<"lightspeed.orchestrator.v1.Enqueue
  * Use `create(EnqueueBatchesResponseSchema)` to create a new message.
  */
 export const EnqueueBatchesResponseSchema: GenMessage<EnqueueBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 11);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 13);
 
 /**
  * The result of one item of EnqueueBatches.
@@ -351,7 +406,7 @@ export type EnqueueResult = Message<"lightspeed.orchestrator.v1.EnqueueResult"> 
  * Use `create(EnqueueResultSchema)` to create a new message.
  */
 export const EnqueueResultSchema: GenMessage<EnqueueResult> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 12);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 14);
 
 /**
  * Request for the StartAvailable method.
@@ -387,7 +442,7 @@ export type StartAvailableRequest = Message<"lightspeed.orchestrator.v1.StartAva
  * Use `create(StartAvailableRequestSchema)` to create a new message.
  */
 export const StartAvailableRequestSchema: GenMessage<StartAvailableRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 13);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 15);
 
 /**
  * Response for the StartAvailable method: one message per started batch.
@@ -408,7 +463,7 @@ export type StartAvailableResponse = Message<"lightspeed.orchestrator.v1.StartAv
  * Use `create(StartAvailableResponseSchema)` to create a new message.
  */
 export const StartAvailableResponseSchema: GenMessage<StartAvailableResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 14);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 16);
 
 /**
  * Request for the WatchStarted method.
@@ -429,7 +484,7 @@ export type WatchStartedRequest = Message<"lightspeed.orchestrator.v1.WatchStart
  * Use `create(WatchStartedRequestSchema)` to create a new message.
  */
 export const WatchStartedRequestSchema: GenMessage<WatchStartedRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 15);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 17);
 
 /**
  * Response for the WatchStarted method: one message per started batch.
@@ -450,7 +505,64 @@ export type WatchStartedResponse = Message<"lightspeed.orchestrator.v1.WatchStar
  * Use `create(WatchStartedResponseSchema)` to create a new message.
  */
 export const WatchStartedResponseSchema: GenMessage<WatchStartedResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 16);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 18);
+
+/**
+ * Request for the WatchEvents method.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WatchEventsRequest
+ */
+export type WatchEventsRequest = Message<"lightspeed.orchestrator.v1.WatchEventsRequest"> & {
+  /**
+   * Required. The pipeline's name.
+   *
+   * @generated from field: string pipeline = 1;
+   */
+  pipeline: string;
+
+  /**
+   * Resume after this event id: every retained event with a larger id comes
+   * first. Absent = only events from now on. 0 = from the first event.
+   *
+   * @generated from field: optional int64 after_event_id = 2;
+   */
+  afterEventId?: bigint | undefined;
+
+  /**
+   * Only events of these types; empty = every type.
+   *
+   * @generated from field: repeated lightspeed.orchestrator.v1.EventType types = 3;
+   */
+  types: EventType[];
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WatchEventsRequest.
+ * Use `create(WatchEventsRequestSchema)` to create a new message.
+ */
+export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 19);
+
+/**
+ * Response for the WatchEvents method: one per event.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WatchEventsResponse
+ */
+export type WatchEventsResponse = Message<"lightspeed.orchestrator.v1.WatchEventsResponse"> & {
+  /**
+   * The event.
+   *
+   * @generated from field: lightspeed.orchestrator.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WatchEventsResponse.
+ * Use `create(WatchEventsResponseSchema)` to create a new message.
+ */
+export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 20);
 
 /**
  * Request for the AckBatch method.
@@ -487,7 +599,7 @@ export type AckBatchRequest = Message<"lightspeed.orchestrator.v1.AckBatchReques
  * Use `create(AckBatchRequestSchema)` to create a new message.
  */
 export const AckBatchRequestSchema: GenMessage<AckBatchRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 17);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 21);
 
 /**
  * Response for the AckBatch method.
@@ -508,7 +620,7 @@ export type AckBatchResponse = Message<"lightspeed.orchestrator.v1.AckBatchRespo
  * Use `create(AckBatchResponseSchema)` to create a new message.
  */
 export const AckBatchResponseSchema: GenMessage<AckBatchResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 18);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 22);
 
 /**
  * Request for the AckBatches method.
@@ -538,7 +650,7 @@ export type AckBatchesRequest = Message<"lightspeed.orchestrator.v1.AckBatchesRe
  * Use `create(AckBatchesRequestSchema)` to create a new message.
  */
 export const AckBatchesRequestSchema: GenMessage<AckBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 19);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 23);
 
 /**
  * One item of AckBatches: the batch to ack.
@@ -567,7 +679,7 @@ export type AckItem = Message<"lightspeed.orchestrator.v1.AckItem"> & {
  * Use `create(AckItemSchema)` to create a new message.
  */
 export const AckItemSchema: GenMessage<AckItem> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 20);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 24);
 
 /**
  * Response for the AckBatches method.
@@ -588,7 +700,7 @@ export type AckBatchesResponse = Message<"lightspeed.orchestrator.v1.AckBatchesR
  * Use `create(AckBatchesResponseSchema)` to create a new message.
  */
 export const AckBatchesResponseSchema: GenMessage<AckBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 21);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 25);
 
 /**
  * The result of one item of AckBatches.
@@ -625,7 +737,7 @@ export type AckResult = Message<"lightspeed.orchestrator.v1.AckResult"> & {
  * Use `create(AckResultSchema)` to create a new message.
  */
 export const AckResultSchema: GenMessage<AckResult> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 22);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 26);
 
 /**
  * Request for the FailBatch method.
@@ -677,7 +789,7 @@ export type FailBatchRequest = Message<"lightspeed.orchestrator.v1.FailBatchRequ
  * Use `create(FailBatchRequestSchema)` to create a new message.
  */
 export const FailBatchRequestSchema: GenMessage<FailBatchRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 23);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 27);
 
 /**
  * Response for the FailBatch method.
@@ -698,7 +810,7 @@ export type FailBatchResponse = Message<"lightspeed.orchestrator.v1.FailBatchRes
  * Use `create(FailBatchResponseSchema)` to create a new message.
  */
 export const FailBatchResponseSchema: GenMessage<FailBatchResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 24);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 28);
 
 /**
  * Request for the ExtendLease method.
@@ -735,7 +847,7 @@ export type ExtendLeaseRequest = Message<"lightspeed.orchestrator.v1.ExtendLease
  * Use `create(ExtendLeaseRequestSchema)` to create a new message.
  */
 export const ExtendLeaseRequestSchema: GenMessage<ExtendLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 25);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 29);
 
 /**
  * Response for the ExtendLease method.
@@ -757,7 +869,7 @@ export type ExtendLeaseResponse = Message<"lightspeed.orchestrator.v1.ExtendLeas
  * Use `create(ExtendLeaseResponseSchema)` to create a new message.
  */
 export const ExtendLeaseResponseSchema: GenMessage<ExtendLeaseResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 26);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 30);
 
 /**
  * Request for the ApplyAction method.
@@ -785,7 +897,7 @@ export type ApplyActionRequest = Message<"lightspeed.orchestrator.v1.ApplyAction
  * Use `create(ApplyActionRequestSchema)` to create a new message.
  */
 export const ApplyActionRequestSchema: GenMessage<ApplyActionRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 27);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 31);
 
 /**
  * Response for the ApplyAction method. Empty: success means applied (and
@@ -801,7 +913,7 @@ export type ApplyActionResponse = Message<"lightspeed.orchestrator.v1.ApplyActio
  * Use `create(ApplyActionResponseSchema)` to create a new message.
  */
 export const ApplyActionResponseSchema: GenMessage<ApplyActionResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 28);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 32);
 
 /**
  * Request for the StartRun method.
@@ -822,7 +934,7 @@ export type StartRunRequest = Message<"lightspeed.orchestrator.v1.StartRunReques
  * Use `create(StartRunRequestSchema)` to create a new message.
  */
 export const StartRunRequestSchema: GenMessage<StartRunRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 29);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 33);
 
 /**
  * Response for the StartRun method.
@@ -844,7 +956,7 @@ export type StartRunResponse = Message<"lightspeed.orchestrator.v1.StartRunRespo
  * Use `create(StartRunResponseSchema)` to create a new message.
  */
 export const StartRunResponseSchema: GenMessage<StartRunResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 30);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 34);
 
 /**
  * Request for the CompleteRun method.
@@ -865,7 +977,7 @@ export type CompleteRunRequest = Message<"lightspeed.orchestrator.v1.CompleteRun
  * Use `create(CompleteRunRequestSchema)` to create a new message.
  */
 export const CompleteRunRequestSchema: GenMessage<CompleteRunRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 31);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 35);
 
 /**
  * Response for the CompleteRun method.
@@ -886,7 +998,7 @@ export type CompleteRunResponse = Message<"lightspeed.orchestrator.v1.CompleteRu
  * Use `create(CompleteRunResponseSchema)` to create a new message.
  */
 export const CompleteRunResponseSchema: GenMessage<CompleteRunResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 32);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 36);
 
 /**
  * Request for the ListBatches method.
@@ -930,7 +1042,7 @@ export type ListBatchesRequest = Message<"lightspeed.orchestrator.v1.ListBatches
  * Use `create(ListBatchesRequestSchema)` to create a new message.
  */
 export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 33);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 37);
 
 /**
  * Response for the ListBatches method.
@@ -958,7 +1070,7 @@ export type ListBatchesResponse = Message<"lightspeed.orchestrator.v1.ListBatche
  * Use `create(ListBatchesResponseSchema)` to create a new message.
  */
 export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 34);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 38);
 
 /**
  * Request for the ListRetries method.
@@ -995,7 +1107,7 @@ export type ListRetriesRequest = Message<"lightspeed.orchestrator.v1.ListRetries
  * Use `create(ListRetriesRequestSchema)` to create a new message.
  */
 export const ListRetriesRequestSchema: GenMessage<ListRetriesRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 35);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 39);
 
 /**
  * Response for the ListRetries method.
@@ -1023,7 +1135,7 @@ export type ListRetriesResponse = Message<"lightspeed.orchestrator.v1.ListRetrie
  * Use `create(ListRetriesResponseSchema)` to create a new message.
  */
 export const ListRetriesResponseSchema: GenMessage<ListRetriesResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 36);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 40);
 
 /**
  * Request for the ListDeadLetters method.
@@ -1060,7 +1172,7 @@ export type ListDeadLettersRequest = Message<"lightspeed.orchestrator.v1.ListDea
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 37);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 41);
 
 /**
  * Response for the ListDeadLetters method.
@@ -1088,7 +1200,7 @@ export type ListDeadLettersResponse = Message<"lightspeed.orchestrator.v1.ListDe
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 38);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 42);
 
 /**
  * Request for the ListRuns method.
@@ -1125,7 +1237,7 @@ export type ListRunsRequest = Message<"lightspeed.orchestrator.v1.ListRunsReques
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 39);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 43);
 
 /**
  * Response for the ListRuns method.
@@ -1153,7 +1265,7 @@ export type ListRunsResponse = Message<"lightspeed.orchestrator.v1.ListRunsRespo
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 40);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 44);
 
 /**
  * Request for the ListAuditLog method.
@@ -1190,7 +1302,7 @@ export type ListAuditLogRequest = Message<"lightspeed.orchestrator.v1.ListAuditL
  * Use `create(ListAuditLogRequestSchema)` to create a new message.
  */
 export const ListAuditLogRequestSchema: GenMessage<ListAuditLogRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 41);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 45);
 
 /**
  * Response for the ListAuditLog method.
@@ -1219,7 +1331,7 @@ export type ListAuditLogResponse = Message<"lightspeed.orchestrator.v1.ListAudit
  * Use `create(ListAuditLogResponseSchema)` to create a new message.
  */
 export const ListAuditLogResponseSchema: GenMessage<ListAuditLogResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 42);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 46);
 
 /**
  * Request for the GetStatus method.
@@ -1240,7 +1352,7 @@ export type GetStatusRequest = Message<"lightspeed.orchestrator.v1.GetStatusRequ
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 43);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 47);
 
 /**
  * Response for the GetStatus method.
@@ -1331,7 +1443,310 @@ export type GetStatusResponse = Message<"lightspeed.orchestrator.v1.GetStatusRes
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 44);
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 48);
+
+/**
+ * A request on the Work stream: `open` first, then acks, failures and lease
+ * extensions in any order.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkRequest
+ */
+export type WorkRequest = Message<"lightspeed.orchestrator.v1.WorkRequest"> & {
+  /**
+   * What the request does; exactly one is set.
+   *
+   * @generated from oneof lightspeed.orchestrator.v1.WorkRequest.request
+   */
+  request: {
+    /**
+     * Opens the stream; only as the first request.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.WorkOpen open = 1;
+     */
+    value: WorkOpen;
+    case: "open";
+  } | {
+    /**
+     * Acks a batch, as AckBatch.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.WorkAck ack = 2;
+     */
+    value: WorkAck;
+    case: "ack";
+  } | {
+    /**
+     * Reports a failed attempt, as FailBatch.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.WorkFail fail = 3;
+     */
+    value: WorkFail;
+    case: "fail";
+  } | {
+    /**
+     * Extends a lease (a heartbeat), as ExtendLease.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.WorkExtend extend = 4;
+     */
+    value: WorkExtend;
+    case: "extend";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkRequest.
+ * Use `create(WorkRequestSchema)` to create a new message.
+ */
+export const WorkRequestSchema: GenMessage<WorkRequest> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 49);
+
+/**
+ * Opens a Work stream.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkOpen
+ */
+export type WorkOpen = Message<"lightspeed.orchestrator.v1.WorkOpen"> & {
+  /**
+   * Required. The pipeline's name.
+   *
+   * @generated from field: string pipeline = 1;
+   */
+  pipeline: string;
+
+  /**
+   * Start only batches of these stages. Empty = all stages.
+   *
+   * @generated from field: repeated string stages = 2;
+   */
+  stages: string[];
+
+  /**
+   * Required. The most batches started on this stream that may be
+   * unfinished at once: the number of handlers the worker runs. Must be >= 1
+   * and at most the server's maximum (1000 by default).
+   *
+   * @generated from field: int32 capacity = 3;
+   */
+  capacity: number;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkOpen.
+ * Use `create(WorkOpenSchema)` to create a new message.
+ */
+export const WorkOpenSchema: GenMessage<WorkOpen> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 50);
+
+/**
+ * Acks a batch on the Work stream, as AckBatch.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkAck
+ */
+export type WorkAck = Message<"lightspeed.orchestrator.v1.WorkAck"> & {
+  /**
+   * Chosen by the client; the result carries it back.
+   *
+   * @generated from field: int64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * Required. The key of the batch to ack.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * The attempt being acked, as `AckBatchRequest.attempt`. 0 = any attempt.
+   *
+   * @generated from field: int32 attempt = 3;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkAck.
+ * Use `create(WorkAckSchema)` to create a new message.
+ */
+export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 51);
+
+/**
+ * Reports a failed attempt on the Work stream, as FailBatch.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkFail
+ */
+export type WorkFail = Message<"lightspeed.orchestrator.v1.WorkFail"> & {
+  /**
+   * Chosen by the client; the result carries it back.
+   *
+   * @generated from field: int64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * Required. The key of the batch that failed.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Required. The attempt that failed. Must be >= 1.
+   *
+   * @generated from field: int32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * Required. Why the attempt failed, for people.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * Whether the failure is permanent, as `FailBatchRequest.non_retryable`.
+   *
+   * @generated from field: bool non_retryable = 5;
+   */
+  nonRetryable: boolean;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkFail.
+ * Use `create(WorkFailSchema)` to create a new message.
+ */
+export const WorkFailSchema: GenMessage<WorkFail> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 52);
+
+/**
+ * Extends a lease on the Work stream, as ExtendLease.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkExtend
+ */
+export type WorkExtend = Message<"lightspeed.orchestrator.v1.WorkExtend"> & {
+  /**
+   * Chosen by the client; the result carries it back.
+   *
+   * @generated from field: int64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * Required. The key of the in-flight batch.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * The attempt whose lease to extend, as `ExtendLeaseRequest.attempt`. 0 =
+   * any attempt.
+   *
+   * @generated from field: int32 attempt = 3;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkExtend.
+ * Use `create(WorkExtendSchema)` to create a new message.
+ */
+export const WorkExtendSchema: GenMessage<WorkExtend> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 53);
+
+/**
+ * A message of the Work stream from the server.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkResponse
+ */
+export type WorkResponse = Message<"lightspeed.orchestrator.v1.WorkResponse"> & {
+  /**
+   * What the message carries; exactly one is set.
+   *
+   * @generated from oneof lightspeed.orchestrator.v1.WorkResponse.response
+   */
+  response: {
+    /**
+     * A batch started for this stream; process it, then ack or fail it.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.StartedBatch started = 1;
+     */
+    value: StartedBatch;
+    case: "started";
+  } | {
+    /**
+     * The answer to one ack, fail or extend request.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.WorkResult result = 2;
+     */
+    value: WorkResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkResponse.
+ * Use `create(WorkResponseSchema)` to create a new message.
+ */
+export const WorkResponseSchema: GenMessage<WorkResponse> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 54);
+
+/**
+ * The answer to one request of the Work stream.
+ *
+ * @generated from message lightspeed.orchestrator.v1.WorkResult
+ */
+export type WorkResult = Message<"lightspeed.orchestrator.v1.WorkResult"> & {
+  /**
+   * The `request_id` of the request answered.
+   *
+   * @generated from field: int64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * The result; exactly one is set.
+   *
+   * @generated from oneof lightspeed.orchestrator.v1.WorkResult.result
+   */
+  result: {
+    /**
+     * The outcome of an ack or fail, as AckBatchResponse.outcome or
+     * FailBatchResponse.outcome.
+     *
+     * @generated from field: lightspeed.orchestrator.v1.ProcessOutcome outcome = 2;
+     */
+    value: ProcessOutcome;
+    case: "outcome";
+  } | {
+    /**
+     * The new lease deadline of an extend, as
+     * ExtendLeaseResponse.lease_deadline_ms.
+     *
+     * @generated from field: int64 lease_deadline_ms = 3;
+     */
+    value: bigint;
+    case: "leaseDeadlineMs";
+  } | {
+    /**
+     * Why the request was refused: the status (code, message and ErrorInfo)
+     * that the unary RPC would have returned.
+     *
+     * @generated from field: google.rpc.Status error = 4;
+     */
+    value: Status;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message lightspeed.orchestrator.v1.WorkResult.
+ * Use `create(WorkResultSchema)` to create a new message.
+ */
+export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
+  messageDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 55);
 
 /**
  * Orchestrates batches of records through the stages of named pipelines.
@@ -1364,10 +1779,10 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
  *
  * A server run with a token file needs `authorization: Bearer <token>` on
  * every call of this service; each RPC needs one role (producer: the Enqueue
- * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease;
+ * RPCs; worker: StartAvailable, AckBatch(es), FailBatch, ExtendLease, Work;
  * operator: ApplyAction, StartRun, CompleteRun; admin: CreatePipeline,
- * DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
- * WatchStarted). No token, or one the server does not know, is
+ * UpdatePipeline, DeletePipeline; reader: GetPipeline, the List RPCs, GetStatus,
+ * WatchStarted, WatchEvents). No token, or one the server does not know, is
  * UNAUTHENTICATED, MISSING_CREDENTIALS or INVALID_CREDENTIALS; a token without
  * the role is PERMISSION_DENIED, ROLE_REQUIRED. The health and reflection
  * services need no token. Request bytes that do not parse as the RPC's
@@ -1454,6 +1869,45 @@ export const OrchestratorService: GenService<{
     methodKind: "unary";
     input: typeof DeletePipelineRequestSchema;
     output: typeof DeletePipelineResponseSchema;
+  },
+  /**
+   * Changes settings of a live pipeline without losing anything it holds, as
+   * Pub/Sub's UpdateSubscription (AIP-134): `update_mask` names the fields to
+   * change, `pipeline` holds their new values, and a named field that is
+   * absent in `pipeline` takes its default. Paths that may be named:
+   * `boundary.max_in_flight`, `boundary.max_queued`, `boundary.max_lag_ms`,
+   * `boundary.max_in_flight_records`, `boundary.lease_ms`,
+   * `retry.max_attempts`, `retry.initial_backoff_ms`, `retry.max_backoff_ms`,
+   * `retry.multiplier`, `dedup_window_ms`, `allow_unbound_stages`, `stages`
+   * (existing stages stay in their order; new ones only at the end),
+   * `connectors` (replaced as a list; `disabled` takes the new value), and
+   * `boundary` / `retry` for all their fields. Nothing queued, in flight,
+   * waiting or dead-lettered is dropped or moved; the new limits apply to
+   * later enqueues, starts and failures (running leases and scheduled retries
+   * keep their times). A SET_MAX_IN_FLIGHT below the old max_in_flight stays
+   * in force, capped by the new one. An update that changes no value is
+   * accepted and changes nothing; any other is appended to the audit log as
+   * an `update_pipeline` action. Returns the effective spec.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has `pipeline.name`.
+   * - INVALID_ARGUMENT INVALID_UPDATE_MASK: the mask is empty, or names an
+   *   unknown path or `name`; the BadRequest names `update_mask.paths[i]`.
+   * - INVALID_ARGUMENT INVALID_PIPELINE_SPEC: the resulting spec breaks a
+   *   rule of CreatePipeline, or removes or reorders a stage; the BadRequest
+   *   names the field (`pipeline.` + its path).
+   * - FAILED_PRECONDITION BATCH_TOO_LARGE: a live batch has more records than
+   *   the new `boundary.max_in_flight_records`, so it could never start; the
+   *   message names it.
+   * - FAILED_PRECONDITION STAGE_IN_FLIGHT: the update makes a stage ordered
+   *   while more than one of its batches is in flight.
+   *
+   * @generated from rpc lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline
+   */
+  updatePipeline: {
+    methodKind: "unary";
+    input: typeof UpdatePipelineRequestSchema;
+    output: typeof UpdatePipelineResponseSchema;
   },
   /**
    * Enqueues one batch. On success the batch is QUEUED, ready now, behind the
@@ -1565,6 +2019,38 @@ export const OrchestratorService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchStartedRequestSchema;
     output: typeof WatchStartedResponseSchema;
+  },
+  /**
+   * Streams the pipeline's events (see Event) in id order, until the client
+   * cancels. With `after_event_id` absent, only the events appended from now
+   * on; present, first every retained event with a larger id, then the live
+   * ones, with no gap and no duplicate: a consumer that was cut off or lost
+   * its connection resumes after the last id it saw and misses nothing still
+   * retained (the server keeps at least the newest `--event-retention`
+   * events of each pipeline, 100,000 by default, also across restarts).
+   * `types` keeps only events of those types (empty = all); ids then have
+   * gaps. Like WatchStarted, the response headers are sent once the stream is
+   * registered, and a slow reader is cut off rather than slowing the pipeline.
+   *
+   * Errors:
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while watched (the stream ends).
+   * - OUT_OF_RANGE EVENTS_EXPIRED: `after_event_id` + 1 is older than the
+   *   oldest retained event; ErrorInfo metadata `oldest_event_id` gives it
+   *   (resume from there, reconciling with the List RPCs).
+   * - INVALID_ARGUMENT INVALID_REQUEST: `after_event_id` is negative, or
+   *   `types` holds EVENT_TYPE_UNSPECIFIED or an unknown value.
+   * - RESOURCE_EXHAUSTED WATCH_BUFFER_FULL: the client fell behind and its
+   *   buffer overflowed (the stream ends; resume after the last id seen).
+   * - RESOURCE_EXHAUSTED TOO_MANY_WATCHERS: the pipeline already has as many
+   *   open watch streams as the server allows.
+   *
+   * @generated from rpc lightspeed.orchestrator.v1.OrchestratorService.WatchEvents
+   */
+  watchEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchEventsRequestSchema;
+    output: typeof WatchEventsResponseSchema;
   },
   /**
    * Acks a batch: its work is done. The batch becomes DONE and its outcome is
@@ -1802,6 +2288,55 @@ export const OrchestratorService: GenService<{
     methodKind: "unary";
     input: typeof GetStatusRequestSchema;
     output: typeof GetStatusResponseSchema;
+  },
+  /**
+   * A continuous worker's stream, as Pub/Sub's StreamingPull. The first
+   * request must be `open {pipeline, stages, capacity}`. From then on the
+   * server pushes `started` batches whenever this stream has a free slot and
+   * a batch can start (an enqueue, an ack or failure that frees a slot, a
+   * retry time or lease deadline reached, an operator action): it wakes by
+   * itself at the next retry time or lease deadline, so the client never
+   * polls. At most `capacity` batches started on this stream are unfinished
+   * at once; a slot frees when its batch is acked or failed under that
+   * attempt, or leaves IN_FLIGHT otherwise (lease expiry, cancel_batch, an
+   * ack on another stream or a unary call). Every start is an ordinary
+   * start_available with `max_batches` = the free slots and `stages` = the
+   * stream's stages: journaled, seen by WatchStarted, and sent only once
+   * durable. Several Work streams of one pipeline share its starts
+   * round-robin by free slot. A stream whose client reads slowly is given
+   * nothing more until its transport is ready again: it never slows the
+   * pipeline or other streams.
+   *
+   * The client sends `ack`, `fail` and `extend` (AckBatch, FailBatch and
+   * ExtendLease on this stream), each with a client-chosen `request_id`; the
+   * server answers each with one `result` carrying the same `request_id`,
+   * once its change is durable. A refused request is answered with
+   * `result.error` (the google.rpc.Status, ErrorInfo included, that the
+   * unary RPC would return) and does not end the stream. Results may arrive
+   * in another order than their requests. A `request_id` used again is
+   * simply answered again: each request is applied and answered on its own
+   * (acks are idempotent within the dedup window; a repeated extend extends
+   * again). Acks for batches started on another stream are accepted; they
+   * free a slot of the stream that started the batch, not of this one.
+   * Ending the stream (either side, or a lost connection) leaves its
+   * batches in flight: their leases expire as usual.
+   *
+   * Errors (end the stream):
+   * - INVALID_ARGUMENT INVALID_REQUEST: the first request is not `open`, a
+   *   later one is `open` or empty, or capacity is < 1 or above the server's
+   *   maximum (1000 by default).
+   * - NOT_FOUND PIPELINE_NOT_FOUND: no pipeline has that name, or it was
+   *   deleted while the stream was open.
+   * - FAILED_PRECONDITION UNKNOWN_STAGE: a name in `stages` is not a stage
+   *   of the pipeline.
+   * - UNAVAILABLE: the server is shutting down (reconnect with backoff).
+   *
+   * @generated from rpc lightspeed.orchestrator.v1.OrchestratorService.Work
+   */
+  work: {
+    methodKind: "bidi_streaming";
+    input: typeof WorkRequestSchema;
+    output: typeof WorkResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_lightspeed_orchestrator_v1_orchestrator_service, 0);

@@ -57,6 +57,7 @@ import picocli.CommandLine.ScopeType;
       ActionCommands.Cancel.class,
       RunsCommand.class,
       WatchCommand.class,
+      EventsCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

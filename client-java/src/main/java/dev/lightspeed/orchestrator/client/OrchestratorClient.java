@@ -215,6 +215,16 @@ public final class OrchestratorClient implements AutoCloseable {
   }
 
   /**
+   * The pipeline's events (WatchEvents) after {@code afterEventId} (null = from now on), only of
+   * {@code types} (empty = all), as an iterator that resumes by itself after a cut-off or a lost
+   * connection; close it to end the stream. Has no deadline.
+   */
+  public EventStream watchEvents(
+      String pipeline, Long afterEventId, java.util.List<dev.lightspeed.orchestrator.v1.EventType> types) {
+    return new EventStream(channel, pipeline, afterEventId, types);
+  }
+
+  /**
    * Acks a started batch. {@code attempt} fences the ack to the attempt that was started (0 = any
    * attempt); a stale one is refused with {@link
    * dev.lightspeed.orchestrator.client.errors.StaleAttemptException}. Repeating an ack is not an

@@ -61,7 +61,7 @@ class OrchestratorCliTest {
     CommandLine cli = OrchestratorCli.newCommandLine(); // one for all: parsing resets it
     List<String> paths = new ArrayList<>();
     collect(cli, "", paths);
-    assertThat(paths).hasSize(32).contains("pipelines create", "pipelines update", "watch", "runs list");
+    assertThat(paths).hasSize(33).contains("pipelines create", "pipelines update", "watch", "events", "runs list");
     for (String path : paths) {
       List<String> args = new ArrayList<>(List.of(path.split(" ")));
       args.add("--help");
@@ -147,6 +147,24 @@ class OrchestratorCliTest {
     assertThat(badPath.code()).isEqualTo(2);
     Result nothing = run("pipelines", "update", name);
     assertThat(nothing.code()).isEqualTo(2);
+  }
+
+  @Test
+  void events_printsTheEventsAfterAnId_thenFollows_untilCount() {
+    String name = server.createPipeline("cli-events", 3, 30_000);
+    client.enqueueBatch(name, batch("e1", 0));
+    client.applyAction(name, dev.lightspeed.orchestrator.v1.OperatorAction.newBuilder()
+        .setPause(dev.lightspeed.orchestrator.v1.OperatorAction.Pause.getDefaultInstance()).build());
+    Result r = run("events", name, "--after", "0", "--count", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    String[] lines = r.out().split(System.lineSeparator());
+    assertThat(lines).hasSize(2);
+    assertThat(lines[0]).startsWith("1  ").contains("ENQUEUED").contains("\"key\":\"e1\"");
+    assertThat(lines[1]).startsWith("2  ").contains("ACTION_APPLIED");
+    Result filtered = run("events", name, "--after", "0", "--type", "action_applied", "--count", "1",
+        "--json");
+    assertThat(filtered.out()).contains("\"eventId\":\"2\"").contains("actionApplied");
+    assertThat(run("events", name, "--type", "nope").code()).isEqualTo(2);
   }
 
   @Test

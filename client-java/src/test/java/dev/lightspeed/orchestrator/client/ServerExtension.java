@@ -30,7 +30,15 @@ public final class ServerExtension implements BeforeAllCallback, AfterAllCallbac
   private OrchestratorServer server;
   private OrchestratorClient client;
 
+  private final int watchBuffer;
+
   public ServerExtension(ServerInterceptor... interceptors) {
+    this(4096, interceptors);
+  }
+
+  /** With a watch buffer of {@code watchBuffer} messages per watch stream. */
+  public ServerExtension(int watchBuffer, ServerInterceptor... interceptors) {
+    this.watchBuffer = watchBuffer;
     this.interceptors = List.of(interceptors);
   }
 
@@ -41,7 +49,7 @@ public final class ServerExtension implements BeforeAllCallback, AfterAllCallbac
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).directExecutor();
     interceptors.forEach(builder::intercept);
-    server = new OrchestratorServer(builder, Clock.systemUTC(), 4096).start();
+    server = new OrchestratorServer(builder, Clock.systemUTC(), watchBuffer).start();
     client = clientBuilder().build();
   }
 

@@ -69,15 +69,14 @@ final class EventLog {
     }
   }
 
-  /** Restores a snapshot's log: the next id and the retained events, oldest first. */
+  /**
+   * Restores a snapshot's log: the next id and the retained events, oldest first. All of them are
+   * kept, whatever the retention: the server sets its retention once recovery is done.
+   */
   void restore(long next, List<Event> events) {
     nextEventId = next;
     retained.clear();
-    for (Event e : events) {
-      if (retained.size() >= retention) {
-        retained.pollFirst();
-      }
-      retained.addLast(e);
-    }
+    retained.addAll(events);
+    retention = Math.max(retention, events.size());
   }
 }

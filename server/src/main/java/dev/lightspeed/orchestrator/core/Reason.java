@@ -63,7 +63,10 @@ public enum Reason {
    * The journal could not write or fsync; the server refuses every call that would report state
    * that may not be on disk, until it is restarted (docs/durability.md).
    */
-  JOURNAL_UNAVAILABLE(Category.UNAVAILABLE);
+  JOURNAL_UNAVAILABLE(Category.UNAVAILABLE),
+
+  /** WatchEvents resumed after an event older than the oldest retained one (SPEC 3.10). */
+  EVENTS_EXPIRED(Category.OUT_OF_RANGE);
 
   /** The kind of refusal; named after, but independent of, the gRPC status codes. */
   public enum Category {
@@ -73,6 +76,7 @@ public enum Reason {
     FAILED_PRECONDITION,
     RESOURCE_EXHAUSTED,
     ABORTED,
+    OUT_OF_RANGE,
     UNAUTHENTICATED,
     PERMISSION_DENIED,
     UNAVAILABLE

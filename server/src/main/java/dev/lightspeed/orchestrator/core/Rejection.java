@@ -17,11 +17,29 @@ public final class Rejection extends RuntimeException {
 
   private final Reason reason;
   private final String field;
+  private final java.util.Map<String, String> metadata;
 
-  private Rejection(Reason reason, String field, String message) {
+  private Rejection(
+      Reason reason, String field, String message, java.util.Map<String, String> metadata) {
     super(message, null, false, false);
     this.reason = Objects.requireNonNull(reason);
     this.field = field;
+    this.metadata = java.util.Map.copyOf(metadata);
+  }
+
+  private Rejection(Reason reason, String field, String message) {
+    this(reason, field, message, java.util.Map.of());
+  }
+
+  /** A refusal with machine-readable details (ErrorInfo metadata), e.g. oldest_event_id. */
+  public static Rejection withMetadata(
+      Reason reason, String message, java.util.Map<String, String> metadata) {
+    return new Rejection(reason, null, message, metadata);
+  }
+
+  /** Machine-readable details of the refusal; empty for most. */
+  public java.util.Map<String, String> metadata() {
+    return metadata;
   }
 
   public static Rejection of(Reason reason, String message) {

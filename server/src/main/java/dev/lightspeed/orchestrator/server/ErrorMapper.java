@@ -42,6 +42,7 @@ final class ErrorMapper {
     if (pipeline != null && !pipeline.isEmpty()) {
       info.putMetadata("pipeline", cut(pipeline, MAX_METADATA_BYTES));
     }
+    info.putAllMetadata(r.metadata());
     String field = r.field() == null ? null : fieldPrefix + r.field();
     if (field != null) {
       info.putMetadata("field", field);
@@ -121,6 +122,7 @@ final class ErrorMapper {
       case FAILED_PRECONDITION -> Code.FAILED_PRECONDITION;
       case RESOURCE_EXHAUSTED -> Code.RESOURCE_EXHAUSTED;
       case ABORTED -> Code.ABORTED;
+      case OUT_OF_RANGE -> Code.OUT_OF_RANGE;
       case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
       case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
       case UNAVAILABLE -> Code.UNAVAILABLE;

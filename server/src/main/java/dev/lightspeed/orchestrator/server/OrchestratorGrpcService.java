@@ -67,6 +67,8 @@ import dev.lightspeed.orchestrator.v1.StartRunRequest;
 import dev.lightspeed.orchestrator.v1.StartRunResponse;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineResponse;
+import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
+import dev.lightspeed.orchestrator.v1.WatchEventsResponse;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.Context;
@@ -291,12 +293,50 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       gate.ensureOpen();
       PipelineHandle handle = pipeline(req.getPipeline());
       Runnable sendHeaders = EarlyHeaders.SEND.get();
-      Watcher[] self = new Watcher[1];
-      self[0] = new Watcher(
-          req.getPipeline(), call, watchExecutor, watchBufferCapacity,
+      @SuppressWarnings("unchecked")
+      Watcher<WatchStartedResponse, WatchStartedResponse>[] self = new Watcher[1];
+      self[0] = new Watcher<>(
+          req.getPipeline(), call, m -> m, "started batches", watchExecutor, watchBufferCapacity,
           sendHeaders == null ? () -> { } : sendHeaders,
           () -> handle.removeWatcher(self[0]));
       handle.addWatcher(self[0], limits.maxWatchersPerPipeline());
+      self[0].start();
+    } catch (RuntimeException e) {
+      out.onError(ErrorMapper.toException(e, req.getPipeline()));
+    }
+  }
+
+  @Override
+  public void watchEvents(WatchEventsRequest req, StreamObserver<WatchEventsResponse> out) {
+    ServerCallStreamObserver<WatchEventsResponse> call =
+        (ServerCallStreamObserver<WatchEventsResponse>) out;
+    try {
+      gate.ensureOpen();
+      PipelineHandle handle = pipeline(req.getPipeline());
+      Long after = req.hasAfterEventId() ? req.getAfterEventId() : null;
+      if (after != null && after < 0) {
+        throw Rejection.ofField(Reason.INVALID_REQUEST, "after_event_id",
+            "must be ≥ 0 (got " + after + "); 0 replays every retained event");
+      }
+      java.util.Set<dev.lightspeed.orchestrator.core.EventType> types =
+          java.util.EnumSet.noneOf(dev.lightspeed.orchestrator.core.EventType.class);
+      for (int i = 0; i < req.getTypesCount(); i++) {
+        var type = EventMapper.toCore(req.getTypes(i));
+        if (type == null) {
+          throw Rejection.ofField(Reason.INVALID_REQUEST, "types[" + i + "]",
+              "is not an event type; use EVENT_TYPE_ENQUEUED ... EVENT_TYPE_RUN_COMPLETED");
+        }
+        types.add(type);
+      }
+      Runnable sendHeaders = EarlyHeaders.SEND.get();
+      @SuppressWarnings("unchecked")
+      Watcher<dev.lightspeed.orchestrator.core.Event, WatchEventsResponse>[] self = new Watcher[1];
+      self[0] = new Watcher<>(
+          req.getPipeline(), call, EventMapper::toResponse, "events", watchExecutor,
+          watchBufferCapacity, sendHeaders == null ? () -> { } : sendHeaders,
+          () -> handle.removeEventWatch(self[0]));
+      handle.addEventWatch(
+          new EventWatches.Watch(self[0], types), after, limits.maxWatchersPerPipeline());
       self[0].start();
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));

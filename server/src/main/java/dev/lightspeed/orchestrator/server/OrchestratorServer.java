@@ -95,6 +95,7 @@ public final class OrchestratorServer {
       return t;
     });
     registry.maxPipelines(settings.limits().maxPipelines());
+    registry.eventRetention(settings.limits().eventRetention());
     MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     if (metrics != null) {
@@ -111,6 +112,7 @@ public final class OrchestratorServer {
             settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
+    interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchEventsMethod()));
     if (settings.tokens() != null) {
       interceptors.add(new AuthInterceptor(settings.tokens()));
     }

@@ -35,7 +35,9 @@ final class PipelineHandle {
   private final PipelineRuntime runtime;
   /** Shared with the registry, which swaps in the recovered journal once replay is done. */
   private final AtomicReference<CommandLog> log;
-  private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+  private final List<Watcher<WatchStartedResponse, ?>> watchers = new CopyOnWriteArrayList<>();
+  /** The WatchEvents streams (SPEC 3.10). */
+  private final EventWatches eventWatches = new EventWatches();
   /**
    * Hands started batches to the watchers, one command after another in start order, on the
    * watchers' drain threads: the durability future completes on the journal's writer thread,
@@ -89,6 +91,10 @@ final class PipelineHandle {
     return runtime.name();
   }
 
+  synchronized void setEventRetention(int retention) {
+    runtime.setEventRetention(retention);
+  }
+
   /**
    * Applies one command under the lock. If it changed the pipeline, it is journaled with the time
    * it effectively ran at, and the started batches (if any) go to the watchers once durable, in
@@ -98,6 +104,7 @@ final class PipelineHandle {
     ensureLive();
     CallGuard.ensureCallLive();
     long before = runtime.queries().version();
+    long nextEvent = runtime.queries().nextEventId();
     Object result = CommandApplier.apply(runtime, command.build(), nowMs);
     if (runtime.queries().version() == before) {
       // Nothing changed, but the reply repeats what earlier changes did: sent once they are on disk.
@@ -110,11 +117,61 @@ final class PipelineHandle {
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
       appended.durable().thenRunAsync(() -> publish(started.started()), publisher);
     }
+    publishEvents(nextEvent, appended.durable());
     WorkDispatcher work = workDispatcher;
     if (work != null) {
       work.changed(); // the change may let a Work stream's batch start
     }
     return new Executed(result, appended.durable());
+  }
+
+  /** Hands the events a command appended to the WatchEvents streams once it is durable. */
+  private void publishEvents(long firstNewEvent, CompletableFuture<Void> durable) {
+    if (eventWatches.isEmpty() || runtime.queries().nextEventId() == firstNewEvent) {
+      return;
+    }
+    var fresh = runtime.queries().eventsAfter(firstNewEvent - 1);
+    durable.thenRunAsync(() -> eventWatches.publish(fresh), publisher);
+  }
+
+  /**
+   * Registers a WatchEvents stream: with {@code afterEventId} null, for the events from now on;
+   * else with the retained events after it as its backlog. EVENTS_EXPIRED if some of those are no
+   * longer retained; TOO_MANY_WATCHERS if {@code max} event streams are open already.
+   */
+  synchronized void addEventWatch(EventWatches.Watch watch, Long afterEventId, int max) {
+    ensureLive();
+    if (eventWatches.size() >= max) {
+      throw Rejection.of(
+          Reason.TOO_MANY_WATCHERS,
+          "pipeline '" + name() + "' already has " + eventWatches.size() + " WatchEvents streams,"
+              + " the most this server allows (--max-watchers-per-pipeline); close one first");
+    }
+    var q = runtime.queries();
+    long last = q.nextEventId() - 1;
+    if (afterEventId != null && afterEventId > last) {
+      throw Rejection.ofField(Reason.INVALID_REQUEST, "after_event_id",
+          "is " + afterEventId + " but the newest event of pipeline '" + name() + "' is " + last
+              + "; resume after an id this pipeline gave you");
+    }
+    if (afterEventId != null && q.oldestEventId() > afterEventId + 1) {
+      throw Rejection.withMetadata(
+          Reason.EVENTS_EXPIRED,
+          "events after " + afterEventId + " are no longer all retained: the oldest is "
+              + q.oldestEventId() + " (--event-retention); resume after " + (q.oldestEventId() - 1)
+              + " and reconcile with the List RPCs",
+          java.util.Map.of("oldest_event_id", Long.toString(q.oldestEventId())));
+    }
+    if (publisher == null) {
+      publisher = MoreExecutors.newSequentialExecutor(watch.watcher.drainExecutor());
+    }
+    eventWatches.add(watch, afterEventId == null ? List.of() : q.eventsAfter(afterEventId), last,
+        settled, publisher);
+  }
+
+  void removeEventWatch(
+      Watcher<dev.lightspeed.orchestrator.core.Event, dev.lightspeed.orchestrator.v1.WatchEventsResponse> watcher) {
+    eventWatches.remove(watcher);
   }
 
   /** Replays a journaled command on recovery; skips it if the snapshot already holds it. */
@@ -165,7 +222,7 @@ final class PipelineHandle {
   record Snapshot(String name, long appliedIndex, byte[] state) {}
 
   /** Registers a watch stream; TOO_MANY_WATCHERS if {@code max} are open already. */
-  synchronized void addWatcher(Watcher watcher, int max) {
+  synchronized void addWatcher(Watcher<WatchStartedResponse, ?> watcher, int max) {
     ensureLive();
     if (watchers.size() >= max) {
       throw Rejection.of(
@@ -183,7 +240,7 @@ final class PipelineHandle {
     return watchers.size();
   }
 
-  void removeWatcher(Watcher watcher) {
+  void removeWatcher(Watcher<WatchStartedResponse, ?> watcher) {
     watchers.remove(watcher);
   }
 
@@ -212,9 +269,10 @@ final class PipelineHandle {
   synchronized void markDeleted() {
     deleted = true;
     StatusRuntimeException gone = ErrorMapper.toException(notFound(name()), name(), "");
-    for (Watcher w : watchers) {
+    for (Watcher<WatchStartedResponse, ?> w : watchers) {
       w.close(gone);
     }
+    eventWatches.closeAll(gone);
     if (workDispatcher != null) {
       workDispatcher.closeAll(gone);
     }
@@ -222,9 +280,10 @@ final class PipelineHandle {
 
   /** Ends every watch stream and Work stream, e.g. at shutdown. */
   void closeWatchers(StatusRuntimeException status) {
-    for (Watcher w : watchers) {
+    for (Watcher<WatchStartedResponse, ?> w : watchers) {
       w.close(status);
     }
+    eventWatches.closeAll(status);
     WorkDispatcher work = workDispatcher;
     if (work != null) {
       work.closeAll(status);
@@ -235,7 +294,7 @@ final class PipelineHandle {
     for (StartedBatch s : started) {
       WatchStartedResponse message =
           WatchStartedResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build();
-      for (Watcher w : watchers) {
+      for (Watcher<WatchStartedResponse, ?> w : watchers) {
         w.offer(message);
       }
     }

@@ -42,6 +42,7 @@ final class PipelineRegistry {
   private volatile CompletableFuture<Void> membershipSettled = CompletableFuture.completedFuture(null);
   /** Creating one more pipeline than this is TOO_MANY_PIPELINES (recovered ones all stay). */
   private volatile int maxPipelines = Integer.MAX_VALUE;
+  private volatile int eventRetention = Limits.DEFAULT_EVENT_RETENTION;
 
   PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
@@ -76,6 +77,14 @@ final class PipelineRegistry {
     return handle == null ? membershipSettled : handle.settled();
   }
 
+  /** Keeps {@code retention} events per pipeline, for the recovered ones and every later one. */
+  void eventRetention(int retention) {
+    this.eventRetention = retention;
+    for (PipelineHandle h : pipelines.values()) {
+      h.setEventRetention(retention);
+    }
+  }
+
   void maxPipelines(int max) {
     this.maxPipelines = max;
   }
@@ -87,6 +96,7 @@ final class PipelineRegistry {
   CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
     synchronized (membership) {
       PipelineRuntime runtime = PipelineRuntime.create(spec);
+      runtime.setEventRetention(eventRetention);
       if (pipelines.containsKey(spec.name())) {
         throw Rejection.of(
             Reason.PIPELINE_EXISTS,

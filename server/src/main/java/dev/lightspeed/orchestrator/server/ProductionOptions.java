@@ -99,6 +99,15 @@ final class ProductionOptions {
   int maxPipelines;
 
   @Option(
+      names = "--event-retention",
+      defaultValue = "" + Limits.DEFAULT_EVENT_RETENTION,
+      paramLabel = "N",
+      description = "Events kept per pipeline (in memory and in snapshots) for WatchEvents to"
+          + " resume from; an older resume id is OUT_OF_RANGE EVENTS_EXPIRED (default:"
+          + " ${DEFAULT-VALUE}).")
+  int eventRetention;
+
+  @Option(
       names = "--max-concurrent-calls-per-connection",
       defaultValue = "1000",
       paramLabel = "N",
@@ -233,6 +242,7 @@ final class ProductionOptions {
     positive(out, "--max-message-bytes", maxMessageBytes);
     positive(out, "--max-items-per-call", maxItemsPerCall);
     positive(out, "--max-watchers-per-pipeline", maxWatchersPerPipeline);
+    positive(out, "--event-retention", eventRetention);
     positive(out, "--max-pipelines", maxPipelines);
     positive(out, "--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
     positive(out, "--max-connections", maxConnections);
@@ -317,7 +327,7 @@ final class ProductionOptions {
   }
 
   Limits limits() {
-    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines);
+    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines, eventRetention);
   }
 
   /**

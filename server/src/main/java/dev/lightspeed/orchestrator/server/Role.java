@@ -20,7 +20,7 @@ enum Role {
   OPERATOR,
   /** CreatePipeline, DeletePipeline. */
   ADMIN,
-  /** GetPipeline, ListPipelines, the List* RPCs, GetStatus, WatchStarted. */
+  /** GetPipeline, ListPipelines, the List* RPCs, GetStatus, WatchStarted, WatchEvents. */
   READER;
 
   /** The RPC's role, by full method name; an RPC missing here is refused to every token. */
@@ -48,7 +48,8 @@ enum Role {
           entry(OrchestratorServiceGrpc.getListRunsMethod(), READER),
           entry(OrchestratorServiceGrpc.getListAuditLogMethod(), READER),
           entry(OrchestratorServiceGrpc.getGetStatusMethod(), READER),
-          entry(OrchestratorServiceGrpc.getWatchStartedMethod(), READER));
+          entry(OrchestratorServiceGrpc.getWatchStartedMethod(), READER),
+          entry(OrchestratorServiceGrpc.getWatchEventsMethod(), READER));
 
   private static Map.Entry<String, Role> entry(MethodDescriptor<?, ?> method, Role role) {
     return Map.entry(method.getFullMethodName(), role);

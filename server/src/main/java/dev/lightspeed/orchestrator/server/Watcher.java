@@ -2,7 +2,6 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
-import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Queue;
@@ -10,9 +9,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
- * One WatchStarted stream. The pipeline offers started batches without ever waiting: they go into
+ * One watch stream (WatchStarted, WatchEvents) of items {@code T} sent as messages {@code M}.
+ * The pipeline offers started batches or events without ever waiting: they go into
  * a bounded buffer that a drain task empties while the client's transport is ready. A client
  * that falls {@code capacity} messages behind is cut off with RESOURCE_EXHAUSTED,
  * WATCH_BUFFER_FULL, so a slow reader costs the pipeline one queue insert per batch and no more.
@@ -20,17 +21,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>gRPC forbids concurrent calls on one stream observer; every call on it happens in {@link
  * #drain}, and at most one drain runs at a time (the {@code scheduled} flag).
  */
-final class Watcher {
+final class Watcher<T, M> {
   private final String pipeline;
-  private final ServerCallStreamObserver<WatchStartedResponse> observer;
+  private final ServerCallStreamObserver<M> observer;
+  /** Builds each message as it is sent, so a buffered item costs no message until then. */
+  private final Function<T, M> toMessage;
+  /** What the items are, for the cut-off message, e.g. "started batches". */
+  private final String items;
   private final Executor executor;
-  private final int capacity;
+  private volatile int capacity;
   private final Runnable onClosed;
   /** Runs in the first drain, before anything else is sent (see {@link EarlyHeaders}). */
   private final Runnable beforeFirst;
   private boolean started;
 
-  private final Queue<WatchStartedResponse> buffer = new ConcurrentLinkedQueue<>();
+  private final Queue<T> buffer = new ConcurrentLinkedQueue<>();
   private final AtomicInteger buffered = new AtomicInteger();
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private volatile StatusRuntimeException closeWith;
@@ -39,13 +44,17 @@ final class Watcher {
 
   Watcher(
       String pipeline,
-      ServerCallStreamObserver<WatchStartedResponse> observer,
+      ServerCallStreamObserver<M> observer,
+      Function<T, M> toMessage,
+      String items,
       Executor executor,
       int capacity,
       Runnable beforeFirst,
       Runnable onClosed) {
     this.pipeline = pipeline;
     this.observer = observer;
+    this.toMessage = toMessage;
+    this.items = items;
     this.executor = executor;
     this.capacity = capacity;
     this.onClosed = onClosed;
@@ -64,8 +73,19 @@ final class Watcher {
     schedule();
   }
 
-  /** Offers one started batch; never blocks. */
-  void offer(WatchStartedResponse message) {
+  /**
+   * Buffers a backlog (retained events a resuming stream asked for) beyond the capacity: only
+   * what arrives live on top of it can overflow. Call before the watcher is registered.
+   */
+  void offerBacklog(java.util.List<T> backlog) {
+    capacity += backlog.size();
+    for (T item : backlog) {
+      offer(item);
+    }
+  }
+
+  /** Offers one item; never blocks. */
+  void offer(T message) {
     if (done || closeWith != null) {
       return;
     }
@@ -74,8 +94,10 @@ final class Watcher {
           ErrorMapper.toException(
               Rejection.of(
                   Reason.WATCH_BUFFER_FULL,
-                  "this watcher fell " + capacity + " started batches behind and was cut off;"
-                      + " read faster, then watch again and reconcile with ListBatches"),
+                  "this watcher fell " + capacity + " " + items + " behind and was cut off;"
+                      + " read faster, then watch again"
+                      + (items.equals("events") ? " after the last event id you received"
+                          : " and reconcile with ListBatches")),
               pipeline,
               ""));
       return;
@@ -124,10 +146,10 @@ final class Watcher {
           finish(closeWith);
           return;
         }
-        WatchStartedResponse next;
+        T next;
         while (observer.isReady() && (next = buffer.poll()) != null) {
           buffered.decrementAndGet();
-          observer.onNext(next);
+          observer.onNext(toMessage.apply(next));
         }
         if (closeCleanly && buffer.isEmpty()) {
           finish(null);

@@ -61,6 +61,7 @@ final class Fixtures {
     SPEC_CATEGORY.put(Reason.QUEUE_FULL, Reason.Category.RESOURCE_EXHAUSTED);
     SPEC_CATEGORY.put(Reason.LAG_EXCEEDED, Reason.Category.RESOURCE_EXHAUSTED);
     SPEC_CATEGORY.put(Reason.STALE_ATTEMPT, Reason.Category.ABORTED);
+    SPEC_CATEGORY.put(Reason.EVENTS_EXPIRED, Reason.Category.OUT_OF_RANGE);
   }
 
   private Fixtures() {}

@@ -529,6 +529,7 @@ class QueriesTest {
       // operator state
       e.string("PAUSED");
       e.int32(64);
+      e.int64(4); // the next event id (SPEC 3.10)
       // stage s: paused, has sequence, last sequence, acked batches, acked records
       e.bool(false);
       e.bool(true);
@@ -625,6 +626,7 @@ class QueriesTest {
       // operator state
       e.string("RUNNING");
       e.int32(64);
+      e.int64(9); // the next event id (SPEC 3.10)
       // stage s: paused, has sequence, last sequence, acked batches, acked records
       e.bool(false);
       e.bool(true);

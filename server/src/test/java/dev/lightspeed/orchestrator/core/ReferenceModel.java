@@ -93,6 +93,17 @@ final class ReferenceModel {
   final Deque<RunSummary> completedRuns = new ArrayDeque<>();
   long auditCount;
   final Map<String, long[]> counters = new LinkedHashMap<>();
+  /** An event as SPEC 3.10 predicts it; for ACTION_APPLIED the payload is the action. */
+  record MEvent(long eventId, long atMs, EventType type, Object payload) {}
+
+  /** Every event predicted, never dropped (the runtime under test keeps them all too). */
+  final List<MEvent> events = new ArrayList<>();
+  long nextEventId = 1;
+
+  private void emit(EventType type, long at, Object payload) {
+    events.add(new MEvent(nextEventId++, at, type, payload));
+  }
+
   /** The fate of every accepted batch by id: LIVE, DONE, CANCELLED or DISCARDED. */
   final Map<Long, String> fate = new HashMap<>();
 
@@ -202,6 +213,7 @@ final class ReferenceModel {
       lastSeq.put(b.stage(), b.sequence());
     }
     fate.put(m.id, "LIVE");
+    emit(EventType.ENQUEUED, now, b);
     return "enqueued";
   }
 
@@ -221,6 +233,7 @@ final class ReferenceModel {
             .toList();
     List<ProcessOutcome> expired = new ArrayList<>();
     for (MBatch b : due) {
+      emit(EventType.LEASE_EXPIRED, now, new LeaseExpired(b.key(), b.attempt));
       expired.add(failAttempt(b, PipelineRuntime.LEASE_EXPIRED, false, now));
     }
     List<StartedBatch> started = new ArrayList<>();
@@ -269,7 +282,9 @@ final class ReferenceModel {
         c.startedAt = now;
         c.lease = boundary.leaseMs() > 0 ? saturatedAdd(now, boundary.leaseMs()) : 0;
         c.retry = null;
-        started.add(new StartedBatch(c.batch, c.attempt, now, c.lease, activeRunId()));
+        StartedBatch s = new StartedBatch(c.batch, c.attempt, now, c.lease, activeRunId());
+        started.add(s);
+        emit(EventType.STARTED, now, s);
       }
     }
     return new StartResult(started, expired);
@@ -300,6 +315,7 @@ final class ReferenceModel {
             key, b.stage(), b.batch.records(), b.attempt, activeRunId(), b.startedAt, now);
     leave(b, now, "DONE");
     done.put(key, new Done(r, now));
+    emit(EventType.ACKED, now, r);
     long[] c = counters.get(b.stage());
     c[0]++;
     c[1] += b.batch.records();
@@ -354,6 +370,7 @@ final class ReferenceModel {
       if (activeRun != null) {
         activeRun[4]++;
       }
+      emit(EventType.RETRY_SCHEDULED, now, r);
       return new ProcessOutcome.RetryScheduled(r);
     }
     DeadLetterRecord d = new DeadLetterRecord(b.key(), destination(b.stage()), reason, now);
@@ -362,6 +379,7 @@ final class ReferenceModel {
     if (activeRun != null) {
       activeRun[5]++;
     }
+    emit(EventType.DEAD_LETTERED, now, d);
     return new ProcessOutcome.DeadLettered(d);
   }
 
@@ -423,6 +441,7 @@ final class ReferenceModel {
     }
     auditCount++;
     lastNow = now;
+    emit(EventType.ACTION_APPLIED, now, a);
     return "applied";
   }
 
@@ -466,6 +485,7 @@ final class ReferenceModel {
       long now = Math.max(nowArg, lastNow);
       lastNow = now;
       activeRun = new long[] {++lastRunId, now, 0, 0, 0, 0};
+      emit(EventType.RUN_STARTED, now, runSummary(0));
     }
     return runSummary(0);
   }
@@ -482,6 +502,7 @@ final class ReferenceModel {
       completedRuns.removeFirst();
     }
     completedRuns.addLast(s);
+    emit(EventType.RUN_COMPLETED, now, s);
     return Optional.of(s);
   }
 
@@ -716,6 +737,7 @@ final class ReferenceModel {
     }
     auditCount++;
     lastNow = now;
+    emit(EventType.ACTION_APPLIED, now, new OperatorAction.UpdatePipeline(mask));
     return "updated";
   }
 
@@ -730,7 +752,7 @@ final class ReferenceModel {
     new TreeMap<>(done).values().forEach(d -> s.append(d).append('\n'));
     s.append(lastSeq).append(base).append(effectiveMax).append(pausedStages).append(disabled);
     s.append(lastRunId).append(activeRun == null ? "-" : runSummary(0).toString());
-    s.append(completedRuns).append(auditCount).append('\n');
+    s.append(completedRuns).append(auditCount).append(" next event ").append(nextEventId).append('\n');
     s.append(spec.toBuilder().connectors(List.of()).build()); // disabled flags are in `disabled`
     spec.connectors().forEach(c -> s.append(c.withDisabled(false)));
     counters.forEach((k, v) -> s.append(k).append(v[0]).append('/').append(v[1]));

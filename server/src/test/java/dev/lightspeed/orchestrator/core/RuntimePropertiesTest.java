@@ -34,6 +34,7 @@ import net.jqwik.api.statistics.Statistics;
  *   <li>a refused call (error, FailureRejected, deduplicated enqueue) left the signature and the
  *       clock unchanged;
  *   <li>the signature changed exactly when the model's observable state changed;
+ *   <li>the events (SPEC 3.10) equal the model's: each id, time, type and payload;
  * </ul>
  *
  * and at the end, replaying the same operations on a fresh runtime gives the same result and
@@ -477,6 +478,14 @@ class RuntimePropertiesTest {
       assertThat(q.spec().connectors())
           .allSatisfy(c -> assertThat(c.disabled()).isEqualTo(model.disabled.contains(c.name())));
       assertThat(q.lastNowMs()).as("clock " + after).isEqualTo(model.lastNow);
+      // SPEC 3.10: the model predicts every event, its id, time, type and payload.
+      assertThat(q.nextEventId()).as("next event id " + after).isEqualTo(model.nextEventId);
+      assertThat(q.eventsAfter(0).stream()
+              .map(e -> new ReferenceModel.MEvent(e.eventId(), e.atMs(), e.type(),
+                  e.payload() instanceof AuditEntry a ? a.action() : e.payload()))
+              .toList())
+          .as("events " + after)
+          .isEqualTo(model.events);
       assertThat(q.valid()).as(q.brokenInvariant()).isTrue();
     }
 
@@ -490,6 +499,8 @@ class RuntimePropertiesTest {
             .as("replayed signature after step %d: %s", i, op)
             .isEqualTo(signatures.get(i));
       }
+      assertThat(replica.queries().eventsAfter(0)).as("replayed events")
+          .isEqualTo(rt.queries().eventsAfter(0));
     }
 
     @Override

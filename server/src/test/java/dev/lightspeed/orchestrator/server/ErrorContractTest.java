@@ -82,6 +82,10 @@ class ErrorContractTest {
       SPEC_CODES.put(r, Code.RESOURCE_EXHAUSTED);
     }
     SPEC_CODES.put(Reason.STALE_ATTEMPT, Code.ABORTED);
+    // Version 2.
+    SPEC_CODES.put(Reason.INVALID_UPDATE_MASK, Code.INVALID_ARGUMENT);
+    SPEC_CODES.put(Reason.STAGE_IN_FLIGHT, Code.FAILED_PRECONDITION);
+    SPEC_CODES.put(Reason.EVENTS_EXPIRED, Code.OUT_OF_RANGE);
     // Production limits, malformed requests and authentication (README, Running in production).
     SPEC_CODES.put(Reason.MALFORMED_REQUEST, Code.INVALID_ARGUMENT);
     SPEC_CODES.put(Reason.TOO_MANY_ITEMS, Code.INVALID_ARGUMENT);

@@ -128,7 +128,7 @@ class FuzzTest {
       }
       @SuppressWarnings("unchecked")
       var method = (MethodDescriptor<Message, Message>) methods.get(random.nextInt(methods.size()));
-      if (method.getBareMethodName().equals("WatchStarted") && random.nextInt(4) > 0) {
+      if (method.getBareMethodName().startsWith("Watch") && random.nextInt(4) > 0) {
         i--; // a watch waits for its deadline: fewer of them keeps the run short
         continue;
       }
@@ -380,7 +380,7 @@ class FuzzTest {
     if (request.authorization != null) {
       ch = AuthTest.withHeader(channel, request.authorization);
     }
-    boolean watch = method.getBareMethodName().equals("WatchStarted");
+    boolean watch = method.getBareMethodName().startsWith("Watch"); // WatchStarted, WatchEvents
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(
         watch ? 10 : 10_000, TimeUnit.MILLISECONDS);
     List<Message> responses = new ArrayList<>();
@@ -439,7 +439,7 @@ class FuzzTest {
       return;
     }
     Status.Code code = result.status.getCode();
-    boolean watch = where.contains(": WatchStarted ");
+    boolean watch = where.contains(": WatchStarted ") || where.contains(": WatchEvents ");
     // The server refuses an oversized message with RESOURCE_EXHAUSTED before reading it and
     // resets the stream; a client still sending the message's tail (it exceeds the 64 KiB flow
     // window) may see the reset first, as INTERNAL "http2 exception" or CANCELLED.
@@ -458,6 +458,7 @@ class FuzzTest {
       Reason.Category.FAILED_PRECONDITION, Status.Code.FAILED_PRECONDITION,
       Reason.Category.RESOURCE_EXHAUSTED, Status.Code.RESOURCE_EXHAUSTED,
       Reason.Category.ABORTED, Status.Code.ABORTED,
+      Reason.Category.OUT_OF_RANGE, Status.Code.OUT_OF_RANGE,
       Reason.Category.UNAUTHENTICATED, Status.Code.UNAUTHENTICATED,
       Reason.Category.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED));
 

@@ -46,6 +46,7 @@ public enum ErrorReason {
   ROLE_REQUIRED,
 
   STALE_ATTEMPT,
+  EVENTS_EXPIRED,
 
   /** UNAVAILABLE: the server's journal failed; it refuses every call until it is restarted. */
   JOURNAL_UNAVAILABLE,
