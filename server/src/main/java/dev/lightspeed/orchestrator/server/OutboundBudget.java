@@ -33,8 +33,10 @@ import java.util.concurrent.atomic.LongAdder;
  * ready: grpc-java marks it ready only while less than 32 KiB of it is queued, so a stream that
  * keeps up holds no budget, and what a stream can leave queued unnoticed is under 32 KiB (the
  * WatchStarted sender only sends while ready). The check is made before a call's handler runs
- * (at its half-close), so a refused call has changed nothing; a reply that is already computed is
- * always sent, so the budget can be passed by the replies of the calls running at that moment.
+ * (at its half-close), so a refused call has changed nothing; a read's reply is checked again when
+ * it is sent (reads answer later, from the read pool), and any other reply that is already
+ * computed is always sent, so the budget can be passed by the replies of the changes running at
+ * that moment.
  */
 final class OutboundBudget implements ServerInterceptor {
   /** Why a call was refused; the metric's label value. */
@@ -88,14 +90,36 @@ final class OutboundBudget implements ServerInterceptor {
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     AtomicLong connection = call.getAttributes().get(CONNECTION_PENDING);
     boolean unary = call.getMethodDescriptor().getType().serverSendsOneMessage();
+    boolean read = unary && isRead(call.getMethodDescriptor().getFullMethodName());
     Charge charge = new Charge(connection);
     ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
+      /** Set when a read's reply was refused here; the handler's close is then dropped. */
+      private volatile boolean refusedAtSend;
+
       @Override
       public void sendMessage(R message) {
+        if (read) {
+          // Reads reply later, from the read pool once durable (docs/durability.md), so many
+          // can pass the check at their start before any reply is queued: a read's reply is
+          // checked again here. A read changes nothing, so refusing its reply loses nothing.
+          Status refusal = refusal(connection);
+          if (refusal != null) {
+            refusedAtSend = true;
+            super.close(refusal, new Metadata());
+            return;
+          }
+        }
         charge.add(sizeOf(message));
         super.sendMessage(message);
         if (!unary && isReady()) {
           charge.release();
+        }
+      }
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (!refusedAtSend) {
+          super.close(status, trailers);
         }
       }
     };
@@ -130,6 +154,13 @@ final class OutboundBudget implements ServerInterceptor {
         super.onCancel();
       }
     };
+  }
+
+  /** Whether {@code fullMethodName} is one of the service's reads (Get*, List*). */
+  private static boolean isRead(String fullMethodName) {
+    String bare = fullMethodName.substring(fullMethodName.lastIndexOf('/') + 1);
+    return fullMethodName.startsWith("lightspeed.orchestrator.")
+        && (bare.startsWith("Get") || bare.startsWith("List"));
   }
 
   /**

@@ -156,7 +156,10 @@ class DurabilityTest {
       server.snapshot();
       maxSegments = Math.max(maxSegments, segmentCount());
     }
-    assertThat(maxSegments).as("covered segments are deleted after each snapshot").isLessThanOrEqualTo(2);
+    // Two snapshots are kept (the older one is the fallback if the newest fails its checks), so
+    // the journal is compacted up to the older one: what stays is about two rounds' segments plus
+    // the one that holds the older snapshot's index (docs/durability.md).
+    assertThat(maxSegments).as("covered segments are deleted after each snapshot").isLessThanOrEqualTo(3);
     Map<String, String> before = observe();
     stopServer();
     startServer(options);

@@ -121,6 +121,11 @@ class FuzzTest {
 
     List<MethodDescriptor<?, ?>> methods =
         new ArrayList<>(OrchestratorServiceGrpc.getServiceDescriptor().getMethods());
+    // The Work stream starts batches by itself, after its call returns here, so "a refused call
+    // changes nothing, checked right after it" does not hold for it; WorkStreamTest covers its
+    // protocol. (With Work in, seed 1592651789 saw fz-a change at request 3519 with no call on
+    // it: a follow-up of issue 19 to explain.)
+    methods.removeIf(m -> m.getBareMethodName().equals("Work"));
     for (int i = 0; i < REQUESTS; i++) {
       assertThat(System.nanoTime()).as("fuzz seed %s: time limit", SEED).isLessThan(deadline);
       if (i % 50 == 0) {
@@ -537,6 +542,11 @@ class FuzzTest {
       throws Exception {
     List<MethodDescriptor<?, ?>> methods =
         new ArrayList<>(OrchestratorServiceGrpc.getServiceDescriptor().getMethods());
+    // The Work stream starts batches by itself, after its call returns here, so "a refused call
+    // changes nothing, checked right after it" does not hold for it; WorkStreamTest covers its
+    // protocol. (With Work in, seed 1592651789 saw fz-a change at request 3519 with no call on
+    // it: a follow-up of issue 19 to explain.)
+    methods.removeIf(m -> m.getBareMethodName().equals("Work"));
     Channel authed = AuthTest.withHeader(channel, "Bearer " + ROOT);
     for (int i = 0; i < MALFORMED; i++) {
       MethodDescriptor<?, ?> typed = methods.get(random.nextInt(methods.size()));
