@@ -44,6 +44,16 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** Requests read but not yet answered (sent) before the stream stops reading more. */
   static final int MAX_UNANSWERED = 1024;
 
+  /**
+   * Bytes of started batches a stream may hold that are not yet handed to the transport (waiting
+   * to be durable, or queued behind a transport that is not ready) before it counts no free
+   * slots. {@code call.isReady()} alone is not enough: it only sees what reached the transport,
+   * so two pumps in quick succession could start a full capacity for a client that reads
+   * nothing. 128 KiB (four times gRPC's own ready threshold) is more than a full capacity of
+   * small batches, so a fast worker does not wait on it.
+   */
+  static final int MAX_UNSENT_STARTED_BYTES = 128 * 1024;
+
   private final WorkStreams service;
   private final ServerCallStreamObserver<WorkResponse> call;
 
@@ -64,8 +74,12 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final AtomicBoolean readPaused = new AtomicBoolean();
   private volatile boolean halfClosed;
+  /** Bytes of started batches not yet handed to the transport (see MAX_UNSENT_STARTED_BYTES). */
+  private final AtomicInteger unsentStartedBytes = new AtomicInteger();
   /** A pump found the transport not ready: tell the dispatcher when it is ready again. */
   private volatile boolean waitingForReady;
+  /** A pump found too many unsent bytes: tell the dispatcher once they are sent. */
+  private volatile boolean waitingForSend;
   private volatile StatusRuntimeException closeWith;
   private volatile boolean done;
 
@@ -265,6 +279,14 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       waitingForReady = true;
       return 0;
     }
+    if (unsentStartedBytes.get() >= MAX_UNSENT_STARTED_BYTES) {
+      waitingForSend = true;
+      // Sent meanwhile (the drain saw no flag): look again rather than wait for a changed().
+      if (unsentStartedBytes.get() >= MAX_UNSENT_STARTED_BYTES) {
+        return 0;
+      }
+      waitingForSend = false;
+    }
     for (Iterator<Map.Entry<String, Integer>> it = unfinished.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<String, Integer> e = it.next();
@@ -283,9 +305,13 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** Sends {@code started} once {@code durable}, in start order. */
   void sendOnceDurable(List<StartedBatch> started, CompletableFuture<Void> durable) {
     List<WorkResponse> messages = new ArrayList<>(started.size());
+    int bytes = 0;
     for (StartedBatch s : started) {
-      messages.add(WorkResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build());
+      WorkResponse m = WorkResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build();
+      bytes += m.getSerializedSize();
+      messages.add(m);
     }
+    unsentStartedBytes.addAndGet(bytes);
     pendingStarts.incrementAndGet();
     durable.whenComplete((ok, failure) -> {
       if (failure != null) {
@@ -348,7 +374,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
         WorkResponse next;
         while (call.isReady() && (next = outgoing.poll()) != null) {
           call.onNext(next);
-          if (next.hasResult() && unanswered.decrementAndGet() < MAX_UNANSWERED
+          if (next.hasStarted()) {
+            sentStarted(next.getSerializedSize());
+          } else if (unanswered.decrementAndGet() < MAX_UNANSWERED
               && readPaused.compareAndSet(true, false)) {
             call.request(1);
           }
@@ -368,6 +396,15 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       }
     } catch (RuntimeException e) {
       cancelled(); // the call was cancelled under us
+    }
+  }
+
+  /** A started batch went to the transport: if a pump held back for that, it may deal again. */
+  private void sentStarted(int bytes) {
+    if (unsentStartedBytes.addAndGet(-bytes) < MAX_UNSENT_STARTED_BYTES && waitingForSend
+        && dispatcher != null) {
+      waitingForSend = false;
+      dispatcher.changed();
     }
   }
 
