@@ -19,6 +19,8 @@ import dev.lightspeed.orchestrator.v1.EnqueueBatchResponse;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesResponse;
 import dev.lightspeed.orchestrator.v1.EnqueueResult;
+import dev.lightspeed.orchestrator.v1.Event;
+import dev.lightspeed.orchestrator.v1.EventType;
 import dev.lightspeed.orchestrator.v1.ExtendLeaseRequest;
 import dev.lightspeed.orchestrator.v1.ExtendLeaseResponse;
 import dev.lightspeed.orchestrator.v1.FailBatchRequest;
@@ -50,7 +52,10 @@ import dev.lightspeed.orchestrator.v1.StartRunRequest;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineResponse;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
+import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
+import dev.lightspeed.orchestrator.v1.WatchEventsResponse;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
+import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import java.time.Duration;
@@ -166,8 +171,34 @@ public final class AsyncOrchestratorClient {
    * behind is cut off by the server ({@code WATCH_BUFFER_FULL} in {@code onError}).
    */
   public Flow.Publisher<StartedBatch> watchStarted(String pipeline) {
-    return new WatchPublisher(
-        channel, WatchStartedRequest.newBuilder().setPipeline(pipeline).build());
+    return new WatchPublisher<>(
+        channel,
+        OrchestratorServiceGrpc.getWatchStartedMethod(),
+        WatchStartedRequest.newBuilder().setPipeline(pipeline).build(),
+        WatchStartedResponse::getStarted);
+  }
+
+  /**
+   * The pipeline's events (WatchEvents) after {@code afterEventId} (null = from now on), only of
+   * {@code types} (empty = all), as a {@link Flow.Publisher}: each {@code subscribe} opens one
+   * stream that delivers no more than the subscriber requests. Unlike the blocking {@link
+   * OrchestratorClient#watchEvents} iterator it does not resume by itself: when the stream ends
+   * with an error (the server cut a reader that fell behind with {@code WATCH_BUFFER_FULL}, the
+   * connection was lost), subscribe again with the last event id seen; the server replays what it
+   * still retains, or refuses with {@code EVENTS_EXPIRED}.
+   */
+  public Flow.Publisher<Event> watchEvents(
+      String pipeline, Long afterEventId, List<EventType> types) {
+    WatchEventsRequest.Builder request =
+        WatchEventsRequest.newBuilder().setPipeline(pipeline).addAllTypes(types);
+    if (afterEventId != null) {
+      request.setAfterEventId(afterEventId);
+    }
+    return new WatchPublisher<>(
+        channel,
+        OrchestratorServiceGrpc.getWatchEventsMethod(),
+        request.build(),
+        WatchEventsResponse::getEvent);
   }
 
   public CompletableFuture<ProcessOutcome> ackBatch(String pipeline, String key, int attempt) {

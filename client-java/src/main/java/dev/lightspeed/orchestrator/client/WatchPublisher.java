@@ -1,38 +1,43 @@
 package dev.lightspeed.orchestrator.client;
 
 import dev.lightspeed.orchestrator.client.errors.OrchestratorErrors;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
-import dev.lightspeed.orchestrator.v1.StartedBatch;
-import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
-import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.util.Objects;
 import java.util.concurrent.Flow;
+import java.util.function.Function;
 
 /**
- * WatchStarted as a {@link Flow.Publisher}: one stream per subscription, the subscriber's demand
- * passed on as gRPC flow control. Signals come from the call's listener, which gRPC serializes,
- * so they are never concurrent (Reactive Streams rule 1.3).
+ * A watch stream (WatchStarted, WatchEvents) as a {@link Flow.Publisher}: one stream per
+ * subscription, the subscriber's demand passed on as gRPC flow control. Signals come from the
+ * call's listener, which gRPC serializes, so they are never concurrent (Reactive Streams rule 1.3).
+ *
+ * @param <Q> the request
+ * @param <R> the stream's response message
+ * @param <T> what the subscriber receives of each response
  */
-final class WatchPublisher implements Flow.Publisher<StartedBatch> {
+final class WatchPublisher<Q, R, T> implements Flow.Publisher<T> {
   private final Channel channel;
-  private final WatchStartedRequest request;
+  private final MethodDescriptor<Q, R> method;
+  private final Q request;
+  private final Function<R, T> item;
 
-  WatchPublisher(Channel channel, WatchStartedRequest request) {
+  WatchPublisher(Channel channel, MethodDescriptor<Q, R> method, Q request, Function<R, T> item) {
     this.channel = channel;
+    this.method = method;
     this.request = request;
+    this.item = item;
   }
 
   @Override
-  public void subscribe(Flow.Subscriber<? super StartedBatch> subscriber) {
+  public void subscribe(Flow.Subscriber<? super T> subscriber) {
     Objects.requireNonNull(subscriber, "subscriber");
-    ClientCall<WatchStartedRequest, WatchStartedResponse> call =
-        channel.newCall(OrchestratorServiceGrpc.getWatchStartedMethod(), CallOptions.DEFAULT);
-    Subscription subscription = new Subscription(call, subscriber);
+    ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT);
+    Subscription<Q, R, T> subscription = new Subscription<>(call, subscriber, item);
     // Started before onSubscribe so that request() may be called from within onSubscribe; nothing
     // is delivered before the subscriber's first request.
     call.start(subscription.listener(), new Metadata());
@@ -41,18 +46,19 @@ final class WatchPublisher implements Flow.Publisher<StartedBatch> {
     subscriber.onSubscribe(subscription);
   }
 
-  private static final class Subscription implements Flow.Subscription {
-    private final ClientCall<WatchStartedRequest, WatchStartedResponse> call;
-    private final Flow.Subscriber<? super StartedBatch> subscriber;
+  private static final class Subscription<Q, R, T> implements Flow.Subscription {
+    private final ClientCall<Q, R> call;
+    private final Flow.Subscriber<? super T> subscriber;
+    private final Function<R, T> item;
     private boolean cancelled;
     private boolean unbounded;
     private volatile IllegalArgumentException badRequest;
 
-    Subscription(
-        ClientCall<WatchStartedRequest, WatchStartedResponse> call,
-        Flow.Subscriber<? super StartedBatch> subscriber) {
+    Subscription(ClientCall<Q, R> call, Flow.Subscriber<? super T> subscriber,
+        Function<R, T> item) {
       this.call = call;
       this.subscriber = subscriber;
+      this.item = item;
     }
 
     @Override
@@ -85,12 +91,12 @@ final class WatchPublisher implements Flow.Publisher<StartedBatch> {
       return cancelled;
     }
 
-    ClientCall.Listener<WatchStartedResponse> listener() {
+    ClientCall.Listener<R> listener() {
       return new ClientCall.Listener<>() {
         @Override
-        public void onMessage(WatchStartedResponse message) {
+        public void onMessage(R message) {
           if (!isCancelled()) {
-            subscriber.onNext(message.getStarted());
+            subscriber.onNext(item.apply(message));
           }
         }
 

@@ -8,6 +8,8 @@ import dev.lightspeed.orchestrator.client.errors.ErrorReason;
 import dev.lightspeed.orchestrator.client.errors.NotFoundException;
 import dev.lightspeed.orchestrator.client.errors.QueueFullException;
 import dev.lightspeed.orchestrator.v1.Boundary;
+import dev.lightspeed.orchestrator.v1.Event;
+import dev.lightspeed.orchestrator.v1.EventType;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
 import java.time.Duration;
 import java.util.List;
@@ -140,6 +142,60 @@ class WatchAndAsyncTest {
     subscription.get().cancel();
     assertThat(error.get()).isNull();
     assertThat(received).extracting(s -> s.getAttempt()).containsOnly(1);
+  }
+
+  @Test
+  void watchEventsPublisher_replaysAfterTheGivenId_onlyTheRequestedTypes() throws Exception {
+    String p = server.createPipeline("events-flow", 3, 30_000);
+    for (long seq = 1; seq <= 3; seq++) {
+      client.enqueueBatch(p, batch("e" + seq, seq));
+    }
+    client.startAvailable(p, 0); // three STARTED events between the ENQUEUED ones and nothing else
+
+    List<Event> all = collectEvents(p, 0L, List.of(EventType.EVENT_TYPE_ENQUEUED), 3);
+    assertThat(all).extracting(e -> e.getEnqueued().getKey()).containsExactly("e1", "e2", "e3");
+    assertThat(all).extracting(Event::getEventId).isSorted();
+
+    List<Event> after = collectEvents(p, all.get(0).getEventId(), List.of(), 5);
+    assertThat(after.get(0).getEventId()).isEqualTo(all.get(0).getEventId() + 1);
+    assertThat(after).extracting(Event::getPayloadCase).containsExactly(
+        Event.PayloadCase.ENQUEUED, Event.PayloadCase.ENQUEUED,
+        Event.PayloadCase.STARTED, Event.PayloadCase.STARTED, Event.PayloadCase.STARTED);
+  }
+
+  /** Subscribes to WatchEvents, takes {@code count} events, then cancels. */
+  private List<Event> collectEvents(String p, Long after, List<EventType> types, int count)
+      throws InterruptedException {
+    List<Event> received = new CopyOnWriteArrayList<>();
+    AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
+    AtomicReference<Throwable> error = new AtomicReference<>();
+    async.watchEvents(p, after, types).subscribe(new Flow.Subscriber<>() {
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        subscription.set(s);
+        s.request(count);
+      }
+
+      @Override
+      public void onNext(Event item) {
+        received.add(item);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        error.set(t);
+      }
+
+      @Override
+      public void onComplete() {
+        error.set(new AssertionError("completed"));
+      }
+    });
+    ServerExtension.await(Duration.ofSeconds(10), count + " events",
+        () -> received.size() == count || error.get() != null);
+    subscription.get().cancel();
+    assertThat(error.get()).isNull();
+    return List.copyOf(received);
   }
 
   @Test
