@@ -100,19 +100,26 @@ class FuzzTest {
   private long sequence;
   private OrchestratorServiceBlockingStub admin;
 
+  /**
+   * The admin stub with a deadline per call: a deadline set once on the stub counts from its
+   * creation, and the fuzz loop alone may use up 60 s on a loaded machine.
+   */
+  private OrchestratorServiceBlockingStub admin() {
+    return admin.withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
   @Test
   void hostileInput_neverCrashesTheServer_isAlwaysAnsweredWithADocumentedStatus_andRefusalsChangeNothing()
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     ManagedChannel channel = grpc.newChannel();
-    admin = OrchestratorServiceGrpc.newBlockingStub(AuthTest.withHeader(channel, "Bearer " + ROOT))
-        .withDeadlineAfter(60, TimeUnit.SECONDS);
-    admin.createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec("fz-a")
+    admin = OrchestratorServiceGrpc.newBlockingStub(AuthTest.withHeader(channel, "Bearer " + ROOT));
+    admin().createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec("fz-a")
         .setBoundary(dev.lightspeed.orchestrator.v1.Boundary.newBuilder().setLeaseMs(2_000)
             .setMaxQueued(50))
         .setRetry(dev.lightspeed.orchestrator.v1.RetryPolicy.newBuilder().setMaxAttempts(2)
             .setInitialBackoffMs(500))).build());
-    admin.createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec("fz-b")
+    admin().createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec("fz-b")
         .setAllowUnboundStages(true)).build());
     Map<String, String> signatures = new LinkedHashMap<>();
     for (String p : FIXED) {
@@ -511,7 +518,7 @@ class FuzzTest {
   }
 
   private GetStatusResponse status(String pipeline) {
-    return admin.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build());
+    return admin().getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build());
   }
 
   private static String abbreviate(Message m) {
