@@ -2,12 +2,14 @@ package dev.lightspeed.orchestrator.cluster;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -52,6 +54,7 @@ public final class ClusterNode implements Closeable {
     ClusterConfigs.requireNode(layout.config(), nodeId);
     Path storage = dataDir.resolve("raft");
     Files.createDirectories(storage);
+    refuseForeignGroups(layout, storage);
     HostPort address = ClusterConfigs.raftAddress(
         layout.config().getPeersList().stream()
             .filter(p -> p.getId().equals(nodeId)).findFirst().orElseThrow());
@@ -92,6 +95,28 @@ public final class ClusterNode implements Closeable {
       throw e;
     }
     return new ClusterNode(layout, nodeId, server, mine);
+  }
+
+  /**
+   * Ratis would only log and skip a group directory whose state machine cannot be made; a data
+   * dir that holds another cluster's groups (a wrong --data-dir or a renamed cluster) is refused.
+   */
+  private static void refuseForeignGroups(ClusterLayout layout, Path storage) throws IOException {
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(storage, Files::isDirectory)) {
+      for (Path dir : dirs) {
+        UUID uuid;
+        try {
+          uuid = UUID.fromString(dir.getFileName().toString());
+        } catch (IllegalArgumentException notAGroup) {
+          continue;
+        }
+        if (layout.indexOf(RaftGroupId.valueOf(uuid)) < 0) {
+          throw new IOException(dir + " holds a Raft group that is not one of cluster '"
+              + layout.config().getName() + "' (its groups are derived from the cluster name):"
+              + " is this another cluster's data dir? Use an empty --data-dir for this cluster");
+        }
+      }
+    }
   }
 
   private static StateMachine stateMachineFor(
