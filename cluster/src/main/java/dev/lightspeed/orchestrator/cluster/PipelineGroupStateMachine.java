@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -104,6 +105,13 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
     }
     File file = snapshot.getFile().getPath().toFile();
     TermIndex at = snapshot.getTermIndex();
+    // A snapshot damaged on disk must not become the state: start fails, naming the file.
+    MD5Hash expected = MD5FileUtil.readStoredMd5ForFile(file);
+    MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
+    if (!actual.equals(expected)) {
+      throw new IOException("snapshot " + file + " does not match its MD5 file (" + expected
+          + " expected, " + actual + " read): the file is damaged");
+    }
     synchronized (lock) {
       try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()))) {
         state.restore(in);

@@ -2,10 +2,13 @@ package dev.lightspeed.orchestrator.cluster;
 
 import static dev.lightspeed.orchestrator.cluster.AppendOnlyTestState.command;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.lang.reflect.Proxy;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +108,22 @@ class PipelineGroupStateMachineTest {
     assertThat(second.lines()).isEqualTo(first.lines());
     assertThat(second.restoredAt()).containsExactly(2L);
     assertThat(restarted.getLastAppliedTermIndex()).isEqualTo(TermIndex.valueOf(1, 3));
+  }
+
+  @Test
+  void aDamagedSnapshotFileFailsTheStartInsteadOfBecomingTheState() throws Exception {
+    RaftStorage storage = storage();
+    PipelineGroupStateMachine machine = started(new AppendOnlyTestState(), storage);
+    apply(machine, 1, 1, command(10, "x"));
+    machine.takeSnapshot();
+    Path file = storage.getStorageDir().getStateMachineDir().toPath().resolve("snapshot.1_1");
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 1] ^= 1;
+    Files.write(file, bytes);
+
+    assertThatThrownBy(() -> started(new AppendOnlyTestState(), storage))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("snapshot " + file + " does not match its MD5 file");
   }
 
   @Test
