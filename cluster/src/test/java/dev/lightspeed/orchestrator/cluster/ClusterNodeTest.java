@@ -14,11 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterNodeTest {
   @TempDir Path dataDir;
 
-  private static ClusterLayout layout(String name) throws InvalidClusterConfig {
+  /** Free ports all the same: should a refusal regress, the node must not take a fixed port. */
+  private static ClusterLayout layout(String name) throws IOException {
     ClusterConfig.Builder config = ClusterConfig.newBuilder().setName(name).setGroups(2);
     for (int i = 1; i <= 3; i++) {
       config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
-          .setRaftAddress("127.0.0.1:" + (7000 + i)).setApiAddress("127.0.0.1:" + (8000 + i)));
+          .setRaftAddress("127.0.0.1:" + LocalCluster.freePort())
+          .setApiAddress("127.0.0.1:" + LocalCluster.freePort()));
     }
     return new ClusterLayout(config.build());
   }

@@ -57,7 +57,7 @@ final class LocalCluster implements AutoCloseable {
    * A port free now. Another process could take it before the node binds it (the peers must
    * know every address before any node starts); on loopback with ephemeral ports that is rare.
    */
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
