@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -110,8 +109,8 @@ class ReplicationTest {
 
   @Test
   void aNodeThatMissedPurgedEntriesIsSentASnapshotAndThenTheLog() throws Exception {
-    // Tiny segments and a snapshot every 20 entries, so that the log is purged quickly.
-    RaftTuning tuning = new RaftTuning(20, 1024, Duration.ofMillis(1_000),
+    // Tiny segments and a snapshot every 10 entries, so that a few dozen writes purge the log.
+    RaftTuning tuning = new RaftTuning(10, 1024, Duration.ofMillis(1_000),
         Duration.ofMillis(2_000), Duration.ofSeconds(5));
     try (LocalCluster cluster = LocalCluster.start(3, 1, tuning, dataDirs)) {
       GroupClient client = cluster.client(0);
@@ -125,9 +124,8 @@ class ReplicationTest {
       long behindAt = cluster.status(behind, 0).appliedIndex();
       cluster.stopNode(behind);
 
-      List<GroupClient.Reply> replies = new ArrayList<>();
-      for (int i = 6; i <= 150; i++) {
-        replies.add(client.write(command(i, "late-" + i + "-padding-to-fill-log-segments")));
+      for (int i = 6; i <= 60; i++) {
+        client.write(command(i, "late-" + i + "-padding-to-fill-log-segments"));
       }
       // Every running node snapshotted and purged past what the stopped node has.
       for (String node : cluster.runningNodes()) {
@@ -137,16 +135,17 @@ class ReplicationTest {
       }
 
       cluster.startNode(behind);
-      cluster.awaitApplied(0, 150);
+      cluster.awaitApplied(0, 60);
       // The snapshot brought every entry up to its index, the log the rest.
       List<String> expected = cluster.state(leader, 0).lines();
       assertThat(cluster.state(behind, 0).lines()).isEqualTo(expected);
       assertThat(cluster.state(behind, 0).restoredAt()).anySatisfy(
           index -> assertThat(index).isGreaterThan(behindAt));
       // And writes after the installation are replicated to it as usual.
-      GroupClient.Reply more = client.write(command(151, "after-install"));
-      cluster.awaitApplied(0, 151);
-      assertThat(cluster.state(behind, 0).lines().get(150)).isEqualTo(more.index() + "@151:after-install");
+      GroupClient.Reply more = client.write(command(61, "after-install"));
+      cluster.awaitApplied(0, 61);
+      assertThat(cluster.state(behind, 0).lines().get(60))
+          .isEqualTo(more.index() + "@61:after-install");
     }
   }
 }
