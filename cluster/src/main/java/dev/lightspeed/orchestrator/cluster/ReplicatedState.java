@@ -1,0 +1,48 @@
+package dev.lightspeed.orchestrator.cluster;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * The deterministic state of one Raft group, as {@link PipelineGroupStateMachine} drives it. The
+ * server's state machine (issue 16) implements this; the cluster module only replicates bytes.
+ *
+ * <p>Rules that make every replica end in the same state:
+ *
+ * <ul>
+ *   <li>{@link #apply} is a function of the state, the index and the command's bytes only. It
+ *       reads no clock, no random source and no file: a command carries the {@code now_ms} its
+ *       submitter chose, so every replica sees the same time.
+ *   <li>A bad command is answered, never thrown: an exception from {@code apply} is a bug, and
+ *       the replica that throws stops applying (Ratis fails the group on that node).
+ *   <li>Calls are never concurrent: Ratis applies a group's entries one at a time, and the
+ *       adapter takes snapshots and answers queries under the same lock.
+ * </ul>
+ */
+public interface ReplicatedState {
+  /**
+   * Applies the command committed at {@code index} (indexes only grow; Raft's own entries, such
+   * as configuration changes, take indexes too, so there are gaps) and returns the reply the
+   * submitter gets.
+   */
+  byte[] apply(long index, byte[] command);
+
+  /** Answers a read-only request from the current state; changes nothing. */
+  byte[] query(byte[] request);
+
+  /** The index of the last command applied (0 before the first). */
+  long lastAppliedIndex();
+
+  /** Writes the whole state, as of {@link #lastAppliedIndex()}, for {@link #restore}. */
+  void snapshot(OutputStream out) throws IOException;
+
+  /** Replaces the whole state with one that {@link #snapshot} wrote. */
+  void restore(InputStream in) throws IOException;
+
+  /** Makes the state of one group; called once per group a node serves (and per restart). */
+  @FunctionalInterface
+  interface Factory {
+    ReplicatedState create(int group);
+  }
+}
