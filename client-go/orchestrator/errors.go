@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	orchestratorv1 "github.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -18,44 +19,48 @@ import (
 // Domain is the ErrorInfo.domain of every refusal of the server.
 const Domain = "lightspeed.orchestrator"
 
-// The stable reason codes of the server (ErrorInfo.reason).
-const (
-	ReasonInvalidBatch        = "INVALID_BATCH"
-	ReasonInvalidFailure      = "INVALID_FAILURE"
-	ReasonInvalidAction       = "INVALID_ACTION"
-	ReasonInvalidPipelineSpec = "INVALID_PIPELINE_SPEC"
-	ReasonInvalidRequest      = "INVALID_REQUEST"
-	ReasonMalformedRequest    = "MALFORMED_REQUEST"
-	ReasonTooManyItems        = "TOO_MANY_ITEMS"
-	ReasonInvalidUpdateMask   = "INVALID_UPDATE_MASK"
-	ReasonPipelineNotFound    = "PIPELINE_NOT_FOUND"
-	ReasonBatchNotFound       = "BATCH_NOT_FOUND"
-	ReasonConnectorNotFound   = "CONNECTOR_NOT_FOUND"
-	ReasonPipelineExists      = "PIPELINE_EXISTS"
-	ReasonBatchKeyExists      = "BATCH_KEY_EXISTS"
-	ReasonIdempotencyConflict = "IDEMPOTENCY_CONFLICT"
-	ReasonUnknownStage        = "UNKNOWN_STAGE"
-	ReasonNoConnector         = "NO_CONNECTOR"
-	ReasonConnectorDisabled   = "CONNECTOR_DISABLED"
-	ReasonBatchTooLarge       = "BATCH_TOO_LARGE"
-	ReasonPipelineDraining    = "PIPELINE_DRAINING"
-	ReasonSequenceRegression  = "SEQUENCE_REGRESSION"
-	ReasonNotInFlight         = "NOT_IN_FLIGHT"
-	ReasonNotDeadLettered     = "NOT_DEAD_LETTERED"
-	ReasonNotCancellable      = "NOT_CANCELLABLE"
-	ReasonPipelineNotEmpty    = "PIPELINE_NOT_EMPTY"
-	ReasonStageInFlight       = "STAGE_IN_FLIGHT"
-	ReasonQueueFull           = "QUEUE_FULL"
-	ReasonLagExceeded         = "LAG_EXCEEDED"
-	ReasonWatchBufferFull     = "WATCH_BUFFER_FULL"
-	ReasonTooManyWatchers     = "TOO_MANY_WATCHERS"
-	ReasonTooManyPipelines    = "TOO_MANY_PIPELINES"
-	ReasonStaleAttempt        = "STALE_ATTEMPT"
-	ReasonEventsExpired       = "EVENTS_EXPIRED"
-	ReasonMissingCredentials  = "MISSING_CREDENTIALS"
-	ReasonInvalidCredentials  = "INVALID_CREDENTIALS"
-	ReasonRoleRequired        = "ROLE_REQUIRED"
-	ReasonJournalUnavailable  = "JOURNAL_UNAVAILABLE"
+// The stable reason codes of the server (ErrorInfo.reason), as strings: each is the name of a
+// value of the generated enum orchestratorv1.ErrorReason
+// (proto/lightspeed/orchestrator/v1/error_reason.proto), which lists every reason and documents
+// it. These names are kept for code written against them; a reason added to the proto later has
+// only its generated value: compare ReasonCodeOf(err) with orchestratorv1.ErrorReason_<NAME>.
+var (
+	ReasonInvalidBatch        = orchestratorv1.ErrorReason_INVALID_BATCH.String()
+	ReasonInvalidFailure      = orchestratorv1.ErrorReason_INVALID_FAILURE.String()
+	ReasonInvalidAction       = orchestratorv1.ErrorReason_INVALID_ACTION.String()
+	ReasonInvalidPipelineSpec = orchestratorv1.ErrorReason_INVALID_PIPELINE_SPEC.String()
+	ReasonInvalidRequest      = orchestratorv1.ErrorReason_INVALID_REQUEST.String()
+	ReasonMalformedRequest    = orchestratorv1.ErrorReason_MALFORMED_REQUEST.String()
+	ReasonTooManyItems        = orchestratorv1.ErrorReason_TOO_MANY_ITEMS.String()
+	ReasonInvalidUpdateMask   = orchestratorv1.ErrorReason_INVALID_UPDATE_MASK.String()
+	ReasonPipelineNotFound    = orchestratorv1.ErrorReason_PIPELINE_NOT_FOUND.String()
+	ReasonBatchNotFound       = orchestratorv1.ErrorReason_BATCH_NOT_FOUND.String()
+	ReasonConnectorNotFound   = orchestratorv1.ErrorReason_CONNECTOR_NOT_FOUND.String()
+	ReasonPipelineExists      = orchestratorv1.ErrorReason_PIPELINE_EXISTS.String()
+	ReasonBatchKeyExists      = orchestratorv1.ErrorReason_BATCH_KEY_EXISTS.String()
+	ReasonIdempotencyConflict = orchestratorv1.ErrorReason_IDEMPOTENCY_CONFLICT.String()
+	ReasonUnknownStage        = orchestratorv1.ErrorReason_UNKNOWN_STAGE.String()
+	ReasonNoConnector         = orchestratorv1.ErrorReason_NO_CONNECTOR.String()
+	ReasonConnectorDisabled   = orchestratorv1.ErrorReason_CONNECTOR_DISABLED.String()
+	ReasonBatchTooLarge       = orchestratorv1.ErrorReason_BATCH_TOO_LARGE.String()
+	ReasonPipelineDraining    = orchestratorv1.ErrorReason_PIPELINE_DRAINING.String()
+	ReasonSequenceRegression  = orchestratorv1.ErrorReason_SEQUENCE_REGRESSION.String()
+	ReasonNotInFlight         = orchestratorv1.ErrorReason_NOT_IN_FLIGHT.String()
+	ReasonNotDeadLettered     = orchestratorv1.ErrorReason_NOT_DEAD_LETTERED.String()
+	ReasonNotCancellable      = orchestratorv1.ErrorReason_NOT_CANCELLABLE.String()
+	ReasonPipelineNotEmpty    = orchestratorv1.ErrorReason_PIPELINE_NOT_EMPTY.String()
+	ReasonStageInFlight       = orchestratorv1.ErrorReason_STAGE_IN_FLIGHT.String()
+	ReasonQueueFull           = orchestratorv1.ErrorReason_QUEUE_FULL.String()
+	ReasonLagExceeded         = orchestratorv1.ErrorReason_LAG_EXCEEDED.String()
+	ReasonWatchBufferFull     = orchestratorv1.ErrorReason_WATCH_BUFFER_FULL.String()
+	ReasonTooManyWatchers     = orchestratorv1.ErrorReason_TOO_MANY_WATCHERS.String()
+	ReasonTooManyPipelines    = orchestratorv1.ErrorReason_TOO_MANY_PIPELINES.String()
+	ReasonStaleAttempt        = orchestratorv1.ErrorReason_STALE_ATTEMPT.String()
+	ReasonEventsExpired       = orchestratorv1.ErrorReason_EVENTS_EXPIRED.String()
+	ReasonMissingCredentials  = orchestratorv1.ErrorReason_MISSING_CREDENTIALS.String()
+	ReasonInvalidCredentials  = orchestratorv1.ErrorReason_INVALID_CREDENTIALS.String()
+	ReasonRoleRequired        = orchestratorv1.ErrorReason_ROLE_REQUIRED.String()
+	ReasonJournalUnavailable  = orchestratorv1.ErrorReason_JOURNAL_UNAVAILABLE.String()
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.
@@ -129,4 +134,10 @@ func ReasonOf(err error) string {
 		return e.Reason
 	}
 	return ""
+}
+
+// ReasonCodeOf returns the ErrorInfo reason of err as the generated enum:
+// ErrorReason_ERROR_REASON_UNSPECIFIED when err has no reason, or one newer than this client.
+func ReasonCodeOf(err error) orchestratorv1.ErrorReason {
+	return orchestratorv1.ErrorReason(orchestratorv1.ErrorReason_value[ReasonOf(err)])
 }

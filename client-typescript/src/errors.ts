@@ -6,50 +6,28 @@ import type { ServiceError } from "@grpc/grpc-js";
 
 import { ErrorInfo, RetryInfo } from "./gen/google/rpc/error_details";
 import { Status } from "./gen/google/rpc/status";
+import { ErrorReason } from "./gen/lightspeed/orchestrator/v1/error_reason";
 
 /** ErrorInfo.domain of every refusal of the server. */
 export const DOMAIN = "lightspeed.orchestrator";
 
-/** The stable reason codes of the server (ErrorInfo.reason). */
-export const Reason = {
-  INVALID_BATCH: "INVALID_BATCH",
-  INVALID_FAILURE: "INVALID_FAILURE",
-  INVALID_ACTION: "INVALID_ACTION",
-  INVALID_PIPELINE_SPEC: "INVALID_PIPELINE_SPEC",
-  INVALID_REQUEST: "INVALID_REQUEST",
-  MALFORMED_REQUEST: "MALFORMED_REQUEST",
-  TOO_MANY_ITEMS: "TOO_MANY_ITEMS",
-  INVALID_UPDATE_MASK: "INVALID_UPDATE_MASK",
-  PIPELINE_NOT_FOUND: "PIPELINE_NOT_FOUND",
-  BATCH_NOT_FOUND: "BATCH_NOT_FOUND",
-  CONNECTOR_NOT_FOUND: "CONNECTOR_NOT_FOUND",
-  PIPELINE_EXISTS: "PIPELINE_EXISTS",
-  BATCH_KEY_EXISTS: "BATCH_KEY_EXISTS",
-  IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
-  UNKNOWN_STAGE: "UNKNOWN_STAGE",
-  NO_CONNECTOR: "NO_CONNECTOR",
-  CONNECTOR_DISABLED: "CONNECTOR_DISABLED",
-  BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
-  PIPELINE_DRAINING: "PIPELINE_DRAINING",
-  SEQUENCE_REGRESSION: "SEQUENCE_REGRESSION",
-  NOT_IN_FLIGHT: "NOT_IN_FLIGHT",
-  NOT_DEAD_LETTERED: "NOT_DEAD_LETTERED",
-  NOT_CANCELLABLE: "NOT_CANCELLABLE",
-  PIPELINE_NOT_EMPTY: "PIPELINE_NOT_EMPTY",
-  STAGE_IN_FLIGHT: "STAGE_IN_FLIGHT",
-  QUEUE_FULL: "QUEUE_FULL",
-  LAG_EXCEEDED: "LAG_EXCEEDED",
-  WATCH_BUFFER_FULL: "WATCH_BUFFER_FULL",
-  TOO_MANY_WATCHERS: "TOO_MANY_WATCHERS",
-  TOO_MANY_PIPELINES: "TOO_MANY_PIPELINES",
-  STALE_ATTEMPT: "STALE_ATTEMPT",
-  EVENTS_EXPIRED: "EVENTS_EXPIRED",
-  MISSING_CREDENTIALS: "MISSING_CREDENTIALS",
-  INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
-  ROLE_REQUIRED: "ROLE_REQUIRED",
-  JOURNAL_UNAVAILABLE: "JOURNAL_UNAVAILABLE",
-} as const;
-export type Reason = (typeof Reason)[keyof typeof Reason];
+/** ErrorReason's names that are reasons: not the zero value, nor ts-proto's UNRECOGNIZED. */
+type ReasonName = Exclude<keyof typeof ErrorReason, "ERROR_REASON_UNSPECIFIED" | "UNRECOGNIZED">;
+
+/**
+ * The stable reason codes of the server (ErrorInfo.reason), made from the generated
+ * `pb.ErrorReason` enum (proto/lightspeed/orchestrator/v1/error_reason.proto): each name maps to
+ * itself, the string sent, e.g. `Reason.QUEUE_FULL === "QUEUE_FULL"`.
+ */
+export const Reason = Object.freeze(
+  Object.fromEntries(
+    Object.keys(ErrorReason)
+      .filter((k) => Number.isNaN(Number(k))) // a numeric enum also maps each number to its name
+      .filter((k) => k !== "ERROR_REASON_UNSPECIFIED" && k !== "UNRECOGNIZED")
+      .map((k) => [k, k]),
+  ),
+) as { readonly [K in ReasonName]: K };
+export type Reason = ReasonName;
 
 const ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo";
 const RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo";

@@ -9,54 +9,41 @@ metadata such as ``pipeline`` and ``field``) and, for backpressure, a ``google.r
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 import grpc
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from lightspeed.orchestrator.v1 import error_reason_pb2
 
 DOMAIN = "lightspeed.orchestrator"
 
 
-class Reason:
-    """The stable reason codes of the server (ErrorInfo.reason)."""
+class _ReasonType(type):
+    """Lets type checkers read every ``Reason.<NAME>`` as a str.
 
-    INVALID_BATCH = "INVALID_BATCH"
-    INVALID_FAILURE = "INVALID_FAILURE"
-    INVALID_ACTION = "INVALID_ACTION"
-    INVALID_PIPELINE_SPEC = "INVALID_PIPELINE_SPEC"
-    INVALID_REQUEST = "INVALID_REQUEST"
-    MALFORMED_REQUEST = "MALFORMED_REQUEST"
-    TOO_MANY_ITEMS = "TOO_MANY_ITEMS"
-    INVALID_UPDATE_MASK = "INVALID_UPDATE_MASK"
-    PIPELINE_NOT_FOUND = "PIPELINE_NOT_FOUND"
-    BATCH_NOT_FOUND = "BATCH_NOT_FOUND"
-    CONNECTOR_NOT_FOUND = "CONNECTOR_NOT_FOUND"
-    PIPELINE_EXISTS = "PIPELINE_EXISTS"
-    BATCH_KEY_EXISTS = "BATCH_KEY_EXISTS"
-    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
-    UNKNOWN_STAGE = "UNKNOWN_STAGE"
-    NO_CONNECTOR = "NO_CONNECTOR"
-    CONNECTOR_DISABLED = "CONNECTOR_DISABLED"
-    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
-    PIPELINE_DRAINING = "PIPELINE_DRAINING"
-    SEQUENCE_REGRESSION = "SEQUENCE_REGRESSION"
-    NOT_IN_FLIGHT = "NOT_IN_FLIGHT"
-    NOT_DEAD_LETTERED = "NOT_DEAD_LETTERED"
-    NOT_CANCELLABLE = "NOT_CANCELLABLE"
-    PIPELINE_NOT_EMPTY = "PIPELINE_NOT_EMPTY"
-    STAGE_IN_FLIGHT = "STAGE_IN_FLIGHT"
-    QUEUE_FULL = "QUEUE_FULL"
-    LAG_EXCEEDED = "LAG_EXCEEDED"
-    WATCH_BUFFER_FULL = "WATCH_BUFFER_FULL"
-    TOO_MANY_WATCHERS = "TOO_MANY_WATCHERS"
-    TOO_MANY_PIPELINES = "TOO_MANY_PIPELINES"
-    STALE_ATTEMPT = "STALE_ATTEMPT"
-    EVENTS_EXPIRED = "EVENTS_EXPIRED"
-    MISSING_CREDENTIALS = "MISSING_CREDENTIALS"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    ROLE_REQUIRED = "ROLE_REQUIRED"
-    JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
+    The names are set when this module is imported, from the generated enum, so no checker can
+    list them; without this, ``Reason.QUEUE_FULL`` would be an error under mypy.
+    """
+
+    if TYPE_CHECKING:
+
+        def __getattr__(cls, name: str) -> str: ...
+
+
+class Reason(metaclass=_ReasonType):
+    """The stable reason codes of the server (ErrorInfo.reason).
+
+    One str attribute per value of the generated ``pb.ErrorReason`` enum
+    (proto/lightspeed/orchestrator/v1/error_reason.proto), named as the string the server sends:
+    ``Reason.QUEUE_FULL == "QUEUE_FULL"``.
+    """
+
+
+for _name in error_reason_pb2.ErrorReason.keys():
+    if _name != "ERROR_REASON_UNSPECIFIED":
+        setattr(Reason, _name, _name)
+del _name
 
 
 class OrchestratorError(Exception):

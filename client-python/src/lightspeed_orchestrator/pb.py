@@ -7,6 +7,7 @@
 
 from lightspeed.orchestrator.v1.batch_pb2 import *  # noqa: F401,F403
 from lightspeed.orchestrator.v1.cluster_config_pb2 import *  # noqa: F401,F403
+from lightspeed.orchestrator.v1.error_reason_pb2 import *  # noqa: F401,F403
 from lightspeed.orchestrator.v1.event_pb2 import *  # noqa: F401,F403
 from lightspeed.orchestrator.v1.operator_pb2 import *  # noqa: F401,F403
 from lightspeed.orchestrator.v1.orchestrator_service_pb2 import *  # noqa: F401,F403

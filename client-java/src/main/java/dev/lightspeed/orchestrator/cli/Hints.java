@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.cli;
 
 import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
+import dev.lightspeed.orchestrator.v1.ErrorReason;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,7 +46,7 @@ final class Hints {
             + " if its CA is private, pass --ca-file PEM");
       }
     }
-    if ("PIPELINE_NOT_FOUND".equals(e.reasonName())) {
+    if (ErrorReason.PIPELINE_NOT_FOUND.name().equals(e.reasonName())) {
       String wanted = e.metadata().getOrDefault("pipeline", "");
       List<String> names;
       try {

@@ -3,8 +3,9 @@ package dev.lightspeed.orchestrator.core;
 import java.util.Objects;
 
 /**
- * A refused call: a stable {@link Reason}, a message that says what to change, and, for invalid
- * input, the offending field's path (e.g. {@code boundary.max_in_flight}, {@code key}).
+ * A refused call: a stable {@link RefusalReason} (one of the core's {@link Reason}s, or one the
+ * server adds), a message that says what to change, and, for invalid input, the offending field's
+ * path (e.g. {@code boundary.max_in_flight}, {@code key}).
  *
  * <p>Rejections are ordinary outcomes under load (a full queue, a stale worker), so they carry no
  * stack trace: creating one costs an allocation, not a stack walk.
@@ -15,25 +16,25 @@ public final class Rejection extends RuntimeException {
   /** How long a client should wait before retrying a backpressure refusal. */
   public static final long BACKPRESSURE_RETRY_AFTER_MS = 1_000;
 
-  private final Reason reason;
+  private final RefusalReason reason;
   private final String field;
   private final java.util.Map<String, String> metadata;
 
   private Rejection(
-      Reason reason, String field, String message, java.util.Map<String, String> metadata) {
+      RefusalReason reason, String field, String message, java.util.Map<String, String> metadata) {
     super(message, null, false, false);
     this.reason = Objects.requireNonNull(reason);
     this.field = field;
     this.metadata = java.util.Map.copyOf(metadata);
   }
 
-  private Rejection(Reason reason, String field, String message) {
+  private Rejection(RefusalReason reason, String field, String message) {
     this(reason, field, message, java.util.Map.of());
   }
 
   /** A refusal with machine-readable details (ErrorInfo metadata), e.g. oldest_event_id. */
   public static Rejection withMetadata(
-      Reason reason, String message, java.util.Map<String, String> metadata) {
+      RefusalReason reason, String message, java.util.Map<String, String> metadata) {
     return new Rejection(reason, null, message, metadata);
   }
 
@@ -42,16 +43,16 @@ public final class Rejection extends RuntimeException {
     return metadata;
   }
 
-  public static Rejection of(Reason reason, String message) {
+  public static Rejection of(RefusalReason reason, String message) {
     return new Rejection(reason, null, message);
   }
 
   /** A refusal caused by one input field, named by its path in the request. */
-  public static Rejection ofField(Reason reason, String field, String message) {
+  public static Rejection ofField(RefusalReason reason, String field, String message) {
     return new Rejection(reason, Objects.requireNonNull(field), field + ": " + message);
   }
 
-  public Reason reason() {
+  public RefusalReason reason() {
     return reason;
   }
 

@@ -1,6 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -39,12 +38,13 @@ final class AuthInterceptor implements ServerInterceptor {
 
   private final TokenFile tokens;
   /** Per reason: when it was last logged at WARN, and how many refusals since. */
-  private final java.util.Map<Reason, AtomicLong[]> warned = new java.util.EnumMap<>(Reason.class);
+  private final java.util.Map<ServerReason, AtomicLong[]> warned =
+      new java.util.EnumMap<>(ServerReason.class);
 
   AuthInterceptor(TokenFile tokens) {
     this.tokens = tokens;
-    for (Reason r : List.of(
-        Reason.MISSING_CREDENTIALS, Reason.INVALID_CREDENTIALS, Reason.ROLE_REQUIRED)) {
+    for (ServerReason r : List.of(ServerReason.MISSING_CREDENTIALS,
+        ServerReason.INVALID_CREDENTIALS, ServerReason.ROLE_REQUIRED)) {
       warned.put(r, new AtomicLong[] {new AtomicLong(Long.MIN_VALUE / 2), new AtomicLong()});
     }
   }
@@ -57,18 +57,18 @@ final class AuthInterceptor implements ServerInterceptor {
     TokenFile.Principal principal = null;
     String header = headers.get(AUTHORIZATION);
     if (header == null) {
-      refusal = Rejection.of(Reason.MISSING_CREDENTIALS,
+      refusal = Rejection.of(ServerReason.MISSING_CREDENTIALS,
           "this server needs a bearer token: send the header 'authorization: Bearer <token>'"
               + " with a token from the server's token file");
     } else if (moreThanOne(headers.getAll(AUTHORIZATION))) {
       // Which one would count? Metadata.get takes the last; a proxy or a log may take the
       // first. Refused rather than guessed.
-      refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+      refusal = Rejection.of(ServerReason.INVALID_CREDENTIALS,
           "the call carries more than one authorization header; send exactly one"
               + " 'authorization: Bearer <token>'");
     } else if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())
         || !TokenFile.wellFormed(header.substring(BEARER.length()).strip())) {
-      refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+      refusal = Rejection.of(ServerReason.INVALID_CREDENTIALS,
           "the authorization header must be 'Bearer <token>' with a token of "
               + TokenFile.MIN_TOKEN_LENGTH + " to " + TokenFile.MAX_TOKEN_LENGTH
               + " visible ASCII characters");
@@ -76,12 +76,12 @@ final class AuthInterceptor implements ServerInterceptor {
       principal = tokens.authenticate(header.substring(BEARER.length()).strip());
       Role needed = Role.of(method);
       if (principal == null) {
-        refusal = Rejection.of(Reason.INVALID_CREDENTIALS,
+        refusal = Rejection.of(ServerReason.INVALID_CREDENTIALS,
             "the bearer token is not one this server accepts; check it against the server's"
                 + " token file");
       } else if (needed == null || !principal.roles().contains(needed)) {
         String rpc = call.getMethodDescriptor().getBareMethodName();
-        refusal = Rejection.of(Reason.ROLE_REQUIRED,
+        refusal = Rejection.of(ServerReason.ROLE_REQUIRED,
             needed == null
                 ? rpc + " is not open to any token"
                 : rpc + " needs the role '" + needed.label() + "', which the token '"

@@ -7,7 +7,9 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.RefusalReason;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -15,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where refusals become gRPC statuses (AIP-193). Each {@link Reason} maps to one
- * code through its category; the status carries a {@code google.rpc.ErrorInfo} with the reason
- * and the domain {@value #DOMAIN}, a {@code BadRequest} field violation for invalid input, and a
+ * The one place where refusals become gRPC statuses (AIP-193). Each reason (the core's {@link
+ * Reason}s and the server's {@link ServerReason}s) maps to one code through its category, and to
+ * the API's {@link ErrorReason} value of the same name; the status carries a {@code
+ * google.rpc.ErrorInfo} with that value's name as the reason and the domain {@value #DOMAIN}, a {@code BadRequest} field violation for invalid input, and a
  * {@code RetryInfo} for backpressure. Anything else is a server fault: logged here with its stack
  * trace, answered as INTERNAL with no detail.
  */
@@ -38,7 +41,8 @@ final class ErrorMapper {
 
   /** The rich status of a refusal, as sent on the wire or inside a per-item result. */
   static com.google.rpc.Status toStatus(Rejection r, String pipeline, String fieldPrefix) {
-    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(r.reason().name()).setDomain(DOMAIN);
+    String reason = errorReason(r.reason()).name();
+    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
     if (pipeline != null && !pipeline.isEmpty()) {
       info.putMetadata("pipeline", cut(pipeline, MAX_METADATA_BYTES));
     }
@@ -60,7 +64,7 @@ final class ErrorMapper {
                       BadRequest.FieldViolation.newBuilder()
                           .setField(field)
                           .setDescription(cut(r.getMessage(), MAX_MESSAGE_BYTES))
-                          .setReason(r.reason().name()))
+                          .setReason(reason))
                   .build()));
     }
     if (r.retryAfterMs() > 0) {
@@ -114,7 +118,15 @@ final class ErrorMapper {
         .asRuntimeException();
   }
 
-  static Code code(Reason reason) {
+  /**
+   * The API's value for a reason: the one of the same name. ErrorReasonProtoTest checks that
+   * every reason has one, so this never throws for a reason of the server.
+   */
+  static ErrorReason errorReason(RefusalReason reason) {
+    return ErrorReason.valueOf(reason.name());
+  }
+
+  static Code code(RefusalReason reason) {
     return switch (reason.category()) {
       case INVALID_ARGUMENT -> Code.INVALID_ARGUMENT;
       case NOT_FOUND -> Code.NOT_FOUND;

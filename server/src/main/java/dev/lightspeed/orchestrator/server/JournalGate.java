@@ -1,6 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -79,7 +78,7 @@ final class JournalGate {
 
   static Rejection refusal(Throwable cause) {
     return Rejection.of(
-        Reason.JOURNAL_UNAVAILABLE,
+        ServerReason.JOURNAL_UNAVAILABLE,
         "the journal could not write or fsync (" + cause.getMessage() + "); this server refuses"
             + " every call until it is restarted, so that nothing it reports can be lost. Retry on"
             + " another replica or after the restart");

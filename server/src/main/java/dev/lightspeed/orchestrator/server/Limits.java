@@ -1,6 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 
 /**
@@ -46,7 +45,7 @@ record Limits(
   void checkItems(String field, int count) {
     if (count > maxItemsPerCall) {
       throw Rejection.ofField(
-          Reason.TOO_MANY_ITEMS,
+          ServerReason.TOO_MANY_ITEMS,
           field,
           "has " + count + " items; this server takes at most " + maxItemsPerCall
               + " per call (--max-items-per-call): split the call");

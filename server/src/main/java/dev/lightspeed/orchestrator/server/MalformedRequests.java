@@ -1,7 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -104,11 +103,12 @@ final class MalformedRequests implements ServerInterceptor {
         .addKeyValue("method", method)
         .log("request refused: {}", cause.getMessage());
     if (metrics != null) {
-      metrics.rejections.labelValues(method, "INVALID_ARGUMENT", Reason.MALFORMED_REQUEST.name())
+      metrics.rejections
+          .labelValues(method, "INVALID_ARGUMENT", ServerReason.MALFORMED_REQUEST.name())
           .inc();
     }
     StatusRuntimeException status = ErrorMapper.toException(
-        Rejection.of(Reason.MALFORMED_REQUEST,
+        Rejection.of(ServerReason.MALFORMED_REQUEST,
             "the request is not a valid " + call.getMethodDescriptor().getFullMethodName()
                 + " request message (" + cause.getMessage() + "); send it with a gRPC client"
                 + " generated from the service's .proto files"),

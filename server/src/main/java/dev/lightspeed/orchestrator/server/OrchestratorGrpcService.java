@@ -250,7 +250,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       PipelineHandle handle = pipeline(req.getPipeline());
       if (req.getMaxBatches() < 0) {
         throw Rejection.ofField(
-            Reason.INVALID_REQUEST,
+            ServerReason.INVALID_REQUEST,
             "max_batches",
             "must be ≥ 0 (got " + req.getMaxBatches() + "); 0 means no limit");
       }
@@ -315,7 +315,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       PipelineHandle handle = pipeline(req.getPipeline());
       Long after = req.hasAfterEventId() ? req.getAfterEventId() : null;
       if (after != null && after < 0) {
-        throw Rejection.ofField(Reason.INVALID_REQUEST, "after_event_id",
+        throw Rejection.ofField(ServerReason.INVALID_REQUEST, "after_event_id",
             "must be ≥ 0 (got " + after + "); 0 replays every retained event");
       }
       java.util.Set<dev.lightspeed.orchestrator.core.EventType> types =
@@ -323,7 +323,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       for (int i = 0; i < req.getTypesCount(); i++) {
         var type = EventMapper.toCore(req.getTypes(i));
         if (type == null) {
-          throw Rejection.ofField(Reason.INVALID_REQUEST, "types[" + i + "]",
+          throw Rejection.ofField(ServerReason.INVALID_REQUEST, "types[" + i + "]",
               "is not an event type; use EVENT_TYPE_ENQUEUED ... EVENT_TYPE_RUN_COMPLETED");
         }
         types.add(type);
@@ -656,7 +656,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
    * "pipeline exists" describe state that an earlier call may have changed moments ago.
    */
   private <T> void refuse(StreamObserver<T> out, String pipeline, String fieldPrefix, Rejection r) {
-    if (r.reason() == Reason.JOURNAL_UNAVAILABLE) {
+    if (r.reason() == ServerReason.JOURNAL_UNAVAILABLE) {
       out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
       return;
     }
@@ -735,7 +735,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private static void requireAttempt(int attempt, String field) {
     if (attempt < 0) {
       throw Rejection.ofField(
-          Reason.INVALID_REQUEST,
+          ServerReason.INVALID_REQUEST,
           field,
           "must be ≥ 0 (got " + attempt + "); 0 means any attempt, else the started attempt");
     }

@@ -1,6 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
@@ -152,7 +151,7 @@ public final class OrchestratorServer {
         var core = ProtoMapper.toCore(spec);
         dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
         if (!listed.add(core.name())) {
-          throw Rejection.of(Reason.PIPELINE_EXISTS,
+          throw Rejection.of(ServerReason.PIPELINE_EXISTS,
               "the config lists pipeline '" + core.name() + "' more than once");
         }
         if (registry.exists(core.name())) {

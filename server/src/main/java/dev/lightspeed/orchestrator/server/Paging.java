@@ -1,7 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.Page;
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -25,7 +24,7 @@ final class Paging {
   static int pageSize(int requested) {
     if (requested < 0) {
       throw Rejection.ofField(
-          Reason.INVALID_REQUEST,
+          ServerReason.INVALID_REQUEST,
           "page_size",
           "must be ≥ 0 (got " + requested + "); 0 means the default of " + DEFAULT_PAGE_SIZE);
     }
@@ -97,7 +96,7 @@ final class Paging {
 
   private static Rejection badToken(String listing) {
     return Rejection.ofField(
-        Reason.INVALID_REQUEST,
+        ServerReason.INVALID_REQUEST,
         "page_token",
         "is not a token this listing issued (another pipeline's or listing's, or damaged);"
             + " pass the next_page_token of the previous " + listingName(listing)

@@ -3,7 +3,6 @@ package dev.lightspeed.orchestrator.server;
 import com.google.common.util.concurrent.MoreExecutors;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
@@ -143,20 +142,20 @@ final class PipelineHandle {
     ensureLive();
     if (eventWatches.size() >= max) {
       throw Rejection.of(
-          Reason.TOO_MANY_WATCHERS,
+          ServerReason.TOO_MANY_WATCHERS,
           "pipeline '" + name() + "' already has " + eventWatches.size() + " WatchEvents streams,"
               + " the most this server allows (--max-watchers-per-pipeline); close one first");
     }
     var q = runtime.queries();
     long last = q.nextEventId() - 1;
     if (afterEventId != null && afterEventId > last) {
-      throw Rejection.ofField(Reason.INVALID_REQUEST, "after_event_id",
+      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "after_event_id",
           "is " + afterEventId + " but the newest event of pipeline '" + name() + "' is " + last
               + "; resume after an id this pipeline gave you");
     }
     if (afterEventId != null && q.oldestEventId() > afterEventId + 1) {
       throw Rejection.withMetadata(
-          Reason.EVENTS_EXPIRED,
+          ServerReason.EVENTS_EXPIRED,
           "events after " + afterEventId + " are no longer all retained: the oldest is "
               + q.oldestEventId() + " (--event-retention); resume after " + (q.oldestEventId() - 1)
               + " and reconcile with the List RPCs",
@@ -226,7 +225,7 @@ final class PipelineHandle {
     ensureLive();
     if (watchers.size() >= max) {
       throw Rejection.of(
-          Reason.TOO_MANY_WATCHERS,
+          ServerReason.TOO_MANY_WATCHERS,
           "pipeline '" + name() + "' already has " + watchers.size() + " WatchStarted streams,"
               + " the most this server allows (--max-watchers-per-pipeline); close one first");
     }
@@ -259,7 +258,7 @@ final class PipelineHandle {
     long live = runtime.queries().liveCount();
     if (live > 0 && !force) {
       throw Rejection.of(
-          Reason.PIPELINE_NOT_EMPTY,
+          ServerReason.PIPELINE_NOT_EMPTY,
           "pipeline '" + name() + "' still has " + live + " live batches; drain it first, or"
               + " delete with force=true to drop them");
     }
@@ -308,7 +307,7 @@ final class PipelineHandle {
 
   static Rejection notFound(String name) {
     return Rejection.of(
-        Reason.PIPELINE_NOT_FOUND,
+        ServerReason.PIPELINE_NOT_FOUND,
         "no pipeline named '" + name + "'; ListPipelines shows the pipelines, CreatePipeline"
             + " adds one");
   }

@@ -2,7 +2,6 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.v1.Command;
@@ -99,13 +98,13 @@ final class PipelineRegistry {
       runtime.setEventRetention(eventRetention);
       if (pipelines.containsKey(spec.name())) {
         throw Rejection.of(
-            Reason.PIPELINE_EXISTS,
+            ServerReason.PIPELINE_EXISTS,
             "a pipeline named '" + spec.name() + "' already exists; pick another name, or"
                 + " DeletePipeline it first");
       }
       if (pipelines.size() >= maxPipelines) {
         throw Rejection.of(
-            Reason.TOO_MANY_PIPELINES,
+            ServerReason.TOO_MANY_PIPELINES,
             "this server already hosts " + pipelines.size() + " pipelines, the most it allows"
                 + " (--max-pipelines); delete one first");
       }

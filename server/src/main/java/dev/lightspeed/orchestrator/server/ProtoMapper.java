@@ -182,7 +182,7 @@ final class ProtoMapper {
       case BATCH_STATE_DEAD_LETTERED -> BatchState.DEAD_LETTERED;
       default ->
           throw Rejection.ofField(
-              Reason.INVALID_REQUEST,
+              ServerReason.INVALID_REQUEST,
               "state",
               "give a BATCH_STATE_* value, or leave state out to list every batch");
     };

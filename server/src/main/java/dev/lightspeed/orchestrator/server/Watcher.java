@@ -1,6 +1,5 @@
 package dev.lightspeed.orchestrator.server;
 
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -93,7 +92,7 @@ final class Watcher<T, M> {
       close(
           ErrorMapper.toException(
               Rejection.of(
-                  Reason.WATCH_BUFFER_FULL,
+                  ServerReason.WATCH_BUFFER_FULL,
                   "this watcher fell " + capacity + " " + items + " behind and was cut off;"
                       + " read faster, then watch again"
                       + (items.equals("events") ? " after the last event id you received"

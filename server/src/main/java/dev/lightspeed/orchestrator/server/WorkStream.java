@@ -116,14 +116,14 @@ final class WorkStream implements StreamObserver<WorkRequest> {
 
   private void open(WorkRequest request) {
     if (!request.hasOpen()) {
-      throw Rejection.ofField(Reason.INVALID_REQUEST, "open",
+      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "open",
           "the first request of a Work stream must be `open {pipeline, stages, capacity}`");
     }
     WorkOpen open = request.getOpen();
     pipeline = open.getPipeline();
     PipelineHandle h = service.registry().get(pipeline);
     if (open.getCapacity() < 1 || open.getCapacity() > service.maxCapacity()) {
-      throw Rejection.ofField(Reason.INVALID_REQUEST, "open.capacity",
+      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "open.capacity",
           "must be between 1 and " + service.maxCapacity() + " (got " + open.getCapacity()
               + "): the number of batches this worker processes at once");
     }
@@ -179,9 +179,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
               done.durable());
         });
       }
-      case OPEN -> throw Rejection.ofField(Reason.INVALID_REQUEST, "open",
+      case OPEN -> throw Rejection.ofField(ServerReason.INVALID_REQUEST, "open",
           "this Work stream is open already; `open` is only the first request");
-      default -> throw Rejection.of(Reason.INVALID_REQUEST,
+      default -> throw Rejection.of(ServerReason.INVALID_REQUEST,
           "the request sets none of open, ack, fail, extend");
     }
   }
@@ -198,7 +198,7 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     try {
       a = call.get();
     } catch (Rejection r) {
-      if (r.reason() == Reason.PIPELINE_NOT_FOUND) {
+      if (r.reason() == ServerReason.PIPELINE_NOT_FOUND) {
         throw r;
       }
       // A refusal describes state an earlier change made: sent only once that is durable, as
@@ -439,7 +439,7 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** As the unary calls: attempt 0 (no fencing) or a started attempt ≥ 1. */
   private static void requireAttempt(int attempt) {
     if (attempt < 0) {
-      throw Rejection.ofField(Reason.INVALID_REQUEST, "attempt",
+      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "attempt",
           "must be ≥ 0 (got " + attempt + "); 0 means any attempt, else the started attempt");
     }
   }

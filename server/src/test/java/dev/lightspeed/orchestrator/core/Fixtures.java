@@ -22,7 +22,11 @@ final class Fixtures {
   static final String TRANSFORM = "transform";
   static final String LOAD = "load";
 
-  /** The status code of every reason, copied from SPEC section 4's table (not from the code). */
+  /**
+   * The status code of every reason of the core, copied from SPEC section 4's table (not from the
+   * code). The server's own reasons (PIPELINE_NOT_FOUND, EVENTS_EXPIRED, ...) are checked by the
+   * server's ErrorContractTest.
+   */
   static final Map<Reason, Reason.Category> SPEC_CATEGORY = new EnumMap<>(Reason.class);
 
   static {
@@ -36,11 +40,11 @@ final class Fixtures {
       SPEC_CATEGORY.put(r, Reason.Category.INVALID_ARGUMENT);
     }
     for (Reason r :
-        List.of(Reason.PIPELINE_NOT_FOUND, Reason.BATCH_NOT_FOUND, Reason.CONNECTOR_NOT_FOUND)) {
+        List.of(Reason.BATCH_NOT_FOUND, Reason.CONNECTOR_NOT_FOUND)) {
       SPEC_CATEGORY.put(r, Reason.Category.NOT_FOUND);
     }
     for (Reason r :
-        List.of(Reason.PIPELINE_EXISTS, Reason.BATCH_KEY_EXISTS, Reason.IDEMPOTENCY_CONFLICT)) {
+        List.of(Reason.BATCH_KEY_EXISTS, Reason.IDEMPOTENCY_CONFLICT)) {
       SPEC_CATEGORY.put(r, Reason.Category.ALREADY_EXISTS);
     }
     for (Reason r :
@@ -54,14 +58,12 @@ final class Fixtures {
             Reason.NOT_IN_FLIGHT,
             Reason.NOT_DEAD_LETTERED,
             Reason.NOT_CANCELLABLE,
-            Reason.PIPELINE_NOT_EMPTY,
             Reason.STAGE_IN_FLIGHT)) {
       SPEC_CATEGORY.put(r, Reason.Category.FAILED_PRECONDITION);
     }
     SPEC_CATEGORY.put(Reason.QUEUE_FULL, Reason.Category.RESOURCE_EXHAUSTED);
     SPEC_CATEGORY.put(Reason.LAG_EXCEEDED, Reason.Category.RESOURCE_EXHAUSTED);
     SPEC_CATEGORY.put(Reason.STALE_ATTEMPT, Reason.Category.ABORTED);
-    SPEC_CATEGORY.put(Reason.EVENTS_EXPIRED, Reason.Category.OUT_OF_RANGE);
   }
 
   private Fixtures() {}

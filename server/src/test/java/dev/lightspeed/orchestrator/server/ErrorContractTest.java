@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.Code;
 import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.RefusalReason;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
 import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
@@ -33,7 +34,8 @@ import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartRunRequest;
 import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import io.grpc.Status;
-import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
@@ -42,7 +44,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -54,47 +55,47 @@ class ErrorContractTest {
   @RegisterExtension final GrpcServerExtension grpc = GrpcServerExtension.inProcess();
 
   /** The table of SPEC 4, plus the reasons the proto and the production settings add. */
-  private static final Map<Reason, Code> SPEC_CODES = new EnumMap<>(Reason.class);
+  private static final Map<RefusalReason, Code> SPEC_CODES = new HashMap<>();
 
   static {
-    for (Reason r : new Reason[] {
+    for (RefusalReason r : new RefusalReason[] {
         Reason.INVALID_BATCH, Reason.INVALID_FAILURE, Reason.INVALID_ACTION,
-        Reason.INVALID_PIPELINE_SPEC, Reason.INVALID_REQUEST}) {
+        Reason.INVALID_PIPELINE_SPEC, ServerReason.INVALID_REQUEST}) {
       SPEC_CODES.put(r, Code.INVALID_ARGUMENT);
     }
-    for (Reason r : new Reason[] {
-        Reason.PIPELINE_NOT_FOUND, Reason.BATCH_NOT_FOUND, Reason.CONNECTOR_NOT_FOUND}) {
+    for (RefusalReason r : new RefusalReason[] {
+        ServerReason.PIPELINE_NOT_FOUND, Reason.BATCH_NOT_FOUND, Reason.CONNECTOR_NOT_FOUND}) {
       SPEC_CODES.put(r, Code.NOT_FOUND);
     }
-    for (Reason r : new Reason[] {
-        Reason.PIPELINE_EXISTS, Reason.BATCH_KEY_EXISTS, Reason.IDEMPOTENCY_CONFLICT}) {
+    for (RefusalReason r : new RefusalReason[] {
+        ServerReason.PIPELINE_EXISTS, Reason.BATCH_KEY_EXISTS, Reason.IDEMPOTENCY_CONFLICT}) {
       SPEC_CODES.put(r, Code.ALREADY_EXISTS);
     }
-    for (Reason r : new Reason[] {
+    for (RefusalReason r : new RefusalReason[] {
         Reason.UNKNOWN_STAGE, Reason.NO_CONNECTOR, Reason.CONNECTOR_DISABLED,
         Reason.BATCH_TOO_LARGE, Reason.PIPELINE_DRAINING, Reason.SEQUENCE_REGRESSION,
         Reason.NOT_IN_FLIGHT, Reason.NOT_DEAD_LETTERED, Reason.NOT_CANCELLABLE,
-        Reason.PIPELINE_NOT_EMPTY}) {
+        ServerReason.PIPELINE_NOT_EMPTY}) {
       SPEC_CODES.put(r, Code.FAILED_PRECONDITION);
     }
-    for (Reason r : new Reason[] {
-        Reason.QUEUE_FULL, Reason.LAG_EXCEEDED, Reason.WATCH_BUFFER_FULL}) {
+    for (RefusalReason r : new RefusalReason[] {
+        Reason.QUEUE_FULL, Reason.LAG_EXCEEDED, ServerReason.WATCH_BUFFER_FULL}) {
       SPEC_CODES.put(r, Code.RESOURCE_EXHAUSTED);
     }
     SPEC_CODES.put(Reason.STALE_ATTEMPT, Code.ABORTED);
     // Version 2.
     SPEC_CODES.put(Reason.INVALID_UPDATE_MASK, Code.INVALID_ARGUMENT);
     SPEC_CODES.put(Reason.STAGE_IN_FLIGHT, Code.FAILED_PRECONDITION);
-    SPEC_CODES.put(Reason.EVENTS_EXPIRED, Code.OUT_OF_RANGE);
+    SPEC_CODES.put(ServerReason.EVENTS_EXPIRED, Code.OUT_OF_RANGE);
     // Production limits, malformed requests and authentication (README, Running in production).
-    SPEC_CODES.put(Reason.MALFORMED_REQUEST, Code.INVALID_ARGUMENT);
-    SPEC_CODES.put(Reason.TOO_MANY_ITEMS, Code.INVALID_ARGUMENT);
-    SPEC_CODES.put(Reason.TOO_MANY_WATCHERS, Code.RESOURCE_EXHAUSTED);
-    SPEC_CODES.put(Reason.TOO_MANY_PIPELINES, Code.RESOURCE_EXHAUSTED);
-    SPEC_CODES.put(Reason.MISSING_CREDENTIALS, Code.UNAUTHENTICATED);
-    SPEC_CODES.put(Reason.INVALID_CREDENTIALS, Code.UNAUTHENTICATED);
-    SPEC_CODES.put(Reason.JOURNAL_UNAVAILABLE, Code.UNAVAILABLE);
-    SPEC_CODES.put(Reason.ROLE_REQUIRED, Code.PERMISSION_DENIED);
+    SPEC_CODES.put(ServerReason.MALFORMED_REQUEST, Code.INVALID_ARGUMENT);
+    SPEC_CODES.put(ServerReason.TOO_MANY_ITEMS, Code.INVALID_ARGUMENT);
+    SPEC_CODES.put(ServerReason.TOO_MANY_WATCHERS, Code.RESOURCE_EXHAUSTED);
+    SPEC_CODES.put(ServerReason.TOO_MANY_PIPELINES, Code.RESOURCE_EXHAUSTED);
+    SPEC_CODES.put(ServerReason.MISSING_CREDENTIALS, Code.UNAUTHENTICATED);
+    SPEC_CODES.put(ServerReason.INVALID_CREDENTIALS, Code.UNAUTHENTICATED);
+    SPEC_CODES.put(ServerReason.JOURNAL_UNAVAILABLE, Code.UNAVAILABLE);
+    SPEC_CODES.put(ServerReason.ROLE_REQUIRED, Code.PERMISSION_DENIED);
   }
 
   private OrchestratorServiceBlockingStub stub;
@@ -104,16 +105,20 @@ class ErrorContractTest {
     stub = grpc.blocking();
   }
 
+  static List<RefusalReason> everyReason() {
+    return Reasons.all();
+  }
+
   @ParameterizedTest
-  @EnumSource(Reason.class)
-  void everyReason_mapsToTheOneCodeOfTheSpecTable(Reason reason) {
+  @MethodSource("everyReason")
+  void everyReason_mapsToTheOneCodeOfTheSpecTable(RefusalReason reason) {
     assertThat(SPEC_CODES).as("SPEC 4 names a code for %s", reason).containsKey(reason);
     assertThat(ErrorMapper.code(reason)).isEqualTo(SPEC_CODES.get(reason));
   }
 
   @Test
   void specTable_namesNoReasonTheServerLacks() {
-    assertThat(Reason.values()).containsExactlyInAnyOrderElementsOf(SPEC_CODES.keySet());
+    assertThat(Reasons.all()).containsExactlyInAnyOrderElementsOf(SPEC_CODES.keySet());
   }
 
   // ---- unknown pipeline -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ import dev.lightspeed.orchestrator.v1.DeletePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchResponse;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesResponse;
 import dev.lightspeed.orchestrator.v1.EnqueueResult;
+import dev.lightspeed.orchestrator.v1.ErrorReason;
 import dev.lightspeed.orchestrator.v1.FailBatchResponse;
 import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
@@ -480,13 +481,16 @@ class FuzzTest {
     ErrorInfo info = errorInfo(status);
     assertThat(info).as("%s: ErrorInfo", where).isNotNull();
     assertThat(info.getDomain()).as(where).isEqualTo("lightspeed.orchestrator");
+    // Documented = a value of the API's ErrorReason enum (error_reason.proto), and a reason of
+    // the server, whose category gives the code.
     Set<String> documented = new java.util.HashSet<>();
-    for (Reason r : Reason.values()) {
+    for (ErrorReason r : ErrorReason.values()) {
       documented.add(r.name());
     }
     assertThat(documented).as(where).contains(info.getReason());
+    assertThat(Reasons.named(info.getReason())).as(where).isNotNull();
     assertThat(status.getCode()).as("%s: code of %s", where, info.getReason())
-        .isEqualTo(CODE_OF.get(Reason.valueOf(info.getReason()).category()).value());
+        .isEqualTo(CODE_OF.get(Reasons.named(info.getReason()).category()).value());
     assertThat(status.getMessage()).as(where).isNotBlank();
   }
 

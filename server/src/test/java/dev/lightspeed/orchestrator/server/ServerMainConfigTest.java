@@ -117,7 +117,7 @@ class ServerMainConfigTest {
             Rejection.class, () -> grpc.server().createPipelines(config.getPipelinesList()));
 
     assertThat(r).isNotNull();
-    assertThat(r.reason()).isEqualTo(Reason.PIPELINE_EXISTS);
+    assertThat(r.reason()).isEqualTo(ServerReason.PIPELINE_EXISTS);
     assertThat(r.getMessage()).contains("twice");
   }
 

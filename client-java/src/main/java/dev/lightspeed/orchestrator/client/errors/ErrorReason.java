@@ -4,6 +4,11 @@ package dev.lightspeed.orchestrator.client.errors;
  * The stable reasons the server sends in {@code google.rpc.ErrorInfo.reason} (domain {@value
  * OrchestratorErrors#DOMAIN}), plus {@link #UNKNOWN} for a status without one (a transport error
  * such as UNAVAILABLE or DEADLINE_EXCEEDED, or a reason newer than this client).
+ *
+ * <p>The API lists and documents them in the generated enum {@link
+ * dev.lightspeed.orchestrator.v1.ErrorReason}
+ * (proto/lightspeed/orchestrator/v1/error_reason.proto). This enum stays, with the same names, because {@link OrchestratorException#reason()} returns it
+ * and code switches over it; ErrorReasonTest fails when the two differ.
  */
 public enum ErrorReason {
   INVALID_BATCH,
@@ -53,6 +58,13 @@ public enum ErrorReason {
 
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;
+
+  /** The API's value of this reason; {@code ERROR_REASON_UNSPECIFIED} for {@link #UNKNOWN}. */
+  public dev.lightspeed.orchestrator.v1.ErrorReason toProto() {
+    return this == UNKNOWN
+        ? dev.lightspeed.orchestrator.v1.ErrorReason.ERROR_REASON_UNSPECIFIED
+        : dev.lightspeed.orchestrator.v1.ErrorReason.valueOf(name());
+  }
 
   /** The reason named {@code name}, or {@link #UNKNOWN}. */
   public static ErrorReason of(String name) {

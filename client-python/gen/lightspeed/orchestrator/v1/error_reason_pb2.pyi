@@ -1,0 +1,82 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from typing import ClassVar as _ClassVar
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERROR_REASON_UNSPECIFIED: _ClassVar[ErrorReason]
+    INVALID_BATCH: _ClassVar[ErrorReason]
+    INVALID_FAILURE: _ClassVar[ErrorReason]
+    INVALID_ACTION: _ClassVar[ErrorReason]
+    INVALID_PIPELINE_SPEC: _ClassVar[ErrorReason]
+    PIPELINE_NOT_FOUND: _ClassVar[ErrorReason]
+    BATCH_NOT_FOUND: _ClassVar[ErrorReason]
+    CONNECTOR_NOT_FOUND: _ClassVar[ErrorReason]
+    PIPELINE_EXISTS: _ClassVar[ErrorReason]
+    BATCH_KEY_EXISTS: _ClassVar[ErrorReason]
+    IDEMPOTENCY_CONFLICT: _ClassVar[ErrorReason]
+    UNKNOWN_STAGE: _ClassVar[ErrorReason]
+    NO_CONNECTOR: _ClassVar[ErrorReason]
+    CONNECTOR_DISABLED: _ClassVar[ErrorReason]
+    BATCH_TOO_LARGE: _ClassVar[ErrorReason]
+    PIPELINE_DRAINING: _ClassVar[ErrorReason]
+    SEQUENCE_REGRESSION: _ClassVar[ErrorReason]
+    NOT_IN_FLIGHT: _ClassVar[ErrorReason]
+    NOT_DEAD_LETTERED: _ClassVar[ErrorReason]
+    NOT_CANCELLABLE: _ClassVar[ErrorReason]
+    PIPELINE_NOT_EMPTY: _ClassVar[ErrorReason]
+    QUEUE_FULL: _ClassVar[ErrorReason]
+    LAG_EXCEEDED: _ClassVar[ErrorReason]
+    STALE_ATTEMPT: _ClassVar[ErrorReason]
+    INVALID_UPDATE_MASK: _ClassVar[ErrorReason]
+    STAGE_IN_FLIGHT: _ClassVar[ErrorReason]
+    EVENTS_EXPIRED: _ClassVar[ErrorReason]
+    WATCH_BUFFER_FULL: _ClassVar[ErrorReason]
+    INVALID_REQUEST: _ClassVar[ErrorReason]
+    MALFORMED_REQUEST: _ClassVar[ErrorReason]
+    TOO_MANY_ITEMS: _ClassVar[ErrorReason]
+    TOO_MANY_WATCHERS: _ClassVar[ErrorReason]
+    TOO_MANY_PIPELINES: _ClassVar[ErrorReason]
+    MISSING_CREDENTIALS: _ClassVar[ErrorReason]
+    INVALID_CREDENTIALS: _ClassVar[ErrorReason]
+    ROLE_REQUIRED: _ClassVar[ErrorReason]
+    JOURNAL_UNAVAILABLE: _ClassVar[ErrorReason]
+ERROR_REASON_UNSPECIFIED: ErrorReason
+INVALID_BATCH: ErrorReason
+INVALID_FAILURE: ErrorReason
+INVALID_ACTION: ErrorReason
+INVALID_PIPELINE_SPEC: ErrorReason
+PIPELINE_NOT_FOUND: ErrorReason
+BATCH_NOT_FOUND: ErrorReason
+CONNECTOR_NOT_FOUND: ErrorReason
+PIPELINE_EXISTS: ErrorReason
+BATCH_KEY_EXISTS: ErrorReason
+IDEMPOTENCY_CONFLICT: ErrorReason
+UNKNOWN_STAGE: ErrorReason
+NO_CONNECTOR: ErrorReason
+CONNECTOR_DISABLED: ErrorReason
+BATCH_TOO_LARGE: ErrorReason
+PIPELINE_DRAINING: ErrorReason
+SEQUENCE_REGRESSION: ErrorReason
+NOT_IN_FLIGHT: ErrorReason
+NOT_DEAD_LETTERED: ErrorReason
+NOT_CANCELLABLE: ErrorReason
+PIPELINE_NOT_EMPTY: ErrorReason
+QUEUE_FULL: ErrorReason
+LAG_EXCEEDED: ErrorReason
+STALE_ATTEMPT: ErrorReason
+INVALID_UPDATE_MASK: ErrorReason
+STAGE_IN_FLIGHT: ErrorReason
+EVENTS_EXPIRED: ErrorReason
+WATCH_BUFFER_FULL: ErrorReason
+INVALID_REQUEST: ErrorReason
+MALFORMED_REQUEST: ErrorReason
+TOO_MANY_ITEMS: ErrorReason
+TOO_MANY_WATCHERS: ErrorReason
+TOO_MANY_PIPELINES: ErrorReason
+MISSING_CREDENTIALS: ErrorReason
+INVALID_CREDENTIALS: ErrorReason
+ROLE_REQUIRED: ErrorReason
+JOURNAL_UNAVAILABLE: ErrorReason
