@@ -49,11 +49,18 @@ export class Throughput {
     return { started, acked };
   }
 
-  /** The rates over the last full minute, for the text beside the chart. */
+  /** The rates over the last minute up to now (the current bucket included). */
   lastMinute(nowMs: number): { started: number; acked: number } {
-    const s = this.series(nowMs);
-    const n = 60_000 / BUCKET_MS;
-    const avg = (xs: number[]) => xs.slice(-n - 1, -1).reduce((x, y) => x + y, 0) / n;
-    return { started: avg(s.started), acked: avg(s.acked) };
+    const first = Math.floor(nowMs / BUCKET_MS) - 60_000 / BUCKET_MS + 1;
+    const span = (nowMs - first * BUCKET_MS) / 1000;
+    let started = 0;
+    let acked = 0;
+    for (const [k, b] of this.buckets) {
+      if (k >= first) {
+        started += b.started;
+        acked += b.acked;
+      }
+    }
+    return { started: started / span, acked: acked / span };
   }
 }
