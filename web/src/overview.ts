@@ -46,7 +46,15 @@ interface Sample {
   retryWait: bigint;
   /** A sampler is reading it: the others skip it (they would count its events twice). */
   busy: boolean;
+  /** The counts of the last GetStatus, and those when it was last sampled (and when). */
+  counts: string;
+  sampledCounts: string;
+  sampledAt: number;
 }
+
+// A row whose counts have not changed is sampled again only after this long (a start and an
+// ack can leave the counts as they were).
+const RESAMPLE_MS = 30_000;
 
 // Over HTTP/1.1 the browser has 6 connections to the server; the sampler's short streams
 // take 2 of them and the GetStatus poll the rest. Over HTTPS (HTTP/2) there is no such limit.
@@ -62,7 +70,8 @@ export function renderOverview(root: HTMLElement, alive: () => boolean): void {
     let x = samples.get(name);
     if (!x) {
       x = { throughput: new Throughput(), lastId: 0n, readyAt: null, queued: 0n,
-        retryWait: 0n, busy: false };
+        retryWait: 0n, busy: false,
+        counts: "", sampledCounts: "", sampledAt: 0 };
       samples.set(name, x);
     }
     return x;
@@ -142,6 +151,7 @@ export function renderOverview(root: HTMLElement, alive: () => boolean): void {
         const x = sampleOf(name);
         x.queued = s.queuedCount;
         x.retryWait = s.retryWaitCount;
+        x.counts = `${s.queuedCount}/${s.retryWaitCount}/${s.inFlightCount}/${s.deadLetterCount}`;
         if (s.queuedCount === 0n && s.retryWaitCount === 0n) x.readyAt = null;
         drawAge(name);
         setText(c.max, String(s.effectiveMaxInFlight));
@@ -181,8 +191,8 @@ export function renderOverview(root: HTMLElement, alive: () => boolean): void {
   /**
    * A few rows at a time, in turn: the started and acked events since the last one seen
    * (WatchEvents with after_event_id and a type filter, read until quiet; exact, however late)
-   * and the oldest ready batch. A row is sampled again after every other row on screen has
-   * been. The first sample of a pipeline reads its retained started and acked events from
+   * and the oldest ready batch. Only rows whose counts changed are read again soon; the others
+   * every 30 s. The first sample of a pipeline reads its retained started and acked events from
    * the start (at most --event-retention), which fills its chart's last 5 minutes at once.
    */
   let cursor = 0;
@@ -193,12 +203,22 @@ export function renderOverview(root: HTMLElement, alive: () => boolean): void {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      const name = names[cursor++ % names.length];
-      const x = sampleOf(name);
-      if (x.busy) {
+      // The next row, in turn, that is due: its counts changed since it was last sampled (a
+      // start, an ack, a failure or an enqueue happened), or it was not sampled for 30 s.
+      const now = Date.now();
+      let name: string | undefined;
+      for (let i = 0; i < names.length && !name; i++) {
+        const n = names[cursor++ % names.length];
+        const y = sampleOf(n);
+        if (!y.busy && (y.counts !== y.sampledCounts || now - y.sampledAt > RESAMPLE_MS)) name = n;
+      }
+      if (!name) {
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
+      const x = sampleOf(name);
+      x.sampledCounts = x.counts;
+      x.sampledAt = now;
       x.busy = true;
       try {
         const got = await catchUp(name, x.lastId,
@@ -214,12 +234,12 @@ export function renderOverview(root: HTMLElement, alive: () => boolean): void {
         if (!alive()) return;
         const rate = rows.get(name)?.cells.tput.lastElementChild;
         if (!reportError(e) && rate) setText(rate, describeError(e));
+        x.sampledCounts = ""; // due again
         await new Promise((r) => setTimeout(r, 2000));
       } finally {
         x.busy = false;
       }
-      // Never faster than a row every 250 ms per sampler (idle pipelines answer at once).
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
   for (let i = 0; i < SAMPLERS; i++) void sampleNext();

@@ -310,6 +310,7 @@ class DashboardBrowserTest {
     browser.findElement(By.linkText("← all pipelines")).click();
     wait.until(d -> "3".equals(attribute(rowChart, "data-acked")));
     assertThat(attribute(rowChart, "data-started")).isEqualTo("3");
+    screenshot("overview-live");
     assertThat(consoleErrors()).as("the page's console").isEmpty();
   }
 
