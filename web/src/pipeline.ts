@@ -1,32 +1,39 @@
 // One pipeline: status and actions, stages and connectors, batches by state (paged on the
 // server, with a key search), retries, dead letters (redrive / discard, one or selected), runs,
-// the audit log and a live feed. Live: WatchStarted streams the started batches (the feed and
-// the started/s rate) and each event triggers a status refresh; GetStatus is also polled every
-// 2 s for what WatchStarted does not carry. When WatchEvents lands (API v2), live.ts swaps the
-// stream and everything here stays.
+// the audit log, a throughput chart and a live feed. Live: one WatchEvents stream (API v2)
+// carries every change of the pipeline; each event goes into the feed and the chart and
+// triggers a refresh of what it changed (status debounced 300 ms, lists 1 s). The stream
+// resumes after the last event id it saw; each (re)connect refreshes everything, and a slow
+// 30 s poll reconciles anyway.
 import { create } from "@bufbuild/protobuf";
 import { api, describeError } from "./api";
 import { RateChart } from "./chart";
 import { poll, reportError, reportOk } from "./connection";
-import { clear, h, setText, time } from "./dom";
+import { ago, clear, h, setText, time } from "./dom";
 import { BatchState, type BatchView } from "./gen/lightspeed/orchestrator/v1/batch_pb";
 import {
   OperatorActionSchema, type OperatorAction,
 } from "./gen/lightspeed/orchestrator/v1/operator_pb";
-import { watchPipeline } from "./live";
+import type { Event as PipelineEvent } from "./gen/lightspeed/orchestrator/v1/event_pb";
+import { EventType } from "./gen/lightspeed/orchestrator/v1/event_pb";
+import { catchUp, watchEvents } from "./events";
+import { oldestReadyAt } from "./oldest";
 import { modeName } from "./overview";
+import { Throughput } from "./throughput";
 import { guard, NEEDS } from "./roles";
 
 type ActionCase = NonNullable<OperatorAction["action"]["case"]>;
 
 const PAGE = 50;
+const REPLAY_MAX = 1000n;
 
 export function renderPipeline(root: HTMLElement, name: string, alive: () => boolean): void {
   const flash = h("div", { id: "flash", class: "flash", hidden: true });
   const status = h("dl", { class: "status", id: "status" });
   const statusCells: Record<string, HTMLElement> = {};
   for (const [k, label] of [["mode", "mode"], ["queued", "queued"], ["retry", "retry wait"],
-    ["inflight", "in flight"], ["dead", "dead letters"], ["max", "max in flight"],
+    ["inflight", "in flight"], ["dead", "dead letters"], ["oldest", "oldest ready"],
+    ["max", "max in flight"],
     ["run", "active run"], ["valid", "valid"], ["sig", "signature"]]) {
     statusCells[k] = h("dd", { id: `status-${k}` }, "…");
     status.append(h("div", {}, h("dt", {}, label), statusCells[k]));
@@ -77,7 +84,9 @@ export function renderPipeline(root: HTMLElement, name: string, alive: () => boo
       } catch (e) { say(`Complete run: ${describeError(e)}`, true); }
     } }, "Complete run"), NEEDS.completeRun));
 
+  const throughput = new Throughput();
   const chart = new RateChart();
+  chart.el.id = "throughput-chart";
   const rates = h("span", { class: "muted", id: "rates" }, "");
   const stages = h("tbody");
   const connectors = h("tbody");
@@ -217,10 +226,8 @@ export function renderPipeline(root: HTMLElement, name: string, alive: () => boo
           "disableConnector", { name: c.name }))))));
   }
 
-  // ---- status and rates ----
-  let lastInFlight: number | null = null;
-  let lastAt = 0;
-  let startedSince = 0;
+  // ---- status, oldest ready age and rates ----
+  let readyAt: number | null = null;
   async function loadStatus(): Promise<void> {
     const s = await api.getStatus({ pipeline: name });
     const c = statusCells;
@@ -235,21 +242,19 @@ export function renderPipeline(root: HTMLElement, name: string, alive: () => boo
     setText(c.valid, s.valid ? "yes" : `NO: ${s.invalidReason}`);
     setText(c.sig, s.signature.slice(0, 16));
     c.sig.title = s.signature;
+    readyAt = await oldestReadyAt(name, s.queuedCount, s.retryWaitCount);
+    tick();
+  }
+
+  /** Once a second: the oldest ready age grows, the chart's window slides. */
+  function tick(): void {
     const now = Date.now();
-    if (lastInFlight !== null && now - lastAt >= 1000) {
-      const secs = (now - lastAt) / 1000;
-      const started = startedSince / secs;
-      // Finished = started − growth of in-flight: acked plus failed, per second.
-      const finished = Math.max(0, (startedSince - (s.inFlightCount - lastInFlight)) / secs);
-      chart.add(now, started, finished);
-      setText(rates, `started ${started.toFixed(1)}/s, finished ${finished.toFixed(1)}/s`);
-      startedSince = 0;
-      lastAt = now;
-      lastInFlight = s.inFlightCount;
-    } else if (lastInFlight === null) {
-      lastAt = now;
-      lastInFlight = s.inFlightCount;
-    }
+    setText(statusCells.oldest, readyAt === null ? "—" : ago(now - readyAt));
+    statusCells.oldest.title = readyAt === null ? "nothing ready"
+      : `ready since ${time(readyAt)} (the page's clock against the server's ready time)`;
+    chart.draw(throughput, now);
+    const r = throughput.lastMinute(now);
+    setText(rates, `last minute: started ${r.started.toFixed(1)}/s, acked ${r.acked.toFixed(1)}/s`);
   }
 
   async function refreshAll(): Promise<void> {
@@ -265,7 +270,7 @@ export function renderPipeline(root: HTMLElement, name: string, alive: () => boo
     h("h1", {}, name),
     flash, status, actions,
     h("section", {}, h("h2", {}, "Throughput"), chart.el, h("div", {}, rates,
-      h("span", { class: "legend a" }, " started"), h("span", { class: "legend b" }, " finished"))),
+      h("span", { class: "legend a" }, " started"), h("span", { class: "legend b" }, " acked"))),
     h("div", { class: "cols" },
       h("section", {}, h("h2", {}, "Stages"), table("stages", ["stage", ""], stages)),
       h("section", {}, h("h2", {}, "Connectors"),
@@ -293,27 +298,101 @@ export function renderPipeline(root: HTMLElement, name: string, alive: () => boo
         table("audit-table", ["at", "action", "message"], audit))),
     h("section", {}, h("h2", {}, "Live feed ", feedState), feed));
 
-  // Status every 2 s and after each streamed event (debounced); the lists every 5 s.
-  let pending: ReturnType<typeof setTimeout> | null = null;
-  watchPipeline(name, alive, {
-    onState(text) { setText(feedState, text); },
-    onStarted(sb) {
-      startedSince++;
-      feed.prepend(h("li", {}, `${time(sb.startedAtMs)} started ${sb.batch?.key} `
-        + `(${sb.batch?.stage}, attempt ${sb.attempt}${sb.runId ? `, run #${sb.runId}` : ""})`));
-      while (feed.childElementCount > 50) feed.lastElementChild?.remove();
-      if (!pending) {
-        pending = setTimeout(() => {
-          pending = null;
-          loadStatus().then(reportOk, reportError);
-        }, 300);
-      }
+  // After each streamed event: what it changed (debounced); after each (re)connect:
+  // everything; every 30 s: everything (a reconciliation, not the source of updates).
+  const later = (ms: number, f: () => Promise<void>) => {
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    return () => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        if (alive()) f().then(reportOk, reportError);
+      }, ms);
+    };
+  };
+  const statusSoon = later(300, loadStatus);
+  const listsSoon = later(1000, () => Promise.all([loadLists(), loadBatches()]).then(() => {}));
+  const specSoon = later(300, loadSpec);
+  // The feed is drawn once a frame, from the newest 100 lines: a replay of many events after
+  // a reconnect costs one DOM update, not one per event.
+  let lines: PipelineEvent[] = [];
+  const drawFeed = () => {
+    const fresh = lines.slice(-100).reverse();
+    lines = [];
+    feed.prepend(...fresh.map((e) => h("li", { "data-type": e.payload.case ?? "" },
+      describeEvent(e))));
+    while (feed.childElementCount > 100) feed.lastElementChild?.remove();
+  };
+  const handlers = {
+    onState(text: string) { setText(feedState, text); },
+    onConnected() { statusSoon(); listsSoon(); specSoon(); },
+    onEvent(e: PipelineEvent) {
+      const p = e.payload;
+      if (p.case === "started") throughput.note(Number(e.atMs), "started");
+      if (p.case === "acked") throughput.note(Number(e.atMs), "acked");
+      if (!lines.length) requestAnimationFrame(drawFeed);
+      lines.push(e);
+      statusSoon();
+      listsSoon();
+      if (p.case === "actionApplied") specSoon();
     },
-  });
-  poll(2000, alive, loadStatus);
+  };
+  // First the retained history: every event but the enqueues (the feed shows the newest, the
+  // chart counts the started and acked ones); then the stream, unfiltered, after the last of them, so that it misses
+  // nothing between the two. Only when no such event is retained (a pipeline that has only
+  // had enqueues) does it start from the first event, or from now when that would replay more
+  // than REPLAY_MAX enqueues.
+  setText(feedState, "reading the retained events…");
+  const notEnqueued = [EventType.STARTED, EventType.LEASE_EXPIRED, EventType.ACKED,
+    EventType.RETRY_SCHEDULED, EventType.DEAD_LETTERED, EventType.ACTION_APPLIED,
+    EventType.RUN_STARTED, EventType.RUN_COMPLETED];
+  void Promise.all([catchUp(name, 0n, notEnqueued, 250, 10_000), api.getStatus({ pipeline: name })])
+    .then(([got, s]) => {
+      // They go into the feed too (its newest 100), and the chart.
+      got.events.forEach(handlers.onEvent);
+      if (got.lastId > 0n) return got.lastId;
+      return s.queuedCount + s.retryWaitCount + BigInt(s.inFlightCount) <= REPLAY_MAX
+        ? 0n : undefined;
+    }, () => undefined)
+    .then((from) => {
+      tick();
+      if (alive()) watchEvents(name, alive, handlers, from);
+    });
+  const ticker = setInterval(() => (alive() ? tick() : clearInterval(ticker)), 1000);
   let first = true;
-  poll(5000, alive, async () => {
-    if (first) { first = false; await Promise.all([loadSpec(), loadBatches(), loadLists()]); }
-    else await Promise.all([loadLists(), loadBatches()]);
+  poll(30_000, alive, async () => {
+    if (first) { first = false; await refreshAll(); }
+    else await Promise.all([loadStatus(), loadLists(), loadBatches()]);
   });
+}
+
+/** One line of the live feed: "12:00:01Z #42 acked b1 (load, attempt 1)". */
+export function describeEvent(e: PipelineEvent): string {
+  const p = e.payload;
+  const at = `${time(e.atMs).slice(11)} #${e.eventId}`;
+  switch (p.case) {
+    case "enqueued":
+      return `${at} enqueued ${p.value.key} (${p.value.stage}, ${p.value.records} records)`;
+    case "started":
+      return `${at} started ${p.value.batch?.key} (${p.value.batch?.stage}, attempt `
+        + `${p.value.attempt}${p.value.runId ? `, run #${p.value.runId}` : ""})`;
+    case "leaseExpired":
+      return `${at} lease expired ${p.value.key} (attempt ${p.value.attempt})`;
+    case "acked":
+      return `${at} acked ${p.value.batchKey} (${p.value.stage}, attempt ${p.value.attempt}, `
+        + `${p.value.records} records)`;
+    case "retryScheduled":
+      return `${at} retry scheduled ${p.value.batchKey} (attempt ${p.value.nextAttempt} at `
+        + `${time(p.value.retryAtMs)}: ${p.value.reason})`;
+    case "deadLettered":
+      return `${at} dead-lettered ${p.value.batchKey} (${p.value.reason})`;
+    case "actionApplied":
+      return `${at} action ${p.value.action?.action.case ?? ""}: ${p.value.message}`;
+    case "runStarted":
+      return `${at} run #${p.value.runId} started`;
+    case "runCompleted":
+      return `${at} run #${p.value.runId} completed: ${p.value.batchesProcessed} batches`;
+    default:
+      return `${at} event`;
+  }
 }

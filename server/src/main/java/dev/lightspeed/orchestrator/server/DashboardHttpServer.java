@@ -70,6 +70,10 @@ final class DashboardHttpServer implements AutoCloseable {
         builder
             // WatchStarted and the page's streams stay open for as long as the page is shown.
             .requestTimeout(Duration.ZERO)
+            // The overview ends its short WatchEvents reads by cancelling them (a stream has no
+            // end); Armeria would otherwise log a WARN every 10 s about those CANCELLED calls
+            // not reaching a LoggingService. Refusals are logged by our own interceptors.
+            .unloggedExceptionsReportInterval(Duration.ZERO)
             .maxRequestLength(maxMessageBytes + 1024L)
             .service(grpc)
             .service("/dashboard/session", new DashboardSession(tokens))

@@ -4,6 +4,7 @@ import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
 import dev.lightspeed.orchestrator.v1.FailBatchRequest;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,6 +105,16 @@ class DashboardBrowserTest {
     browser.findElement(By.cssSelector("#token-form button[type=submit]")).click();
   }
 
+  /** Signs in with {@code token}, signing out first when an earlier test left a token. */
+  static void signInAs(String token) {
+    wait.until(d -> !d.findElements(By.id("token-input")).isEmpty()
+        || !d.findElements(By.id("sign-out")).isEmpty());
+    if (!browser.findElements(By.id("sign-out")).isEmpty()) {
+      browser.findElement(By.id("sign-out")).click();
+    }
+    signIn(token);
+  }
+
   static String cell(String pipeline, String column) {
     return browser.findElement(By.cssSelector(
         "tr[data-pipeline='" + pipeline + "'] td.c-" + column)).getText();
@@ -147,7 +159,7 @@ class DashboardBrowserTest {
 
     // The overview asks for a token, then shows the pipelines.
     browser.get(fixture.baseUrl() + "/");
-    signIn(DashboardFixture.OPS);
+    signInAs(DashboardFixture.OPS);
     waitForCell("orders", "mode", "running");
     waitForCell("orders", "queued", "0");
 
@@ -182,8 +194,8 @@ class DashboardBrowserTest {
       it.next();
     }
     wait.until(ExpectedConditions.textToBe(By.id("status-inflight"), "1"));
-    assertThat(browser.findElement(By.id("feed")).getText())
-        .contains("started " + started.getStarted().getBatch().getKey());
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("feed"),
+        "started " + started.getStarted().getBatch().getKey()));
     ops.failBatch(FailBatchRequest.newBuilder().setPipeline("orders")
         .setKey(started.getStarted().getBatch().getKey())
         .setAttempt(started.getStarted().getAttempt())
@@ -233,16 +245,82 @@ class DashboardBrowserTest {
     assertThat(consoleErrors()).allSatisfy(e -> assertThat(e).contains("403"));
   }
 
+  static String attribute(String css, String name) {
+    try {
+      return browser.findElement(By.cssSelector(css)).getAttribute(name);
+    } catch (org.openqa.selenium.NoSuchElementException
+        | org.openqa.selenium.StaleElementReferenceException e) {
+      return null;
+    }
+  }
+
+
+  private static void startAndAck(String name, int count) {
+    var ops = fixture.grpc(DashboardFixture.OPS);
+    var it = ops.startAvailable(StartAvailableRequest.newBuilder().setPipeline(name)
+        .setMaxBatches(count).build());
+    while (it.hasNext()) {
+      var sb = it.next().getStarted();
+      ops.ackBatch(AckBatchRequest.newBuilder().setPipeline(name)
+          .setKey(sb.getBatch().getKey()).setAttempt(sb.getAttempt()).build());
+    }
+  }
+
+  @Test
+  void oldestReadyAgeThroughputChartsAndTheEventFeedUpdateWithoutReload() throws Exception {
+    var ops = fixture.grpc(DashboardFixture.OPS);
+    ops.createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline("acks", "load")).build());
+    enqueue("acks", 1, 5);
+    startAndAck("acks", 1);
+    browser.get(fixture.baseUrl() + "/#/");
+    signInAs(DashboardFixture.OPS);
+    waitForCell("acks", "queued", "4");
+    // The overview's oldest ready age: an age in seconds, not "—" (nothing ready); its chart
+    // counts the ack made before the page opened (the retained events).
+    Pattern age = Pattern.compile("\\d+s|\\d+m(\\d+s)?");
+    wait.until(d -> age.matcher(cell("acks", "oldest")).matches());
+    String rowChart = "tr[data-pipeline='acks'] td.c-tput svg";
+    wait.until(d -> "1".equals(attribute(rowChart, "data-acked")));
+
+    // The pipeline's page: its oldest ready age, the chart from the retained events, and the
+    // feed live on WatchEvents, resumed after the last retained event that is no enqueue.
+    browser.findElement(By.linkText("acks")).click();
+    wait.until(ExpectedConditions.textMatches(By.id("status-oldest"), age));
+    wait.until(ExpectedConditions.textMatches(By.id("feed-state"),
+        Pattern.compile("^live \\(WatchEvents, after event \\d+\\)")));
+    String ackedLine = "#throughput-chart path.series-b";
+    wait.until(d -> "1".equals(attribute("#throughput-chart", "data-acked")));
+    String before = attribute(ackedLine, "d");
+
+    // Two more batches started and acked through the gRPC port: the acks reach the feed
+    // (WatchStarted never carried them) and the charts, on the page and on the overview,
+    // without a reload.
+    startAndAck("acks", 2);
+    wait.until(ExpectedConditions.textMatches(By.cssSelector("#feed li[data-type='acked']"),
+        Pattern.compile("acked b[23] ")));
+    wait.until(d -> "3".equals(attribute("#throughput-chart", "data-acked")));
+    assertThat(attribute("#throughput-chart", "data-started")).isEqualTo("3");
+    wait.until(d -> !before.equals(attribute(ackedLine, "d")));
+    wait.until(ExpectedConditions.textToBe(By.id("status-queued"), "2"));
+    browser.manage().window().setSize(new Dimension(1280, 1700));
+    screenshot("pipeline-live");
+    browser.manage().window().setSize(new Dimension(1280, 1000));
+
+    browser.findElement(By.linkText("← all pipelines")).click();
+    wait.until(d -> "3".equals(attribute(rowChart, "data-acked")));
+    assertThat(attribute(rowChart, "data-started")).isEqualTo("3");
+    screenshot("overview-live");
+    assertThat(consoleErrors()).as("the page's console").isEmpty();
+  }
+
   @Test
   void thePageSaysWhenTheServerIsAwayAndCarriesOnWhenItIsBack() throws Exception {
     var ops = fixture.grpc(DashboardFixture.OPS);
     ops.createPipeline(CreatePipelineRequest.newBuilder()
         .setSpec(pipeline("restarts", "load")).build());
     browser.get(fixture.baseUrl() + "/#/");
-    if (!browser.findElements(By.id("token-input")).isEmpty()
-        || browser.findElements(By.id("sign-out")).isEmpty()) {
-      signIn(DashboardFixture.OPS);
-    }
+    signInAs(DashboardFixture.OPS);
     waitForCell("restarts", "queued", "0");
     WebElement banner = browser.findElement(By.id("banner"));
     assertThat(banner.isDisplayed()).isFalse();

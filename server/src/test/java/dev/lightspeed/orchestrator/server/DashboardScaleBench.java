@@ -3,10 +3,12 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 
+import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.Boundary;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
+import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +44,18 @@ class DashboardScaleBench {
     List<Long> s = new ArrayList<>(xs);
     Collections.sort(s);
     return s.get(s.size() / 2);
+  }
+
+  private static void startAndAck(
+      dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub ops,
+      String name) {
+    var it = ops.startAvailable(StartAvailableRequest.newBuilder().setPipeline(name)
+        .setMaxBatches(1).build());
+    while (it.hasNext()) {
+      var sb = it.next().getStarted();
+      ops.ackBatch(AckBatchRequest.newBuilder().setPipeline(name)
+          .setKey(sb.getBatch().getKey()).setAttempt(sb.getAttempt()).build());
+    }
   }
 
   @Test
@@ -87,6 +101,17 @@ class DashboardScaleBench {
       }
       note("overview load (reload until 50 rows of 1,000 pipelines show counts): median "
           + median(loads) + " ms, runs " + loads);
+      long ages = System.nanoTime();
+      browser.navigate().refresh();
+      wait.until(d -> Boolean.TRUE.equals(js.executeScript(
+          "const a = [...document.querySelectorAll('td.c-oldest')];"
+              + "const r = document.querySelector(\"tr[data-pipeline='p0000'] td.c-oldest\");"
+              + "return a.length === 50 && a.every(c => c.textContent !== '…')"
+              + " && /\\d/.test(r.textContent) && document.querySelectorAll("
+              + "'td.c-tput svg[data-acked]').length === 50;")));
+      note("overview: reload until all 50 rows show their oldest ready age and throughput chart "
+          + "(the round-robin sampler's first round): " + (System.nanoTime() - ages) / 1_000_000
+          + " ms");
 
       List<Long> updates = new ArrayList<>();
       for (int i = 1; i <= 7; i++) {
@@ -101,6 +126,20 @@ class DashboardScaleBench {
       }
       note("overview update latency (EnqueueBatch reply -> cell shows it): median "
           + median(updates) + " ms, max " + Collections.max(updates) + " ms, runs " + updates);
+
+      List<Long> charts = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        startAndAck(ops, "p0001");
+        long s = System.nanoTime();
+        String expect = String.valueOf(i);
+        wait.until(d -> expect.equals(js.executeScript(
+            "const c = document.querySelector(\"tr[data-pipeline='p0001'] td.c-tput svg\");"
+                + "return c && c.dataset.acked;")));
+        charts.add((System.nanoTime() - s) / 1_000_000);
+      }
+      note("overview throughput update latency (AckBatch reply -> the row's chart counts it): "
+          + "median " + median(charts) + " ms, max " + Collections.max(charts) + " ms, runs "
+          + charts);
 
       @SuppressWarnings("unchecked")
       Map<String, Object> tasks = (Map<String, Object>) js.executeAsyncScript("""
@@ -125,6 +164,38 @@ class DashboardScaleBench {
       }
       note("pipeline page with 100,000 live batches (status + first page of 50): median "
           + median(pipelineLoads) + " ms, runs " + pipelineLoads);
+
+      // The live feed on p0001's page: an enqueue, and an ack on the chart.
+      browser.get(f.baseUrl() + "/#/p/p0001");
+      wait.until(ExpectedConditions.textMatches(By.id("feed-state"),
+          java.util.regex.Pattern.compile("^live")));
+      wait.until(d -> "3".equals(js.executeScript(
+          "return document.getElementById('throughput-chart').dataset.acked;")));
+      List<Long> feed = new ArrayList<>();
+      for (int i = 1; i <= 5; i++) {
+        ops.enqueueBatch(EnqueueBatchRequest.newBuilder().setPipeline("p0001")
+            .setBatch(batch("v" + i, "load", 100 + i)).build());
+        long t = System.nanoTime();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("feed"),
+            "enqueued v" + i + " "));
+        feed.add((System.nanoTime() - t) / 1_000_000);
+      }
+      note("pipeline page live feed (EnqueueBatch reply -> the feed shows it): median "
+          + median(feed) + " ms, max " + Collections.max(feed) + " ms, runs " + feed);
+      List<Long> acks = new ArrayList<>();
+      for (int i = 4; i <= 6; i++) {
+        startAndAck(ops, "p0001");
+        long t = System.nanoTime();
+        String expect = String.valueOf(i);
+        wait.until(d -> expect.equals(js.executeScript(
+            "return document.getElementById('throughput-chart').dataset.acked;")));
+        acks.add((System.nanoTime() - t) / 1_000_000);
+      }
+      note("pipeline page chart (AckBatch reply -> the chart counts it, redrawn each second): "
+          + "median " + median(acks) + " ms, max " + Collections.max(acks) + " ms, runs " + acks);
+      browser.get(f.baseUrl() + "/#/p/p0000");
+      wait.until(ExpectedConditions.textToBe(By.id("status-queued"), String.valueOf(BATCHES)));
+      wait.until(d -> d.findElements(By.cssSelector("#batches tr")).size() == 50);
 
       long s = System.nanoTime();
       browser.findElement(By.xpath("//button[text()='Next ›']")).click();
