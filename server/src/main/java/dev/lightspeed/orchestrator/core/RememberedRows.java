@@ -14,8 +14,10 @@ import java.util.Map;
  * column; its keys at {@code [textStart, textStart + idempotency length + key length)} of the text
  * ring, logical offset t at {@code t & textMask}. Both grow by doubling.
  *
- * <p>The columns are package-private fields read and written in place by {@link
- * RememberedBatches}, whose hot paths would otherwise go through accessors for every column.
+ * <p>The ring's bounds ({@code head}, {@code tail}, {@code rowMask}), the flags and the key hashes
+ * are package-private fields that {@link RememberedBatches} reads and writes in place: its loops
+ * over the young entries and its forgetting touch them per entry, as they did when all of this
+ * was one class.
  */
 final class RememberedRows {
   /** Flags: the idempotency index points at this entry. */
