@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.cli;
 
+import com.google.protobuf.MessageOrBuilder;
 import dev.lightspeed.orchestrator.client.OrchestratorClient;
 import dev.lightspeed.orchestrator.v1.AuditLogEntry;
 import dev.lightspeed.orchestrator.v1.BatchState;
@@ -76,174 +77,135 @@ final class QueryCommands {
   }
 
   @Command(name = "batches", description = "List the live batches in enqueue order.")
-  static final class Batches extends ClientCommand {
-    @Parameters(paramLabel = "PIPELINE")
-    String pipeline;
-
+  static final class Batches extends ListCommand<BatchView> {
     @Option(
         names = "--state",
         description = "Only batches in this state: ${COMPLETION-CANDIDATES}.")
     StateFilter state;
 
-    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
-    boolean json;
+    @Override
+    List<BatchView> list(OrchestratorClient client) {
+      return Pages.all(
+          token -> {
+            ListBatchesRequest.Builder req =
+                ListBatchesRequest.newBuilder()
+                    .setPipeline(pipeline)
+                    .setPageSize(Pages.PAGE_SIZE)
+                    .setPageToken(token);
+            if (state != null) {
+              req.setState(state.state);
+            }
+            return client.listBatches(req.build());
+          },
+          ListBatchesResponse::getBatchesList,
+          ListBatchesResponse::getNextPageToken);
+    }
 
     @Override
-    int run(OrchestratorClient client) {
-      List<BatchView> all =
-          Pages.all(
-              token -> {
-                ListBatchesRequest.Builder req =
-                    ListBatchesRequest.newBuilder()
-                        .setPipeline(pipeline)
-                        .setPageSize(Pages.PAGE_SIZE)
-                        .setPageToken(token);
-                if (state != null) {
-                  req.setState(state.state);
-                }
-                return client.listBatches(req.build());
-              },
-              ListBatchesResponse::getBatchesList,
-              ListBatchesResponse::getNextPageToken);
-      if (json) {
-        out().println(Output.json(ListBatchesResponse.newBuilder().addAllBatches(all)));
-        return 0;
-      }
-      Output.table(
-          out(),
-          List.of("KEY", "STAGE", "STATE", "ATTEMPT", "RECORDS", "READY_AT", "LEASE_DEADLINE"),
-          all.stream()
-              .map(
-                  b ->
-                      List.of(
-                          b.getBatch().getKey(),
-                          b.getBatch().getStage(),
-                          Output.shortName(b.getState(), "BATCH_STATE_"),
-                          Integer.toString(b.getAttempt()),
-                          Long.toString(b.getBatch().getRecords()),
-                          Output.time(b.getReadyAtMs()),
-                          Output.time(b.getLeaseDeadlineMs())))
-              .toList());
-      return 0;
+    MessageOrBuilder response(List<BatchView> all) {
+      return ListBatchesResponse.newBuilder().addAllBatches(all);
+    }
+
+    @Override
+    List<String> header() {
+      return List.of("KEY", "STAGE", "STATE", "ATTEMPT", "RECORDS", "READY_AT", "LEASE_DEADLINE");
+    }
+
+    @Override
+    List<String> row(BatchView b) {
+      return List.of(
+          b.getBatch().getKey(),
+          b.getBatch().getStage(),
+          Output.shortName(b.getState(), "BATCH_STATE_"),
+          Integer.toString(b.getAttempt()),
+          Long.toString(b.getBatch().getRecords()),
+          Output.time(b.getReadyAtMs()),
+          Output.time(b.getLeaseDeadlineMs()));
     }
   }
 
   @Command(name = "retries", description = "List the batches waiting to be retried.")
-  static final class Retries extends ClientCommand {
-    @Parameters(paramLabel = "PIPELINE")
-    String pipeline;
-
-    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
-    boolean json;
+  static final class Retries extends ListCommand<RetryRecord> {
+    @Override
+    List<RetryRecord> list(OrchestratorClient client) {
+      return Pages.all(
+          token -> client.listRetries(ListRetriesRequest.newBuilder()
+              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+          ListRetriesResponse::getRetriesList,
+          ListRetriesResponse::getNextPageToken);
+    }
 
     @Override
-    int run(OrchestratorClient client) {
-      List<RetryRecord> all =
-          Pages.all(
-              token ->
-                  client.listRetries(
-                      ListRetriesRequest.newBuilder()
-                          .setPipeline(pipeline)
-                          .setPageSize(Pages.PAGE_SIZE)
-                          .setPageToken(token)
-                          .build()),
-              ListRetriesResponse::getRetriesList,
-              ListRetriesResponse::getNextPageToken);
-      if (json) {
-        out().println(Output.json(ListRetriesResponse.newBuilder().addAllRetries(all)));
-        return 0;
-      }
-      Output.table(
-          out(),
-          List.of("KEY", "NEXT_ATTEMPT", "RETRY_AT", "REASON"),
-          all.stream()
-              .map(
-                  r ->
-                      List.of(
-                          r.getBatchKey(),
-                          Integer.toString(r.getNextAttempt()),
-                          Output.time(r.getRetryAtMs()),
-                          r.getReason()))
-              .toList());
-      return 0;
+    MessageOrBuilder response(List<RetryRecord> all) {
+      return ListRetriesResponse.newBuilder().addAllRetries(all);
+    }
+
+    @Override
+    List<String> header() {
+      return List.of("KEY", "NEXT_ATTEMPT", "RETRY_AT", "REASON");
+    }
+
+    @Override
+    List<String> row(RetryRecord r) {
+      return List.of(
+          r.getBatchKey(),
+          Integer.toString(r.getNextAttempt()),
+          Output.time(r.getRetryAtMs()),
+          r.getReason());
     }
   }
 
   @Command(name = "dead-letters", description = "List the dead letters in the order they were emitted.")
-  static final class DeadLetters extends ClientCommand {
-    @Parameters(paramLabel = "PIPELINE")
-    String pipeline;
-
-    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
-    boolean json;
+  static final class DeadLetters extends ListCommand<DeadLetterRecord> {
+    @Override
+    List<DeadLetterRecord> list(OrchestratorClient client) {
+      return Pages.all(
+          token -> client.listDeadLetters(ListDeadLettersRequest.newBuilder()
+              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+          ListDeadLettersResponse::getDeadLettersList,
+          ListDeadLettersResponse::getNextPageToken);
+    }
 
     @Override
-    int run(OrchestratorClient client) {
-      List<DeadLetterRecord> all =
-          Pages.all(
-              token ->
-                  client.listDeadLetters(
-                      ListDeadLettersRequest.newBuilder()
-                          .setPipeline(pipeline)
-                          .setPageSize(Pages.PAGE_SIZE)
-                          .setPageToken(token)
-                          .build()),
-              ListDeadLettersResponse::getDeadLettersList,
-              ListDeadLettersResponse::getNextPageToken);
-      if (json) {
-        out().println(Output.json(ListDeadLettersResponse.newBuilder().addAllDeadLetters(all)));
-        return 0;
-      }
-      Output.table(
-          out(),
-          List.of("KEY", "DESTINATION", "AT", "REASON"),
-          all.stream()
-              .map(
-                  d ->
-                      List.of(
-                          d.getBatchKey(), d.getDestination(), Output.time(d.getAtMs()), d.getReason()))
-              .toList());
-      return 0;
+    MessageOrBuilder response(List<DeadLetterRecord> all) {
+      return ListDeadLettersResponse.newBuilder().addAllDeadLetters(all);
+    }
+
+    @Override
+    List<String> header() {
+      return List.of("KEY", "DESTINATION", "AT", "REASON");
+    }
+
+    @Override
+    List<String> row(DeadLetterRecord d) {
+      return List.of(d.getBatchKey(), d.getDestination(), Output.time(d.getAtMs()), d.getReason());
     }
   }
 
   @Command(name = "audit", description = "List the operator actions applied, oldest first.")
-  static final class Audit extends ClientCommand {
-    @Parameters(paramLabel = "PIPELINE")
-    String pipeline;
-
-    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
-    boolean json;
+  static final class Audit extends ListCommand<AuditLogEntry> {
+    @Override
+    List<AuditLogEntry> list(OrchestratorClient client) {
+      return Pages.all(
+          token -> client.listAuditLog(ListAuditLogRequest.newBuilder()
+              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+          ListAuditLogResponse::getEntriesList,
+          ListAuditLogResponse::getNextPageToken);
+    }
 
     @Override
-    int run(OrchestratorClient client) {
-      List<AuditLogEntry> all =
-          Pages.all(
-              token ->
-                  client.listAuditLog(
-                      ListAuditLogRequest.newBuilder()
-                          .setPipeline(pipeline)
-                          .setPageSize(Pages.PAGE_SIZE)
-                          .setPageToken(token)
-                          .build()),
-              ListAuditLogResponse::getEntriesList,
-              ListAuditLogResponse::getNextPageToken);
-      if (json) {
-        out().println(Output.json(ListAuditLogResponse.newBuilder().addAllEntries(all)));
-        return 0;
-      }
-      Output.table(
-          out(),
-          List.of("AT", "ACTION", "MESSAGE"),
-          all.stream()
-              .map(
-                  e ->
-                      List.of(
-                          Output.time(e.getAtMs()),
-                          Output.jsonLine(e.getAction()),
-                          e.getMessage()))
-              .toList());
-      return 0;
+    MessageOrBuilder response(List<AuditLogEntry> all) {
+      return ListAuditLogResponse.newBuilder().addAllEntries(all);
+    }
+
+    @Override
+    List<String> header() {
+      return List.of("AT", "ACTION", "MESSAGE");
+    }
+
+    @Override
+    List<String> row(AuditLogEntry e) {
+      return List.of(Output.time(e.getAtMs()), Output.jsonLine(e.getAction()), e.getMessage());
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.cli;
 
+import com.google.protobuf.MessageOrBuilder;
 import dev.lightspeed.orchestrator.client.OrchestratorClient;
 import dev.lightspeed.orchestrator.v1.ListRunsRequest;
 import dev.lightspeed.orchestrator.v1.ListRunsResponse;
@@ -70,32 +71,28 @@ final class RunsCommand implements Runnable {
   }
 
   @Command(name = "list", description = "List the completed runs, newest first.")
-  static final class ListRuns extends ClientCommand {
-    @Parameters(paramLabel = "PIPELINE")
-    String pipeline;
-
-    @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
-    boolean json;
+  static final class ListRuns extends ListCommand<RunSummary> {
+    @Override
+    List<RunSummary> list(OrchestratorClient client) {
+      return Pages.all(
+          token -> client.listRuns(ListRunsRequest.newBuilder()
+              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+          ListRunsResponse::getRunsList,
+          ListRunsResponse::getNextPageToken);
+    }
 
     @Override
-    int run(OrchestratorClient client) {
-      List<RunSummary> all =
-          Pages.all(
-              token ->
-                  client.listRuns(
-                      ListRunsRequest.newBuilder()
-                          .setPipeline(pipeline)
-                          .setPageSize(Pages.PAGE_SIZE)
-                          .setPageToken(token)
-                          .build()),
-              ListRunsResponse::getRunsList,
-              ListRunsResponse::getNextPageToken);
-      if (json) {
-        out().println(Output.json(ListRunsResponse.newBuilder().addAllRuns(all)));
-      } else {
-        Output.table(out(), HEADER, all.stream().map(RunsCommand::row).toList());
-      }
-      return 0;
+    MessageOrBuilder response(List<RunSummary> all) {
+      return ListRunsResponse.newBuilder().addAllRuns(all);
     }
-  }
-}
+
+    @Override
+    List<String> header() {
+      return HEADER;
+    }
+
+    @Override
+    List<String> row(RunSummary r) {
+      return RunsCommand.row(r);
+    }
+  }}

@@ -225,14 +225,7 @@ public final class AsyncOrchestratorClient {
 
   public CompletableFuture<ProcessOutcome> failBatch(
       String pipeline, String key, int attempt, String reason, boolean nonRetryable) {
-    return failBatch(
-        FailBatchRequest.newBuilder()
-            .setPipeline(pipeline)
-            .setKey(key)
-            .setAttempt(attempt)
-            .setReason(reason)
-            .setNonRetryable(nonRetryable)
-            .build());
+    return failBatch(Requests.failBatch(pipeline, key, attempt, reason, nonRetryable));
   }
 
   public CompletableFuture<ProcessOutcome> failBatch(FailBatchRequest request) {

@@ -258,14 +258,7 @@ public final class OrchestratorClient implements AutoCloseable {
    */
   public ProcessOutcome failBatch(
       String pipeline, String key, int attempt, String reason, boolean nonRetryable) {
-    return failBatch(
-        FailBatchRequest.newBuilder()
-            .setPipeline(pipeline)
-            .setKey(key)
-            .setAttempt(attempt)
-            .setReason(reason)
-            .setNonRetryable(nonRetryable)
-            .build());
+    return failBatch(Requests.failBatch(pipeline, key, attempt, reason, nonRetryable));
   }
 
   public ProcessOutcome failBatch(FailBatchRequest request) {

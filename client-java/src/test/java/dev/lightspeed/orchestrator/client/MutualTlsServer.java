@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.client;
 
 import dev.lightspeed.orchestrator.server.OrchestratorServer;
+import dev.lightspeed.orchestrator.server.TestCertificates;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
+import dev.lightspeed.orchestrator.server.TestCertificates;
 import io.grpc.Status;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
  * later call.
  *
  * <p>Format (version {@value #FORMAT}): the primitives of {@link Encoding}, fields in the order of
- * {@link #write}. Format 3 added the in-flight allowances and the event log ({@link EventCodec});
+ * {@link #write} and {@link StateFields} (which the signature walks too). Format 3 added the in-flight allowances and the event log ({@link EventCodec});
  * a format 2 snapshot is still read (no events retained, the next event id 1).
  */
 final class StateCodec {
@@ -46,46 +46,7 @@ final class StateCodec {
   static void write(PipelineState s, DataOutput out) throws IOException {
     out.writeInt(MAGIC);
     out.writeInt(FORMAT);
-    Encoding.writeSpec(s.currentSpec(), out);
-    Encoding.string(out, s.baseMode.name());
-    out.writeInt(s.effectiveMaxInFlight);
-    out.writeLong(s.nextEnqueueSeq);
-    out.writeLong(s.nextEmitSeq);
-    out.writeLong(s.lastNowMs);
-    out.writeLong(s.version);
-    out.writeLong(s.lastRunId);
-    out.writeLong(s.auditAppended);
-    for (StageState stage : s.stages.values()) {
-      out.writeBoolean(stage.paused);
-      out.writeBoolean(stage.hasSequence);
-      out.writeLong(stage.lastSequence);
-      out.writeLong(stage.batchesProcessed);
-      out.writeLong(stage.recordsProcessed);
-    }
-    out.writeInt(s.liveByEnqueue.size());
-    for (LiveBatch b : s.liveByEnqueue) {
-      Encoding.writeBatch(b.batch, out);
-      out.writeLong(b.enqueueSeq);
-      Encoding.string(out, b.state.name());
-      out.writeInt(b.attempt);
-      out.writeLong(b.readyAtMs);
-      out.writeLong(b.startedAtMs);
-      out.writeLong(b.leaseDeadlineMs);
-      out.writeLong(b.failedAtMs);
-      out.writeLong(b.emitSeq);
-      out.writeBoolean(b.retry != null);
-      if (b.retry != null) {
-        Encoding.string(out, b.retry.reason());
-        out.writeInt(b.retry.nextAttempt());
-        out.writeLong(b.retry.retryAtMs());
-      }
-      out.writeBoolean(b.deadLetter != null);
-      if (b.deadLetter != null) {
-        Encoding.string(out, b.deadLetter.destination());
-        Encoding.string(out, b.deadLetter.reason());
-        out.writeLong(b.deadLetter.atMs());
-      }
-    }
+    StateFields.writeBeforeRemembered(s, out, false);
     // Live batches are their own idempotency entries; what remains are the gone batches, in the
     // order they will be forgotten, each with where it is still indexed (a key used again since
     // no longer points at it). Written as they are visited: collecting them first held a view
@@ -103,24 +64,7 @@ final class StateCodec {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
-    out.writeBoolean(s.activeRun != null);
-    if (s.activeRun != null) {
-      Encoding.writeRun(s.activeRun.summary(0), out);
-    }
-    out.writeInt(s.completedRuns.size());
-    for (RunSummary r : s.completedRuns) {
-      Encoding.writeRun(r, out);
-    }
-    out.writeInt(s.auditLog.size());
-    for (AuditEntry e : s.auditLog) {
-      Encoding.string(out, e.action().actionName());
-      Encoding.string(out, ActionArgument.of(e.action()));
-      out.writeLong(e.atMs());
-      Encoding.string(out, e.message());
-    }
-    out.writeInt(s.inFlightAllowance);
-    out.writeLong(s.inFlightRecordsAllowance);
-    EventCodec.write(s.events, out);
+    StateFields.writeAfterRemembered(s, out, false);
   }
 
   static PipelineState read(DataInput in) throws IOException {

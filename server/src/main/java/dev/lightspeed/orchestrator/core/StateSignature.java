@@ -45,6 +45,8 @@ import java.util.List;
  * as a string; a list its size as an int followed by its items; an absent value is the boolean
  * false, a present one true followed by the value. Positions (enqueue and emit order) are
  * encoded by order alone, never by their internal numbers, so equal states give equal signatures.
+ * All but the remembered keys and acks are walked by {@link StateFields}, canonically, the same
+ * walk the snapshot takes.
  */
 final class StateSignature {
   private static final String VERSION = "lightspeed.orchestrator.state.v1";
@@ -117,41 +119,7 @@ final class StateSignature {
 
   private static void writeBeforeKeys(PipelineState s, DataOutput out) throws IOException {
     Encoding.string(out, VERSION);
-    Encoding.writeSpec(s.currentSpec(), out);
-    Encoding.string(out, s.baseMode.name());
-    out.writeInt(s.effectiveMaxInFlight);
-    out.writeLong(s.events.nextEventId());
-    for (StageState stage : s.stages.values()) {
-      out.writeBoolean(stage.paused);
-      out.writeBoolean(stage.hasSequence);
-      out.writeLong(stage.lastSequence);
-      out.writeLong(stage.batchesProcessed);
-      out.writeLong(stage.recordsProcessed);
-    }
-    out.writeInt(s.liveByEnqueue.size());
-    for (LiveBatch b : s.liveByEnqueue) {
-      Encoding.writeBatch(b.batch, out);
-      Encoding.string(out, b.state.name());
-      out.writeInt(b.attempt);
-      out.writeLong(b.readyAtMs);
-      out.writeLong(b.startedAtMs);
-      out.writeLong(b.leaseDeadlineMs);
-      out.writeLong(b.failedAtMs);
-    }
-    out.writeInt(s.retryWaiting.size());
-    for (LiveBatch b : s.retryWaiting.values()) {
-      Encoding.string(out, b.retry.batchKey());
-      out.writeInt(b.retry.nextAttempt());
-      Encoding.string(out, b.retry.reason());
-      out.writeLong(b.retry.retryAtMs());
-    }
-    out.writeInt(s.deadLettered.size());
-    for (LiveBatch b : s.deadLettered.values()) {
-      Encoding.string(out, b.deadLetter.batchKey());
-      Encoding.string(out, b.deadLetter.destination());
-      Encoding.string(out, b.deadLetter.reason());
-      out.writeLong(b.deadLetter.atMs());
-    }
+    StateFields.writeBeforeRemembered(s, out, true);
   }
 
   /**
@@ -203,22 +171,6 @@ final class StateSignature {
   }
 
   private static void writeAfterKeys(PipelineState s, DataOutput out) throws IOException {
-    out.writeLong(s.lastRunId);
-    out.writeBoolean(s.activeRun != null);
-    if (s.activeRun != null) {
-      Encoding.writeRun(s.activeRun.summary(0), out);
-    }
-    out.writeInt(s.completedRuns.size());
-    for (RunSummary r : s.completedRuns) {
-      Encoding.writeRun(r, out);
-    }
-    out.writeLong(s.auditAppended);
-    out.writeInt(s.auditLog.size());
-    for (AuditEntry e : s.auditLog) {
-      Encoding.string(out, e.action().actionName());
-      Encoding.string(out, ActionArgument.of(e.action()));
-      out.writeLong(e.atMs());
-      Encoding.string(out, e.message());
-    }
+    StateFields.writeAfterRemembered(s, out, true);
   }
 }

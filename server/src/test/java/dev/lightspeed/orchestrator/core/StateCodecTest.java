@@ -52,7 +52,7 @@ class StateCodecTest {
         new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
   }
 
-  private static PipelineSpec spec() {
+  static PipelineSpec spec() {
     return PipelineSpec.builder("codec")
         .stages("a", "b")
         .connectors(
@@ -65,8 +65,12 @@ class StateCodecTest {
         .build();
   }
 
-  /** Operations as functions that print their outcome (or refusal), so runs can be compared. */
-  private static List<Function<PipelineRuntime, String>> randomOps(Random r, int n) {
+  /**
+   * Operations as functions that print their outcome (or refusal), so runs can be compared.
+   * {@link StateGoldenTest} replays some of these histories against files: changing this changes
+   * those states, so regenerate the files then (see there).
+   */
+  static List<Function<PipelineRuntime, String>> randomOps(Random r, int n) {
     List<Function<PipelineRuntime, String>> ops = new ArrayList<>();
     long[] now = {1_000};
     long[] seq = {0, 0};

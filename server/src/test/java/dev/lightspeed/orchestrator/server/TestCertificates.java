@@ -31,19 +31,19 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Certificates made at test time (BouncyCastle): a CA, a server certificate for 127.0.0.1 and
  * localhost, and client certificates, as PEM files (keys as unencrypted PKCS#8), valid for a day.
  */
-final class TestCertificates {
+public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** One CA and what it signed. */
-  record Authority(X500Name name, KeyPair keys, X509Certificate certificate, Path certFile) {}
+  public record Authority(X500Name name, KeyPair keys, X509Certificate certificate, Path certFile) {}
 
   /** A signed certificate and its files. */
-  record Issued(Path certFile, Path keyFile) {}
+  public record Issued(Path certFile, Path keyFile) {}
 
   private TestCertificates() {}
 
-  static Authority authority(Path dir, String commonName) throws Exception {
+  public static Authority authority(Path dir, String commonName) throws Exception {
     KeyPair keys = keyPair();
     X500Name name = new X500Name("CN=" + commonName);
     X509v3CertificateBuilder b = builder(name, name, keys);
@@ -60,11 +60,11 @@ final class TestCertificates {
   }
 
   /** A server certificate for 127.0.0.1 and localhost. */
-  static Issued server(Path dir, Authority ca, String name) throws Exception {
+  public static Issued server(Path dir, Authority ca, String name) throws Exception {
     return issue(dir, ca, name, KeyPurposeId.id_kp_serverAuth, true);
   }
 
-  static Issued client(Path dir, Authority ca, String name) throws Exception {
+  public static Issued client(Path dir, Authority ca, String name) throws Exception {
     return issue(dir, ca, name, KeyPurposeId.id_kp_clientAuth, false);
   }
 
