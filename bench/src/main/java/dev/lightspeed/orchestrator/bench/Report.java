@@ -155,6 +155,21 @@ public final class Report implements Runnable {
             + " operations.\n\n");
         md.append(Tables.loadTable(load)).append('\n');
       }
+      Path peer = dir.resolve("peer.md");
+      if (Files.exists(peer)) {
+        md.append("## Work stream vs. BullMQ (`make bench`, `bench/scripts/run-peer-bench.sh`)\n\n");
+        md.append("One process per client with 64 batches outstanding, through the client's batching"
+            + " producer and continuous worker (the Work stream), against the durable server on"
+            + " 127.0.0.1; BullMQ (`queue.add`, a Worker of concurrency 64) against a Redis started"
+            + " by the script (no persistence unless the column says so). Each column's ratio is"
+            + " to BullMQ in the same run. *take→ack*: from the handler being called to the answer"
+            + " to its ack (BullMQ: to the `completed` event). *server CPU per batch*: CPU time of"
+            + " the server JVM (BullMQ: of redis-server) over the workload, per batch. Time-driven"
+            + " starts: the Node client's worker; *late* = wall clock at the handler call minus the"
+            + " due time the server gave (the fail's `retry_at_ms`, the first start's"
+            + " `lease_deadline_ms`); the server's own lateness is `started_at_ms` minus that.\n\n");
+        md.append(Files.readString(peer).strip()).append("\n\n");
+      }
       jmhTable(md, jmh);
       if (Files.exists(findings)) {
         md.append(Files.readString(findings).stripTrailing()).append('\n');
