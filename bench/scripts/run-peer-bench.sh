@@ -5,6 +5,7 @@
 #      Node, Python, Go and Java load generators (bench/clients, ClientLoadGen), each one process
 #      with 64 outstanding through its client's batching producer and continuous worker;
 #   3. the time-driven start latency (retry time / lease expiry → start; Node client).
+# The server is warmed up first with the same workloads (not recorded).
 # Installs what it needs first (clients' tools, the TypeScript client's build, bullmq via npm ci,
 # redis-server via apt-get). Writes bench/results/peer.jsonl (one JSON line per client and
 # workload, with the server's CPU per item from /proc) and bench/results/peer.md (the table).
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-n=20000
+n=5000
 clients=bullmq,node,python,go,java
 workloads=enqueue,lifecycle,retry,dlq
 timing=1
@@ -98,6 +99,15 @@ done
 [[ -n "${port}" ]] || { echo "server did not start (see ${log})" >&2; exit 1; }
 target="127.0.0.1:${port}"
 echo "server: java ${SERVER_JVM} -jar ${SERVER_JAR} --bind 127.0.0.1 --port 0 --data-dir ${data} (durable)" >>"${OUT}/peer-machine.txt"
+
+# Warm-up, not recorded: the server's JIT compiles its hot paths here, so the first client
+# measured does not pay for it (Redis, in C, needs none). The Go load generator if built, else Node.
+echo "run-peer-bench: warming the server up (not measured)" >&2
+if [[ -x "${OUT}/loadgen-go" ]]; then
+  "${OUT}/loadgen-go" "${target}" "${n}" "${workloads}" >/dev/null
+else
+  node bench/clients/node/loadgen.js "${target}" "${n}" "${workloads}" >/dev/null
+fi
 
 # The server's CPU ticks (utime + stime; USER_HZ) so far.
 ticks() { awk '{print $14 + $15}' "/proc/${server}/stat"; }

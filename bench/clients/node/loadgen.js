@@ -208,6 +208,7 @@ async function leaseStart(client) {
     else await run(client, w);
   }
   client.close();
+  process.exit(0); // lease-start's aborted worker leaves its heartbeat timers behind
 })().catch((err) => {
   console.error(err);
   process.exit(1);
