@@ -125,7 +125,9 @@ public final class Report implements Runnable {
           + " much less than wall-clock rates.\n\n");
       targets(md, load, jmh);
       md.append("## Commands\n\n");
-      md.append("```sh\nmake bench       # build, server load cases and recovery (< 15 min), then this file\n"
+      md.append("```sh\nmake bench       # build, server load cases and recovery, then the Work stream"
+          + " against BullMQ (< 15 min), then this file\n"
+          + "make bench-peer  # build, only the Work stream against BullMQ (about 5 min)\n"
           + "make bench-jmh   # build, the JMH benchmarks of the core, then this file\n```\n\n");
       command(md, "load", "Server load and recovery");
       Path servers = dir.resolve("server-commands.txt");
