@@ -23,7 +23,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-jmh
+.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
 
 all: build
 
@@ -115,8 +115,14 @@ test-dashboard: clients-tools
 LOADGEN_ARGS ?=
 JMH_ARGS ?= -f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc -prof dev.lightspeed.orchestrator.bench.jmh.CpuTimeProfiler
 
+# The server's load cases and recovery, then the Work stream against BullMQ (bench/peer/bullmq:
+# installs redis-server and bullmq itself); PEER_ARGS e.g. --redis-fsync-variants (see the script).
 bench: build
 	bash bench/scripts/run-bench.sh load $(LOADGEN_ARGS)
+	bash bench/scripts/run-peer-bench.sh $(PEER_ARGS)
+
+bench-peer: build
+	bash bench/scripts/run-peer-bench.sh $(PEER_ARGS)
 
 bench-jmh: build
 	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)

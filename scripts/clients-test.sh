@@ -68,7 +68,7 @@ done
 if [[ -z ${address} ]]; then
   log "the server did not start; its log:"
   cat "${work}/server.log" >&2
-  echo "0 passed, 3 failed"
+  echo "0 passed, 4 failed"
   exit 1
 fi
 log "server listening on ${address} (pid ${server_pid})"
@@ -94,6 +94,7 @@ run_example() {
 }
 
 run_example python "${root}/.venv/bin/python" client-python/examples/story.py "${address}"
+run_example python-batcher "${root}/.venv/bin/python" client-python/tests/batcher_sync_done.py
 if (( go_built )); then
   run_example go "${work}/go-story" "${address}"
 else

@@ -2,6 +2,7 @@
 """Top frames of a JFR recording's execution samples, from `jfr print` (JDK 17).
 
 usage: bench/scripts/jfr-top.py FILE.jfr [--top N] [--thread SUBSTRING] [--native] [--callers TEXT]
+                                [--between HH:MM:SS HH:MM:SS]   (one case of a server's recording)
 
 Prints, per thread filter: the hottest leaf frames (self time) and the hottest frames anywhere
 in the stack (total time), as a share of the samples. Uses jdk.ExecutionSample (Java code
@@ -15,11 +16,18 @@ import subprocess
 import sys
 
 
+BETWEEN = None  # (first, last) "HH:MM:SS" of the samples kept, from --between
+
+
 def samples(path, event):
     out = subprocess.run(
         ["jfr", "print", "--events", event, "--stack-depth", "64", path],
         check=True, capture_output=True, text=True).stdout
     for block in out.split(event + " {")[1:]:
+        if BETWEEN:
+            at = re.search(r"startTime = (\d\d:\d\d:\d\d)", block)
+            if not at or not BETWEEN[0] <= at.group(1) <= BETWEEN[1]:
+                continue
         thread = re.search(r'sampledThread = "([^"]*)"', block)
         frames = re.findall(r"^\s+([\w$.<>/]+\(.*?\)) line:", block, re.M)
         if frames:
@@ -74,7 +82,11 @@ def main():
     p.add_argument("--thread", default=None)
     p.add_argument("--native", action="store_true", help="also jdk.NativeMethodSample")
     p.add_argument("--callers", default=None, help="who calls frames containing this text")
+    p.add_argument("--between", nargs=2, metavar=("FIRST", "LAST"),
+                   help="only samples from FIRST to LAST (HH:MM:SS, the recording's clock)")
     a = p.parse_args()
+    global BETWEEN
+    BETWEEN = a.between
     report(a.file, "jdk.ExecutionSample", a.top, a.thread, a.callers)
     if a.native:
         report(a.file, "jdk.NativeMethodSample", a.top, a.thread, a.callers)

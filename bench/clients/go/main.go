@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,9 +47,24 @@ func run(ctx context.Context, client *orchestrator.Client, workload string, n in
 	runCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	ran := make(chan error, 1)
+	// take→ack: from the handler being called to the server's answer to the ack (OnResult).
+	var taken sync.Map
+	var latMu sync.Mutex
+	var latencies []float64
 	if workload != "enqueue" {
 		worker = &orchestrator.StreamWorker{Client: client, Pipeline: name, Concurrency: outstanding,
+			OnResult: func(r orchestrator.Result) {
+				if r.Outcome.GetProcessed() == nil {
+					return
+				}
+				if t, ok := taken.Load(r.Started.GetBatch().GetKey()); ok {
+					latMu.Lock()
+					latencies = append(latencies, float64(time.Since(t.(time.Time)).Nanoseconds())/1e6)
+					latMu.Unlock()
+				}
+			},
 			Handler: func(_ context.Context, s *v1.StartedBatch) error {
+				taken.Store(s.GetBatch().GetKey(), time.Now())
 				if workload == "retry" && s.GetAttempt() <= 2 || workload == "dlq" {
 					return errors.New("failing on purpose")
 				}
@@ -94,7 +110,17 @@ func run(ctx context.Context, client *orchestrator.Client, workload string, n in
 		<-ran
 	}
 	seconds := time.Since(t0).Seconds()
-	line, _ := json.Marshal(map[string]any{"client": "go", "workload": workload, "items": n, "seconds": seconds, "rate": float64(n) / seconds})
+	out := map[string]any{"client": "go", "workload": workload, "items": n, "seconds": seconds, "rate": float64(n) / seconds}
+	if workload == "lifecycle" {
+		latMu.Lock()
+		sort.Float64s(latencies)
+		if k := len(latencies); k > 0 {
+			at := func(q float64) float64 { return latencies[min(k-1, int(q*float64(k)))] }
+			out["take_ack_p50_ms"], out["take_ack_p99_ms"], out["take_ack_max_ms"] = at(0.5), at(0.99), latencies[k-1]
+		}
+		latMu.Unlock()
+	}
+	line, _ := json.Marshal(out)
 	fmt.Println(string(line))
 	_, err = client.DeletePipeline(ctx, &v1.DeletePipelineRequest{Name: name, Force: true})
 	return err

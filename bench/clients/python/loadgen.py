@@ -15,6 +15,27 @@ from lightspeed_orchestrator import (
 OUTSTANDING = 64
 
 
+class TimedStreamWorker(StreamWorker):
+    """take→ack: from the handler being called to the server's answer to the ack. The Python
+    worker has no result callback; its _process runs the handler and then reports, so timing
+    it is the same span as OnResult in the Go and Node load generators."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.latencies_ms: list[float] = []
+
+    def _process(self, started) -> None:
+        t0 = time.perf_counter()
+        super()._process(started)
+        self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # list.append is atomic
+
+
+def percentiles(ms: list[float]) -> dict:
+    s = sorted(ms)
+    at = lambda q: s[min(len(s) - 1, int(q * len(s)))]  # noqa: E731
+    return {"take_ack_p50_ms": at(0.5), "take_ack_p99_ms": at(0.99), "take_ack_max_ms": s[-1]}
+
+
 def run(client: Client, workload: str, n: int) -> None:
     name = f"loadgen-py-{workload}-{time.time_ns()}"
     retry = pb.RetryPolicy(max_attempts=3 if workload == "dlq" else 5, initial_backoff_ms=0)
@@ -36,7 +57,7 @@ def run(client: Client, workload: str, n: int) -> None:
 
     t0 = time.monotonic()
     if workload != "enqueue":
-        worker = StreamWorker(client, handle, StreamWorkerOptions(pipeline=name, concurrency=OUTSTANDING)).start()
+        worker = TimedStreamWorker(client, handle, StreamWorkerOptions(pipeline=name, concurrency=OUTSTANDING)).start()
     window = threading.Semaphore(OUTSTANDING)
     for i in range(n):
         window.acquire()
@@ -49,8 +70,10 @@ def run(client: Client, workload: str, n: int) -> None:
             time.sleep(0.005)
         worker.stop()
     seconds = time.monotonic() - t0
-    print(json.dumps({"client": "python", "workload": workload, "items": n, "seconds": seconds,
-                      "rate": n / seconds}), flush=True)
+    line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds}
+    if workload == "lifecycle":
+        line.update(percentiles(worker.latencies_ms))
+    print(json.dumps(line), flush=True)
     client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True))
 
 

@@ -46,7 +46,9 @@ class _Batcher:
         self._send = send  # (items, callback(results|None, error|None)) -> None
         self._size = size
         self._lanes: Dict[object, _Lane] = {}
-        self._lock = threading.Lock()
+        # Reentrant: grpc runs a done-callback at once, on the thread attaching it, when the call
+        # has already finished; that thread is in _send_locked, holding this lock.
+        self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._calls = 0
 

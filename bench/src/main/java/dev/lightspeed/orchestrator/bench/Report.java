@@ -125,7 +125,9 @@ public final class Report implements Runnable {
           + " much less than wall-clock rates.\n\n");
       targets(md, load, jmh);
       md.append("## Commands\n\n");
-      md.append("```sh\nmake bench       # build, server load cases and recovery (< 15 min), then this file\n"
+      md.append("```sh\nmake bench       # build, server load cases and recovery, then the Work stream"
+          + " against BullMQ (< 15 min), then this file\n"
+          + "make bench-peer  # build, only the Work stream against BullMQ (about 5 min)\n"
           + "make bench-jmh   # build, the JMH benchmarks of the core, then this file\n```\n\n");
       command(md, "load", "Server load and recovery");
       Path servers = dir.resolve("server-commands.txt");
@@ -154,6 +156,21 @@ public final class Report implements Runnable {
             + " CPU per op is process CPU (from /proc) over the measured part, divided by the"
             + " operations.\n\n");
         md.append(Tables.loadTable(load)).append('\n');
+      }
+      Path peer = dir.resolve("peer.md");
+      if (Files.exists(peer)) {
+        md.append("## Work stream vs. BullMQ (`make bench`, `bench/scripts/run-peer-bench.sh`)\n\n");
+        md.append("One process per client with 64 batches outstanding, through the client's batching"
+            + " producer and continuous worker (the Work stream), against the durable server on"
+            + " 127.0.0.1; BullMQ (`queue.add`, a Worker of concurrency 64) against a Redis started"
+            + " by the script (no persistence unless the column says so). Each column's ratio is"
+            + " to BullMQ in the same run. *take→ack*: from the handler being called to the answer"
+            + " to its ack (BullMQ: to the `completed` event). *server CPU per batch*: CPU time of"
+            + " the server JVM (BullMQ: of redis-server) over the workload, per batch. Time-driven"
+            + " starts: the Node client's worker; *late* = wall clock at the handler call minus the"
+            + " due time the server gave (the fail's `retry_at_ms`, the first start's"
+            + " `lease_deadline_ms`); the server's own lateness is `started_at_ms` minus that.\n\n");
+        md.append(Files.readString(peer).strip()).append("\n\n");
       }
       jmhTable(md, jmh);
       if (Files.exists(findings)) {

@@ -1,0 +1,109 @@
+package dev.lightspeed.orchestrator.bench;
+
+import com.google.gson.Gson;
+import dev.lightspeed.orchestrator.client.BatchingProducer;
+import dev.lightspeed.orchestrator.client.OrchestratorClient;
+import dev.lightspeed.orchestrator.client.Worker;
+import dev.lightspeed.orchestrator.client.WorkerOptions;
+import dev.lightspeed.orchestrator.client.WorkerStats;
+import dev.lightspeed.orchestrator.v1.Batch;
+import dev.lightspeed.orchestrator.v1.Boundary;
+import dev.lightspeed.orchestrator.v1.Connector;
+import dev.lightspeed.orchestrator.v1.ConnectorKind;
+import dev.lightspeed.orchestrator.v1.PipelineSpec;
+import dev.lightspeed.orchestrator.v1.RetryPolicy;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.function.ToLongFunction;
+
+/**
+ * The Java client's load generator, the twin of bench/clients/{node,python,go}: the client's
+ * {@link BatchingProducer} and continuous {@link Worker} (the Work stream) against a running
+ * server, 64 batches outstanding, workloads enqueue, lifecycle, retry and dlq. Prints one JSON
+ * line per workload in their format. The Java Worker has no per-result callback, so take→ack
+ * latency is not measured here (the Node, Python and Go generators measure it).
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.lightspeed.orchestrator.bench.ClientLoadGen
+ * HOST:PORT [N] [workloads]}
+ */
+public final class ClientLoadGen {
+  private static final int OUTSTANDING = 64;
+
+  private ClientLoadGen() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1) {
+      System.err.println("usage: ClientLoadGen HOST:PORT [N] [enqueue,lifecycle,retry,dlq]");
+      System.exit(2);
+    }
+    int n = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
+    String[] workloads = (args.length > 2 ? args[2] : "enqueue,lifecycle,retry,dlq").split(",");
+    try (OrchestratorClient client = OrchestratorClient.builder().target(args[0]).build()) {
+      for (String w : workloads) {
+        run(client, w, n);
+      }
+    }
+    System.exit(0); // the client's and workers' pools are not all daemons
+  }
+
+  private static void run(OrchestratorClient client, String workload, int n) throws Exception {
+    String name = "loadgen-java-" + workload + "-" + System.nanoTime();
+    client.createPipeline(PipelineSpec.newBuilder()
+        .setName(name)
+        .addStages("work")
+        .addConnectors(Connector.newBuilder().setName("src")
+            .setKind(ConnectorKind.CONNECTOR_KIND_SOURCE).setStage("work"))
+        .setBoundary(Boundary.newBuilder().setMaxInFlight(100000).setMaxQueued(10000000))
+        .setRetry(RetryPolicy.newBuilder()
+            .setMaxAttempts(workload.equals("dlq") ? 3 : 5).setInitialBackoffMs(0))
+        .build());
+    long t0 = System.nanoTime();
+    Worker worker = null;
+    if (!workload.equals("enqueue")) {
+      worker = Worker.start(client, WorkerOptions.builder(name).concurrency(OUTSTANDING).build(),
+          started -> {
+            if (workload.equals("retry") && started.getAttempt() <= 2 || workload.equals("dlq")) {
+              throw new IllegalStateException("failing on purpose");
+            }
+          });
+    }
+    Semaphore window = new Semaphore(OUTSTANDING);
+    try (BatchingProducer producer = new BatchingProducer(client, name)) {
+      for (int i = 0; i < n; i++) {
+        window.acquire();
+        String key = "k" + i;
+        producer.enqueue(Batch.newBuilder().setKey(key).setStage("work").setRecords(1)
+                .setSequence(i + 1).setIdempotencyKey(key).build())
+            .whenComplete((r, e) -> window.release())
+            .exceptionally(e -> {
+              e.printStackTrace();
+              System.exit(1);
+              return null;
+            });
+      }
+      producer.flush().join();
+    }
+    if (worker != null) {
+      ToLongFunction<WorkerStats> goal =
+          workload.equals("dlq") ? WorkerStats::deadLettered : WorkerStats::acked;
+      long deadline = System.nanoTime() + 30L * 60 * 1_000_000_000L;
+      while (goal.applyAsLong(worker.stats()) < n) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(workload + ": " + worker.stats());
+        }
+        Thread.sleep(5);
+      }
+      worker.close();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("client", "java");
+    line.put("workload", workload);
+    line.put("items", n);
+    line.put("seconds", seconds);
+    line.put("rate", n / seconds);
+    System.out.println(new Gson().toJson(line));
+    client.deletePipeline(name, true);
+  }
+}
