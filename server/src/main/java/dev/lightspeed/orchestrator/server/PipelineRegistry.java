@@ -4,10 +4,9 @@ import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.CreatePipeline;
-import dev.lightspeed.orchestrator.journal.v1.DeletePipeline;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import com.google.protobuf.UnsafeByteOperations;
@@ -109,14 +108,9 @@ final class PipelineRegistry {
             "this server already hosts " + pipelines.size() + " pipelines, the most it allows"
                 + " (--max-pipelines); delete one first");
       }
-      Command command =
-          Command.newBuilder()
-              .setPipeline(spec.name())
-              .setNowMs(nowMs)
-              .setCreatePipeline(
-                  CreatePipeline.newBuilder().setSpec(ProtoMapper.toProto(runtime.queries().spec())))
-              .build();
-      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      // the effective spec, every default filled in
+      CommandLog.Appended appended = log.get().append(JournalCodec.encode(
+          spec.name(), nowMs, new Command.CreatePipeline(runtime.queries().spec())));
       pipelines.put(
           spec.name(), new PipelineHandle(runtime, log, appended.index(), appended.durable()));
       membershipSettled = appended.durable();
@@ -130,13 +124,8 @@ final class PipelineRegistry {
     synchronized (membership) {
       PipelineHandle handle = get(name);
       handle.checkDeletable(force);
-      Command command =
-          Command.newBuilder()
-              .setPipeline(name)
-              .setNowMs(nowMs)
-              .setDeletePipeline(DeletePipeline.getDefaultInstance())
-              .build();
-      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      CommandLog.Appended appended = log.get().append(
+          JournalCodec.encode(name, nowMs, new Command.DeletePipeline()));
       handle.markDeleted();
       pipelines.remove(name, handle);
       membershipSettled = appended.durable();
@@ -178,36 +167,28 @@ final class PipelineRegistry {
   // ---- durability ----------------------------------------------------------------------------
 
   /** Applies one journaled command during recovery. */
-  void replay(long index, Command command) {
-    switch (command.getKindCase()) {
-      case CREATE_PIPELINE -> {
-        PipelineRuntime runtime =
-            PipelineRuntime.create(ProtoMapper.toCore(command.getCreatePipeline().getSpec()));
-        if (pipelines.putIfAbsent(command.getPipeline(), new PipelineHandle(runtime, log, index))
-            != null) {
-          throw new IllegalStateException(
-              "journal record " + index + " creates pipeline '" + command.getPipeline()
-                  + "', which exists");
-        }
+  void replay(long index, JournalCodec.Entry entry) {
+    String name = entry.pipeline();
+    if (entry.command() instanceof Command.CreatePipeline create) {
+      PipelineRuntime runtime = PipelineRuntime.create(create.spec());
+      if (pipelines.putIfAbsent(name, new PipelineHandle(runtime, log, index)) != null) {
+        throw new IllegalStateException(
+            "journal record " + index + " creates pipeline '" + name + "', which exists");
       }
-      case DELETE_PIPELINE -> {
-        PipelineHandle handle = pipelines.remove(command.getPipeline());
-        if (handle == null) {
-          throw new IllegalStateException(
-              "journal record " + index + " deletes pipeline '" + command.getPipeline()
-                  + "', which does not exist");
-        }
-        handle.markDeleted();
+    } else if (entry.command() instanceof Command.DeletePipeline) {
+      PipelineHandle handle = pipelines.remove(name);
+      if (handle == null) {
+        throw new IllegalStateException(
+            "journal record " + index + " deletes pipeline '" + name + "', which does not exist");
       }
-      default -> {
-        PipelineHandle handle = pipelines.get(command.getPipeline());
-        if (handle == null) {
-          throw new IllegalStateException(
-              "journal record " + index + " is for pipeline '" + command.getPipeline()
-                  + "', which does not exist");
-        }
-        handle.replay(index, command);
+      handle.markDeleted();
+    } else {
+      PipelineHandle handle = pipelines.get(name);
+      if (handle == null) {
+        throw new IllegalStateException(
+            "journal record " + index + " is for pipeline '" + name + "', which does not exist");
       }
+      handle.replay(index, entry.command(), entry.nowMs());
     }
   }
 

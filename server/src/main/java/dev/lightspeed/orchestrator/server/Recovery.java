@@ -1,11 +1,10 @@
 package dev.lightspeed.orchestrator.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotCorruptException;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.journal.v1.Command;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -113,9 +112,10 @@ final class Recovery {
 
   /** Applies the journal record {@code index} to {@code registry}, as recovery does. */
   static void applyRecord(PipelineRegistry registry, long index, byte[] bytes) throws IOException {
+    JournalCodec.Entry entry = JournalCodec.decode(index, bytes); // says what is wrong itself
     try {
-      registry.replay(index, Command.parseFrom(bytes));
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      registry.replay(index, entry);
+    } catch (RuntimeException e) {
       String why = e instanceof Rejection r ? r.toString() : e.getMessage();
       throw new IOException(
           "journal record " + index + " cannot be applied (" + why + "); the journal"
