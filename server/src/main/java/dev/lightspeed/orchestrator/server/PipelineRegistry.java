@@ -7,16 +7,12 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
-import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import com.google.protobuf.UnsafeByteOperations;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,13 +20,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * are journaled like every other change, under the registry's lock, so that the set of pipelines
  * never changes while {@link #snapshot} copies it.
  *
- * <p>The running server's snapshots do not lock this registry at all: {@link ShadowSnapshot}
- * builds a registry of its own from the previous snapshot and the journal, and copies that one.
+ * <p>The pipelines themselves are a {@link PipelinesStateMachine}; this registry is the live
+ * server's side of it (calls, limits, the journal gate, durability futures). The running
+ * server's snapshots do not lock it at all: {@link ShadowSnapshot} builds a state machine of its
+ * own from the previous snapshot and the journal, and copies that one.
  */
 final class PipelineRegistry {
-  private final ConcurrentNavigableMap<String, PipelineHandle> pipelines =
-      new ConcurrentSkipListMap<>();
-  private final Object membership = new Object();
+  /** The pipelines; its lock is the membership lock (creation, deletion, snapshots). */
+  private final PipelinesStateMachine machine;
+  private final ConcurrentNavigableMap<String, PipelineHandle> pipelines;
   private final AtomicReference<CommandLog> log;
   /** Refuses every call once the journal failed (see {@link JournalGate}). */
   private final JournalGate gate = new JournalGate();
@@ -45,11 +43,13 @@ final class PipelineRegistry {
 
   PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
+    this.machine = new PipelinesStateMachine(this.log);
+    this.pipelines = machine.pipelines();
   }
 
   /** Switches to the journal that recovery opened (it replays into this registry first). */
   void attach(CommandLog journal) {
-    synchronized (membership) {
+    synchronized (machine) {
       log.set(journal);
     }
   }
@@ -93,7 +93,7 @@ final class PipelineRegistry {
    * when the creation is durable.
    */
   CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
-    synchronized (membership) {
+    synchronized (machine) {
       PipelineRuntime runtime = PipelineRuntime.create(spec);
       runtime.setEventRetention(eventRetention);
       if (pipelines.containsKey(spec.name())) {
@@ -121,7 +121,7 @@ final class PipelineRegistry {
 
   /** Deletes a pipeline; PIPELINE_NOT_FOUND, or PIPELINE_NOT_EMPTY without {@code force}. */
   CompletableFuture<Void> delete(String name, boolean force, long nowMs) {
-    synchronized (membership) {
+    synchronized (machine) {
       PipelineHandle handle = get(name);
       handle.checkDeletable(force);
       CommandLog.Appended appended = log.get().append(
@@ -166,71 +166,19 @@ final class PipelineRegistry {
 
   // ---- durability ----------------------------------------------------------------------------
 
-  /** Applies one journaled command during recovery. */
-  void replay(long index, JournalCodec.Entry entry) {
-    String name = entry.pipeline();
-    if (entry.command() instanceof Command.CreatePipeline create) {
-      PipelineRuntime runtime = PipelineRuntime.create(create.spec());
-      if (pipelines.putIfAbsent(name, new PipelineHandle(runtime, log, index)) != null) {
-        throw new IllegalStateException(
-            "journal record " + index + " creates pipeline '" + name + "', which exists");
-      }
-    } else if (entry.command() instanceof Command.DeletePipeline) {
-      PipelineHandle handle = pipelines.remove(name);
-      if (handle == null) {
-        throw new IllegalStateException(
-            "journal record " + index + " deletes pipeline '" + name + "', which does not exist");
-      }
-      handle.markDeleted();
-    } else {
-      PipelineHandle handle = pipelines.get(name);
-      if (handle == null) {
-        throw new IllegalStateException(
-            "journal record " + index + " is for pipeline '" + name + "', which does not exist");
-      }
-      handle.replay(index, entry.command(), entry.nowMs());
-    }
+  /** The pipelines as a state machine over the journal: recovery and snapshots drive it. */
+  PipelinesStateMachine stateMachine() {
+    return machine;
   }
 
   /**
    * Every pipeline's state, each at its own journal index ≥ the log's last index when it starts:
-   * the registry lock keeps the set of pipelines fixed, and each pipeline is locked while it is
-   * copied. Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
+   * the lock keeps the set of pipelines fixed, and each pipeline is locked while it is copied.
+   * Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
    */
   SnapshotFile snapshot() throws IOException {
-    synchronized (membership) {
-      return snapshotAt(log.get().lastIndex());
-    }
-  }
-
-  /**
-   * Every pipeline's state with {@code floor} as the snapshot's floor: each pipeline's applied
-   * index is the larger of the floor and the last record applied to it. For a registry that
-   * nothing else touches (a shadow that has applied exactly the records up to {@code floor}).
-   */
-  SnapshotFile snapshotAt(long floor) throws IOException {
-    synchronized (membership) {
-      SnapshotFile.Builder file = SnapshotFile.newBuilder().setFloorIndex(floor);
-      for (PipelineHandle h : pipelines.values()) {
-        PipelineHandle.Snapshot s = h.snapshot(floor);
-        file.addPipelines(
-            PipelineSnapshot.newBuilder()
-                .setName(s.name())
-                .setAppliedIndex(s.appliedIndex())
-                // the array is never touched again: wrap it instead of copying megabytes
-                .setState(UnsafeByteOperations.unsafeWrap(s.state())));
-      }
-      return file.build();
-    }
-  }
-
-  /** Loads the pipelines of a snapshot into this (empty) registry. */
-  void restore(SnapshotFile file) throws IOException {
-    for (PipelineSnapshot p : file.getPipelinesList()) {
-      // newInput reads the parsed bytes in place instead of copying them (megabytes) first
-      PipelineRuntime runtime =
-          PipelineRuntime.readSnapshot(new DataInputStream(p.getState().newInput()));
-      pipelines.put(p.getName(), new PipelineHandle(runtime, log, p.getAppliedIndex()));
+    synchronized (machine) {
+      return machine.snapshot(log.get().lastIndex());
     }
   }
 }

@@ -304,7 +304,8 @@ class ShadowSnapshotTest {
     PipelineRegistry restored = new PipelineRegistry(new InMemoryCommandLog());
     SnapshotStore store = new SnapshotStore(dir.resolve("snapshots"));
     var file = store.latest().orElseThrow();
-    assertThat(Recovery.loadSnapshot(store, file, restored)).isEqualTo(expectedFloor);
+    assertThat(Recovery.loadSnapshot(store, file, restored.stateMachine()))
+        .isEqualTo(expectedFloor);
     return signatures(restored);
   }
 
