@@ -38,8 +38,15 @@ final class Calls {
     this.readPool = readPool;
   }
 
-  /** A reply to send once its change is durable. */
-  record Reply<T>(T message, CompletableFuture<Void> durable) {}
+  /**
+   * A reply to send once its change is durable; {@code sent} (may be null) runs just before it
+   * is sent, to count what it reports.
+   */
+  record Reply<T>(T message, CompletableFuture<Void> durable, Runnable sent) {
+    Reply(T message, CompletableFuture<Void> durable) {
+      this(message, durable, null);
+    }
+  }
 
   long now() {
     return clock.millis();
@@ -56,9 +63,18 @@ final class Calls {
    */
   <R, T> Reply<T> submit(
       String pipeline, Supplier<? extends Command<R>> request, Function<R, T> reply) {
+    return submit(pipeline, request, reply, null);
+  }
+
+  /** As above; {@code counted} sees the typed result when the reply is sent (metrics). */
+  <R, T> Reply<T> submit(
+      String pipeline, Supplier<? extends Command<R>> request, Function<R, T> reply,
+      java.util.function.Consumer<R> counted) {
     PipelineHandle handle = registry.get(pipeline);
     PipelineHandle.Executed<R> done = handle.execute(request.get(), now());
-    return new Reply<>(reply.apply(done.result()), done.durable());
+    R result = done.result();
+    return new Reply<>(reply.apply(result), done.durable(),
+        counted == null ? null : () -> counted.accept(result));
   }
 
   /**
@@ -81,7 +97,7 @@ final class Calls {
       out.onError(ErrorMapper.toException(e, pipeline));
       return;
     }
-    sendWhenDurable(out, pipeline, reply.message(), reply.durable());
+    sendWhenDurable(out, pipeline, reply.message(), reply.durable(), reply.sent());
   }
 
   /**
@@ -94,8 +110,12 @@ final class Calls {
    * group cost more than the sends do. Nothing here ever waits on a transport thread.
    */
   <T> void sendWhenDurable(
-      StreamObserver<T> out, String pipeline, T message, CompletableFuture<Void> durable) {
+      StreamObserver<T> out, String pipeline, T message, CompletableFuture<Void> durable,
+      Runnable sent) {
     if (durable.isDone() && !durable.isCompletedExceptionally() && !gate.failed()) {
+      if (sent != null) {
+        sent.run();
+      }
       out.onNext(message);
       out.onCompleted();
       return;
@@ -105,6 +125,9 @@ final class Calls {
       if (refused != null) {
         out.onError(ErrorMapper.toException(refused, pipeline, ""));
       } else {
+        if (sent != null) {
+          sent.run();
+        }
         out.onNext(message);
         out.onCompleted();
       }
@@ -148,7 +171,7 @@ final class Calls {
       out.onError(ErrorMapper.toException(e, pipeline));
       return;
     }
-    sendWhenDurable(out, pipeline, reply, registry.settled(pipeline));
+    sendWhenDurable(out, pipeline, reply, registry.settled(pipeline), null);
   }
 
   /**

@@ -68,8 +68,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   private final PipelineRegistry registry;
   private final Calls calls;
   private final Limits limits;
-  /** Null when metrics are off. */
-  private final ServerMetrics metrics;
+  private final DomainMetrics metrics;
   private final WatchStreams watches;
   private final WorkStreams work;
 
@@ -79,7 +78,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     this.registry = registry;
     this.calls = new Calls(registry, clock, readPool);
     this.limits = limits;
-    this.metrics = metrics;
+    this.metrics = new DomainMetrics(metrics);
     this.watches = new WatchStreams(registry, watchExecutor, watchBufferCapacity, limits);
     this.work = new WorkStreams(registry, clock, watchExecutor, metrics);
   }
@@ -137,7 +136,8 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
       DeletePipelineRequest req, StreamObserver<DeletePipelineResponse> out) {
     calls.mutation(out, req.getName(), "", () -> new Calls.Reply<>(
         DeletePipelineResponse.getDefaultInstance(),
-        registry.delete(req.getName(), req.getForce(), calls.now())));
+        registry.delete(req.getName(), req.getForce(), calls.now()),
+        () -> metrics.deleted(req.getName())));
   }
 
   // ---- batches -------------------------------------------------------------------------------
@@ -145,7 +145,8 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
   @Override
   public void enqueueBatch(EnqueueBatchRequest req, StreamObserver<EnqueueBatchResponse> out) {
     calls.mutation(out, req.getPipeline(), "batch.", () -> calls.submit(req.getPipeline(),
-        () -> RequestMapper.enqueue(req), ResponseMapper::enqueueBatch));
+        () -> RequestMapper.enqueue(req), ResponseMapper::enqueueBatch,
+        metrics.on() ? r -> metrics.enqueued("EnqueueBatch", req.getPipeline(), r) : null));
   }
 
   @Override
@@ -154,7 +155,8 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     calls.mutation(out, req.getPipeline(), "", () -> calls.submit(req.getPipeline(), () -> {
       limits.checkItems("batches", req.getBatchesCount());
       return RequestMapper.enqueue(req);
-    }, results -> ResponseMapper.enqueueBatches(req, results)));
+    }, results -> ResponseMapper.enqueueBatches(req, results),
+        metrics.on() ? r -> metrics.enqueued("EnqueueBatches", req.getPipeline(), r) : null));
   }
 
   @Override
@@ -175,9 +177,7 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
     // The batches are IN_FLIGHT now whether or not this caller reads them: if it goes away,
     // their leases expire and they are retried.
     StartResult result = done.message();
-    if (metrics != null) {
-      metrics.started(name, result);
-    }
+    metrics.started(name, result);
     done.durable().whenComplete((ok, failure) -> {
       Rejection refused = calls.gate().refusalAfter(failure);
       if (refused != null) {
@@ -215,14 +215,16 @@ final class OrchestratorGrpcService extends OrchestratorServiceGrpc.Orchestrator
         limits.checkItems("acks", req.getAcksCount());
         acks[0] = RequestMapper.acks(req);
         return acks[0].command();
-      }, results -> ResponseMapper.ackBatches(req, acks[0].invalid(), results));
+      }, results -> ResponseMapper.ackBatches(req, acks[0].invalid(), results),
+          metrics.on() ? r -> metrics.acked("AckBatches", acks[0].invalid(), r) : null);
     });
   }
 
   @Override
   public void failBatch(FailBatchRequest req, StreamObserver<FailBatchResponse> out) {
     calls.mutation(out, req.getPipeline(), "", () -> calls.submit(req.getPipeline(),
-        () -> RequestMapper.fail(req), ResponseMapper::failBatch));
+        () -> RequestMapper.fail(req), ResponseMapper::failBatch,
+        metrics.on() ? outcome -> metrics.failed(req.getPipeline(), outcome) : null));
   }
 
   @Override
