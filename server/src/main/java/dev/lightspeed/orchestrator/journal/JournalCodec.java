@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.journal;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
 import dev.lightspeed.orchestrator.core.Batch;
 import dev.lightspeed.orchestrator.core.Boundary;
 import dev.lightspeed.orchestrator.core.Command;
@@ -88,13 +89,35 @@ public final class JournalCodec {
     return out.build().toByteArray();
   }
 
+  // The field numbers of the hand-written records, from the generated messages.
+  private static final int PIPELINE =
+      dev.lightspeed.orchestrator.journal.v1.Command.PIPELINE_FIELD_NUMBER;
+  private static final int NOW_MS =
+      dev.lightspeed.orchestrator.journal.v1.Command.NOW_MS_FIELD_NUMBER;
+  private static final int RECORD_VERSION =
+      dev.lightspeed.orchestrator.journal.v1.Command.VERSION_FIELD_NUMBER;
+  private static final int BATCH_KEY =
+      dev.lightspeed.orchestrator.journal.v1.Batch.KEY_FIELD_NUMBER;
+  private static final int BATCH_STAGE =
+      dev.lightspeed.orchestrator.journal.v1.Batch.STAGE_FIELD_NUMBER;
+  private static final int BATCH_RECORDS =
+      dev.lightspeed.orchestrator.journal.v1.Batch.RECORDS_FIELD_NUMBER;
+  private static final int BATCH_LAG_MS =
+      dev.lightspeed.orchestrator.journal.v1.Batch.LAG_MS_FIELD_NUMBER;
+  private static final int BATCH_IDEMPOTENCY_KEY =
+      dev.lightspeed.orchestrator.journal.v1.Batch.IDEMPOTENCY_KEY_FIELD_NUMBER;
+  private static final int BATCH_SEQUENCE =
+      dev.lightspeed.orchestrator.journal.v1.Batch.SEQUENCE_FIELD_NUMBER;
+  private static final int ACK_KEY = AckItem.KEY_FIELD_NUMBER;
+  private static final int ACK_ATTEMPT = AckItem.ATTEMPT_FIELD_NUMBER;
+
   private static int headerSize(String pipeline, long nowMs) {
-    int size = CodedOutputStream.computeInt32Size(3, VERSION);
+    int size = CodedOutputStream.computeInt32Size(RECORD_VERSION, VERSION);
     if (!pipeline.isEmpty()) {
-      size += CodedOutputStream.computeStringSize(1, pipeline);
+      size += CodedOutputStream.computeStringSize(PIPELINE, pipeline);
     }
     if (nowMs != 0) {
-      size += CodedOutputStream.computeInt64Size(2, nowMs);
+      size += CodedOutputStream.computeInt64Size(NOW_MS, nowMs);
     }
     return size;
   }
@@ -102,12 +125,12 @@ public final class JournalCodec {
   private static void writeHeader(CodedOutputStream out, String pipeline, long nowMs)
       throws IOException {
     if (!pipeline.isEmpty()) {
-      out.writeString(1, pipeline);
+      out.writeString(PIPELINE, pipeline);
     }
     if (nowMs != 0) {
-      out.writeInt64(2, nowMs);
+      out.writeInt64(NOW_MS, nowMs);
     }
-    out.writeInt32(3, VERSION);
+    out.writeInt32(RECORD_VERSION, VERSION);
   }
 
   private static byte[] encodeEnqueue(String pipeline, long nowMs, List<Batch> batches) {
@@ -116,7 +139,7 @@ public final class JournalCodec {
     int body = 0;
     for (int i = 0; i < n; i++) {
       sizes[i] = batchSize(batches.get(i));
-      body += CodedOutputStream.computeTagSize(1)
+      body += CodedOutputStream.computeTagSize(Enqueue.BATCHES_FIELD_NUMBER)
           + CodedOutputStream.computeUInt32SizeNoTag(sizes[i]) + sizes[i];
     }
     int field = dev.lightspeed.orchestrator.journal.v1.Command.ENQUEUE_FIELD_NUMBER;
@@ -125,18 +148,18 @@ public final class JournalCodec {
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     try {
       writeHeader(out, pipeline, nowMs);
-      out.writeTag(field, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
       out.writeUInt32NoTag(body);
       for (int i = 0; i < n; i++) {
         Batch b = batches.get(i);
-        out.writeTag(1, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        out.writeTag(Enqueue.BATCHES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
         out.writeUInt32NoTag(sizes[i]);
-        writeString(out, 1, b.key());
-        writeString(out, 2, b.stage());
-        writeInt64(out, 3, b.records());
-        writeInt64(out, 4, b.lagMs());
-        writeString(out, 5, b.idempotencyKey());
-        writeInt64(out, 6, b.sequence());
+        writeString(out, BATCH_KEY, b.key());
+        writeString(out, BATCH_STAGE, b.stage());
+        writeInt64(out, BATCH_RECORDS, b.records());
+        writeInt64(out, BATCH_LAG_MS, b.lagMs());
+        writeString(out, BATCH_IDEMPOTENCY_KEY, b.idempotencyKey());
+        writeInt64(out, BATCH_SEQUENCE, b.sequence());
       }
       out.checkNoSpaceLeft();
     } catch (IOException e) {
@@ -146,9 +169,10 @@ public final class JournalCodec {
   }
 
   private static int batchSize(Batch b) {
-    return stringSize(1, b.key()) + stringSize(2, b.stage()) + int64Size(3, b.records())
-        + int64Size(4, b.lagMs()) + stringSize(5, b.idempotencyKey())
-        + int64Size(6, b.sequence());
+    return stringSize(BATCH_KEY, b.key()) + stringSize(BATCH_STAGE, b.stage())
+        + int64Size(BATCH_RECORDS, b.records()) + int64Size(BATCH_LAG_MS, b.lagMs())
+        + stringSize(BATCH_IDEMPOTENCY_KEY, b.idempotencyKey())
+        + int64Size(BATCH_SEQUENCE, b.sequence());
   }
 
   private static byte[] encodeAck(String pipeline, long nowMs, Command.Ack ack) {
@@ -156,8 +180,8 @@ public final class JournalCodec {
     int[] sizes = new int[n];
     int body = 0;
     for (int i = 0; i < n; i++) {
-      sizes[i] = stringSize(1, ack.keys()[i]) + int32Size(2, ack.attempts()[i]);
-      body += CodedOutputStream.computeTagSize(1)
+      sizes[i] = stringSize(ACK_KEY, ack.keys()[i]) + int32Size(ACK_ATTEMPT, ack.attempts()[i]);
+      body += CodedOutputStream.computeTagSize(Ack.ITEMS_FIELD_NUMBER)
           + CodedOutputStream.computeUInt32SizeNoTag(sizes[i]) + sizes[i];
     }
     int field = dev.lightspeed.orchestrator.journal.v1.Command.ACK_FIELD_NUMBER;
@@ -166,14 +190,14 @@ public final class JournalCodec {
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     try {
       writeHeader(out, pipeline, nowMs);
-      out.writeTag(field, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
       out.writeUInt32NoTag(body);
       for (int i = 0; i < n; i++) {
-        out.writeTag(1, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        out.writeTag(Ack.ITEMS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
         out.writeUInt32NoTag(sizes[i]);
-        writeString(out, 1, ack.keys()[i]);
+        writeString(out, ACK_KEY, ack.keys()[i]);
         if (ack.attempts()[i] != 0) {
-          out.writeInt32(2, ack.attempts()[i]);
+          out.writeInt32(ACK_ATTEMPT, ack.attempts()[i]);
         }
       }
       out.checkNoSpaceLeft();
@@ -356,12 +380,14 @@ public final class JournalCodec {
   static dev.lightspeed.orchestrator.journal.v1.OperatorAction toJournal(OperatorAction a) {
     var out = dev.lightspeed.orchestrator.journal.v1.OperatorAction.newBuilder();
     if (a instanceof OperatorAction.Pause) {
-      out.setPause(dev.lightspeed.orchestrator.journal.v1.OperatorAction.Pause.getDefaultInstance());
+      out.setPause(
+          dev.lightspeed.orchestrator.journal.v1.OperatorAction.Pause.getDefaultInstance());
     } else if (a instanceof OperatorAction.Resume) {
       out.setResume(
           dev.lightspeed.orchestrator.journal.v1.OperatorAction.Resume.getDefaultInstance());
     } else if (a instanceof OperatorAction.Drain) {
-      out.setDrain(dev.lightspeed.orchestrator.journal.v1.OperatorAction.Drain.getDefaultInstance());
+      out.setDrain(
+          dev.lightspeed.orchestrator.journal.v1.OperatorAction.Drain.getDefaultInstance());
     } else if (a instanceof OperatorAction.PauseStage x) {
       out.getPauseStageBuilder().setStage(x.stage());
     } else if (a instanceof OperatorAction.ResumeStage x) {
@@ -392,7 +418,8 @@ public final class JournalCodec {
       case DRAIN -> new OperatorAction.Drain();
       case PAUSE_STAGE -> new OperatorAction.PauseStage(a.getPauseStage().getStage());
       case RESUME_STAGE -> new OperatorAction.ResumeStage(a.getResumeStage().getStage());
-      case DISABLE_CONNECTOR -> new OperatorAction.DisableConnector(a.getDisableConnector().getName());
+      case DISABLE_CONNECTOR ->
+          new OperatorAction.DisableConnector(a.getDisableConnector().getName());
       case ENABLE_CONNECTOR -> new OperatorAction.EnableConnector(a.getEnableConnector().getName());
       case SET_MAX_IN_FLIGHT ->
           new OperatorAction.SetMaxInFlight(a.getSetMaxInFlight().getMaxInFlight());

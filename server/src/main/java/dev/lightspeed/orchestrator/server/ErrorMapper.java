@@ -102,7 +102,8 @@ final class ErrorMapper {
    * ErrorInfo just packed here.
    */
   static StatusRuntimeException toException(Rejection r, String pipeline, String fieldPrefix) {
-    StatusRuntimeException e = StatusProto.toStatusRuntimeException(toStatus(r, pipeline, fieldPrefix));
+    StatusRuntimeException e =
+        StatusProto.toStatusRuntimeException(toStatus(r, pipeline, fieldPrefix));
     return new StatusRuntimeException(e.getStatus().withCause(r), e.getTrailers());
   }
 

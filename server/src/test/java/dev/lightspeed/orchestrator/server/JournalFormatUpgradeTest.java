@@ -137,6 +137,29 @@ class JournalFormatUpgradeTest {
     assertThat(observe()).isEqualTo(before);
   }
 
+  @Test
+  void aJournalRecordOfANewerVersion_stopsStartUp_sayingWhatToDo() throws Exception {
+    Path data = dir.resolve("data");
+    startServer(data);
+    everyKindOfCommand("alpha");
+    stopServer();
+    // a newer server's record after the shutdown snapshot's floor
+    try (var journal = dev.lightspeed.orchestrator.journal.FileCommandLog.open(
+        data.resolve("journal"), dev.lightspeed.orchestrator.journal.FsyncMode.NEVER, 8192,
+        false, 0, (index, bytes) -> { })) {
+      journal.append(dev.lightspeed.orchestrator.journal.v1.Command.newBuilder()
+          .setPipeline("alpha").setNowMs(1)
+          .setVersion(dev.lightspeed.orchestrator.journal.JournalCodec.VERSION + 1)
+          .setStartRun(dev.lightspeed.orchestrator.journal.v1.StartRun.getDefaultInstance())
+          .build().toByteArray()).durable().join();
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Durability.open(options(data)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("is of journal version "
+            + (dev.lightspeed.orchestrator.journal.JournalCodec.VERSION + 1))
+        .hasMessageContaining("Start the server version that wrote this data directory");
+  }
+
   /** Writes the fixture with the code at hand; run only by hand (see the class comment). */
   @Test
   @EnabledIfSystemProperty(named = "writeJournalFixture", matches = ".+")
