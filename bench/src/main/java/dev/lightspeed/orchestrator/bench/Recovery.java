@@ -6,12 +6,8 @@ import dev.lightspeed.orchestrator.core.Batch;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.journal.FileCommandLog;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
-import dev.lightspeed.orchestrator.journal.v1.Ack;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.CreatePipeline;
-import dev.lightspeed.orchestrator.journal.v1.Enqueue;
-import dev.lightspeed.orchestrator.journal.v1.StartAvailable;
-import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.core.Command;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.v1.Boundary;
 import dev.lightspeed.orchestrator.v1.Connector;
 import dev.lightspeed.orchestrator.v1.ConnectorKind;
@@ -32,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * Recovery time of the real server. The journal is written directly — through the real {@link
- * FileCommandLog} and the real journal {@link Command} encoding, exactly the records the server
+ * FileCommandLog} and the real journal encoding ({@link JournalCodec}), exactly the records the server
  * writes for unary EnqueueBatch, StartAvailable and AckBatch calls — while the same calls are
  * applied to an in-process core, whose signature the recovered server must then report. Then the
  * real server jar is started on that data directory and timed until "listening"; stopped with
@@ -140,29 +136,25 @@ final class Recovery {
     long extraEnqueues = (records - 1) % 3;
     long[] sequence = new long[STAGES];
     try {
-      journal.append(Command.newBuilder().setPipeline(PIPELINE).setNowMs(T0)
-          .setCreatePipeline(CreatePipeline.newBuilder().setSpec(spec)).build().toByteArray());
+      journal.append(JournalCodec.encode(PIPELINE, T0, new Command.CreatePipeline(coreSpec(spec))));
       for (long i = 0; i < lifecycles + extraEnqueues; i++) {
         long now = T0 + i;
         int stageIndex = (int) (i % STAGES);
         String stage = Pipelines.stage(stageIndex);
         String key = "b" + i;
         long seq = ++sequence[stageIndex];
-        core.enqueueBatch(new Batch(key, stage, 10, 0, key, seq), now);
-        append(journal, core, Command.newBuilder().setEnqueue(Enqueue.newBuilder().addBatches(
-            dev.lightspeed.orchestrator.v1.Batch.newBuilder().setKey(key).setStage(stage)
-                .setRecords(10).setIdempotencyKey(key).setSequence(seq))));
+        Batch batch = new Batch(key, stage, 10, 0, key, seq);
+        core.enqueueBatch(batch, now);
+        append(journal, core, Command.Enqueue.of(batch));
         if (i >= lifecycles) {
           continue; // the last few records: enqueued only
         }
         if (core.startAvailable(now, 1, Set.of(stage)).started().size() != 1) {
           throw new IllegalStateException("start_available started nothing at " + i);
         }
-        append(journal, core, Command.newBuilder().setStartAvailable(
-            StartAvailable.newBuilder().setMaxBatches(1).addStages(stage)));
+        append(journal, core, new Command.StartAvailable(1, Set.of(stage)));
         core.ackBatch(key, 1, now);
-        append(journal, core, Command.newBuilder().setAck(Ack.newBuilder().addItems(
-            AckItem.newBuilder().setKey(key).setAttempt(1))));
+        append(journal, core, Command.Ack.of(key, 1));
       }
     } finally {
       journal.close();
@@ -175,9 +167,8 @@ final class Recovery {
   }
 
   /** As the server journals a call: with its pipeline and the time it effectively ran at. */
-  private static void append(FileCommandLog journal, PipelineRuntime core, Command.Builder command) {
-    journal.append(command.setPipeline(PIPELINE).setNowMs(core.queries().lastNowMs()).build()
-        .toByteArray());
+  private static void append(FileCommandLog journal, PipelineRuntime core, Command<?> command) {
+    journal.append(JournalCodec.encode(PIPELINE, core.queries().lastNowMs(), command));
   }
 
   /** The spec as the server journals it: every field present (the effective spec). */

@@ -23,9 +23,12 @@ import java.util.Set;
  *   <li>queries → {@link PipelineQueries} via {@link #queries()} (3.8)
  * </ul>
  *
- * <p>Each command runs at {@code now = max(nowMs, last now)}, checks everything first and only
- * then changes state, so a refused call (a thrown {@link Rejection}) changes nothing, not even the
- * clock. Not thread-safe: the server applies one pipeline's commands one at a time.
+ * <p>Every command is a {@link Command} value applied by {@link #apply}, the single place that
+ * clamps the clock and bumps the version; the methods above are one-line shorthands for it (the
+ * core's tests and benchmarks use them). Each command runs at {@code now = max(nowMs, last now)},
+ * checks everything first and only then changes state, so a refused call (a thrown {@link
+ * Rejection}) changes nothing, not even the clock. Not thread-safe: the server applies one
+ * pipeline's commands one at a time.
  */
 public final class PipelineRuntime {
   /** The reason a lease expiry is failed with, exactly as SPEC 3.2 gives it. */
@@ -72,6 +75,100 @@ public final class PipelineRuntime {
     return queries;
   }
 
+  // ---- the one entry of every command -------------------------------------------------------
+
+  /**
+   * Applies {@code command} at {@code now = max(nowMs, last now)} and returns its result. This is
+   * the only place the clock is clamped and advanced and the version bumped: a handler only says
+   * whether it changed the state ({@link #changed()}), so no command can change state without the
+   * version (which decides what the server journals) moving with it. A refusal (a thrown {@link
+   * Rejection}) changes nothing, not even the clock; a bulk command refuses item by item.
+   */
+  @SuppressWarnings("unchecked") // each branch returns its command's R, by the records' types
+  public <R> R apply(Command<R> command, long nowMs) {
+    long now = begin(nowMs);
+    try {
+      return (R) dispatch(command, now);
+    } finally {
+      end(now);
+    }
+  }
+
+  /** Starts a command: the clamped clock it runs at. */
+  private long begin(long nowMs) {
+    changes = 0;
+    clockMoved = false;
+    return Math.max(nowMs, state.lastNowMs);
+  }
+
+  /**
+   * Ends a command, also a refused one: the clock and version move by what its handler changed
+   * (a bulk command may change some items before a later one is refused).
+   */
+  private void end(long now) {
+    if (changes > 0 || clockMoved) {
+      state.lastNowMs = now;
+    }
+    state.version += changes;
+  }
+
+  private Object dispatch(Command<?> command, long now) {
+    if (command instanceof Command.Enqueue c) {
+      ItemResults<Boolean> results = new ItemResults<>(c.batches().size());
+      for (Batch batch : c.batches()) {
+        try {
+          results.add(enqueue(batch, now));
+        } catch (Rejection r) {
+          results.refuse(r);
+        }
+      }
+      return results;
+    }
+    if (command instanceof Command.Ack c) {
+      ItemResults<ProcessOutcome.Processed> results = new ItemResults<>(c.size());
+      for (int i = 0; i < c.size(); i++) {
+        try {
+          results.add(ack(c.keys()[i], c.attempts()[i], now));
+        } catch (Rejection r) {
+          results.refuse(r);
+        }
+      }
+      return results;
+    }
+    if (command instanceof Command.StartAvailable c) {
+      return startAvailable(c, now);
+    }
+    if (command instanceof Command.Fail c) {
+      return fail(c, now);
+    }
+    if (command instanceof Command.ExtendLease c) {
+      return extendLeaseAt(c.key(), c.attempt(), now);
+    }
+    if (command instanceof Command.StartRun) {
+      return startRunAt(now);
+    }
+    if (command instanceof Command.CompleteRun) {
+      return completeRunAt(now);
+    }
+    if (command instanceof Command.ApplyAction c) {
+      return applyActionAt(c.action(), now);
+    }
+    if (command instanceof Command.UpdatePipeline c) {
+      return update(c.updateMask(), c.values(), now);
+    }
+    throw new IllegalArgumentException("not a pipeline command: " + command);
+  }
+
+  /** How many changes the command being applied made; the version moves by this much. */
+  private int changes;
+  /** Whether the command being applied moves the clock without changing state. */
+  private boolean clockMoved;
+
+  /** Called by a handler once it changed the state (after its checks passed). */
+  private void changed() {
+    changes++;
+  }
+
   // ---- 3.1 enqueue_batch ---------------------------------------------------------------------
 
   /**
@@ -79,7 +176,16 @@ public final class PipelineRuntime {
    * same idempotency key (answered, nothing changed), {@code false} when it was enqueued.
    */
   public boolean enqueueBatch(Batch batch, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    // apply(Command.Enqueue.of(batch)) without the per-call list and results (core benchmarks)
+    long now = begin(nowMs);
+    try {
+      return enqueue(batch, now);
+    } finally {
+      end(now);
+    }
+  }
+
+  private boolean enqueue(Batch batch, long now) {
     EnqueueChecks.validate(batch);
     Accepted seen = state.acceptedByIdempotencyKey(batch.idempotencyKey());
     if (seen != null && (seen.isLive() || now - seen.leftAtMs() < state.spec.dedupWindowMs())) {
@@ -125,11 +231,10 @@ public final class PipelineRuntime {
           "lag_ms " + batch.lagMs() + " exceeds the pipeline's max_lag_ms " + boundary.maxLagMs()
               + "; retry when the source has caught up");
     }
-    state.lastNowMs = now;
     state.forgetExpired(now);
     state.enqueue(batch, now);
     state.events.append(EventType.ENQUEUED, now, batch);
-    state.version++;
+    changed();
     return false;
   }
 
@@ -149,7 +254,12 @@ public final class PipelineRuntime {
    *     not a declared stage is refused with UNKNOWN_STAGE rather than silently starting nothing.
    */
   public StartResult startAvailable(long nowMs, int maxBatches, Set<String> stageFilter) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    return apply(new Command.StartAvailable(maxBatches, stageFilter), nowMs);
+  }
+
+  private StartResult startAvailable(Command.StartAvailable command, long now) {
+    int maxBatches = command.maxBatches();
+    Set<String> stageFilter = command.stages();
     for (String s : stageFilter) {
       if (!state.stages.containsKey(s)) {
         throw Rejection.ofField(
@@ -158,14 +268,15 @@ public final class PipelineRuntime {
             "unknown stage '" + Text.printable(s) + "'; use one of " + state.spec.stages());
       }
     }
-    state.lastNowMs = now;
+    // The clock moves even when nothing starts (it always has): the next call runs no earlier.
+    clockMoved = true;
     List<ProcessOutcome> expired = expireLeases(now);
     List<StartedBatch> started = new ArrayList<>();
     if (state.baseMode != PipelineMode.PAUSED) {
       startInReadyOrder(now, maxBatches, stageFilter, started);
     }
     if (!started.isEmpty() || !expired.isEmpty()) {
-      state.version++;
+      changed();
     }
     return new StartResult(started, expired);
   }
@@ -280,7 +391,16 @@ public final class PipelineRuntime {
    * Processed outcome.
    */
   public ProcessOutcome.Processed ackBatch(String key, int attempt, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    // apply(Command.Ack.of(key, attempt)) without the per-call arrays and results
+    long now = begin(nowMs);
+    try {
+      return ack(key, attempt, now);
+    } finally {
+      end(now);
+    }
+  }
+
+  private ProcessOutcome.Processed ack(String key, int attempt, long now) {
     LiveBatch b = state.live.get(key);
     if (b == null) {
       GoneBatch d = doneWithinWindow(key, now);
@@ -298,7 +418,6 @@ public final class PipelineRuntime {
     if (b.state != BatchState.IN_FLIGHT) {
       throw notInFlight(b);
     }
-    state.lastNowMs = now;
     ActiveRun run = state.activeRun;
     ProcessResult result =
         new ProcessResult(
@@ -312,7 +431,7 @@ public final class PipelineRuntime {
     state.forgetExpired(now);
     state.complete(b, result);
     state.events.append(EventType.ACKED, now, result);
-    state.version++;
+    changed();
     if (run != null) {
       run.batchesProcessed++;
       run.recordsProcessed += b.batch.records();
@@ -329,7 +448,13 @@ public final class PipelineRuntime {
    */
   public ProcessOutcome failBatch(
       String key, int attempt, String reason, boolean nonRetryable, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    return apply(new Command.Fail(key, attempt, reason, nonRetryable), nowMs);
+  }
+
+  private ProcessOutcome fail(Command.Fail command, long now) {
+    String key = command.key();
+    int attempt = command.attempt();
+    String reason = command.reason();
     if (reason == null || reason.isEmpty()) {
       throw Rejection.ofField(
           Reason.INVALID_FAILURE, "reason", "give a non-empty reason for the failure");
@@ -357,9 +482,8 @@ public final class PipelineRuntime {
     if (b.state != BatchState.IN_FLIGHT) {
       return new ProcessOutcome.FailureRejected("batch is " + b.state + ", not in flight");
     }
-    state.lastNowMs = now;
-    state.version++;
-    return fail(b, reason, nonRetryable, now);
+    changed();
+    return fail(b, reason, command.nonRetryable(), now);
   }
 
   /** Fails an IN_FLIGHT batch's current attempt: retry later, or dead-letter (SPEC 3.4). */
@@ -405,7 +529,10 @@ public final class PipelineRuntime {
    * (0 when leases never expire). {@code attempt} 0 = no fencing.
    */
   public long extendLease(String key, int attempt, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    return apply(new Command.ExtendLease(key, attempt), nowMs);
+  }
+
+  private long extendLeaseAt(String key, int attempt, long now) {
     LiveBatch b = state.live.get(key);
     if (b == null) {
       GoneBatch d = doneWithinWindow(key, now);
@@ -424,11 +551,10 @@ public final class PipelineRuntime {
     if (b.state != BatchState.IN_FLIGHT) {
       throw notInFlight(b);
     }
-    state.lastNowMs = now;
     long leaseMs = state.spec.boundary().leaseMs();
     long deadline = leaseMs > 0 ? PipelineState.saturatedAdd(now, leaseMs) : 0;
     state.extendLease(b, deadline);
-    state.version++;
+    changed();
     return deadline;
   }
 
@@ -436,29 +562,33 @@ public final class PipelineRuntime {
 
   /** Opens run {@code last_run_id + 1}, or returns the active run unchanged. */
   public RunSummary startRun(long nowMs) {
+    return apply(new Command.StartRun(), nowMs);
+  }
+
+  private RunSummary startRunAt(long now) {
     if (state.activeRun == null) {
-      long now = Math.max(nowMs, state.lastNowMs);
-      state.lastNowMs = now;
       state.lastRunId++;
       state.activeRun = new ActiveRun(state.lastRunId, now);
       state.events.append(EventType.RUN_STARTED, now, state.activeRun.summary(0));
-      state.version++;
+      changed();
     }
     return state.activeRun.summary(0);
   }
 
   /** Closes the active run and keeps its summary; empty when no run was active. */
   public Optional<RunSummary> completeRun(long nowMs) {
+    return apply(new Command.CompleteRun(), nowMs);
+  }
+
+  private Optional<RunSummary> completeRunAt(long now) {
     if (state.activeRun == null) {
       return Optional.empty();
     }
-    long now = Math.max(nowMs, state.lastNowMs);
-    state.lastNowMs = now;
     RunSummary summary = state.activeRun.summary(now);
     state.activeRun = null;
     state.appendCompletedRun(summary);
     state.events.append(EventType.RUN_COMPLETED, now, summary);
-    state.version++;
+    changed();
     return Optional.of(summary);
   }
 
@@ -466,12 +596,14 @@ public final class PipelineRuntime {
 
   /** Applies an operator action and appends it to the audit log; returns the log message. */
   public String applyAction(OperatorAction action, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    return apply(new Command.ApplyAction(action), nowMs);
+  }
+
+  private String applyActionAt(OperatorAction action, long now) {
     String message = actions.check(action, now);
-    state.lastNowMs = now;
     actions.apply(action, now);
     state.appendAudit(new AuditEntry(action, now, message));
-    state.version++;
+    changed();
     return message;
   }
 
@@ -491,16 +623,18 @@ public final class PipelineRuntime {
    * to the audit log. Returns the effective spec and the leaf paths whose value changed.
    */
   public UpdateResult updatePipeline(List<String> updateMask, PipelineSpec values, long nowMs) {
-    long now = Math.max(nowMs, state.lastNowMs);
+    return apply(new Command.UpdatePipeline(updateMask, values), nowMs);
+  }
+
+  private UpdateResult update(List<String> updateMask, PipelineSpec values, long now) {
     PipelineUpdater.Plan plan = updater.check(updateMask, values);
     if (plan.changed().isEmpty()) {
       return new UpdateResult(state.currentSpec(), List.of());
     }
-    state.lastNowMs = now;
     updater.apply(plan);
     state.appendAudit(
         new AuditEntry(new OperatorAction.UpdatePipeline(updateMask), now, plan.auditMessage()));
-    state.version++;
+    changed();
     return new UpdateResult(state.currentSpec(), plan.changed());
   }
 

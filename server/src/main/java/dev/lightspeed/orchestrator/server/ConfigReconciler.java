@@ -2,8 +2,6 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.UpdatePipeline;
 import dev.lightspeed.orchestrator.v1.Connector;
 import java.util.List;
 import org.slf4j.Logger;
@@ -44,11 +42,10 @@ final class ConfigReconciler {
             .ifPresent(now -> c.setDisabled(now.disabled()));
       }
     }
-    var command = Command.newBuilder().setUpdatePipeline(
-        UpdatePipeline.newBuilder().setValues(values).addAllUpdateMask(WHOLE_SPEC));
-    PipelineHandle.Executed done = handle.execute(command, nowMs);
+    PipelineHandle.Executed<PipelineRuntime.UpdateResult> done =
+        handle.execute(RequestMapper.updatePipeline(values.build(), WHOLE_SPEC), nowMs);
     done.durable().join();
-    var result = (PipelineRuntime.UpdateResult) done.result();
+    var result = done.result();
     if (result.changed().isEmpty()) {
       log.info("pipeline '{}' of the config exists already with the same spec; keeping its"
           + " recovered state", handle.name());

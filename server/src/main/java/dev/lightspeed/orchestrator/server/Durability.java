@@ -249,7 +249,7 @@ public final class Durability implements AutoCloseable {
             options.repair(),
             floor,
             (index, bytes) -> {
-              Recovery.applyRecord(registry, index, bytes);
+              registry.stateMachine().apply(index, bytes);
               replayed[0]++;
               replayedBytes[0] += 24 + bytes.length; // record header (format 2) + payload
             },

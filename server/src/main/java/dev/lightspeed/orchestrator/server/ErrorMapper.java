@@ -100,8 +100,15 @@ final class ErrorMapper {
     return text;
   }
 
+  /**
+   * The status of a refusal, with the {@link Rejection} as its cause: never sent (gRPC sends no
+   * causes), but the metrics interceptor reads the typed reason from it instead of unpacking the
+   * ErrorInfo just packed here.
+   */
   static StatusRuntimeException toException(Rejection r, String pipeline, String fieldPrefix) {
-    return StatusProto.toStatusRuntimeException(toStatus(r, pipeline, fieldPrefix));
+    StatusRuntimeException e =
+        StatusProto.toStatusRuntimeException(toStatus(r, pipeline, fieldPrefix));
+    return new StatusRuntimeException(e.getStatus().withCause(r), e.getTrailers());
   }
 
   /** Any throwable from a handler, as the status to send; unexpected ones are logged. */

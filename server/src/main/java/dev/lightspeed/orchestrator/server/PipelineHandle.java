@@ -6,9 +6,9 @@ import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -28,13 +28,13 @@ import java.util.function.Function;
 final class PipelineHandle {
   private static final CompletableFuture<Void> DURABLE = CompletableFuture.completedFuture(null);
 
-  /** A command's result, and when it is durable (reply only then). */
-  record Executed(Object result, CompletableFuture<Void> durable) {}
+  /** A command's typed result, and when it is durable (reply only then). */
+  record Executed<R>(R result, CompletableFuture<Void> durable) {}
 
   private final PipelineRuntime runtime;
   /** Shared with the registry, which swaps in the recovered journal once replay is done. */
   private final AtomicReference<CommandLog> log;
-  private final List<Watcher<WatchStartedResponse, ?>> watchers = new CopyOnWriteArrayList<>();
+  private final List<StartedListener> watchers = new CopyOnWriteArrayList<>();
   /** The WatchEvents streams (SPEC 3.10). */
   private final EventWatches eventWatches = new EventWatches();
   /**
@@ -99,18 +99,19 @@ final class PipelineHandle {
    * it effectively ran at, and the started batches (if any) go to the watchers once durable, in
    * start order. Refusals are thrown before anything is journaled.
    */
-  synchronized Executed execute(Command.Builder command, long nowMs) {
+  synchronized <R> Executed<R> execute(Command<R> command, long nowMs) {
     ensureLive();
     CallGuard.ensureCallLive();
     long before = runtime.queries().version();
     long nextEvent = runtime.queries().nextEventId();
-    Object result = CommandApplier.apply(runtime, command.build(), nowMs);
+    R result = runtime.apply(command, nowMs);
     if (runtime.queries().version() == before) {
       // Nothing changed, but the reply repeats what earlier changes did: sent once they are on disk.
-      return new Executed(result, settled);
+      return new Executed<>(result, settled);
     }
-    command.setPipeline(name()).setNowMs(runtime.queries().lastNowMs());
-    CommandLog.Appended appended = log.get().append(command.build().toByteArray());
+    // The journal keeps the command exactly as it ran, at the time it effectively ran at.
+    CommandLog.Appended appended = log.get().append(
+        JournalCodec.encode(name(), runtime.queries().lastNowMs(), command));
     appliedIndex = appended.index();
     settled = appended.durable();
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {
@@ -121,7 +122,7 @@ final class PipelineHandle {
     if (work != null) {
       work.changed(); // the change may let a Work stream's batch start
     }
-    return new Executed(result, appended.durable());
+    return new Executed<>(result, appended.durable());
   }
 
   /** Hands the events a command appended to the WatchEvents streams once it is durable. */
@@ -173,14 +174,17 @@ final class PipelineHandle {
     eventWatches.remove(watcher);
   }
 
-  /** Replays a journaled command on recovery; skips it if the snapshot already holds it. */
-  synchronized void replay(long index, Command command) {
+  /**
+   * Applies journal record {@code index} exactly as it ran (recovery, the shadow snapshotter);
+   * skips it if the snapshot already holds it.
+   */
+  synchronized void replay(long index, Command<?> command, long nowMs) {
     if (index <= appliedIndex) {
       return;
     }
     // Bulk items refused live are refused again here, exactly as they were; any other refusal
     // means the journal and the code disagree, and recovery stops.
-    CommandApplier.apply(runtime, command, command.getNowMs());
+    runtime.apply(command, nowMs);
     appliedIndex = index;
   }
 
@@ -221,7 +225,7 @@ final class PipelineHandle {
   record Snapshot(String name, long appliedIndex, byte[] state) {}
 
   /** Registers a watch stream; TOO_MANY_WATCHERS if {@code max} are open already. */
-  synchronized void addWatcher(Watcher<WatchStartedResponse, ?> watcher, int max) {
+  synchronized void addWatcher(StartedListener watcher, int max) {
     ensureLive();
     if (watchers.size() >= max) {
       throw Rejection.of(
@@ -239,7 +243,7 @@ final class PipelineHandle {
     return watchers.size();
   }
 
-  void removeWatcher(Watcher<WatchStartedResponse, ?> watcher) {
+  void removeWatcher(StartedListener watcher) {
     watchers.remove(watcher);
   }
 
@@ -268,8 +272,8 @@ final class PipelineHandle {
   synchronized void markDeleted() {
     deleted = true;
     StatusRuntimeException gone = ErrorMapper.toException(notFound(name()), name(), "");
-    for (Watcher<WatchStartedResponse, ?> w : watchers) {
-      w.close(gone);
+    for (StartedListener w : watchers) {
+      w.end(notFound(name()));
     }
     eventWatches.closeAll(gone);
     if (workDispatcher != null) {
@@ -279,8 +283,8 @@ final class PipelineHandle {
 
   /** Ends every watch stream and Work stream, e.g. at shutdown. */
   void closeWatchers(StatusRuntimeException status) {
-    for (Watcher<WatchStartedResponse, ?> w : watchers) {
-      w.close(status);
+    for (StartedListener w : watchers) {
+      w.end(status);
     }
     eventWatches.closeAll(status);
     WorkDispatcher work = workDispatcher;
@@ -291,10 +295,8 @@ final class PipelineHandle {
 
   private void publish(List<StartedBatch> started) {
     for (StartedBatch s : started) {
-      WatchStartedResponse message =
-          WatchStartedResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build();
-      for (Watcher<WatchStartedResponse, ?> w : watchers) {
-        w.offer(message);
+      for (StartedListener w : watchers) {
+        w.offer(s);
       }
     }
   }

@@ -3,20 +3,15 @@ package dev.lightspeed.orchestrator.server;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.CreatePipeline;
-import dev.lightspeed.orchestrator.journal.v1.DeletePipeline;
-import dev.lightspeed.orchestrator.journal.v1.PipelineSnapshot;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import com.google.protobuf.UnsafeByteOperations;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,13 +19,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * are journaled like every other change, under the registry's lock, so that the set of pipelines
  * never changes while {@link #snapshot} copies it.
  *
- * <p>The running server's snapshots do not lock this registry at all: {@link ShadowSnapshot}
- * builds a registry of its own from the previous snapshot and the journal, and copies that one.
+ * <p>The pipelines themselves are a {@link PipelinesStateMachine}; this registry is the live
+ * server's side of it (calls, limits, the journal gate, durability futures). The running
+ * server's snapshots do not lock it at all: {@link ShadowSnapshot} builds a state machine of its
+ * own from the previous snapshot and the journal, and copies that one.
  */
 final class PipelineRegistry {
-  private final ConcurrentNavigableMap<String, PipelineHandle> pipelines =
-      new ConcurrentSkipListMap<>();
-  private final Object membership = new Object();
+  /** The pipelines; its lock is the membership lock (creation, deletion, snapshots). */
+  private final PipelinesStateMachine machine;
+  private final ConcurrentNavigableMap<String, PipelineHandle> pipelines;
   private final AtomicReference<CommandLog> log;
   /** Refuses every call once the journal failed (see {@link JournalGate}). */
   private final JournalGate gate = new JournalGate();
@@ -45,11 +42,13 @@ final class PipelineRegistry {
 
   PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
+    this.machine = new PipelinesStateMachine(this.log);
+    this.pipelines = machine.pipelines();
   }
 
   /** Switches to the journal that recovery opened (it replays into this registry first). */
   void attach(CommandLog journal) {
-    synchronized (membership) {
+    synchronized (machine) {
       log.set(journal);
     }
   }
@@ -93,7 +92,7 @@ final class PipelineRegistry {
    * when the creation is durable.
    */
   CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
-    synchronized (membership) {
+    synchronized (machine) {
       PipelineRuntime runtime = PipelineRuntime.create(spec);
       runtime.setEventRetention(eventRetention);
       if (pipelines.containsKey(spec.name())) {
@@ -108,14 +107,9 @@ final class PipelineRegistry {
             "this server already hosts " + pipelines.size() + " pipelines, the most it allows"
                 + " (--max-pipelines); delete one first");
       }
-      Command command =
-          Command.newBuilder()
-              .setPipeline(spec.name())
-              .setNowMs(nowMs)
-              .setCreatePipeline(
-                  CreatePipeline.newBuilder().setSpec(ProtoMapper.toProto(runtime.queries().spec())))
-              .build();
-      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      // the effective spec, every default filled in
+      CommandLog.Appended appended = log.get().append(JournalCodec.encode(
+          spec.name(), nowMs, new Command.CreatePipeline(runtime.queries().spec())));
       pipelines.put(
           spec.name(), new PipelineHandle(runtime, log, appended.index(), appended.durable()));
       membershipSettled = appended.durable();
@@ -126,16 +120,11 @@ final class PipelineRegistry {
 
   /** Deletes a pipeline; PIPELINE_NOT_FOUND, or PIPELINE_NOT_EMPTY without {@code force}. */
   CompletableFuture<Void> delete(String name, boolean force, long nowMs) {
-    synchronized (membership) {
+    synchronized (machine) {
       PipelineHandle handle = get(name);
       handle.checkDeletable(force);
-      Command command =
-          Command.newBuilder()
-              .setPipeline(name)
-              .setNowMs(nowMs)
-              .setDeletePipeline(DeletePipeline.getDefaultInstance())
-              .build();
-      CommandLog.Appended appended = log.get().append(command.toByteArray());
+      CommandLog.Appended appended = log.get().append(
+          JournalCodec.encode(name, nowMs, new Command.DeletePipeline()));
       handle.markDeleted();
       pipelines.remove(name, handle);
       membershipSettled = appended.durable();
@@ -176,79 +165,19 @@ final class PipelineRegistry {
 
   // ---- durability ----------------------------------------------------------------------------
 
-  /** Applies one journaled command during recovery. */
-  void replay(long index, Command command) {
-    switch (command.getKindCase()) {
-      case CREATE_PIPELINE -> {
-        PipelineRuntime runtime =
-            PipelineRuntime.create(ProtoMapper.toCore(command.getCreatePipeline().getSpec()));
-        if (pipelines.putIfAbsent(command.getPipeline(), new PipelineHandle(runtime, log, index))
-            != null) {
-          throw new IllegalStateException(
-              "journal record " + index + " creates pipeline '" + command.getPipeline()
-                  + "', which exists");
-        }
-      }
-      case DELETE_PIPELINE -> {
-        PipelineHandle handle = pipelines.remove(command.getPipeline());
-        if (handle == null) {
-          throw new IllegalStateException(
-              "journal record " + index + " deletes pipeline '" + command.getPipeline()
-                  + "', which does not exist");
-        }
-        handle.markDeleted();
-      }
-      default -> {
-        PipelineHandle handle = pipelines.get(command.getPipeline());
-        if (handle == null) {
-          throw new IllegalStateException(
-              "journal record " + index + " is for pipeline '" + command.getPipeline()
-                  + "', which does not exist");
-        }
-        handle.replay(index, command);
-      }
-    }
+  /** The pipelines as a state machine over the journal: recovery and snapshots drive it. */
+  PipelinesStateMachine stateMachine() {
+    return machine;
   }
 
   /**
    * Every pipeline's state, each at its own journal index ≥ the log's last index when it starts:
-   * the registry lock keeps the set of pipelines fixed, and each pipeline is locked while it is
-   * copied. Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
+   * the lock keeps the set of pipelines fixed, and each pipeline is locked while it is copied.
+   * Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
    */
   SnapshotFile snapshot() throws IOException {
-    synchronized (membership) {
-      return snapshotAt(log.get().lastIndex());
-    }
-  }
-
-  /**
-   * Every pipeline's state with {@code floor} as the snapshot's floor: each pipeline's applied
-   * index is the larger of the floor and the last record applied to it. For a registry that
-   * nothing else touches (a shadow that has applied exactly the records up to {@code floor}).
-   */
-  SnapshotFile snapshotAt(long floor) throws IOException {
-    synchronized (membership) {
-      SnapshotFile.Builder file = SnapshotFile.newBuilder().setFloorIndex(floor);
-      for (PipelineHandle h : pipelines.values()) {
-        PipelineHandle.Snapshot s = h.snapshot(floor);
-        file.addPipelines(
-            PipelineSnapshot.newBuilder()
-                .setName(s.name())
-                .setAppliedIndex(s.appliedIndex())
-                // the array is never touched again: wrap it instead of copying megabytes
-                .setState(UnsafeByteOperations.unsafeWrap(s.state())));
-      }
-      return file.build();
-    }
-  }
-
-  /** Loads the pipelines of a snapshot into this (empty) registry. */
-  void restore(SnapshotFile file) throws IOException {
-    for (PipelineSnapshot p : file.getPipelinesList()) {
-      // newInput reads the parsed bytes in place instead of copying them (megabytes) first
-      PipelineRuntime runtime =
-          PipelineRuntime.readSnapshot(new DataInputStream(p.getState().newInput()));
-      pipelines.put(p.getName(), new PipelineHandle(runtime, log, p.getAppliedIndex()));
+    synchronized (machine) {
+      return machine.snapshot(log.get().lastIndex());
     }
   }
 }

@@ -1,11 +1,8 @@
 package dev.lightspeed.orchestrator.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotCorruptException;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.journal.v1.Command;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,7 +45,7 @@ final class Recovery {
       PipelineRegistry registry = new PipelineRegistry(new InMemoryCommandLog());
       try {
         if (candidate != null) {
-          loadSnapshot(store, candidate, registry);
+          loadSnapshot(store, candidate, registry.stateMachine());
         }
       } catch (SnapshotCorruptException e) {
         log.error("recovery: {}", e.getMessage());
@@ -90,11 +87,11 @@ final class Recovery {
   }
 
   /**
-   * Loads the snapshot {@code stored} into the empty {@code registry}, checking it first; returns
+   * Loads the snapshot {@code stored} into the empty {@code machine}, checking it first; returns
    * its floor index.
    */
   static long loadSnapshot(
-      SnapshotStore store, SnapshotStore.Stored stored, PipelineRegistry registry)
+      SnapshotStore store, SnapshotStore.Stored stored, PipelinesStateMachine machine)
       throws IOException {
     SnapshotFile snapshot = store.read(stored, SnapshotFile::parseFrom);
     if (snapshot.getFloorIndex() != stored.index()) {
@@ -102,24 +99,12 @@ final class Recovery {
           + snapshot.getFloorIndex() + ", its name says " + stored.index());
     }
     try {
-      registry.restore(snapshot);
+      machine.restore(snapshot);
     } catch (IOException | RuntimeException e) {
       // Passed its checksum (or has none, in format 1) but does not restore.
       throw new SnapshotCorruptException(stored.file(), 0, "its pipelines cannot be restored: "
           + e.getMessage(), e);
     }
     return snapshot.getFloorIndex();
-  }
-
-  /** Applies the journal record {@code index} to {@code registry}, as recovery does. */
-  static void applyRecord(PipelineRegistry registry, long index, byte[] bytes) throws IOException {
-    try {
-      registry.replay(index, Command.parseFrom(bytes));
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
-      String why = e instanceof Rejection r ? r.toString() : e.getMessage();
-      throw new IOException(
-          "journal record " + index + " cannot be applied (" + why + "); the journal"
-              + " does not match this server version or the snapshot", e);
-    }
   }
 }

@@ -7,6 +7,7 @@ import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The snapshotter's own copy of the pipelines, recovered exactly as start-up recovers the live
@@ -22,13 +23,14 @@ final class ShadowRegistry implements AutoCloseable {
   /** How often applying records looks whether shutdown asked it to stop. */
   private static final int INTERRUPT_CHECK_EVERY = 4096;
 
-  private final PipelineRegistry registry;
+  private final PipelinesStateMachine machine;
   private final CommandLog.Tail tail;
   private final long loadedFloor;
   private final long loadMs;
 
-  private ShadowRegistry(PipelineRegistry registry, CommandLog journal, long floor, long loadMs) {
-    this.registry = registry;
+  private ShadowRegistry(
+      PipelinesStateMachine machine, CommandLog journal, long floor, long loadMs) {
+    this.machine = machine;
     this.tail = journal.tail(floor);
     this.loadedFloor = floor;
     this.loadMs = loadMs;
@@ -38,10 +40,12 @@ final class ShadowRegistry implements AutoCloseable {
   static ShadowRegistry load(SnapshotStore store, CommandLog journal) throws IOException {
     long started = System.nanoTime();
     Optional<SnapshotStore.Stored> latest = store.latest();
-    PipelineRegistry registry = new PipelineRegistry(new InMemoryCommandLog());
-    long floor = latest.isPresent() ? Recovery.loadSnapshot(store, latest.get(), registry) : 0;
+    // nothing is ever appended here: the shadow only follows the real journal
+    PipelinesStateMachine machine =
+        new PipelinesStateMachine(new AtomicReference<>(new InMemoryCommandLog()));
+    long floor = latest.isPresent() ? Recovery.loadSnapshot(store, latest.get(), machine) : 0;
     return new ShadowRegistry(
-        registry, journal, floor, (System.nanoTime() - started) / 1_000_000);
+        machine, journal, floor, (System.nanoTime() - started) / 1_000_000);
   }
 
   /** The journal record this copy is at: every record up to it, and none after, is applied. */
@@ -67,7 +71,7 @@ final class ShadowRegistry implements AutoCloseable {
   long catchUp(long upTo, CpuPacer pacer) throws IOException {
     long[] applied = new long[1];
     tail.readUpTo(upTo, (index, bytes) -> {
-      Recovery.applyRecord(registry, index, bytes);
+      machine.apply(index, bytes);
       if (++applied[0] % INTERRUPT_CHECK_EVERY == 0) {
         abandonIfInterrupted();
       }
@@ -78,7 +82,7 @@ final class ShadowRegistry implements AutoCloseable {
 
   /** Every pipeline as of {@link #appliedIndex()}, which must be above 0. */
   SnapshotFile snapshotFile() throws IOException {
-    return registry.snapshotAt(appliedIndex());
+    return machine.snapshot(appliedIndex());
   }
 
   static void abandonIfInterrupted() throws InterruptedIOException {

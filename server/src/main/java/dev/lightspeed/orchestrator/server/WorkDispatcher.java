@@ -3,8 +3,6 @@ package dev.lightspeed.orchestrator.server;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.StartAvailable;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -155,11 +153,9 @@ final class WorkDispatcher {
     if (total == 0) {
       return;
     }
-    var command = Command.newBuilder().setStartAvailable(StartAvailable.newBuilder()
-        .setMaxBatches(total)
-        .addAllStages(group.get(0).stageKey()));
-    PipelineHandle.Executed done = handle.execute(command, now);
-    StartResult result = (StartResult) done.result();
+    PipelineHandle.Executed<StartResult> done =
+        handle.execute(RequestMapper.startAvailable(total, group.get(0).stageKey()), now);
+    StartResult result = done.result();
     if (metrics != null) {
       metrics.started(handle.name(), result);
     }

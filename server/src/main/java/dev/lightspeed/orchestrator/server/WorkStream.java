@@ -1,15 +1,10 @@
 package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.PipelineQueries;
-import dev.lightspeed.orchestrator.core.ProcessOutcome;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartedBatch;
-import dev.lightspeed.orchestrator.journal.v1.Ack;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.ExtendLease;
-import dev.lightspeed.orchestrator.journal.v1.Fail;
-import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.v1.WorkOpen;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResponse;
@@ -148,34 +143,28 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       case ACK -> {
         var ack = request.getAck();
         answer(ack.getRequestId(), "ack.", () -> {
-          requireAttempt(ack.getAttempt());
-          var done = handle.execute(Command.newBuilder().setAck(Ack.newBuilder().addItems(
-              AckItem.newBuilder().setKey(ack.getKey()).setAttempt(ack.getAttempt()))), now());
-          var outcome = (ProcessOutcome) ((CommandApplier.ItemResults) done.result()).single();
-          return new Answer(WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(outcome)),
+          var done = handle.execute(RequestMapper.ack(ack.getKey(), ack.getAttempt()), now());
+          return new Answer(
+              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(done.result().single())),
               done.durable());
         });
       }
       case FAIL -> {
         var fail = request.getFail();
         answer(fail.getRequestId(), "fail.", () -> {
-          var done = handle.execute(Command.newBuilder().setFail(Fail.newBuilder()
-              .setKey(fail.getKey())
-              .setAttempt(fail.getAttempt())
-              .setReason(fail.getReason())
-              .setNonRetryable(fail.getNonRetryable())), now());
+          var done = handle.execute(new Command.Fail(
+              fail.getKey(), fail.getAttempt(), fail.getReason(), fail.getNonRetryable()), now());
           return new Answer(
-              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto((ProcessOutcome) done.result())),
+              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(done.result())),
               done.durable());
         });
       }
       case EXTEND -> {
         var extend = request.getExtend();
         answer(extend.getRequestId(), "extend.", () -> {
-          requireAttempt(extend.getAttempt());
-          var done = handle.execute(Command.newBuilder().setExtendLease(ExtendLease.newBuilder()
-              .setKey(extend.getKey()).setAttempt(extend.getAttempt())), now());
-          return new Answer(WorkResult.newBuilder().setLeaseDeadlineMs((Long) done.result()),
+          var done = handle.execute(
+              RequestMapper.extendLease(extend.getKey(), extend.getAttempt()), now());
+          return new Answer(WorkResult.newBuilder().setLeaseDeadlineMs(done.result()),
               done.durable());
         });
       }
@@ -434,13 +423,5 @@ final class WorkStream implements StreamObserver<WorkRequest> {
 
   private long now() {
     return service.clock().millis();
-  }
-
-  /** As the unary calls: attempt 0 (no fencing) or a started attempt ≥ 1. */
-  private static void requireAttempt(int attempt) {
-    if (attempt < 0) {
-      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "attempt",
-          "must be ≥ 0 (got " + attempt + "); 0 means any attempt, else the started attempt");
-    }
   }
 }

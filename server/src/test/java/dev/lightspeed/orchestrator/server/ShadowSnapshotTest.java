@@ -6,12 +6,7 @@ import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.journal.v1.Ack;
-import dev.lightspeed.orchestrator.journal.v1.Command;
-import dev.lightspeed.orchestrator.journal.v1.Enqueue;
-import dev.lightspeed.orchestrator.journal.v1.Fail;
-import dev.lightspeed.orchestrator.journal.v1.StartAvailable;
-import dev.lightspeed.orchestrator.v1.AckItem;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.Boundary;
 import dev.lightspeed.orchestrator.v1.Connector;
@@ -309,7 +304,8 @@ class ShadowSnapshotTest {
     PipelineRegistry restored = new PipelineRegistry(new InMemoryCommandLog());
     SnapshotStore store = new SnapshotStore(dir.resolve("snapshots"));
     var file = store.latest().orElseThrow();
-    assertThat(Recovery.loadSnapshot(store, file, restored)).isEqualTo(expectedFloor);
+    assertThat(Recovery.loadSnapshot(store, file, restored.stateMachine()))
+        .isEqualTo(expectedFloor);
     return signatures(restored);
   }
 
@@ -347,27 +343,25 @@ class ShadowSnapshotTest {
    */
   private void step(PipelineHandle h, String key, Runnable onChange) {
     if (Math.floorMod(key.hashCode(), 3) != 2) {
-      execute(h, Command.newBuilder().setEnqueue(Enqueue.newBuilder()
-          .addBatches(Batch.newBuilder().setKey(key).setStage("s0").setRecords(5)
-              .setIdempotencyKey(key).setSequence(++sequence))), onChange);
+      execute(h, Command.Enqueue.of(new dev.lightspeed.orchestrator.core.Batch(
+          key, "s0", 5, 0, key, ++sequence)), onChange);
       return;
     }
-    var started = (StartResult) execute(h, Command.newBuilder().setStartAvailable(
-        StartAvailable.newBuilder().setMaxBatches(3)), onChange);
+    StartResult started =
+        execute(h, new Command.StartAvailable(3, java.util.Set.of()), onChange);
     for (StartedBatch s : started.started()) {
       String k = s.batch().key();
-      execute(h, Math.floorMod(k.hashCode(), 4) == 0
-          ? Command.newBuilder().setFail(Fail.newBuilder().setKey(k).setAttempt(s.attempt())
-              .setReason("flaky"))
-          : Command.newBuilder().setAck(Ack.newBuilder().addItems(
-              AckItem.newBuilder().setKey(k).setAttempt(s.attempt()))),
-          onChange);
+      if (Math.floorMod(k.hashCode(), 4) == 0) {
+        execute(h, new Command.Fail(k, s.attempt(), "flaky", false), onChange);
+      } else {
+        execute(h, Command.Ack.of(k, s.attempt()), onChange);
+      }
     }
   }
 
-  private static Object execute(PipelineHandle h, Command.Builder command, Runnable onChange) {
+  private static <R> R execute(PipelineHandle h, Command<R> command, Runnable onChange) {
     long before = h.read(q -> q.version());
-    PipelineHandle.Executed done = h.execute(command, NOW);
+    PipelineHandle.Executed<R> done = h.execute(command, NOW);
     done.durable().join();
     if (h.read(q -> q.version()) != before) {
       onChange.run();
