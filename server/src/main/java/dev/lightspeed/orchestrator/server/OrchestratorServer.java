@@ -73,7 +73,7 @@ public final class OrchestratorServer {
    * outermost first: malformed requests (parses each request), metrics (sees every parsed call,
    * refused ones too), authentication, early headers.
    */
-  OrchestratorServer(
+  public OrchestratorServer(
       ServerBuilder<?> builder, Clock clock, Durability durability, ServerSettings settings) {
     this.durability = durability;
     this.settings = settings;
@@ -204,7 +204,7 @@ public final class OrchestratorServer {
   }
 
   /** The orchestrator service behind its interceptors, as the dashboard's HTTP port serves it. */
-  io.grpc.ServerServiceDefinition httpService() {
+  public io.grpc.ServerServiceDefinition httpService() {
     return httpService;
   }
 
@@ -265,7 +265,7 @@ public final class OrchestratorServer {
   }
 
   /** A readable explanation of a refused pipeline in a config file. */
-  static String describe(Rejection r) {
+  public static String describe(Rejection r) {
     return r.reason() + ": " + r.getMessage();
   }
 }
