@@ -1,7 +1,7 @@
 package dev.lightspeed.orchestrator;
 
-import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -34,19 +34,21 @@ class ArchitectureTest {
         .importLocations(Set.of(serverClasses));
   }
 
-  /** boot → server → journal → core, and never back. */
+  /** boot → durability → server → journal → core, and never back. */
   @Test
   void dependenciesRunFromOuterToInnerPackagesOnly() {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .layer("boot").definedBy(ROOT + ".boot..")
+        .layer("durability").definedBy(ROOT + ".durability..")
         .layer("server").definedBy(ROOT + ".server..")
         .layer("journal").definedBy(ROOT + ".journal..")
         .layer("core").definedBy(ROOT + ".core..")
         .whereLayer("boot").mayNotBeAccessedByAnyLayer()
-        .whereLayer("server").mayOnlyBeAccessedByLayers("boot")
-        .whereLayer("journal").mayOnlyBeAccessedByLayers("server", "boot")
-        .whereLayer("core").mayOnlyBeAccessedByLayers("journal", "server", "boot")
+        .whereLayer("durability").mayOnlyBeAccessedByLayers("boot")
+        .whereLayer("server").mayOnlyBeAccessedByLayers("durability", "boot")
+        .whereLayer("journal").mayOnlyBeAccessedByLayers("server", "durability", "boot")
+        .whereLayer("core").mayOnlyBeAccessedByLayers("journal", "server", "durability", "boot")
         .check(classes);
   }
 

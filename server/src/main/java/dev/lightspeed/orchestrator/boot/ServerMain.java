@@ -1,10 +1,10 @@
 package dev.lightspeed.orchestrator.boot;
 
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.server.CredentialSafeLogging;
 import dev.lightspeed.orchestrator.server.DashboardHttpServer;
-import dev.lightspeed.orchestrator.server.Durability;
 import dev.lightspeed.orchestrator.server.OrchestratorServer;
 import dev.lightspeed.orchestrator.server.TokenFile;
 import dev.lightspeed.orchestrator.v1.ServerConfig;

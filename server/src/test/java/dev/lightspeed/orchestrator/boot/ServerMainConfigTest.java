@@ -2,7 +2,7 @@ package dev.lightspeed.orchestrator.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import dev.lightspeed.orchestrator.server.Durability;
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.server.GrpcServerExtension;
 import dev.lightspeed.orchestrator.server.ServerReason;
 
