@@ -46,7 +46,7 @@ def main():
         entrypoint = config.get("Entrypoint") or []
         check("entrypoint runs ServerMain on the image's Java runtime",
               entrypoint[:1] == ["/opt/java/bin/java"]
-              and entrypoint[-1] == "dev.lightspeed.orchestrator.server.ServerMain", entrypoint)
+              and entrypoint[-1] == "dev.lightspeed.orchestrator.boot.ServerMain", entrypoint)
         cmd = " ".join(config.get("Cmd") or [])
         check("default arguments", cmd == "--bind 0.0.0.0 --port 50051 --data-dir /data "
               "--metrics-bind 0.0.0.0 --metrics-port 9464", cmd)

@@ -117,7 +117,7 @@ print("\n".join(blob(m["config"]["digest"])["config"]["Cmd"]))' "${image}")
   out="$(timeout 60 java -jar "${CLI_JAR}" --target "127.0.0.1:${port}" pipelines list 2>&1)" || status=$?
   check "image: lightspeed pipelines list answers" '^0$' "${status}"
   check "image: /metrics answers" '^lightspeed_pipelines ' "$(curl -s "http://127.0.0.1:${metrics_port}/metrics")"
-  probe=(/opt/java/bin/java -cp @/app/jib-classpath-file dev.lightspeed.orchestrator.server.HealthProbe)
+  probe=(/opt/java/bin/java -cp @/app/jib-classpath-file dev.lightspeed.orchestrator.boot.HealthProbe)
   status=0
   out="$(in_image_run 60 "${probe[@]}" "127.0.0.1:${port}" 2>&1)" || status=$?
   check "image: the health check (HealthProbe) exits 0: SERVING" '^0 SERVING$' "${status} ${out}"

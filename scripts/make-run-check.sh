@@ -48,7 +48,7 @@ check "the defaults are 50051 and data" "--port 50051 --data-dir data " "$(make 
 check_not "an up-to-date jar is not rebuilt" "mvn " "$dry"
 check "a changed server source rebuilds the jar first, with progress (no -q)" \
   "^mvn -B -ntp -pl server -am install" \
-  "$(make -n -W server/src/main/java/dev/lightspeed/orchestrator/server/ServerMain.java run)"
+  "$(make -n -W server/src/main/java/dev/lightspeed/orchestrator/boot/ServerMain.java run)"
 check "a changed .proto rebuilds it too" "^mvn " \
   "$(make -n -W proto/lightspeed/orchestrator/v1/pipeline.proto run)"
 check "make help documents PORT, DATA and ARGS" "make run PORT=.* DATA=.* ARGS=" "$(make help)"

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * close ({@code handshakeTimeout}, set by {@link ProductionOptions}).
  */
 @ChannelHandler.Sharable
-final class ConnectionLimiter extends ChannelInboundHandlerAdapter implements AutoCloseable {
+public final class ConnectionLimiter extends ChannelInboundHandlerAdapter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConnectionLimiter.class);
   private static final long WARN_EVERY_MS = 60_000;
 
@@ -72,13 +72,13 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter implements Au
       new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("grpc-nio-worker-ELG", true),
           NioIoHandler.newFactory());
 
-  ConnectionLimiter(int maxConnections, int maxPerAddress) {
+  public ConnectionLimiter(int maxConnections, int maxPerAddress) {
     this.maxConnections = maxConnections;
     this.maxPerAddress = maxPerAddress;
   }
 
   /** Makes {@code builder} accept through this limiter, on this limiter's event loops. */
-  NettyServerBuilder install(NettyServerBuilder builder) {
+  public NettyServerBuilder install(NettyServerBuilder builder) {
     return builder
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)

@@ -15,7 +15,7 @@ import java.util.Set;
  * before any Netty channel exists (ServerMain's first line, and when this server class loads):
  * the frame loggers are created once, when grpc-netty's handler classes load.
  */
-final class CredentialSafeLogging {
+public final class CredentialSafeLogging {
   /** Loggers that would print request headers, credentials included. */
   static final Set<String> SILENCED =
       Set.of("io.grpc.netty.NettyServerHandler", "io.grpc.netty.NettyClientHandler");
@@ -23,7 +23,7 @@ final class CredentialSafeLogging {
   private CredentialSafeLogging() {}
 
   /** Makes Netty's logger factory hand out silent loggers for {@link #SILENCED}; idempotent. */
-  static synchronized void install() {
+  public static synchronized void install() {
     if (!(InternalLoggerFactory.getDefaultFactory() instanceof Factory)) {
       InternalLoggerFactory.setDefaultFactory(new Factory());
     }

@@ -25,7 +25,7 @@ import java.util.concurrent.CompletionException;
  * <p>It is its own Netty server (Armeria), so the main gRPC port's code path (grpc-netty) is
  * untouched: docs/dashboard.md says why Armeria and what the alternatives were.
  */
-final class DashboardHttpServer implements AutoCloseable {
+public final class DashboardHttpServer implements AutoCloseable {
   /** The page's files inside the jar. */
   static final String RESOURCE_ROOT = "/dashboard";
 
@@ -36,7 +36,7 @@ final class DashboardHttpServer implements AutoCloseable {
    *     (Armeria needs them to transcode JSON)
    * @param tls certificate chain and key (PEM) or null for plain HTTP
    */
-  DashboardHttpServer(
+  public DashboardHttpServer(
       ServerServiceDefinition service, TokenFile tokens, String bind, int port, File tlsCert,
       File tlsKey, File tlsClientCa, int maxMessageBytes) {
     GrpcService grpc =
@@ -83,7 +83,7 @@ final class DashboardHttpServer implements AutoCloseable {
   }
 
   /** Binds the port; throws with the reason when it cannot. */
-  DashboardHttpServer start() {
+  public DashboardHttpServer start() {
     try {
       server.start().join();
     } catch (CompletionException e) {
@@ -95,7 +95,7 @@ final class DashboardHttpServer implements AutoCloseable {
   }
 
   /** The bound port (useful with port 0). */
-  int port() {
+  public int port() {
     return server.activeLocalPort();
   }
 

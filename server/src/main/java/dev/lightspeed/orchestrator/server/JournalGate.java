@@ -17,14 +17,14 @@ import org.slf4j.LoggerFactory;
  * reason JOURNAL_UNAVAILABLE, and reports NOT_SERVING on the health service; a restart recovers
  * from what is on disk (docs/durability.md, docs/operations.md).
  */
-final class JournalGate {
+public final class JournalGate {
   private static final Logger log = LoggerFactory.getLogger(JournalGate.class);
 
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   /** Closes the gate (once); the listeners run on the calling thread. */
-  void fail(Throwable cause) {
+  public void fail(Throwable cause) {
     Throwable root = unwrap(cause);
     if (!failure.compareAndSet(null, root)) {
       return;
@@ -46,7 +46,7 @@ final class JournalGate {
     }
   }
 
-  boolean failed() {
+  public boolean failed() {
     return failure.get() != null;
   }
 

@@ -14,21 +14,21 @@ import dev.lightspeed.orchestrator.core.Rejection;
  *     TOO_MANY_PIPELINES
  * @param eventRetention events kept per pipeline for WatchEvents to resume from (SPEC 3.10)
  */
-record Limits(
+public record Limits(
     int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines, int eventRetention) {
-  static final int DEFAULT_MAX_ITEMS_PER_CALL = 1000;
+  public static final int DEFAULT_MAX_ITEMS_PER_CALL = 1000;
   // Each watcher buffers up to --watch-buffer started batches (4096 by default, ~150 bytes each),
   // so 256 watchers cap that memory near 150 MiB per pipeline; dashboards and fan-out (the
   // benchmark opens 100) fit.
-  static final int DEFAULT_MAX_WATCHERS_PER_PIPELINE = 256;
-  static final int DEFAULT_MAX_PIPELINES = 1000;
-  static final int DEFAULT_EVENT_RETENTION = 100_000;
+  public static final int DEFAULT_MAX_WATCHERS_PER_PIPELINE = 256;
+  public static final int DEFAULT_MAX_PIPELINES = 1000;
+  public static final int DEFAULT_EVENT_RETENTION = 100_000;
 
   static final Limits DEFAULTS =
       new Limits(
           DEFAULT_MAX_ITEMS_PER_CALL, DEFAULT_MAX_WATCHERS_PER_PIPELINE, DEFAULT_MAX_PIPELINES);
 
-  Limits {
+  public Limits {
     if (maxItemsPerCall < 1 || maxWatchersPerPipeline < 1 || maxPipelines < 1
         || eventRetention < 1) {
       throw new IllegalArgumentException("every limit must be ≥ 1: " + maxItemsPerCall + ", "

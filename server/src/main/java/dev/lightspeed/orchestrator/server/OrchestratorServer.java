@@ -38,7 +38,7 @@ public final class OrchestratorServer {
 
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
-  private final Durability durability;
+  private final PipelineStore store;
   private final PipelineRegistry registry;
   private final Clock clock;
   private final ExecutorService watchExecutor;
@@ -58,13 +58,13 @@ public final class OrchestratorServer {
 
   /** A server whose pipelines live in memory only. */
   public OrchestratorServer(ServerBuilder<?> builder, Clock clock, int watchBufferCapacity) {
-    this(builder, clock, watchBufferCapacity, Durability.inMemory());
+    this(builder, clock, watchBufferCapacity, PipelineStore.inMemory());
   }
 
-  /** A server on recovered (or in-memory) pipelines; it closes {@code durability} at stop. */
+  /** A server on recovered (or in-memory) pipelines; it closes {@code store} at stop. */
   public OrchestratorServer(
-      ServerBuilder<?> builder, Clock clock, int watchBufferCapacity, Durability durability) {
-    this(builder, clock, durability,
+      ServerBuilder<?> builder, Clock clock, int watchBufferCapacity, PipelineStore store) {
+    this(builder, clock, store,
         ServerSettings.defaults().withWatchBufferCapacity(watchBufferCapacity));
   }
 
@@ -73,11 +73,11 @@ public final class OrchestratorServer {
    * outermost first: malformed requests (parses each request), metrics (sees every parsed call,
    * refused ones too), authentication, early headers.
    */
-  OrchestratorServer(
-      ServerBuilder<?> builder, Clock clock, Durability durability, ServerSettings settings) {
-    this.durability = durability;
+  public OrchestratorServer(
+      ServerBuilder<?> builder, Clock clock, PipelineStore store, ServerSettings settings) {
+    this.store = store;
     this.settings = settings;
-    this.registry = durability.registry;
+    this.registry = store.registry();
     this.clock = clock;
     this.watchExecutor =
         Executors.newFixedThreadPool(
@@ -204,7 +204,7 @@ public final class OrchestratorServer {
   }
 
   /** The orchestrator service behind its interceptors, as the dashboard's HTTP port serves it. */
-  io.grpc.ServerServiceDefinition httpService() {
+  public io.grpc.ServerServiceDefinition httpService() {
     return httpService;
   }
 
@@ -242,7 +242,7 @@ public final class OrchestratorServer {
       metrics.close();
     }
     try {
-      durability.close();
+      store.close();
     } catch (IOException e) {
       log.error("closing the data directory failed; the next start recovers from the journal", e);
     }
@@ -257,7 +257,7 @@ public final class OrchestratorServer {
 
   /** Takes a snapshot now (tests and operators; snapshots are also taken on their own). */
   public void snapshot() throws IOException {
-    durability.snapshot();
+    store.snapshot();
   }
 
   public void awaitTermination() throws InterruptedException {
@@ -265,7 +265,7 @@ public final class OrchestratorServer {
   }
 
   /** A readable explanation of a refused pipeline in a config file. */
-  static String describe(Rejection r) {
+  public static String describe(Rejection r) {
     return r.reason() + ": " + r.getMessage();
   }
 }

@@ -3,8 +3,8 @@ package dev.lightspeed.orchestrator.server;
 import com.google.protobuf.MessageLite;
 import io.grpc.Attributes;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
-import io.grpc.KnownLength;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.LongAdder;
  * computed is always sent, so the budget can be passed by the replies of the changes running at
  * that moment.
  */
-final class OutboundBudget implements ServerInterceptor {
+public final class OutboundBudget implements ServerInterceptor {
   /** Why a call was refused; the metric's label value. */
   enum Limit {
     PER_CONNECTION("per_connection"),
@@ -60,7 +60,7 @@ final class OutboundBudget implements ServerInterceptor {
   private final LongAdder refusedPerConnection = new LongAdder();
   private final LongAdder refusedServer = new LongAdder();
 
-  OutboundBudget(long perConnection, long total) {
+  public OutboundBudget(long perConnection, long total) {
     this.perConnection = perConnection;
     this.total = total;
   }

@@ -1,12 +1,12 @@
 package dev.lightspeed.orchestrator.server;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
-import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
 import io.grpc.StatusRuntimeException;
@@ -25,7 +25,7 @@ import java.util.function.Function;
  * its changes go to, and its WatchStarted streams. Calls on different pipelines never share a
  * lock.
  */
-final class PipelineHandle {
+public final class PipelineHandle {
   private static final CompletableFuture<Void> DURABLE = CompletableFuture.completedFuture(null);
 
   /** A command's typed result, and when it is durable (reply only then). */
@@ -86,7 +86,7 @@ final class PipelineHandle {
     return settled;
   }
 
-  String name() {
+  public String name() {
     return runtime.name();
   }
 

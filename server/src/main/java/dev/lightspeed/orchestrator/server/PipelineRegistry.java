@@ -1,9 +1,9 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
 import dev.lightspeed.orchestrator.core.Rejection;
-import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * server's snapshots do not lock it at all: {@link ShadowSnapshot} builds a state machine of its
  * own from the previous snapshot and the journal, and copies that one.
  */
-final class PipelineRegistry {
+public final class PipelineRegistry {
   /** The pipelines; its lock is the membership lock (creation, deletion, snapshots). */
   private final PipelinesStateMachine machine;
   private final ConcurrentNavigableMap<String, PipelineHandle> pipelines;
@@ -40,24 +40,24 @@ final class PipelineRegistry {
   private volatile int maxPipelines = Integer.MAX_VALUE;
   private volatile int eventRetention = Limits.DEFAULT_EVENT_RETENTION;
 
-  PipelineRegistry(CommandLog log) {
+  public PipelineRegistry(CommandLog log) {
     this.log = new AtomicReference<>(log);
     this.machine = new PipelinesStateMachine(this.log);
     this.pipelines = machine.pipelines();
   }
 
   /** Switches to the journal that recovery opened (it replays into this registry first). */
-  void attach(CommandLog journal) {
+  public void attach(CommandLog journal) {
     synchronized (machine) {
       log.set(journal);
     }
   }
 
-  CommandLog log() {
+  public CommandLog log() {
     return log.get();
   }
 
-  JournalGate gate() {
+  public JournalGate gate() {
     return gate;
   }
 
@@ -91,7 +91,7 @@ final class PipelineRegistry {
    * Creates a pipeline; INVALID_PIPELINE_SPEC or PIPELINE_EXISTS refuse it. The future completes
    * when the creation is durable.
    */
-  CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
+  public CompletableFuture<Void> create(PipelineSpec spec, long nowMs) {
     synchronized (machine) {
       PipelineRuntime runtime = PipelineRuntime.create(spec);
       runtime.setEventRetention(eventRetention);
@@ -119,7 +119,7 @@ final class PipelineRegistry {
   }
 
   /** Deletes a pipeline; PIPELINE_NOT_FOUND, or PIPELINE_NOT_EMPTY without {@code force}. */
-  CompletableFuture<Void> delete(String name, boolean force, long nowMs) {
+  public CompletableFuture<Void> delete(String name, boolean force, long nowMs) {
     synchronized (machine) {
       PipelineHandle handle = get(name);
       handle.checkDeletable(force);
@@ -138,7 +138,7 @@ final class PipelineRegistry {
   }
 
   /** The pipeline named {@code name}, or PIPELINE_NOT_FOUND. */
-  PipelineHandle get(String name) {
+  public PipelineHandle get(String name) {
     PipelineHandle handle = pipelines.get(name);
     if (handle == null) {
       throw PipelineHandle.notFound(name);
@@ -159,14 +159,14 @@ final class PipelineRegistry {
     return out;
   }
 
-  List<PipelineHandle> all() {
+  public List<PipelineHandle> all() {
     return new ArrayList<>(pipelines.values());
   }
 
   // ---- durability ----------------------------------------------------------------------------
 
   /** The pipelines as a state machine over the journal: recovery and snapshots drive it. */
-  PipelinesStateMachine stateMachine() {
+  public PipelinesStateMachine stateMachine() {
     return machine;
   }
 
@@ -175,7 +175,7 @@ final class PipelineRegistry {
    * the lock keeps the set of pipelines fixed, and each pipeline is locked while it is copied.
    * Calls wait meanwhile, so only a clean shutdown uses this on the live registry.
    */
-  SnapshotFile snapshot() throws IOException {
+  public SnapshotFile snapshot() throws IOException {
     synchronized (machine) {
       return machine.snapshot(log.get().lastIndex());
     }

@@ -35,7 +35,7 @@ import java.util.function.Function;
  * the same pipelines first and journals the command it ran only if it changed something (a
  * refusal is never journaled); the record then is exactly what {@link #apply} replays.
  */
-final class PipelinesStateMachine {
+public final class PipelinesStateMachine {
   private final ConcurrentNavigableMap<String, PipelineHandle> pipelines =
       new ConcurrentSkipListMap<>();
   /** The journal live calls append to (the handles share it); an in-memory one for a shadow. */
@@ -43,7 +43,7 @@ final class PipelinesStateMachine {
   /** The last record {@link #apply} applied; guarded by {@code this}. */
   private long lastApplied;
 
-  PipelinesStateMachine(AtomicReference<CommandLog> log) {
+  public PipelinesStateMachine(AtomicReference<CommandLog> log) {
     this.log = log;
   }
 
@@ -64,7 +64,7 @@ final class PipelinesStateMachine {
    * Applies journal record {@code index} (the bytes the journal holds). Throws, saying which
    * record and why, if it cannot be read or applied: the journal and this code disagree.
    */
-  void apply(long index, byte[] record) throws IOException {
+  public void apply(long index, byte[] record) throws IOException {
     JournalCodec.Entry entry = JournalCodec.decode(index, record); // says what is wrong itself
     try {
       apply(index, entry);
@@ -80,7 +80,7 @@ final class PipelinesStateMachine {
    * Applies the decoded record {@code index}; a pipeline whose snapshot already holds it skips
    * it. Bulk items refused live are refused again, exactly as they were.
    */
-  synchronized void apply(long index, JournalCodec.Entry entry) {
+  public synchronized void apply(long index, JournalCodec.Entry entry) {
     String name = entry.pipeline();
     if (entry.command() instanceof Command.CreatePipeline create) {
       PipelineRuntime runtime = PipelineRuntime.create(create.spec());
@@ -121,7 +121,7 @@ final class PipelinesStateMachine {
    * cannot change meanwhile (the live registry creates and deletes under this machine's lock);
    * each pipeline is locked while it is copied.
    */
-  synchronized SnapshotFile snapshot(long floor) throws IOException {
+  public synchronized SnapshotFile snapshot(long floor) throws IOException {
     SnapshotFile.Builder file = SnapshotFile.newBuilder().setFloorIndex(floor);
     for (PipelineHandle h : pipelines.values()) {
       PipelineHandle.Snapshot s = h.snapshot(floor);
@@ -136,7 +136,7 @@ final class PipelinesStateMachine {
   }
 
   /** Loads the pipelines of a snapshot into this (empty) machine. */
-  synchronized void restore(SnapshotFile file) throws IOException {
+  public synchronized void restore(SnapshotFile file) throws IOException {
     for (PipelineSnapshot p : file.getPipelinesList()) {
       // newInput reads the parsed bytes in place instead of copying them (megabytes) first
       PipelineRuntime runtime =

@@ -10,7 +10,7 @@ import dev.lightspeed.orchestrator.core.RefusalReason;
  * dev.lightspeed.orchestrator.core.Reason}; {@link ErrorMapper} maps both onto the API's {@code
  * ErrorReason} enum by name, and ErrorReasonProtoTest checks that every name has its value there.
  */
-enum ServerReason implements RefusalReason {
+public enum ServerReason implements RefusalReason {
   /** A request field outside its documented range that no other reason covers (e.g. page_size). */
   INVALID_REQUEST(Category.INVALID_ARGUMENT),
   /** The request message is not a valid protobuf encoding of the RPC's request type. */

@@ -9,7 +9,7 @@ package dev.lightspeed.orchestrator.server;
  * @param metricsPort -1 = no metrics at all (no interceptor, no endpoint); 0 = collect metrics and
  *     serve them on a free port; else that port
  */
-record ServerSettings(
+public record ServerSettings(
     int watchBufferCapacity,
     Limits limits,
     TokenFile tokens,
@@ -19,7 +19,7 @@ record ServerSettings(
     OutboundBudget outbound) {
   static final int DEFAULT_WATCH_BUFFER = 4096;
 
-  static ServerSettings defaults() {
+  public static ServerSettings defaults() {
     return new ServerSettings(DEFAULT_WATCH_BUFFER, Limits.DEFAULTS, null, "127.0.0.1", -1, null,
         null);
   }
@@ -28,32 +28,32 @@ record ServerSettings(
     return metricsPort >= 0;
   }
 
-  ServerSettings withWatchBufferCapacity(int capacity) {
+  public ServerSettings withWatchBufferCapacity(int capacity) {
     return new ServerSettings(
         capacity, limits, tokens, metricsBind, metricsPort, connections, outbound);
   }
 
-  ServerSettings withLimits(Limits value) {
+  public ServerSettings withLimits(Limits value) {
     return new ServerSettings(
         watchBufferCapacity, value, tokens, metricsBind, metricsPort, connections, outbound);
   }
 
-  ServerSettings withTokens(TokenFile value) {
+  public ServerSettings withTokens(TokenFile value) {
     return new ServerSettings(
         watchBufferCapacity, limits, value, metricsBind, metricsPort, connections, outbound);
   }
 
-  ServerSettings withMetrics(String bind, int port) {
+  public ServerSettings withMetrics(String bind, int port) {
     return new ServerSettings(
         watchBufferCapacity, limits, tokens, bind, port, connections, outbound);
   }
 
-  ServerSettings withConnectionLimiter(ConnectionLimiter value) {
+  public ServerSettings withConnectionLimiter(ConnectionLimiter value) {
     return new ServerSettings(
         watchBufferCapacity, limits, tokens, metricsBind, metricsPort, value, outbound);
   }
 
-  ServerSettings withOutboundBudget(OutboundBudget value) {
+  public ServerSettings withOutboundBudget(OutboundBudget value) {
     return new ServerSettings(
         watchBufferCapacity, limits, tokens, metricsBind, metricsPort, connections, value);
   }

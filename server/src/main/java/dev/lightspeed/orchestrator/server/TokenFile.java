@@ -35,7 +35,7 @@ import java.util.Set;
  * every one of them with {@link MessageDigest#isEqual} (constant time, no early exit), so the
  * time a check takes does not tell how much of a guess was right.
  */
-final class TokenFile {
+public final class TokenFile {
   static final int MIN_TOKEN_LENGTH = 16;
   static final int MAX_TOKEN_LENGTH = 512;
   private static final String HASH_PREFIX = "sha256:";
@@ -56,7 +56,7 @@ final class TokenFile {
   }
 
   /** Reads and checks a token file; the message of a refusal names the line, never the token. */
-  static TokenFile read(Path file) throws IOException {
+  public static TokenFile read(Path file) throws IOException {
     return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
   }
 
@@ -150,7 +150,7 @@ final class TokenFile {
     return match;
   }
 
-  int size() {
+  public int size() {
     return entries.size();
   }
 

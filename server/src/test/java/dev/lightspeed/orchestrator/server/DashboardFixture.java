@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
 import io.grpc.ManagedChannel;

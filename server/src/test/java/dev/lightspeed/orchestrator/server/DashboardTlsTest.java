@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;

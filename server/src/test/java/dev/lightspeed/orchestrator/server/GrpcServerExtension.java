@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceStub;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * moves. Gives a blocking and an async stub on one channel, more channels on demand, and shuts
  * every channel and the server down after each test. Register it with {@code @RegisterExtension}.
  */
-final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback {
+public final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback {
   /** Where the clock of every test starts: an arbitrary, non-zero instant. */
   static final long START_MS = 1_700_000_000_000L;
 
@@ -46,7 +47,7 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
     this.netty = netty;
   }
 
-  static GrpcServerExtension inProcess() {
+  public static GrpcServerExtension inProcess() {
     return new GrpcServerExtension(false);
   }
 
@@ -141,7 +142,7 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
     return channel;
   }
 
-  OrchestratorServer server() {
+  public OrchestratorServer server() {
     return server;
   }
 
@@ -149,7 +150,7 @@ final class GrpcServerExtension implements BeforeEachCallback, AfterEachCallback
     return clock;
   }
 
-  OrchestratorServiceBlockingStub blocking() {
+  public OrchestratorServiceBlockingStub blocking() {
     return blocking;
   }
 

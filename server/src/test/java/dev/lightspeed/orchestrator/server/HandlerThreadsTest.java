@@ -1,6 +1,8 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.boot.ProductionOptions;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
 import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;

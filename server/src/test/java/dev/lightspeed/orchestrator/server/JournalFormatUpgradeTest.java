@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.JsonFormat;

@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.boot.ServerMain;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

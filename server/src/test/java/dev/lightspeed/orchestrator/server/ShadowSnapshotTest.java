@@ -1,12 +1,14 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.durability.Durability;
+import dev.lightspeed.orchestrator.durability.Recovery;
 
+import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.Boundary;
 import dev.lightspeed.orchestrator.v1.Connector;
@@ -57,7 +59,7 @@ class ShadowSnapshotTest {
   void snapshot_whileAPipelineLockAndTheRegistryLockAreHeld_completesAndRecoversTheLiveState()
       throws Exception {
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096));
-    PipelineRegistry live = durability.registry;
+    PipelineRegistry live = durability.registry();
     create(live, "a");
     create(live, "b");
     lifecycles(live.get("a"), "a", 30);
@@ -120,7 +122,7 @@ class ShadowSnapshotTest {
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(8192)
         .withFsync(dev.lightspeed.orchestrator.journal.FsyncMode.NEVER)
         .withSnapshotFollow(follow));
-    PipelineRegistry live = durability.registry;
+    PipelineRegistry live = durability.registry();
     History history = new History(live);
     AtomicBoolean done = new AtomicBoolean();
     List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
@@ -171,7 +173,7 @@ class ShadowSnapshotTest {
       throws Exception {
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
         .withSnapshotEveryRecords(Long.MAX_VALUE)); // no snapshot falls due by itself
-    PipelineRegistry live = durability.registry;
+    PipelineRegistry live = durability.registry();
     create(live, "a");
     lifecycles(live.get("a"), "a", 40);
     long written = live.log().durableIndex();
@@ -194,7 +196,7 @@ class ShadowSnapshotTest {
   void snapshotterThatDoesNotFollow_keepsNoCopyBetweenSnapshots() throws Exception {
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
         .withSnapshotEveryRecords(Long.MAX_VALUE).withSnapshotFollow(false));
-    PipelineRegistry live = durability.registry;
+    PipelineRegistry live = durability.registry();
     create(live, "a");
     lifecycles(live.get("a"), "a", 40);
     Thread.sleep(3 * Durability.TURN_MILLIS);
@@ -214,7 +216,7 @@ class ShadowSnapshotTest {
         .containsExactly(1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 32_000L, 60_000L, 60_000L);
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
         .withSnapshotEveryRecords(1));
-    PipelineRegistry live = durability.registry;
+    PipelineRegistry live = durability.registry();
     create(live, "a");
     // The snapshots directory becomes a file: every snapshot fails from now on.
     Path snapshots = dir.resolve("snapshots");

@@ -3,6 +3,8 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.RpcErrors.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import dev.lightspeed.orchestrator.boot.ProductionOptions;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;

@@ -4,6 +4,8 @@ import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import dev.lightspeed.orchestrator.boot.ProductionOptions;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;

@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.durability.Durability;
 
 import com.google.protobuf.FieldMask;
 import dev.lightspeed.orchestrator.v1.Boundary;

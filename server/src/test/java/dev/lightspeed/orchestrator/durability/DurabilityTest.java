@@ -1,6 +1,7 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
 
 import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;

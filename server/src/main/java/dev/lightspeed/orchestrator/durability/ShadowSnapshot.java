@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;

@@ -1,8 +1,13 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
 import dev.lightspeed.orchestrator.core.Rejection;
-import dev.lightspeed.orchestrator.v1.ServerConfig;
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
+import dev.lightspeed.orchestrator.server.CredentialSafeLogging;
+import dev.lightspeed.orchestrator.server.DashboardHttpServer;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
+import dev.lightspeed.orchestrator.server.TokenFile;
+import dev.lightspeed.orchestrator.v1.ServerConfig;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -184,7 +189,7 @@ public final class ServerMain implements Callable<Integer> {
    * with a US-style local time; routed to slf4j, their lines look like the server's own (one line,
    * ISO-8601 time; see simplelogger.properties).
    */
-  static void routeJulToSlf4j() {
+  public static void routeJulToSlf4j() {
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
   }
@@ -295,7 +300,7 @@ public final class ServerMain implements Callable<Integer> {
       System.err.println(e.getMessage());
       return 2;
     }
-    Security.logStartup(production, bind, tokens);
+    SecurityStartupLog.log(production, bind, tokens);
     Durability durability;
     try {
       durability = inMemory

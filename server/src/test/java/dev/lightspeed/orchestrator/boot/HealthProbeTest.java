@@ -1,6 +1,7 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
 
 import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.FileCommandLog;
@@ -7,6 +7,8 @@ import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.JournalFiles;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
+import dev.lightspeed.orchestrator.server.PipelineRegistry;
+import dev.lightspeed.orchestrator.server.PipelineStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * waits for nobody then. The journal segments a snapshot covers are deleted, so disk use stays
  * bounded under a steady load.
  */
-public final class Durability implements AutoCloseable {
+public final class Durability implements PipelineStore {
   private static final Logger log = LoggerFactory.getLogger(Durability.class);
 
   /** The settings of a durable data directory. */
@@ -61,7 +63,7 @@ public final class Durability implements AutoCloseable {
    * applies what was written since: often, so that each turn's work is small (a quarter second
    * of the records, against seconds of them at once when a snapshot rebuilds its copy).
    */
-  static final long TURN_MILLIS = 250;
+  public static final long TURN_MILLIS = 250;
 
   public record Options(
       Path dataDir,
@@ -148,7 +150,7 @@ public final class Durability implements AutoCloseable {
     }
   }
 
-  final PipelineRegistry registry;
+  private final PipelineRegistry registry;
   private final CommandLog journal;
   private final SnapshotStore snapshots;
   private final Options options;
@@ -208,6 +210,11 @@ public final class Durability implements AutoCloseable {
     }
   }
 
+  @Override
+  public PipelineRegistry registry() {
+    return registry;
+  }
+
   /** Pipelines kept in memory only: a restart starts empty. */
   public static Durability inMemory() {
     return new Durability(
@@ -221,7 +228,7 @@ public final class Durability implements AutoCloseable {
   }
 
   /** As {@link #open(Options)}, writing journal segments and snapshots through {@code files}. */
-  static Durability open(Options options, JournalFiles files) throws IOException {
+  public static Durability open(Options options, JournalFiles files) throws IOException {
     Path dir = Files.createDirectories(options.dataDir());
     FileChannel lockChannel = FileChannel.open(
         dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -273,6 +280,7 @@ public final class Durability implements AutoCloseable {
    * journal it covers; does nothing if no record was written since the last one. Calls go on
    * meanwhile: no pipeline is locked (see {@link ShadowSnapshot}).
    */
+  @Override
   public synchronized void snapshot() throws IOException {
     if (snapshots == null || closed) {
       return;
@@ -343,7 +351,7 @@ public final class Durability implements AutoCloseable {
   }
 
   /** The journal record the snapshotter's copy of the state is at; -1 when it has none (tests). */
-  synchronized long snapshotterCopyIndex() {
+  public synchronized long snapshotterCopyIndex() {
     return shadow == null ? -1 : shadow.appliedIndex();
   }
 
@@ -408,12 +416,12 @@ public final class Durability implements AutoCloseable {
    * doubling up to a minute. A failure that lasts (a full disk, a damaged segment file) is then
    * logged about once a minute, not four times a second.
    */
-  static long retryDelayMillis(int failuresInARow) {
+  public static long retryDelayMillis(int failuresInARow) {
     return Math.min(60_000L, 1_000L << Math.min(Math.max(failuresInARow, 1) - 1, 6));
   }
 
   /** Failed snapshotter turns since the last good one (for tests). */
-  int snapshotterFailuresInARow() {
+  public int snapshotterFailuresInARow() {
     return failuresInARow;
   }
 

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumDescriptor;

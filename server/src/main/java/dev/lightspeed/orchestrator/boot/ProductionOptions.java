@@ -1,5 +1,11 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
+import dev.lightspeed.orchestrator.server.ConnectionLimiter;
+import dev.lightspeed.orchestrator.server.DashboardHttpServer;
+import dev.lightspeed.orchestrator.server.Limits;
+import dev.lightspeed.orchestrator.server.OutboundBudget;
+import dev.lightspeed.orchestrator.server.ServerSettings;
+import dev.lightspeed.orchestrator.server.TokenFile;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
@@ -23,7 +29,7 @@ import picocli.CommandLine.Option;
  * handler threads and metrics (a picocli mixin of {@link ServerMain}). README "Running in
  * production" and docs/operations.md document them.
  */
-final class ProductionOptions {
+public final class ProductionOptions {
   // ---- security ------------------------------------------------------------------------------
 
   @Option(
@@ -231,7 +237,7 @@ final class ProductionOptions {
   String metricsBind;
 
   /** Flag combinations that cannot work; empty when all is well. */
-  List<String> problems() {
+  public List<String> problems() {
     List<String> out = new ArrayList<>();
     if ((tlsCert == null) != (tlsKey == null)) {
       out.add("--tls-cert and --tls-key go together");
@@ -308,7 +314,7 @@ final class ProductionOptions {
   }
 
   /** The token file, read and checked, or null when none is configured. */
-  TokenFile tokens() throws IOException {
+  public TokenFile tokens() throws IOException {
     if (tokenFile == null) {
       return null;
     }
@@ -340,7 +346,7 @@ final class ProductionOptions {
    * A Netty server builder on {@code bind:port} with TLS (if set), limits, keepalive and the
    * connection caps.
    */
-  NettyServerBuilder nettyServerBuilder(String bind, int port) throws IOException {
+  public NettyServerBuilder nettyServerBuilder(String bind, int port) throws IOException {
     InetSocketAddress address = new InetSocketAddress(bind, port);
     NettyServerBuilder builder;
     if (tls()) {
@@ -399,7 +405,7 @@ final class ProductionOptions {
   }
 
   /** The settings of the server besides its transport. */
-  ServerSettings settings(int watchBuffer, TokenFile tokens) {
+  public ServerSettings settings(int watchBuffer, TokenFile tokens) {
     ServerSettings s = ServerSettings.defaults()
         .withWatchBufferCapacity(watchBuffer)
         .withLimits(limits())

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 /**
  * When the next snapshot is due. A snapshot costs time in proportion to the state (write it; and,

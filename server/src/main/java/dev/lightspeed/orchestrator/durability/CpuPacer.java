@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import java.io.InterruptedIOException;
 import java.lang.management.ManagementFactory;

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,8 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
 
 import dev.lightspeed.orchestrator.journal.JournalCorruptException;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;

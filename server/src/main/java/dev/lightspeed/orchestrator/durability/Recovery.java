@@ -1,9 +1,11 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.durability;
 
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotCorruptException;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
+import dev.lightspeed.orchestrator.server.PipelineRegistry;
+import dev.lightspeed.orchestrator.server.PipelinesStateMachine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * very same steps on a registry of its own, so a snapshot is exactly what a restart would
  * recover.
  */
-final class Recovery {
+public final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 
   private Recovery() {}
@@ -90,7 +92,7 @@ final class Recovery {
    * Loads the snapshot {@code stored} into the empty {@code machine}, checking it first; returns
    * its floor index.
    */
-  static long loadSnapshot(
+  public static long loadSnapshot(
       SnapshotStore store, SnapshotStore.Stored stored, PipelinesStateMachine machine)
       throws IOException {
     SnapshotFile snapshot = store.read(stored, SnapshotFile::parseFrom);

@@ -1,4 +1,4 @@
-package dev.lightspeed.orchestrator.server;
+package dev.lightspeed.orchestrator.boot;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * 2 on a usage error. Prints the status or the error on one line.
  *
  * <pre>
- * java -cp @/app/jib-classpath-file dev.lightspeed.orchestrator.server.HealthProbe \
+ * java -cp @/app/jib-classpath-file dev.lightspeed.orchestrator.boot.HealthProbe \
  *     [--tls-ca PEM] [--service NAME] [--timeout-ms N] [HOST:PORT]
  * </pre>
  *

@@ -1,0 +1,78 @@
+package dev.lightspeed.orchestrator;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import dev.lightspeed.orchestrator.core.Command;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package map of docs/architecture.md, checked on the server's compiled classes (tests and
+ * the generated protobuf classes excluded): arrows run only from outer packages to inner ones,
+ * and the inner packages stay free of the transport. A new import that breaks the map fails the
+ * build here, naming the class and the import, instead of slowly tangling the layers again.
+ */
+class ArchitectureTest {
+  private static final String ROOT = "dev.lightspeed.orchestrator";
+
+  private static JavaClasses classes;
+
+  @BeforeAll
+  static void importServerClasses() {
+    // Only the server's own output directory: scanning every jar of the classpath for the
+    // package would take seconds, and the protobuf classes come from the proto module's jar.
+    Location serverClasses =
+        Location.of(Command.class.getProtectionDomain().getCodeSource().getLocation());
+    classes = new ClassFileImporter()
+        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        .importLocations(Set.of(serverClasses));
+  }
+
+  /** boot → durability → server → journal → core, and never back. */
+  @Test
+  void dependenciesRunFromOuterToInnerPackagesOnly() {
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .layer("boot").definedBy(ROOT + ".boot..")
+        .layer("durability").definedBy(ROOT + ".durability..")
+        .layer("server").definedBy(ROOT + ".server..")
+        .layer("journal").definedBy(ROOT + ".journal..")
+        .layer("core").definedBy(ROOT + ".core..")
+        .whereLayer("boot").mayNotBeAccessedByAnyLayer()
+        .whereLayer("durability").mayOnlyBeAccessedByLayers("boot")
+        .whereLayer("server").mayOnlyBeAccessedByLayers("durability", "boot")
+        .whereLayer("journal").mayOnlyBeAccessedByLayers("server", "durability", "boot")
+        .whereLayer("core").mayOnlyBeAccessedByLayers("journal", "server", "durability", "boot")
+        .check(classes);
+  }
+
+  /**
+   * The core is a deterministic state machine in plain Java: no gRPC, no protobuf (neither the
+   * runtime nor the API's or the journal's generated messages), so it can run behind any
+   * transport and any log.
+   */
+  @Test
+  void coreImportsNoGrpcAndNoProtobuf() {
+    noClasses().that().resideInAPackage(ROOT + ".core..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.grpc..", "com.google.protobuf..", ROOT + ".v1..", ROOT + ".journal.v1..")
+        .check(classes);
+  }
+
+  /**
+   * The journal is files and its own records: no gRPC, and nothing of the API's messages, so an
+   * API change never changes the disk format.
+   */
+  @Test
+  void journalImportsNoGrpcAndNoApiMessages() {
+    noClasses().that().resideInAPackage(ROOT + ".journal..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", ROOT + ".v1..")
+        .check(classes);
+  }
+}
