@@ -41,6 +41,12 @@ final class AuthInterceptor implements ServerInterceptor {
   private final java.util.Map<ServerReason, AtomicLong[]> warned =
       new java.util.EnumMap<>(ServerReason.class);
 
+  /** The name of the current call's token; null outside an accepted call (or without tokens). */
+  static String callerName() {
+    TokenFile.Principal principal = PRINCIPAL.get();
+    return principal == null ? null : principal.name();
+  }
+
   AuthInterceptor(TokenFile tokens) {
     this.tokens = tokens;
     for (ServerReason r : List.of(ServerReason.MISSING_CREDENTIALS,

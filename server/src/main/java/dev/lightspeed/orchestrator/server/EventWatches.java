@@ -2,8 +2,6 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.Event;
 import dev.lightspeed.orchestrator.core.EventType;
-import dev.lightspeed.orchestrator.v1.WatchEventsResponse;
-import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,15 +14,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * so the stream has no gap and no duplicate.
  */
 final class EventWatches {
-  /** One stream: its watcher, its type filter (empty = all) and the last id offered to it. */
+  /** One stream: its listener, its type filter (empty = all) and the last id offered to it. */
   static final class Watch {
-    final Watcher<Event, WatchEventsResponse> watcher;
+    final EventListener listener;
     final Set<EventType> types;
     /** Written at registration (under the lock), then only by the pipeline's publisher. */
     long lastOffered;
 
-    Watch(Watcher<Event, WatchEventsResponse> watcher, Set<EventType> types) {
-      this.watcher = watcher;
+    Watch(EventListener listener, Set<EventType> types) {
+      this.listener = listener;
       this.types = types;
     }
 
@@ -47,12 +45,12 @@ final class EventWatches {
     List<Event> wanted = backlog.stream().filter(watch::wants).toList();
     watches.add(watch);
     if (!wanted.isEmpty()) {
-      durable.thenRunAsync(() -> watch.watcher.offerBacklog(wanted), publisher);
+      durable.thenRunAsync(() -> watch.listener.offerBacklog(wanted), publisher);
     }
   }
 
-  void remove(Watcher<Event, WatchEventsResponse> watcher) {
-    watches.removeIf(w -> w.watcher == watcher);
+  void remove(EventListener listener) {
+    watches.removeIf(w -> w.listener == listener);
   }
 
   boolean isEmpty() {
@@ -70,16 +68,16 @@ final class EventWatches {
         if (e.eventId() > w.lastOffered) {
           w.lastOffered = e.eventId();
           if (w.wants(e)) {
-            w.watcher.offer(e);
+            w.listener.offer(e);
           }
         }
       }
     }
   }
 
-  void closeAll(StatusRuntimeException status) {
+  void closeAll(RuntimeException why) {
     for (Watch w : watches) {
-      w.watcher.close(status);
+      w.listener.end(why);
     }
   }
 }

@@ -105,6 +105,8 @@ public final class OrchestratorServer {
       builder.intercept(settings.outbound())
           .addTransportFilter(settings.outbound().transportFilter());
     }
+    // Hosting learns of the gRPC call it serves (deadline, caller) only through these.
+    CallContext.install(CallGuard::ensureCallLive, AuthInterceptor::callerName);
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),

@@ -9,7 +9,6 @@ import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
-import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -61,7 +60,7 @@ public final class PipelineHandle {
   /** Set under the lock when the pipeline is deleted; later calls see PIPELINE_NOT_FOUND. */
   private boolean deleted;
   /** Starts batches for the Work streams; created with the first one. */
-  private volatile WorkDispatcher workDispatcher;
+  private volatile ChangeListener workDispatcher;
 
   PipelineHandle(PipelineRuntime runtime, AtomicReference<CommandLog> log, long appliedIndex) {
     this(runtime, log, appliedIndex, DURABLE);
@@ -101,7 +100,7 @@ public final class PipelineHandle {
    */
   synchronized <R> Executed<R> execute(Command<R> command, long nowMs) {
     ensureLive();
-    CallGuard.ensureCallLive();
+    CallContext.ensureLive();
     long before = runtime.queries().version();
     long nextEvent = runtime.queries().nextEventId();
     R result = runtime.apply(command, nowMs);
@@ -118,7 +117,7 @@ public final class PipelineHandle {
       appended.durable().thenRunAsync(() -> publish(started.started()), publisher);
     }
     publishEvents(nextEvent, appended.durable());
-    WorkDispatcher work = workDispatcher;
+    ChangeListener work = workDispatcher;
     if (work != null) {
       work.changed(); // the change may let a Work stream's batch start
     }
@@ -163,15 +162,14 @@ public final class PipelineHandle {
           java.util.Map.of("oldest_event_id", Long.toString(q.oldestEventId())));
     }
     if (publisher == null) {
-      publisher = MoreExecutors.newSequentialExecutor(watch.watcher.drainExecutor());
+      publisher = MoreExecutors.newSequentialExecutor(watch.listener.drainExecutor());
     }
     eventWatches.add(watch, afterEventId == null ? List.of() : q.eventsAfter(afterEventId), last,
         settled, publisher);
   }
 
-  void removeEventWatch(
-      Watcher<dev.lightspeed.orchestrator.core.Event, dev.lightspeed.orchestrator.v1.WatchEventsResponse> watcher) {
-    eventWatches.remove(watcher);
+  void removeEventWatch(EventListener listener) {
+    eventWatches.remove(listener);
   }
 
   /**
@@ -247,13 +245,17 @@ public final class PipelineHandle {
     watchers.remove(watcher);
   }
 
-  /** The pipeline's Work dispatcher, created by {@code create} with the first Work stream. */
-  synchronized WorkDispatcher workDispatcher(java.util.function.Supplier<WorkDispatcher> create) {
+  /**
+   * The pipeline's Work dispatcher, created by {@code create} with the first Work stream; always
+   * of the type {@code create} makes (the Work streams are its only caller).
+   */
+  @SuppressWarnings("unchecked")
+  synchronized <D extends ChangeListener> D workDispatcher(java.util.function.Supplier<D> create) {
     ensureLive();
     if (workDispatcher == null) {
       workDispatcher = create.get();
     }
-    return workDispatcher;
+    return (D) workDispatcher;
   }
 
   /** Refuses a delete while live batches remain, unless {@code force}. */
@@ -271,25 +273,21 @@ public final class PipelineHandle {
   /** Marks the pipeline deleted and ends its watch streams with PIPELINE_NOT_FOUND. */
   synchronized void markDeleted() {
     deleted = true;
-    StatusRuntimeException gone = ErrorMapper.toException(notFound(name()), name(), "");
-    for (StartedListener w : watchers) {
-      w.end(notFound(name()));
-    }
-    eventWatches.closeAll(gone);
-    if (workDispatcher != null) {
-      workDispatcher.closeAll(gone);
-    }
+    closeWatchers(notFound(name()));
   }
 
-  /** Ends every watch stream and Work stream, e.g. at shutdown. */
-  void closeWatchers(StatusRuntimeException status) {
+  /**
+   * Ends every watch stream and Work stream with {@code why}, e.g. at shutdown: a {@link
+   * Rejection} (the gRPC side maps it as it maps any refusal) or the status to send.
+   */
+  void closeWatchers(RuntimeException why) {
     for (StartedListener w : watchers) {
-      w.end(status);
+      w.end(why);
     }
-    eventWatches.closeAll(status);
-    WorkDispatcher work = workDispatcher;
+    eventWatches.closeAll(why);
+    ChangeListener work = workDispatcher;
     if (work != null) {
-      work.closeAll(status);
+      work.end(why);
     }
   }
 

@@ -14,11 +14,10 @@ final class Security {
    * the token file, "-" without tokens or at start-up) changed which pipeline.
    */
   static void audit(String event, String pipeline) {
-    TokenFile.Principal by = AuthInterceptor.PRINCIPAL.get();
     log.atInfo()
         .addKeyValue("event", event)
         .addKeyValue("pipeline", pipeline)
-        .addKeyValue("by", by == null ? "-" : by.name())
+        .addKeyValue("by", CallContext.caller())
         .log(event.replace('_', ' '));
   }
 }

@@ -75,14 +75,14 @@ final class WatchStreams {
         }
         types.add(type);
       }
-      @SuppressWarnings("unchecked")
-      Watcher<Event, WatchEventsResponse>[] self = new Watcher[1];
-      self[0] = new Watcher<>(
+      EventListener[] self = new EventListener[1];
+      Watcher<Event, WatchEventsResponse> watcher = new Watcher<>(
           req.getPipeline(), call, EventMapper::toResponse, "events", watchExecutor,
           watchBufferCapacity, sendHeaders(), () -> handle.removeEventWatch(self[0]));
+      self[0] = new EventsListener(watcher, req.getPipeline());
       handle.addEventWatch(
           new EventWatches.Watch(self[0], types), after, limits.maxWatchersPerPipeline());
-      self[0].start();
+      watcher.start();
     } catch (RuntimeException e) {
       out.onError(ErrorMapper.toException(e, req.getPipeline()));
     }
@@ -103,8 +103,31 @@ final class WatchStreams {
 
     @Override
     public void end(RuntimeException why) {
-      watcher.close(why instanceof io.grpc.StatusRuntimeException s ? s
-          : ErrorMapper.toException(why, pipeline));
+      watcher.close(ErrorMapper.toException(why, pipeline));
+    }
+  }
+
+  /** A WatchEvents {@link Watcher} as its pipeline sees it. */
+  private record EventsListener(Watcher<Event, WatchEventsResponse> watcher, String pipeline)
+      implements EventListener {
+    @Override
+    public void offerBacklog(java.util.List<Event> backlog) {
+      watcher.offerBacklog(backlog);
+    }
+
+    @Override
+    public void offer(Event event) {
+      watcher.offer(event);
+    }
+
+    @Override
+    public Executor drainExecutor() {
+      return watcher.drainExecutor();
+    }
+
+    @Override
+    public void end(RuntimeException why) {
+      watcher.close(ErrorMapper.toException(why, pipeline));
     }
   }
 

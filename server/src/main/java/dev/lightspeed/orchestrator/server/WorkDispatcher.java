@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Pumps never overlap: {@code scheduled} admits one at a time, and {@code dirty} makes it run
  * again when a change arrives while it runs, so no change is missed and bursts coalesce.
  */
-final class WorkDispatcher {
+final class WorkDispatcher implements ChangeListener {
   /**
    * The longest the timer sleeps before it looks at the clock again. It guards against a clock
    * that jumps (NTP, a test's clock) making a computed sleep wrong; one cheap pump a second per
@@ -78,7 +78,13 @@ final class WorkDispatcher {
     return streams.size();
   }
 
-  /** Ends every stream with {@code status} (pipeline deleted, server stopping). */
+  /** Ends every stream with {@code why} (pipeline deleted, server stopping). */
+  @Override
+  public void end(RuntimeException why) {
+    closeAll(ErrorMapper.toException(why, handle.name()));
+  }
+
+  /** Ends every stream with {@code status}. */
   void closeAll(StatusRuntimeException status) {
     for (WorkStream s : streams) {
       s.close(status);
@@ -86,7 +92,8 @@ final class WorkDispatcher {
   }
 
   /** Something may let a batch start: run a pump soon. Never blocks; safe under the lock. */
-  void changed() {
+  @Override
+  public void changed() {
     // No stream (all closed): nothing to do, and no hand-off per change of the pipeline.
     if (streams.isEmpty() || Thread.currentThread() == pumpThread) {
       return;
