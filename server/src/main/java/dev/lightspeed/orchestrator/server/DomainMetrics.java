@@ -86,8 +86,10 @@ final class DomainMetrics {
   }
 
   private void itemRefused(String method, Rejection r) {
+    // The code label is the gRPC status code's name, which is the category's name: the error
+    // mapping maps each category to the code of the same name (ErrorMapper.code).
     metrics.rejections
-        .labelValues(method, ErrorMapper.code(r.reason()).name(), r.reason().name())
+        .labelValues(method, r.reason().category().name(), r.reason().name())
         .inc();
   }
 }

@@ -98,7 +98,7 @@ public final class OrchestratorServer {
     MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     if (metrics != null) {
-      metrics.watchTransport(settings.connections(), settings.outbound());
+      TransportMetrics.register(metrics, settings.connections(), settings.outbound());
     }
     if (settings.outbound() != null) {
       // Outermost, on every service: health and reflection replies wait for readers too.

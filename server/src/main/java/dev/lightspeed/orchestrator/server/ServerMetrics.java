@@ -6,8 +6,6 @@ import dev.lightspeed.orchestrator.core.ProcessOutcome;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.CounterWithCallback;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
@@ -101,49 +99,6 @@ final class ServerMetrics {
   private Counter perPipeline(String name, String help) {
     return Counter.builder().name(name).help(help).labelNames("pipeline").withoutExemplars()
         .register(registry);
-  }
-
-  /** Exports the transport's guards (either may be null: not configured). */
-  void watchTransport(ConnectionLimiter connections, OutboundBudget outbound) {
-    if (connections != null) {
-      GaugeWithCallback.builder()
-          .name("lightspeed_connections")
-          .help("Open client connections (TCP), as counted by --max-connections.")
-          .callback(cb -> cb.call(connections.open()))
-          .register(registry);
-      CounterWithCallback.builder()
-          .name("lightspeed_connections_refused")
-          .help("Connections closed at accept because --max-connections or"
-              + " --max-connections-per-address was reached.")
-          .labelNames("limit")
-          .callback(cb -> {
-            for (ConnectionLimiter.Limit l : ConnectionLimiter.Limit.values()) {
-              cb.call(connections.refused(l), l.label);
-            }
-          })
-          .register(registry);
-    }
-    if (outbound != null) {
-      GaugeWithCallback.builder()
-          .name("lightspeed_outbound_pending_bytes")
-          .help("Reply bytes sent by calls and not yet read by their clients (flow control),"
-              + " as counted against --max-pending-outbound-bytes.")
-          .unit(Unit.BYTES)
-          .callback(cb -> cb.call(outbound.pendingBytes()))
-          .register(registry);
-      CounterWithCallback.builder()
-          .name("lightspeed_calls_refused_outbound")
-          .help("Calls refused with RESOURCE_EXHAUSTED before their handler ran, because their"
-              + " connection (per_connection) or the server (server) held too many unread reply"
-              + " bytes.")
-          .labelNames("limit")
-          .callback(cb -> {
-            for (OutboundBudget.Limit l : OutboundBudget.Limit.values()) {
-              cb.call(outbound.refused(l), l.label);
-            }
-          })
-          .register(registry);
-    }
   }
 
   /** What one StartAvailable did: its starts and the lease expiries it handled first. */
