@@ -55,7 +55,7 @@ final class WatchStreams {
           s -> WatchStartedResponse.newBuilder().setStarted(ProtoMapper.toProto(s)).build(),
           "started batches", watchExecutor, watchBufferCapacity, sendHeaders(),
           () -> handle.removeWatcher(self[0]));
-      self[0] = new Listener(watcher, req.getPipeline());
+      self[0] = new StartedWatch(watcher, req.getPipeline());
       handle.addWatcher(self[0], limits.maxWatchersPerPipeline());
       watcher.start();
     } catch (RuntimeException e) {
@@ -87,7 +87,7 @@ final class WatchStreams {
       Watcher<Event, WatchEventsResponse> watcher = new Watcher<>(
           req.getPipeline(), call, EventMapper::toResponse, "events", watchExecutor,
           watchBufferCapacity, sendHeaders(), () -> handle.removeEventWatch(self[0]));
-      self[0] = new EventsListener(watcher, req.getPipeline());
+      self[0] = new EventsWatch(watcher, req.getPipeline());
       handle.addEventWatch(
           new EventWatches.Watch(self[0], types), after, limits.maxWatchersPerPipeline());
       watcher.start();
@@ -96,28 +96,48 @@ final class WatchStreams {
     }
   }
 
-  /** A WatchStarted {@link Watcher} as its pipeline sees it. */
-  private record Listener(Watcher<StartedBatch, WatchStartedResponse> watcher, String pipeline)
-      implements StartedListener {
-    @Override
-    public void offer(StartedBatch started) {
-      watcher.offer(started);
+  /**
+   * A {@link Watcher} as its pipeline sees it: the pipeline publishes on the watcher's drain
+   * thread, and ends it with a refusal or a status, mapped here as any refusal is.
+   */
+  private abstract static class Listener<T, M> {
+    final Watcher<T, M> watcher;
+    private final String pipeline;
+
+    Listener(Watcher<T, M> watcher, String pipeline) {
+      this.watcher = watcher;
+      this.pipeline = pipeline;
     }
 
-    @Override
     public Executor drainExecutor() {
       return watcher.drainExecutor();
     }
 
-    @Override
     public void end(RuntimeException why) {
       watcher.close(ErrorMapper.toException(why, pipeline));
     }
   }
 
-  /** A WatchEvents {@link Watcher} as its pipeline sees it. */
-  private record EventsListener(Watcher<Event, WatchEventsResponse> watcher, String pipeline)
+  /** A WatchStarted stream. */
+  private static final class StartedWatch extends Listener<StartedBatch, WatchStartedResponse>
+      implements StartedListener {
+    StartedWatch(Watcher<StartedBatch, WatchStartedResponse> watcher, String pipeline) {
+      super(watcher, pipeline);
+    }
+
+    @Override
+    public void offer(StartedBatch started) {
+      watcher.offer(started);
+    }
+  }
+
+  /** A WatchEvents stream. */
+  private static final class EventsWatch extends Listener<Event, WatchEventsResponse>
       implements EventListener {
+    EventsWatch(Watcher<Event, WatchEventsResponse> watcher, String pipeline) {
+      super(watcher, pipeline);
+    }
+
     @Override
     public void offerBacklog(java.util.List<Event> backlog) {
       watcher.offerBacklog(backlog);
@@ -126,16 +146,6 @@ final class WatchStreams {
     @Override
     public void offer(Event event) {
       watcher.offer(event);
-    }
-
-    @Override
-    public Executor drainExecutor() {
-      return watcher.drainExecutor();
-    }
-
-    @Override
-    public void end(RuntimeException why) {
-      watcher.close(ErrorMapper.toException(why, pipeline));
     }
   }
 
