@@ -34,21 +34,55 @@ class ArchitectureTest {
         .importLocations(Set.of(serverClasses));
   }
 
-  /** boot → durability → server → journal → core, and never back. */
+  /**
+   * The package map of docs/architecture.md, outermost first: boot; then the server's wiring
+   * (server) and the data directory (durability), side by side; the dashboard's HTTP port; the
+   * security in front of the service; the gRPC adapter; metrics; hosting; journal; core. Each
+   * layer lists who may use it, so an arrow back up (or across, between server and durability)
+   * fails here with the class and what it uses.
+   */
   @Test
   void dependenciesRunFromOuterToInnerPackagesOnly() {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .layer("boot").definedBy(ROOT + ".boot..")
-        .layer("durability").definedBy(ROOT + ".durability..")
         .layer("server").definedBy(ROOT + ".server..")
+        .layer("durability").definedBy(ROOT + ".durability..")
+        .layer("dashboard").definedBy(ROOT + ".dashboard..")
+        .layer("security").definedBy(ROOT + ".security..")
+        .layer("grpc").definedBy(ROOT + ".grpc..")
+        .layer("metrics").definedBy(ROOT + ".metrics..")
+        .layer("host").definedBy(ROOT + ".host..")
         .layer("journal").definedBy(ROOT + ".journal..")
         .layer("core").definedBy(ROOT + ".core..")
         .whereLayer("boot").mayNotBeAccessedByAnyLayer()
+        .whereLayer("server").mayOnlyBeAccessedByLayers("boot")
         .whereLayer("durability").mayOnlyBeAccessedByLayers("boot")
-        .whereLayer("server").mayOnlyBeAccessedByLayers("durability", "boot")
-        .whereLayer("journal").mayOnlyBeAccessedByLayers("server", "durability", "boot")
-        .whereLayer("core").mayOnlyBeAccessedByLayers("journal", "server", "durability", "boot")
+        .whereLayer("dashboard").mayOnlyBeAccessedByLayers("server", "boot")
+        .whereLayer("security").mayOnlyBeAccessedByLayers("dashboard", "server", "boot")
+        .whereLayer("grpc").mayOnlyBeAccessedByLayers("security", "dashboard", "server", "boot")
+        .whereLayer("metrics")
+        .mayOnlyBeAccessedByLayers("grpc", "security", "dashboard", "server", "boot")
+        .whereLayer("host").mayOnlyBeAccessedByLayers(
+            "metrics", "grpc", "security", "dashboard", "server", "durability", "boot")
+        .whereLayer("journal").mayOnlyBeAccessedByLayers(
+            "host", "metrics", "grpc", "security", "dashboard", "server", "durability", "boot")
+        .whereLayer("core").mayOnlyBeAccessedByLayers(
+            "journal", "host", "metrics", "grpc", "security", "dashboard", "server", "durability",
+            "boot")
+        .check(classes);
+  }
+
+  /**
+   * Hosting (the registry, the handles, the state machine) deals in core values and journal
+   * records only: no gRPC, and nothing of the API's messages. Streams are listeners it hands
+   * values to, and the call's deadline and caller reach it through CallContext, so the same
+   * hosting can sit behind another transport or a replicated log.
+   */
+  @Test
+  void hostImportsNoGrpcAndNoApiMessages() {
+    noClasses().that().resideInAPackage(ROOT + ".host..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", ROOT + ".v1..")
         .check(classes);
   }
 

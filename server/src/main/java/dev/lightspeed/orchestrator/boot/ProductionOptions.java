@@ -1,11 +1,11 @@
 package dev.lightspeed.orchestrator.boot;
 
-import dev.lightspeed.orchestrator.server.ConnectionLimiter;
-import dev.lightspeed.orchestrator.server.DashboardHttpServer;
-import dev.lightspeed.orchestrator.server.Limits;
-import dev.lightspeed.orchestrator.server.OutboundBudget;
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
+import dev.lightspeed.orchestrator.grpc.ConnectionLimiter;
+import dev.lightspeed.orchestrator.grpc.OutboundBudget;
+import dev.lightspeed.orchestrator.host.Limits;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.server.ServerSettings;
-import dev.lightspeed.orchestrator.server.TokenFile;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;

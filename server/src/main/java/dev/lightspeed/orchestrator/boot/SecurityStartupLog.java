@@ -1,6 +1,6 @@
 package dev.lightspeed.orchestrator.boot;
 
-import dev.lightspeed.orchestrator.server.TokenFile;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.slf4j.Logger;

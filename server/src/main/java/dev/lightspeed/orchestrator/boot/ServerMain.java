@@ -1,12 +1,12 @@
 package dev.lightspeed.orchestrator.boot;
 
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
 import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
-import dev.lightspeed.orchestrator.server.CredentialSafeLogging;
-import dev.lightspeed.orchestrator.server.DashboardHttpServer;
+import dev.lightspeed.orchestrator.security.CredentialSafeLogging;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.server.OrchestratorServer;
-import dev.lightspeed.orchestrator.server.TokenFile;
 import dev.lightspeed.orchestrator.v1.ServerConfig;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -18,10 +18,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code lightspeed-orchestrator} command: starts the server on a Netty port. */
 @Command(

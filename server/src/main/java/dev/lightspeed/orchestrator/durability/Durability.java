@@ -1,5 +1,7 @@
 package dev.lightspeed.orchestrator.durability;
 
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.host.PipelineStore;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.FileCommandLog;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
@@ -7,8 +9,6 @@ import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.JournalFiles;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import dev.lightspeed.orchestrator.server.PipelineRegistry;
-import dev.lightspeed.orchestrator.server.PipelineStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;

@@ -1,11 +1,11 @@
 package dev.lightspeed.orchestrator.durability;
 
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.host.PipelinesStateMachine;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotCorruptException;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import dev.lightspeed.orchestrator.server.PipelineRegistry;
-import dev.lightspeed.orchestrator.server.PipelinesStateMachine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.lightspeed.orchestrator.durability;
 
+import dev.lightspeed.orchestrator.host.PipelinesStateMachine;
 import dev.lightspeed.orchestrator.journal.CommandLog;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
-import dev.lightspeed.orchestrator.server.PipelinesStateMachine;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Optional;

@@ -2,6 +2,8 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.PipelineRuntime;
 import dev.lightspeed.orchestrator.core.PipelineSpec;
+import dev.lightspeed.orchestrator.grpc.RequestMapper;
+import dev.lightspeed.orchestrator.host.PipelineHandle;
 import dev.lightspeed.orchestrator.v1.Connector;
 import java.util.List;
 import org.slf4j.Logger;

@@ -1,6 +1,22 @@
 package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.grpc.CallGuard;
+import dev.lightspeed.orchestrator.grpc.EarlyHeaders;
+import dev.lightspeed.orchestrator.grpc.ErrorMapper;
+import dev.lightspeed.orchestrator.grpc.MalformedRequests;
+import dev.lightspeed.orchestrator.grpc.OrchestratorGrpcService;
+import dev.lightspeed.orchestrator.grpc.ProtoMapper;
+import dev.lightspeed.orchestrator.grpc.TransportMetrics;
+import dev.lightspeed.orchestrator.host.CallContext;
+import dev.lightspeed.orchestrator.host.PipelineHandle;
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.host.PipelineStore;
+import dev.lightspeed.orchestrator.host.ServerReason;
+import dev.lightspeed.orchestrator.metrics.MetricsInterceptor;
+import dev.lightspeed.orchestrator.metrics.ServerMetrics;
+import dev.lightspeed.orchestrator.security.AuthInterceptor;
+import dev.lightspeed.orchestrator.security.CredentialSafeLogging;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -98,13 +114,15 @@ public final class OrchestratorServer {
     MalformedRequests.quietOversizeWarnings();
     this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
     if (metrics != null) {
-      metrics.watchTransport(settings.connections(), settings.outbound());
+      TransportMetrics.register(metrics, settings.connections(), settings.outbound());
     }
     if (settings.outbound() != null) {
       // Outermost, on every service: health and reflection replies wait for readers too.
       builder.intercept(settings.outbound())
           .addTransportFilter(settings.outbound().transportFilter());
     }
+    // Hosting learns of the gRPC call it serves (deadline, caller) only through these.
+    CallContext.install(CallGuard::ensureCallLive, AuthInterceptor::callerName);
     OrchestratorGrpcService service =
         new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),

@@ -1,5 +1,9 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.grpc.ConnectionLimiter;
+import dev.lightspeed.orchestrator.grpc.OutboundBudget;
+import dev.lightspeed.orchestrator.host.Limits;
+import dev.lightspeed.orchestrator.security.TokenFile;
 /**
  * How an {@link OrchestratorServer} serves, beyond its transport: the WatchStarted buffer, the
  * request limits, the bearer tokens (null = no authentication), the metrics endpoint, and the

@@ -2,13 +2,13 @@ package dev.lightspeed.orchestrator.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import dev.lightspeed.orchestrator.durability.Durability;
-import dev.lightspeed.orchestrator.server.GrpcServerExtension;
-import dev.lightspeed.orchestrator.server.ServerReason;
 
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.durability.Durability;
+import dev.lightspeed.orchestrator.host.ServerReason;
 import dev.lightspeed.orchestrator.journal.FsyncMode;
+import dev.lightspeed.orchestrator.server.GrpcServerExtension;
 import dev.lightspeed.orchestrator.v1.Connector;
 import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
 import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;

@@ -1,9 +1,9 @@
 package dev.lightspeed.orchestrator.durability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import dev.lightspeed.orchestrator.server.OrchestratorServer;
 
 import dev.lightspeed.orchestrator.journal.FsyncMode;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
 import dev.lightspeed.orchestrator.v1.Batch;
@@ -23,8 +23,8 @@ import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
 import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
 import dev.lightspeed.orchestrator.v1.ListRunsRequest;
 import dev.lightspeed.orchestrator.v1.OperatorAction;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;

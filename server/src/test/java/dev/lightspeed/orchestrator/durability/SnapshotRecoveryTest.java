@@ -2,10 +2,10 @@ package dev.lightspeed.orchestrator.durability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import dev.lightspeed.orchestrator.server.OrchestratorServer;
 
 import dev.lightspeed.orchestrator.journal.JournalCorruptException;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.Boundary;
@@ -16,8 +16,8 @@ import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
 import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
 import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartRunRequest;

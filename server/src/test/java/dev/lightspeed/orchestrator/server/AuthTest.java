@@ -8,12 +8,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.Message;
+import dev.lightspeed.orchestrator.security.AuthInterceptor;
+import dev.lightspeed.orchestrator.security.Role;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
 import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;

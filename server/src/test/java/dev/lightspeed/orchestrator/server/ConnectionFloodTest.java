@@ -3,10 +3,11 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.lightspeed.orchestrator.boot.ProductionOptions;
 import dev.lightspeed.orchestrator.durability.Durability;
-
-import dev.lightspeed.orchestrator.server.ConnectionLimiter.Limit;
+import dev.lightspeed.orchestrator.grpc.ConnectionLimiter.Limit;
+import dev.lightspeed.orchestrator.grpc.ConnectionLimiter;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;

@@ -1,8 +1,10 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
 import dev.lightspeed.orchestrator.durability.Durability;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;

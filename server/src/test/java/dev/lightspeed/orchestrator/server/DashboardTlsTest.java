@@ -2,8 +2,9 @@ package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import dev.lightspeed.orchestrator.durability.Durability;
 
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
+import dev.lightspeed.orchestrator.durability.Durability;
 import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.rpc.Code;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.RefusalReason;
+import dev.lightspeed.orchestrator.grpc.ErrorMapper;
+import dev.lightspeed.orchestrator.host.ServerReason;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
 import dev.lightspeed.orchestrator.v1.ApplyActionRequest;

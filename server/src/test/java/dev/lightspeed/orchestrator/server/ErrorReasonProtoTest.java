@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.RefusalReason;
+import dev.lightspeed.orchestrator.grpc.ErrorMapper;
+import dev.lightspeed.orchestrator.host.ServerReason;
 import dev.lightspeed.orchestrator.v1.ErrorReason;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,8 +2,8 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.journal.FaultyFiles;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;

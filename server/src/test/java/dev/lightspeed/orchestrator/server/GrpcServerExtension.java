@@ -1,9 +1,9 @@
 package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.durability.Durability;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;

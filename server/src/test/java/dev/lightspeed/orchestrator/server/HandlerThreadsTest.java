@@ -1,13 +1,13 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.lightspeed.orchestrator.boot.ProductionOptions;
 import dev.lightspeed.orchestrator.durability.Durability;
-
 import dev.lightspeed.orchestrator.v1.GetStatusRequest;
 import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;

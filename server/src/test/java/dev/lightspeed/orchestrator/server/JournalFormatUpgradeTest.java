@@ -1,10 +1,10 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import dev.lightspeed.orchestrator.durability.Durability;
 
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.JsonFormat;
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
 import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
 import dev.lightspeed.orchestrator.v1.AckItem;
@@ -28,8 +28,8 @@ import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
 import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
 import dev.lightspeed.orchestrator.v1.ListRunsRequest;
 import dev.lightspeed.orchestrator.v1.OperatorAction;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;

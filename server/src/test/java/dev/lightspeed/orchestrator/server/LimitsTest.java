@@ -8,6 +8,7 @@ import static dev.lightspeed.orchestrator.server.RpcErrors.violatedFields;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.lightspeed.orchestrator.host.Limits;
 import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
 import dev.lightspeed.orchestrator.v1.AckItem;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;

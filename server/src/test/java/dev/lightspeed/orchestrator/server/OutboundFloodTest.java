@@ -4,10 +4,11 @@ import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.lightspeed.orchestrator.boot.ProductionOptions;
 import dev.lightspeed.orchestrator.durability.Durability;
-
-import dev.lightspeed.orchestrator.server.OutboundBudget.Limit;
+import dev.lightspeed.orchestrator.grpc.OutboundBudget.Limit;
+import dev.lightspeed.orchestrator.grpc.OutboundBudget;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;

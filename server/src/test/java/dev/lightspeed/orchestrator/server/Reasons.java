@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.server;
 
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.RefusalReason;
+import dev.lightspeed.orchestrator.host.ServerReason;
 import java.util.ArrayList;
 import java.util.List;
 

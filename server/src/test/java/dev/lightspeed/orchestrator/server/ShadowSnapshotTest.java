@@ -1,12 +1,15 @@
 package dev.lightspeed.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import dev.lightspeed.orchestrator.durability.Durability;
-import dev.lightspeed.orchestrator.durability.Recovery;
 
 import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
+import dev.lightspeed.orchestrator.durability.Durability;
+import dev.lightspeed.orchestrator.durability.Recovery;
+import dev.lightspeed.orchestrator.grpc.ProtoMapper;
+import dev.lightspeed.orchestrator.host.PipelineHandle;
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
 import dev.lightspeed.orchestrator.v1.Batch;

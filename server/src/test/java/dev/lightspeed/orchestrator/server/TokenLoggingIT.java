@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lightspeed.orchestrator.security.AuthInterceptor;
 import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.ManagedChannel;

@@ -4,9 +4,10 @@ import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.lightspeed.orchestrator.boot.ProductionOptions;
 import dev.lightspeed.orchestrator.durability.Durability;
-
+import dev.lightspeed.orchestrator.grpc.ErrorMapper;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;

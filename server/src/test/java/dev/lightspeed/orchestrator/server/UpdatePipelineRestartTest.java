@@ -3,14 +3,14 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
-import dev.lightspeed.orchestrator.durability.Durability;
 
 import com.google.protobuf.FieldMask;
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.v1.Boundary;
 import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
 import dev.lightspeed.orchestrator.v1.ListAuditLogRequest;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
 import io.grpc.ManagedChannel;

@@ -3,11 +3,11 @@ package dev.lightspeed.orchestrator.server;
 import static dev.lightspeed.orchestrator.server.Fixtures.batch;
 import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
-import dev.lightspeed.orchestrator.durability.Durability;
 
+import dev.lightspeed.orchestrator.durability.Durability;
 import dev.lightspeed.orchestrator.v1.Event;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
 import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
 import dev.lightspeed.orchestrator.v1.WatchEventsResponse;

@@ -6,11 +6,12 @@ import static dev.lightspeed.orchestrator.server.RpcErrors.assertRefused;
 import static dev.lightspeed.orchestrator.server.RpcErrors.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lightspeed.orchestrator.host.Limits;
 import dev.lightspeed.orchestrator.v1.Batch;
 import dev.lightspeed.orchestrator.v1.Event;
 import dev.lightspeed.orchestrator.v1.EventType;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.StartedBatch;
 import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
 import dev.lightspeed.orchestrator.v1.WatchEventsResponse;

@@ -6,6 +6,7 @@ import static dev.lightspeed.orchestrator.server.RpcErrors.assertStatus;
 import static dev.lightspeed.orchestrator.server.RpcErrors.violatedFields;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lightspeed.orchestrator.grpc.WorkStreams;
 import dev.lightspeed.orchestrator.v1.BatchState;
 import dev.lightspeed.orchestrator.v1.ProcessOutcome;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
@@ -13,8 +14,8 @@ import dev.lightspeed.orchestrator.v1.StartedBatch;
 import dev.lightspeed.orchestrator.v1.WorkAck;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResult;
-import io.grpc.Status;
 import io.grpc.Status.Code;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.List;
