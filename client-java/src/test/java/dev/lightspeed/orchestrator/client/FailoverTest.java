@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lightspeed.orchestrator.client.errors.OrchestratorException;
+import dev.lightspeed.orchestrator.v1.Event;
 import io.grpc.Status;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -74,6 +75,33 @@ class FailoverTest {
       // The worker's Work stream broke with A; it reconnected, to B.
       await(Duration.ofSeconds(30), "the worker handles on-b from B", () -> handled.contains("on-b"));
       assertThat(client.getStatus(p).getQueuedCount()).isZero();
+    }
+  }
+
+  @Test
+  void anEventStream_resumesOnTheSecondTarget_afterItsLastId() throws Exception {
+    String p = ServerExtension.uniqueName("failover-events");
+    a.client().createPipeline(ServerExtension.spec(p, 3, 60_000).build());
+    b.client().createPipeline(ServerExtension.spec(p, 3, 60_000).build());
+    a.client().enqueueBatch(p, batch("a1", 1)); // A's event 1
+    for (int i = 1; i <= 3; i++) {
+      b.client().enqueueBatch(p, batch("b" + i, i)); // B's events 1, 2, 3
+    }
+    try (OrchestratorClient client =
+            OrchestratorClient.builder().targets(List.of(a.target(), b.target())).build();
+        EventStream events = client.watchEvents(p, 0L, List.of())) {
+      Event first = events.poll(Duration.ofSeconds(20)).orElseThrow();
+      assertThat(first.getEnqueued().getKey()).as("from A").isEqualTo("a1");
+
+      a.afterAll(null);
+      aStopped = true;
+
+      // Resumed after id 1, on B: B's event 2. (Independent servers number their own events;
+      // the nodes of a cluster give every event the same id, so there nothing is skipped.)
+      Event next = events.poll(Duration.ofSeconds(30)).orElseThrow();
+      assertThat(next.getEventId()).isEqualTo(2);
+      assertThat(next.getEnqueued().getKey()).as("from B").isEqualTo("b2");
+      assertThat(events.reconnects()).isPositive();
     }
   }
 
