@@ -7,7 +7,8 @@
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
 #   make clients       regenerate the Python, Go and TypeScript clients' code from proto/
-#   make test-clients  the clients' story examples against one real server; every client against an mTLS one
+#   make test-clients  the clients' story examples against one real server; every client against an mTLS one;
+#                      Python, Go and TypeScript failing over from a killed server to a second one
 #   make test-dashboard  every metric of examples/grafana/lightspeed-dashboard.json exists on a real server
 #   make test-readme  run the README's "Your first worker" blocks as written, each in an empty directory
 #   make dist    target/lightspeed-orchestrator-<version>.tar.gz: bin/ scripts, jars, examples (needs only Java 17+)
@@ -81,6 +82,7 @@ check-clients: clients-tools
 test-clients:
 	bash scripts/clients-test.sh
 	bash scripts/clients-mtls-test.sh
+	bash scripts/clients-failover-test.sh
 
 test: lint-proto check-clients test-java test-smoke test-clients test-dist test-readme test-image test-dashboard
 

@@ -7,7 +7,9 @@
 #     same from $LIGHTSPEED_CERT_FILE/$LIGHTSPEED_KEY_FILE, and without a certificate: refused),
 #   - client-python/examples/mtls.py, client-go/examples/mtls, client-typescript/examples/mtls.ts
 #     (each: its certificate gets in, no certificate fails UNAVAILABLE, a certificate without its
-#     key is refused before any call).
+#     key is refused before any call),
+#   - and every client with several targets, a dead address first (TLS checks the certificate
+#     for the first target's host, or for the server name given; a name it lacks is refused).
 # Ends with "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -49,6 +51,7 @@ openssl x509 -req -in tls/client.csr -CA tls/ca.pem -CAkey tls/ca.key -CAcreates
 start_server --tls-cert tls/server.pem --tls-key tls/server.key --tls-client-ca tls/ca.pem \
   --config "${root}/examples/pipelines.json"
 ADDR="${SERVER_ADDR}"
+DEAD="127.0.0.1:$(free_port)" # nobody listens there: the first of several targets is down
 
 lightspeed() { timeout 60 java -jar "${CLI_JAR}" "$@"; }
 out="$(lightspeed --ca-file tls/ca.pem --cert-file tls/client.pem --key-file tls/client.key \
@@ -67,6 +70,19 @@ else
   fail "cli: without a client certificate (exit ${status}): ${out}"
 fi
 
+certs=(--ca-file tls/ca.pem --cert-file tls/client.pem --key-file tls/client.key)
+out="$(lightspeed "${certs[@]}" --target "${DEAD},${ADDR}" pipelines list 2>&1 || true)"
+if grep -q orders <<<"${out}"; then ok "cli: TLS with --target DEAD,SERVER (the certificate checked for the first host)"; else fail "cli: TLS with --target DEAD,SERVER: ${out}"; fi
+out="$(lightspeed "${certs[@]}" --target "${DEAD},${ADDR}" --server-name localhost pipelines list 2>&1 || true)"
+if grep -q orders <<<"${out}"; then ok "cli: TLS with --target DEAD,SERVER --server-name localhost"; else fail "cli: --server-name localhost: ${out}"; fi
+status=0
+out="$(lightspeed "${certs[@]}" --target "${DEAD},${ADDR}" --server-name wrong.example --deadline 30s pipelines list 2>&1)" || status=$?
+if [[ ${status} == 1 ]] && grep -Eq '^ERROR (UNAVAILABLE|DEADLINE_EXCEEDED)' <<<"${out}"; then
+  ok "cli: --server-name the certificate lacks: refused, exit 1"
+else
+  fail "cli: --server-name wrong.example (exit ${status}): ${out}"
+fi
+
 run() { # NAME COMMAND...
   local name=$1
   shift
@@ -77,9 +93,9 @@ run() { # NAME COMMAND...
   fi
   sed 's/^/       /' <<<"${out}"
 }
-run python "${root}/.venv/bin/python" "${root}/client-python/examples/mtls.py" "${ADDR}" tls
-run go "${work}/go-mtls" "${ADDR}" tls
-run typescript node "${root}/client-typescript/dist/examples/mtls.js" "${ADDR}" tls
+run python "${root}/.venv/bin/python" "${root}/client-python/examples/mtls.py" "${ADDR}" tls "${DEAD}"
+run go "${work}/go-mtls" "${ADDR}" tls "${DEAD}"
+run typescript node "${root}/client-typescript/dist/examples/mtls.js" "${ADDR}" tls "${DEAD}"
 
 echo "clients mTLS: ${passed} passed, ${failed} failed"
 (( failed == 0 ))

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	orchestratorv1 "github.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1"
 )
@@ -16,12 +15,12 @@ type Client struct {
 // Connect opens a client to target ("host:port"). Without options it uses plaintext
 // (insecure) transport credentials; pass grpc.WithTransportCredentials to use TLS, and
 // grpc.WithPerRPCCredentials(BearerToken(...)) for a server started with --token-file.
-// The connection is made lazily, on the first call.
+// The connection is made lazily, on the first call. The idempotent calls (enqueues, acks,
+// ExtendLease, reads) are retried by the connection on Unavailable, up to 4 attempts within the
+// call's deadline; a replayed enqueue is deduplicated by its idempotency key. For several
+// servers, see ConnectTargets.
 func Connect(target string, opts ...grpc.DialOption) (*Client, error) {
-	if len(opts) == 0 {
-		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	}
-	conn, err := grpc.NewClient(target, opts...)
+	conn, err := grpc.NewClient(target, defaultOptions(opts)...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,9 @@
 DIR holds ca.pem, client.pem and client.key (README: "Client certificates"). Checks that the
 client certificate lets ListPipelines in, that without one the call fails (UNAVAILABLE: the
 handshake is refused), and that a certificate without its key is refused before any call.
+With DEAD (an address nobody listens on) as a third argument, also TLS with several targets:
+Client([DEAD, target]) gets in through the second, checking the certificate for the first
+target's host, or for ``server_name``; a wrong ``server_name`` fails the handshake.
 """
 
 import sys
@@ -12,6 +15,22 @@ import sys
 import grpc
 
 from lightspeed_orchestrator import Client, OrchestratorError, pb, tls_credentials
+
+
+def several_targets(target: str, d: str, dead: str) -> None:
+    creds = tls_credentials(f"{d}/ca.pem", f"{d}/client.pem", f"{d}/client.key")
+    for server_name in (None, "localhost"):
+        with Client([dead, target], credentials=creds, server_name=server_name) as client:
+            names = [p.name for p in client.ListPipelines(pb.ListPipelinesRequest(), timeout=20).pipelines]
+            assert "orders" in names, names
+        print(f"ok   mTLS, targets [DEAD, server], server_name {server_name}: the second one answers")
+    with Client([dead, target], credentials=creds, server_name="wrong.example") as client:
+        try:
+            client.ListPipelines(pb.ListPipelinesRequest(), timeout=20)
+            raise AssertionError("a certificate without the server name was accepted")
+        except OrchestratorError as e:
+            assert e.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED), e
+    print("ok   mTLS, several targets: a server_name the certificate lacks fails the handshake")
 
 
 def main(target: str, d: str) -> None:
@@ -39,3 +58,5 @@ def main(target: str, d: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) > 3:
+        several_targets(sys.argv[1], sys.argv[2], sys.argv[3])

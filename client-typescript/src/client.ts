@@ -54,6 +54,7 @@ import {
   OrchestratorServiceService,
 } from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
 import { OrchestratorError } from "./errors";
+import { SERVICE_CONFIG, channelTarget } from "./targets";
 
 /** Like the generated types, but every field optional (absent = proto default). */
 export type DeepPartial<T> = T extends Date | Function | Uint8Array | string | number | boolean | undefined ? T
@@ -78,6 +79,12 @@ export interface ClientOptions extends grpc.ClientOptions {
    * Use it with TLS credentials: the token is a secret, and plaintext is only fit for loopback.
    */
   bearerToken?: string;
+  /**
+   * With TLS, the name every node's certificate must carry, whichever answers (also the
+   * `:authority`); default: the host of the (first) address. Sets `grpc.ssl_target_name_override`
+   * and `grpc.default_authority`.
+   */
+  serverName?: string;
 }
 
 /**
@@ -136,17 +143,38 @@ export class Client {
   readonly raw: OrchestratorServiceClient;
 
   /**
-   * @param address "host:port"
+   * @param address "host:port" (or any grpc-js target such as "dns:///name:port"), or a list of
+   *   "IP:PORT", the nodes of a cluster: calls go to the first that accepts a connection and move
+   *   to the next when it goes away (grpc-js's pick_first over its `ipv4:` list; see targets.ts).
+   *   Idempotent calls (enqueues, acks, lease extensions, reads) are retried by the channel on
+   *   UNAVAILABLE, up to 4 attempts within the call's deadline; a replayed enqueue is
+   *   deduplicated by its idempotency key.
    * @param credentials default: plaintext (grpc.credentials.createInsecure()); for TLS,
    *   grpc.credentials.createSsl(readFileSync("tls/ca.pem"))
-   * @param options channel options, and `bearerToken` for a server started with --token-file
+   * @param options channel options, `bearerToken` for a server started with --token-file, and
+   *   `serverName` for TLS
    */
-  constructor(address: string, credentials?: grpc.ChannelCredentials, options?: ClientOptions) {
-    const { bearerToken, ...channelOptions }: ClientOptions = options ?? {};
+  constructor(address: string | readonly string[], credentials?: grpc.ChannelCredentials, options?: ClientOptions) {
+    const { bearerToken, serverName, ...channelOptions }: ClientOptions = options ?? {};
     if (bearerToken !== undefined) {
       channelOptions.interceptors = [bearerTokenInterceptor(bearerToken), ...(channelOptions.interceptors ?? [])];
     }
-    this.raw = new OrchestratorServiceClient(address, credentials ?? grpc.credentials.createInsecure(), channelOptions);
+    let target: string;
+    if (typeof address === "string") {
+      target = address;
+    } else if (address.length === 1) {
+      target = address[0];
+    } else {
+      const list = channelTarget(address);
+      target = list.target;
+      channelOptions["grpc.default_authority"] ??= list.authority;
+    }
+    if (serverName !== undefined) {
+      channelOptions["grpc.ssl_target_name_override"] = serverName;
+      channelOptions["grpc.default_authority"] = serverName;
+    }
+    channelOptions["grpc.service_config"] ??= SERVICE_CONFIG;
+    this.raw = new OrchestratorServiceClient(target, credentials ?? grpc.credentials.createInsecure(), channelOptions);
   }
 
   /** Resolves once the channel is connected (rejects after timeoutMs). */

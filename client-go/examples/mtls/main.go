@@ -5,7 +5,10 @@
 //
 // DIR holds ca.pem, client.pem and client.key (README: "Client certificates"). The client
 // certificate lets ListPipelines in; without one the call fails (UNAVAILABLE: the handshake is
-// refused); a certificate without its key is an error before any call.
+// refused); a certificate without its key is an error before any call. With DEAD (an address
+// nobody listens on) as a third argument, also TLS with several targets: ConnectTargets([DEAD,
+// target]) gets in through the second, checking the certificate for the first target's host, or
+// for grpc.WithAuthority's name; a name the certificate lacks fails the handshake.
 package main
 
 import (
@@ -28,6 +31,43 @@ func main() {
 		fmt.Fprintln(os.Stderr, "FAIL", err)
 		os.Exit(1)
 	}
+	if len(os.Args) > 3 {
+		if err := severalTargets(os.Args[1], os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func severalTargets(target, dir, dead string) error {
+	creds, err := orchestrator.TLSCredentials(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key"))
+	if err != nil {
+		return err
+	}
+	list := func(opts ...grpc.DialOption) error {
+		client, err := orchestrator.ConnectTargets([]string{dead, target}, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts...)...)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err = client.ListPipelines(ctx, &v1.ListPipelinesRequest{})
+		return err
+	}
+	if err := list(); err != nil {
+		return fmt.Errorf("several targets: %w", err)
+	}
+	fmt.Println("ok   mTLS, targets [DEAD, server]: the second one answers")
+	if err := list(grpc.WithAuthority("localhost")); err != nil {
+		return fmt.Errorf("several targets, WithAuthority(localhost): %w", err)
+	}
+	fmt.Println("ok   mTLS, targets [DEAD, server], WithAuthority(localhost): the second one answers")
+	if code := status.Code(list(grpc.WithAuthority("wrong.example"))); code != codes.Unavailable && code != codes.DeadlineExceeded {
+		return fmt.Errorf("several targets, a name the certificate lacks: want UNAVAILABLE, got %v", code)
+	}
+	fmt.Println("ok   mTLS, several targets: a name the certificate lacks fails the handshake")
+	return nil
 }
 
 func run(target, dir string) error {

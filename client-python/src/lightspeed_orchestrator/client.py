@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
 from lightspeed.orchestrator.v1 import orchestrator_service_pb2_grpc as service_grpc
 
 from .errors import OrchestratorError
+from .targets import SERVICE_CONFIG, channel_target
 
 
 class Client:
@@ -22,6 +23,15 @@ class Client:
     Server-streaming RPCs (StartAvailable, WatchStarted) return a :class:`Stream`: iterate it,
     and ``cancel()`` it to stop watching. ``client.stub`` is the unwrapped generated stub.
 
+    ``target``: ``"host:port"`` (or any gRPC target such as ``dns:///name:port``), or a list of
+    ``"IP:PORT"`` strings, the nodes of a cluster: calls go to the first node that accepts a
+    connection and move to the next when it goes away (gRPC's pick_first over the ``ipv4:`` list;
+    see :mod:`lightspeed_orchestrator.targets`). Idempotent calls (enqueues, acks, lease
+    extensions, reads) are retried by the channel on UNAVAILABLE, up to 4 attempts within the
+    call's timeout; a replayed enqueue is deduplicated by its idempotency key.
+    ``server_name``: with TLS, the name every node's certificate must carry (also the
+    ``:authority``); default the first target's host.
+
     ``credentials``: TLS channel credentials (``grpc.ssl_channel_credentials(ca)``); default
     plaintext. ``bearer_token``: for a server started with ``--token-file``, sends
     ``authorization: Bearer <token>`` on every call, streams included (also on calls made
@@ -31,16 +41,34 @@ class Client:
 
     def __init__(
         self,
-        target: str,
+        target: Union[str, Sequence[str]],
         *,
         credentials: Optional[grpc.ChannelCredentials] = None,
         options: Optional[Sequence[Tuple[str, Any]]] = None,
         bearer_token: Optional[str] = None,
+        server_name: Optional[str] = None,
     ):
         interceptor = None
         if bearer_token is not None:
             # Checked before the channel is opened, so a bad token leaks no channel.
             interceptor = _BearerToken(bearer_token)
+        extra: List[Tuple[str, Any]] = []
+        if not isinstance(target, str):
+            targets = list(target)
+            if len(targets) == 1:
+                target = targets[0]
+            else:
+                target, first = channel_target(targets)
+                # C-core's default authority would be the whole list.
+                extra.append(("grpc.default_authority", server_name or first))
+        if server_name is not None:
+            extra.append(("grpc.ssl_target_name_override", server_name))
+            if not any(k == "grpc.default_authority" for k, _ in extra):
+                extra.append(("grpc.default_authority", server_name))
+        given = list(options or ())
+        if not any(k == "grpc.service_config" for k, _ in given):
+            extra.append(("grpc.service_config", SERVICE_CONFIG))
+        options = given + extra
         if credentials is None:
             self.channel = grpc.insecure_channel(target, options=options)
         else:

@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       "  lightspeed enqueue orders --key b1 --stage extract --records 100",
       "  lightspeed status orders",
       "  lightspeed --target 10.0.0.5:50051 watch orders --count 10",
+      "  lightspeed --target n1:50051,n2:50051,n3:50051 status orders   # a cluster",
       ""
     },
     subcommands = {
@@ -73,10 +74,21 @@ public final class OrchestratorCli implements Runnable {
       names = "--target",
       scope = ScopeType.INHERIT,
       defaultValue = "${env:LIGHTSPEED_TARGET:-127.0.0.1:50051}",
-      paramLabel = "HOST:PORT",
-      description = "Server address host:port; a host alone means port 50051 (default:"
-          + " $LIGHTSPEED_TARGET, else 127.0.0.1:50051).")
+      paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Server address host:port; a host alone means port 50051. Several,"
+          + " comma-separated (the nodes of a cluster): the CLI uses the first that answers and"
+          + " moves on to the next when one is down (default: $LIGHTSPEED_TARGET, else"
+          + " 127.0.0.1:50051).")
   String target;
+
+  @Option(
+      names = "--server-name",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:LIGHTSPEED_SERVER_NAME}",
+      paramLabel = "NAME",
+      description = "TLS: the name the server certificate must carry, whichever node answers"
+          + " (default: $LIGHTSPEED_SERVER_NAME, else the host of the first --target).")
+  String serverName;
 
   @Option(
       names = "--tls",
@@ -187,9 +199,17 @@ public final class OrchestratorCli implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** {@code --target}, with the default port 50051 when it names a host alone. */
+  /** {@code --target}, each address with the default port 50051 when it names a host alone. */
   String effectiveTarget() {
-    return Targets.withDefaultPort(target);
+    return String.join(",", effectiveTargets());
+  }
+
+  java.util.List<String> effectiveTargets() {
+    try {
+      return Targets.list(target);
+    } catch (IllegalArgumentException e) {
+      throw new CliException("USAGE", e.getMessage(), USAGE);
+    }
   }
 
   boolean usesTls() {
@@ -199,7 +219,10 @@ public final class OrchestratorCli implements Runnable {
   /** A client for the global options; the caller closes it. */
   OrchestratorClient connect() {
     OrchestratorClient.Builder b =
-        OrchestratorClient.builder().target(effectiveTarget()).tls(tls).deadline(deadline);
+        OrchestratorClient.builder().targets(effectiveTargets()).tls(tls).deadline(deadline);
+    if (serverName != null && !serverName.isBlank()) {
+      b.overrideAuthority(serverName.strip());
+    }
     if (caFile != null) {
       b.trustCertificates(caFile);
     }

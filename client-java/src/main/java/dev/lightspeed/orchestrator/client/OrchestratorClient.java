@@ -366,7 +366,8 @@ public final class OrchestratorClient implements AutoCloseable {
    * with backoff from 100 ms to 2 s.
    */
   public static final class Builder {
-    private String target = "127.0.0.1:50051";
+    private List<String> targets = List.of("127.0.0.1:50051");
+    private String authority;
     private boolean tls;
     private Path trustCertificates;
     private Path clientCertificate;
@@ -385,7 +386,39 @@ public final class OrchestratorClient implements AutoCloseable {
 
     /** A gRPC target: {@code host:port}, or any name-resolver URI such as {@code dns:///host:port}. */
     public Builder target(String target) {
-      this.target = Objects.requireNonNull(target, "target");
+      this.targets = List.of(Objects.requireNonNull(target, "target"));
+      return this;
+    }
+
+    /**
+     * Several servers, e.g. the nodes of a cluster, each {@code host:port}: calls go to the first
+     * that accepts a connection and move to the next when it goes away (gRPC's pick_first over
+     * all of them); a call that fails UNAVAILABLE meanwhile is retried as {@link #retryPolicy}
+     * says. One target is the same as {@link #target}. With TLS, every server must present a
+     * certificate for the first target's host, or for the name given to {@link #overrideAuthority}.
+     */
+    public Builder targets(List<String> targets) {
+      if (targets.isEmpty()) {
+        throw new IllegalArgumentException("at least one target");
+      }
+      for (String t : targets) {
+        Objects.requireNonNull(t, "target");
+        if (targets.size() > 1 && (t.isBlank() || t.contains("/") || t.contains(","))) {
+          throw new IllegalArgumentException(
+              "each of several targets is host:port (no URI, no comma): '" + t + "'");
+        }
+      }
+      this.targets = List.copyOf(targets);
+      return this;
+    }
+
+    /**
+     * The authority of every call, which is also the host name TLS checks the server's
+     * certificate against (SNI): useful when several targets share one certificate name, e.g.
+     * {@code orchestrator.internal}. Default: the (first) target's host and port.
+     */
+    public Builder overrideAuthority(String authority) {
+      this.authority = Objects.requireNonNull(authority, "authority");
       return this;
     }
 
@@ -490,7 +523,18 @@ public final class OrchestratorClient implements AutoCloseable {
     }
 
     public OrchestratorClient build() {
+      String target =
+          targets.size() == 1
+              ? targets.get(0)
+              : TargetListNameResolverProvider.channelTarget(targets);
       NettyChannelBuilder nb = NettyChannelBuilder.forTarget(target, credentials());
+      if (authority != null) {
+        nb.overrideAuthority(authority);
+      }
+      // gRPC's default, said out loud: one connection, to the first target that accepts it; when
+      // it breaks, the next call reconnects trying the targets in order again. (round_robin
+      // would spread calls over every node; a cluster node forwards to the leader anyway.)
+      nb.defaultLoadBalancingPolicy("pick_first");
       if (directExecutor) {
         nb.directExecutor();
       } else if (executor != null) {
