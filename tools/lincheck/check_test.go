@@ -19,7 +19,7 @@ func check(t *testing.T, history string) Verdict {
 	if err != nil {
 		t.Fatalf("splitting the history: %v", err)
 	}
-	return Check(partitions, 10*time.Second)
+	return Check(partitions, 10*time.Second, 0)
 }
 
 func TestLinearizableHistoriesPass(t *testing.T) {

@@ -2,7 +2,7 @@
 // linearizability against a per-key model of the batch life cycle (SPEC section 3), with
 // Porcupine (github.com/anishathalye/porcupine).
 //
-//	lincheck [-timeout 60s] [-html FILE] history.jsonl
+//	lincheck [-timeout 60s] [-max-failures 10] [-html FILE] history.jsonl
 //
 // Prints "OK ..." and exits 0 when every key's history is linearizable. Otherwise it names the
 // failing keys, writes Porcupine's visualization of them to FILE (default: the history file's
@@ -26,9 +26,10 @@ func main() {
 func run(args []string) int {
 	flags := flag.NewFlagSet("lincheck", flag.ContinueOnError)
 	timeout := flags.Duration("timeout", 60*time.Second, "the longest time to spend on one key (0 = no limit)")
+	maxFailures := flags.Int("max-failures", 10, "stop after this many failing keys (0 = check every key)")
 	html := flags.String("html", "", "where to write the visualization of a failure (default: HISTORY.html)")
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: lincheck [-timeout 60s] [-html FILE] history.jsonl")
+		fmt.Fprintln(flags.Output(), "usage: lincheck [-timeout 60s] [-max-failures 10] [-html FILE] history.jsonl")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -53,11 +54,15 @@ func run(args []string) int {
 		return 3
 	}
 	started := time.Now()
-	v := Check(partitions, *timeout)
+	v := Check(partitions, *timeout, *maxFailures)
 	summary := fmt.Sprintf("%d calls, %d keys, %d per-key operations, checked in %v",
 		len(calls), v.Partitions, v.Operations, time.Since(started).Round(time.Millisecond))
 	if len(v.Illegal) > 0 {
-		fmt.Printf("NOT LINEARIZABLE: %d of %d keys: %s (%s)\n", len(v.Illegal), v.Partitions, keys(v.Illegal), summary)
+		atLeast := ""
+		if v.Stopped {
+			atLeast = "at least "
+		}
+		fmt.Printf("NOT LINEARIZABLE: %s%d of %d keys: %s (%s)\n", atLeast, len(v.Illegal), v.Partitions, keys(v.Illegal), summary)
 		if err := Visualize(v.Illegal, *html, *timeout); err != nil {
 			fmt.Fprintf(os.Stderr, "lincheck: writing the visualization: %v\n", err)
 		} else {
