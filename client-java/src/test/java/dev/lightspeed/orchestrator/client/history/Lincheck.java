@@ -35,7 +35,7 @@ final class Lincheck {
       Path out = Path.of("target", "lincheck", "lincheck").toAbsolutePath();
       Result built;
       try {
-        built = run(source, List.of("go", "build", "-o", out.toString(), "."));
+        built = run(source, List.of("go", "build", "-buildvcs=false", "-o", out.toString(), "."));
       } catch (IOException e) {
         throw new IllegalStateException("the linearizability checker is a Go program: it needs"
             + " `go` on PATH (as client-go does)", e);
