@@ -11,6 +11,7 @@
 #                      Python, Go and TypeScript failing over from a killed server to a second one
 #   make test-dashboard  every metric of examples/grafana/lightspeed-dashboard.json exists on a real server
 #   make test-readme  run the README's "Your first worker" blocks as written, each in an empty directory
+#   make test-lincheck  vet and unit-test the linearizability checker tools/lincheck (Go, seconds)
 #   make dist    target/lightspeed-orchestrator-<version>.tar.gz: bin/ scripts, jars, examples (needs only Java 17+)
 #   make image   OCI image tarball server/target/lightspeed-orchestrator-image.tar (Jib, no Docker daemon)
 #   make test-image  check the image's config, run it unpacked (chroot) and probe its health
@@ -24,7 +25,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
+.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test-lincheck test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
 
 all: build
 
@@ -84,7 +85,12 @@ test-clients:
 	bash scripts/clients-mtls-test.sh
 	bash scripts/clients-failover-test.sh
 
-test: lint-proto check-clients test-java test-smoke test-clients test-dist test-readme test-image test-dashboard
+# The Porcupine history checker (docs/cluster.md, "Checking histories"). Its run on recorded
+# histories, LinearizabilityIT, is part of test-java (client-java's integration tests).
+test-lincheck:
+	cd tools/lincheck && go vet ./... && go test ./...
+
+test: lint-proto check-clients test-lincheck test-java test-smoke test-clients test-dist test-readme test-image test-dashboard
 
 # The README is the test input: scripts/readme_blocks.py extracts the marked blocks.
 test-readme:

@@ -1,0 +1,76 @@
+package dev.lightspeed.orchestrator.client.history;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real server jar in a child JVM that keeps its port across kill -9 and restart, so clients
+ * keep one target. One per node: a cluster test starts several, each with its own arguments.
+ * The server jar comes from the system property {@code server.jar} (failsafe sets it).
+ */
+final class ServerNode implements AutoCloseable {
+  private final Path workDir;
+  private final List<String> args;
+  private final int port;
+  private Process process;
+  private Path log;
+  private int starts;
+
+  /** A node on a free loopback port; {@link #start()} runs it. */
+  ServerNode(Path workDir, String... args) throws IOException {
+    this.workDir = workDir;
+    this.args = List.of(args);
+    try (ServerSocket s = new ServerSocket(0)) {
+      this.port = s.getLocalPort();
+    }
+  }
+
+  String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Starts the jar and waits until it listens (first start, or restart after {@link #kill()}). */
+  void start() throws IOException, InterruptedException {
+    String jar = System.getProperty("server.jar");
+    if (jar == null || !Files.exists(Path.of(jar))) {
+      throw new IllegalStateException("system property server.jar must name the built server jar"
+          + " (failsafe sets it; got " + jar + "): run `mvn install` or `make build` first");
+    }
+    log = workDir.resolve("server-" + port + "-" + (++starts) + ".log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+        "-jar", jar, "--bind", "127.0.0.1", "--port", Integer.toString(port)));
+    command.addAll(args);
+    process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log).contains("listening on")) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        process.destroyForcibly();
+        throw new IllegalStateException("server did not start:\n" + Files.readString(log));
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no final snapshot, no flush. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}
