@@ -78,6 +78,11 @@ final class WorkDispatcher {
     return streams.size();
   }
 
+  /** The open streams (tests). */
+  List<WorkStream> streams() {
+    return List.copyOf(streams);
+  }
+
   /** Ends every stream with {@code status} (pipeline deleted, server stopping). */
   void closeAll(StatusRuntimeException status) {
     for (WorkStream s : streams) {

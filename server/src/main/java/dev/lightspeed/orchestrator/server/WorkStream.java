@@ -1,10 +1,13 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.core.ItemResults;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
+import dev.lightspeed.orchestrator.core.ProcessOutcome;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.core.Command;
+import dev.lightspeed.orchestrator.v1.WorkAck;
 import dev.lightspeed.orchestrator.v1.WorkOpen;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResponse;
@@ -28,7 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One Work stream (SPEC 4.2): its slots, its requests and its outgoing messages.
  *
  * <p>Requests (ack, fail, extend) go through {@link PipelineHandle#execute} exactly as the unary
- * AckBatch, FailBatch and ExtendLease do, and are answered once durable. Started batches come from
+ * AckBatches, FailBatch and ExtendLease do, and are answered once durable; they are applied in
+ * order off the call's thread by a {@link WorkRequestCoalescer}, which turns the acks that arrive
+ * while earlier requests are being applied into one bulk ack. Started batches come from
  * the pipeline's {@link WorkDispatcher}. Everything sent goes through one queue that a drain task
  * empties while the transport is ready (gRPC forbids concurrent calls on an observer; at most one
  * drain runs). Nothing here ever waits: a slow client gets no new batches while its transport is
@@ -62,6 +67,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** The unfinished batches started on this stream, key → attempt; guarded by the handle. */
   private final Map<String, Integer> unfinished = new HashMap<>();
 
+  /** The requests after `open`, applied in order with consecutive acks together. */
+  private final WorkRequestCoalescer requests;
+
   private final Queue<WorkResponse> outgoing = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unanswered = new AtomicInteger();
   /** Groups of started batches waiting to be durable: a half-closed stream still sends them. */
@@ -81,6 +89,20 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   WorkStream(WorkStreams service, ServerCallStreamObserver<WorkResponse> call) {
     this.service = service;
     this.call = call;
+    this.requests = new WorkRequestCoalescer(service.executor(),
+        new WorkRequestCoalescer.Applier() {
+          @Override
+          public void acks(List<WorkAck> acks) {
+            applyAcks(acks);
+          }
+
+          @Override
+          public void other(WorkRequest request) {
+            applyOther(request);
+          }
+        },
+        // Refusals that end the stream name their fields in full (open.capacity, ...).
+        e -> close(ErrorMapper.toException(e, pipeline)));
     call.disableAutoRequest();
     call.setOnCancelHandler(this::cancelled);
     call.setOnReadyHandler(this::readyAgain);
@@ -99,7 +121,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       if (handle == null) {
         open(request);
       } else {
-        handle(request);
+        // Applied off this thread, so that acks arriving meanwhile can be applied together.
+        unanswered.incrementAndGet();
+        requests.submit(request);
       }
     } catch (RuntimeException e) {
       // Refusals that end the stream name their fields in full (open.capacity, ...).
@@ -138,17 +162,88 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     dispatcher.add(this);
   }
 
-  private void handle(WorkRequest request) {
-    switch (request.getRequestCase()) {
-      case ACK -> {
-        var ack = request.getAck();
-        answer(ack.getRequestId(), "ack.", () -> {
-          var done = handle.execute(RequestMapper.ack(ack.getKey(), ack.getAttempt()), now());
-          return new Answer(
-              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(done.result().single())),
-              done.durable());
-        });
+  /**
+   * Applies consecutive acks as one bulk ack (see {@link WorkRequestCoalescer}), each answered
+   * with its own result, in order, once the bulk is durable: the outcomes and refusals are those
+   * of applying them one after another, and a refused ack refuses only itself.
+   */
+  private void applyAcks(List<WorkAck> acks) {
+    if (done || closeWith != null) {
+      return;
+    }
+    service.registry().gate().ensureOpen();
+    int n = acks.size();
+    Rejection[] invalid = new Rejection[n];
+    int valid = 0;
+    for (int i = 0; i < n; i++) {
+      try {
+        RequestMapper.requireAttempt(acks.get(i).getAttempt(), "attempt");
+        valid++;
+      } catch (Rejection r) {
+        invalid[i] = r;
       }
+    }
+    String[] keys = new String[valid];
+    int[] attempts = new int[valid];
+    for (int i = 0, next = 0; i < n; i++) {
+      if (invalid[i] == null) {
+        keys[next] = acks.get(i).getKey();
+        attempts[next++] = acks.get(i).getAttempt();
+      }
+    }
+    ItemResults<ProcessOutcome.Processed> applied = null;
+    Rejection refusedAll = null;
+    // Nothing valid: the refusals report state earlier changes made, sent once those are durable.
+    CompletableFuture<Void> durable = handle.settled();
+    if (valid > 0) {
+      try {
+        var executed = handle.execute(new Command.Ack(keys, attempts), now());
+        applied = executed.result();
+        durable = executed.durable();
+      } catch (Rejection r) {
+        if (r.reason() == ServerReason.PIPELINE_NOT_FOUND) {
+          throw r;
+        }
+        refusedAll = r;
+        durable = handle.settled();
+      }
+    }
+    List<WorkResponse> results = new ArrayList<>(n);
+    for (int i = 0, next = 0; i < n; i++) {
+      WorkResult.Builder result = result(acks.get(i).getRequestId());
+      Rejection r = invalid[i] != null ? invalid[i]
+          : refusedAll != null ? refusedAll
+          : applied.refusal(next);
+      if (r != null) {
+        result.setError(ErrorMapper.toStatus(r, pipeline, "ack."));
+      } else {
+        result.setOutcome(ProtoMapper.toProto(applied.value(next)));
+      }
+      if (invalid[i] == null) {
+        next++;
+      }
+      results.add(WorkResponse.newBuilder().setResult(result).build());
+    }
+    if (durable.isDone() && !durable.isCompletedExceptionally()) {
+      sendAll(results);
+      return;
+    }
+    durable.whenComplete((ok, failure) -> {
+      if (failure != null) {
+        close(journalFailed(failure));
+      } else {
+        sendAll(results);
+      }
+    });
+  }
+
+  /** Applies a request other than an ack, alone; throws what ends the stream. */
+  private void applyOther(WorkRequest request) {
+    if (done || closeWith != null) {
+      return;
+    }
+    service.registry().gate().ensureOpen(); // after a journal failure nothing is answered
+    switch (request.getRequestCase()) {
       case FAIL -> {
         var fail = request.getFail();
         answer(fail.getRequestId(), "fail.", () -> {
@@ -182,7 +277,6 @@ final class WorkStream implements StreamObserver<WorkRequest> {
    * (the stream goes on), except PIPELINE_NOT_FOUND, which ends the stream (thrown).
    */
   private void answer(long requestId, String fieldPrefix, java.util.function.Supplier<Answer> call) {
-    unanswered.incrementAndGet();
     Answer a;
     try {
       a = call.get();
@@ -232,6 +326,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     scheduleDrain();
   }
 
+  private void sendAll(List<WorkResponse> results) {
+    outgoing.addAll(results);
+    scheduleDrain();
+  }
+
   @Override
   public void onError(Throwable t) {
     cancelled();
@@ -249,6 +348,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   }
 
   // ---- slots (called by the dispatcher under the pipeline's lock) -----------------------------
+
+  /** How many requests after `open` this stream has read so far (tests). */
+  long requestsRead() {
+    return requests.submitted();
+  }
 
   List<String> stageKey() {
     return stageKey;
