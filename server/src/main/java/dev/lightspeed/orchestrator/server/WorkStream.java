@@ -67,6 +67,12 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** The unfinished batches started on this stream, key → attempt; guarded by the handle. */
   private final Map<String, Integer> unfinished = new HashMap<>();
 
+  /**
+   * Completes once every result of the requests applied so far was queued to be sent (see
+   * sendInOrder); only touched by the coalescer's drain, one at a time.
+   */
+  private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
+
   /** The requests after `open`, applied in order with consecutive acks together. */
   private final WorkRequestCoalescer requests;
 
@@ -222,19 +228,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       if (invalid[i] == null) {
         next++;
       }
-      results.add(WorkResponse.newBuilder().setResult(result).build());
+      results.add(response(result));
     }
-    if (durable.isDone() && !durable.isCompletedExceptionally()) {
-      sendAll(results);
-      return;
-    }
-    durable.whenComplete((ok, failure) -> {
-      if (failure != null) {
-        close(journalFailed(failure));
-      } else {
-        sendAll(results);
-      }
-    });
+    sendInOrder(results, durable);
   }
 
   /** Applies a request other than an ack, alone; throws what ends the stream. */
@@ -286,28 +282,37 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       }
       // A refusal describes state an earlier change made: sent only once that is durable, as
       // the unary calls do (docs/durability.md, "What an OK means").
-      CompletableFuture<Void> settled = handle.settled();
-      settled.whenComplete((ok, failure) -> {
-        if (failure != null) {
-          close(journalFailed(failure));
-        } else {
-          send(result(requestId).setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)));
-        }
-      });
+      sendInOrder(List.of(response(result(requestId)
+          .setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)))), handle.settled());
       return;
     }
-    a.result().setRequestId(requestId);
-    if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
-      send(a.result());
+    sendInOrder(List.of(response(a.result().setRequestId(requestId))), a.durable());
+  }
+
+  /**
+   * Sends {@code results} once {@code durable} completes and every earlier request's results are
+   * sent: results go out in request order. Waiting on each future directly would not do:
+   * callbacks on one future (a refusal waits for the same {@code settled} as the change before
+   * it) run in reverse order of registration. Called by the coalescer's drain only.
+   */
+  private void sendInOrder(List<WorkResponse> results, CompletableFuture<Void> durable) {
+    CompletableFuture<Void> previous = answered;
+    if (previous.isDone() && !previous.isCompletedExceptionally() && durable.isDone()
+        && !durable.isCompletedExceptionally()) {
+      sendAll(results); // the common case on a fast disk: no chain
       return;
     }
-    a.durable().whenComplete((ok, failure) -> {
+    answered = previous.thenCompose(ok -> durable).whenComplete((ok, failure) -> {
       if (failure != null) {
         close(journalFailed(failure));
       } else {
-        send(a.result());
+        sendAll(results);
       }
     });
+  }
+
+  private static WorkResponse response(WorkResult.Builder result) {
+    return WorkResponse.newBuilder().setResult(result).build();
   }
 
   /** The refusal that ends every stream once the journal failed (JOURNAL_UNAVAILABLE). */
@@ -319,11 +324,6 @@ final class WorkStream implements StreamObserver<WorkRequest> {
 
   private static WorkResult.Builder result(long requestId) {
     return WorkResult.newBuilder().setRequestId(requestId);
-  }
-
-  private void send(WorkResult.Builder result) {
-    outgoing.add(WorkResponse.newBuilder().setResult(result).build());
-    scheduleDrain();
   }
 
   private void sendAll(List<WorkResponse> results) {
