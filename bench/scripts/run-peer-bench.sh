@@ -41,7 +41,8 @@ fi
 
 OUT=bench/results
 JAR=bench/target/benchmarks.jar
-SERVER_JAR=server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
+# SERVER_JAR=... measures another build of the server (e.g. a before/after pair in one session).
+SERVER_JAR="${SERVER_JAR:-server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar}"
 SERVER_JVM="${SERVER_JVM:--Xms2g -Xmx2g -XX:+UseG1GC}"
 for f in "${JAR}" "${SERVER_JAR}"; do
   [[ -f "${f}" ]] || { echo "missing ${f}: run 'make build' first" >&2; exit 1; }

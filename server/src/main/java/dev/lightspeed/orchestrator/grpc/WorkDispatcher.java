@@ -87,6 +87,11 @@ final class WorkDispatcher implements ChangeListener {
     closeAll(ErrorMapper.toException(why, handle.name()));
   }
 
+  /** The open streams (tests). */
+  List<WorkStream> streams() {
+    return List.copyOf(streams);
+  }
+
   /** Ends every stream with {@code status}. */
   void closeAll(StatusRuntimeException status) {
     for (WorkStream s : streams) {

@@ -1,13 +1,16 @@
 package dev.lightspeed.orchestrator.grpc;
 
 import dev.lightspeed.orchestrator.core.Command;
+import dev.lightspeed.orchestrator.core.ItemResults;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
+import dev.lightspeed.orchestrator.core.ProcessOutcome;
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.host.JournalGate;
 import dev.lightspeed.orchestrator.host.PipelineHandle;
 import dev.lightspeed.orchestrator.host.ServerReason;
+import dev.lightspeed.orchestrator.v1.WorkAck;
 import dev.lightspeed.orchestrator.v1.WorkOpen;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResponse;
@@ -31,7 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One Work stream (SPEC 4.2): its slots, its requests and its outgoing messages.
  *
  * <p>Requests (ack, fail, extend) go through {@link PipelineHandle#execute} exactly as the unary
- * AckBatch, FailBatch and ExtendLease do, and are answered once durable. Started batches come from
+ * AckBatches, FailBatch and ExtendLease do, and are answered once durable; they are applied in
+ * order off the call's thread by a {@link WorkRequestCoalescer}, which turns the acks that arrive
+ * while earlier requests are being applied into one bulk ack. Started batches come from
  * the pipeline's {@link WorkDispatcher}. Everything sent goes through one queue that a drain task
  * empties while the transport is ready (gRPC forbids concurrent calls on an observer; at most one
  * drain runs). Nothing here ever waits: a slow client gets no new batches while its transport is
@@ -65,6 +70,15 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   /** The unfinished batches started on this stream, key → attempt; guarded by the handle. */
   private final Map<String, Integer> unfinished = new HashMap<>();
 
+  /**
+   * Completes once every result of the requests applied so far was queued to be sent (see
+   * sendInOrder); only touched by the coalescer's drain, one at a time.
+   */
+  private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
+
+  /** The requests after `open`, applied in order with consecutive acks together. */
+  private final WorkRequestCoalescer requests;
+
   private final Queue<WorkResponse> outgoing = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unanswered = new AtomicInteger();
   /** Groups of started batches waiting to be durable: a half-closed stream still sends them. */
@@ -84,6 +98,20 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   WorkStream(WorkStreams service, ServerCallStreamObserver<WorkResponse> call) {
     this.service = service;
     this.call = call;
+    this.requests = new WorkRequestCoalescer(service.executor(),
+        new WorkRequestCoalescer.Applier() {
+          @Override
+          public void acks(List<WorkAck> acks) {
+            applyAcks(acks);
+          }
+
+          @Override
+          public void other(WorkRequest request) {
+            applyOther(request);
+          }
+        },
+        // Refusals that end the stream name their fields in full (open.capacity, ...).
+        e -> close(ErrorMapper.toException(e, pipeline)));
     call.disableAutoRequest();
     call.setOnCancelHandler(this::cancelled);
     call.setOnReadyHandler(this::readyAgain);
@@ -102,7 +130,9 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       if (handle == null) {
         open(request);
       } else {
-        handle(request);
+        // Applied off this thread, so that acks arriving meanwhile can be applied together.
+        unanswered.incrementAndGet();
+        requests.submit(request);
       }
     } catch (RuntimeException e) {
       // Refusals that end the stream name their fields in full (open.capacity, ...).
@@ -141,17 +171,78 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     dispatcher.add(this);
   }
 
-  private void handle(WorkRequest request) {
-    switch (request.getRequestCase()) {
-      case ACK -> {
-        var ack = request.getAck();
-        answer(ack.getRequestId(), "ack.", () -> {
-          var done = handle.execute(RequestMapper.ack(ack.getKey(), ack.getAttempt()), now());
-          return new Answer(
-              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(done.result().single())),
-              done.durable());
-        });
+  /**
+   * Applies consecutive acks as one bulk ack (see {@link WorkRequestCoalescer}), each answered
+   * with its own result, in order, once the bulk is durable: the outcomes and refusals are those
+   * of applying them one after another, and a refused ack refuses only itself.
+   */
+  private void applyAcks(List<WorkAck> acks) {
+    if (done || closeWith != null) {
+      return;
+    }
+    service.registry().gate().ensureOpen();
+    int n = acks.size();
+    Rejection[] invalid = new Rejection[n];
+    int valid = 0;
+    for (int i = 0; i < n; i++) {
+      try {
+        RequestMapper.requireAttempt(acks.get(i).getAttempt(), "attempt");
+        valid++;
+      } catch (Rejection r) {
+        invalid[i] = r;
       }
+    }
+    String[] keys = new String[valid];
+    int[] attempts = new int[valid];
+    for (int i = 0, next = 0; i < n; i++) {
+      if (invalid[i] == null) {
+        keys[next] = acks.get(i).getKey();
+        attempts[next++] = acks.get(i).getAttempt();
+      }
+    }
+    ItemResults<ProcessOutcome.Processed> applied = null;
+    Rejection refusedAll = null;
+    // Nothing valid: the refusals report state earlier changes made, sent once those are durable.
+    CompletableFuture<Void> durable = handle.settled();
+    if (valid > 0) {
+      try {
+        var executed = handle.execute(new Command.Ack(keys, attempts), now());
+        applied = executed.result();
+        durable = executed.durable();
+      } catch (Rejection r) {
+        if (r.reason() == ServerReason.PIPELINE_NOT_FOUND) {
+          throw r;
+        }
+        refusedAll = r;
+        durable = handle.settled();
+      }
+    }
+    List<WorkResponse> results = new ArrayList<>(n);
+    for (int i = 0, next = 0; i < n; i++) {
+      WorkResult.Builder result = result(acks.get(i).getRequestId());
+      Rejection r = invalid[i] != null ? invalid[i]
+          : refusedAll != null ? refusedAll
+          : applied.refusal(next);
+      if (r != null) {
+        result.setError(ErrorMapper.toStatus(r, pipeline, "ack."));
+      } else {
+        result.setOutcome(ProtoMapper.toProto(applied.value(next)));
+      }
+      if (invalid[i] == null) {
+        next++;
+      }
+      results.add(response(result));
+    }
+    sendInOrder(results, durable);
+  }
+
+  /** Applies a request other than an ack, alone; throws what ends the stream. */
+  private void applyOther(WorkRequest request) {
+    if (done || closeWith != null) {
+      return;
+    }
+    service.registry().gate().ensureOpen(); // after a journal failure nothing is answered
+    switch (request.getRequestCase()) {
       case FAIL -> {
         var fail = request.getFail();
         answer(fail.getRequestId(), "fail.", () -> {
@@ -185,7 +276,6 @@ final class WorkStream implements StreamObserver<WorkRequest> {
    * (the stream goes on), except PIPELINE_NOT_FOUND, which ends the stream (thrown).
    */
   private void answer(long requestId, String fieldPrefix, java.util.function.Supplier<Answer> call) {
-    unanswered.incrementAndGet();
     Answer a;
     try {
       a = call.get();
@@ -195,28 +285,37 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       }
       // A refusal describes state an earlier change made: sent only once that is durable, as
       // the unary calls do (docs/durability.md, "What an OK means").
-      CompletableFuture<Void> settled = handle.settled();
-      settled.whenComplete((ok, failure) -> {
-        if (failure != null) {
-          close(journalFailed(failure));
-        } else {
-          send(result(requestId).setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)));
-        }
-      });
+      sendInOrder(List.of(response(result(requestId)
+          .setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)))), handle.settled());
       return;
     }
-    a.result().setRequestId(requestId);
-    if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
-      send(a.result());
+    sendInOrder(List.of(response(a.result().setRequestId(requestId))), a.durable());
+  }
+
+  /**
+   * Sends {@code results} once {@code durable} completes and every earlier request's results are
+   * sent: results go out in request order. Waiting on each future directly would not do:
+   * callbacks on one future (a refusal waits for the same {@code settled} as the change before
+   * it) run in reverse order of registration. Called by the coalescer's drain only.
+   */
+  private void sendInOrder(List<WorkResponse> results, CompletableFuture<Void> durable) {
+    CompletableFuture<Void> previous = answered;
+    if (previous.isDone() && !previous.isCompletedExceptionally() && durable.isDone()
+        && !durable.isCompletedExceptionally()) {
+      sendAll(results); // the common case on a fast disk: no chain
       return;
     }
-    a.durable().whenComplete((ok, failure) -> {
+    answered = previous.thenCompose(ok -> durable).whenComplete((ok, failure) -> {
       if (failure != null) {
         close(journalFailed(failure));
       } else {
-        send(a.result());
+        sendAll(results);
       }
     });
+  }
+
+  private static WorkResponse response(WorkResult.Builder result) {
+    return WorkResponse.newBuilder().setResult(result).build();
   }
 
   /** The refusal that ends every stream once the journal failed (JOURNAL_UNAVAILABLE). */
@@ -230,8 +329,8 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     return WorkResult.newBuilder().setRequestId(requestId);
   }
 
-  private void send(WorkResult.Builder result) {
-    outgoing.add(WorkResponse.newBuilder().setResult(result).build());
+  private void sendAll(List<WorkResponse> results) {
+    outgoing.addAll(results);
     scheduleDrain();
   }
 
@@ -252,6 +351,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
   }
 
   // ---- slots (called by the dispatcher under the pipeline's lock) -----------------------------
+
+  /** How many requests after `open` this stream has read so far (tests). */
+  long requestsRead() {
+    return requests.submitted();
+  }
 
   List<String> stageKey() {
     return stageKey;

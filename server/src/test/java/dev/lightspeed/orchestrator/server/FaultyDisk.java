@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * FaultyFiles}: tests inject faults, simulate a power loss ({@link #crash}) and start it again on
  * what the disk kept.
  */
-final class FaultyDisk implements AutoCloseable {
+public final class FaultyDisk implements AutoCloseable {
   private final Durability.Options options;
   FaultyFiles files;
   OrchestratorServer server;
@@ -33,7 +33,7 @@ final class FaultyDisk implements AutoCloseable {
   }
 
   /** Small segments without preallocation: every write grows a file (so a full disk shows). */
-  static Durability.Options options(Path dir) {
+  public static Durability.Options options(Path dir) {
     return Durability.Options.defaults(dir).withPreallocate(false).withSegmentBytes(256 << 10);
   }
 

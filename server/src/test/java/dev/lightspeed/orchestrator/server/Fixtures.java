@@ -7,11 +7,11 @@ import dev.lightspeed.orchestrator.v1.OperatorAction;
 import dev.lightspeed.orchestrator.v1.PipelineSpec;
 
 /** Specs, batches and operator actions that tests build over and over. */
-final class Fixtures {
+public final class Fixtures {
   private Fixtures() {}
 
   /** A spec with the given stages, each bound to a SOURCE connector named {@code <stage>-in}. */
-  static PipelineSpec.Builder pipeline(String name, String... stages) {
+  public static PipelineSpec.Builder pipeline(String name, String... stages) {
     PipelineSpec.Builder spec = PipelineSpec.newBuilder().setName(name);
     for (String stage : stages) {
       spec.addStages(stage)
@@ -25,7 +25,7 @@ final class Fixtures {
   }
 
   /** A batch of 10 records with idempotency key {@code idem-<key>}. */
-  static Batch.Builder batch(String key, String stage, long sequence) {
+  public static Batch.Builder batch(String key, String stage, long sequence) {
     return Batch.newBuilder()
         .setKey(key)
         .setStage(stage)
@@ -34,63 +34,63 @@ final class Fixtures {
         .setSequence(sequence);
   }
 
-  static OperatorAction pause() {
+  public static OperatorAction pause() {
     return OperatorAction.newBuilder().setPause(OperatorAction.Pause.getDefaultInstance()).build();
   }
 
-  static OperatorAction resume() {
+  public static OperatorAction resume() {
     return OperatorAction.newBuilder()
         .setResume(OperatorAction.Resume.getDefaultInstance())
         .build();
   }
 
-  static OperatorAction drain() {
+  public static OperatorAction drain() {
     return OperatorAction.newBuilder().setDrain(OperatorAction.Drain.getDefaultInstance()).build();
   }
 
-  static OperatorAction pauseStage(String stage) {
+  public static OperatorAction pauseStage(String stage) {
     return OperatorAction.newBuilder()
         .setPauseStage(OperatorAction.PauseStage.newBuilder().setStage(stage))
         .build();
   }
 
-  static OperatorAction resumeStage(String stage) {
+  public static OperatorAction resumeStage(String stage) {
     return OperatorAction.newBuilder()
         .setResumeStage(OperatorAction.ResumeStage.newBuilder().setStage(stage))
         .build();
   }
 
-  static OperatorAction disableConnector(String name) {
+  public static OperatorAction disableConnector(String name) {
     return OperatorAction.newBuilder()
         .setDisableConnector(OperatorAction.DisableConnector.newBuilder().setName(name))
         .build();
   }
 
-  static OperatorAction enableConnector(String name) {
+  public static OperatorAction enableConnector(String name) {
     return OperatorAction.newBuilder()
         .setEnableConnector(OperatorAction.EnableConnector.newBuilder().setName(name))
         .build();
   }
 
-  static OperatorAction setMaxInFlight(int max) {
+  public static OperatorAction setMaxInFlight(int max) {
     return OperatorAction.newBuilder()
         .setSetMaxInFlight(OperatorAction.SetMaxInFlight.newBuilder().setMaxInFlight(max))
         .build();
   }
 
-  static OperatorAction redrive(String key) {
+  public static OperatorAction redrive(String key) {
     return OperatorAction.newBuilder()
         .setRedriveDeadLetter(OperatorAction.RedriveDeadLetter.newBuilder().setKey(key))
         .build();
   }
 
-  static OperatorAction discard(String key) {
+  public static OperatorAction discard(String key) {
     return OperatorAction.newBuilder()
         .setDiscardDeadLetter(OperatorAction.DiscardDeadLetter.newBuilder().setKey(key))
         .build();
   }
 
-  static OperatorAction cancel(String key) {
+  public static OperatorAction cancel(String key) {
     return OperatorAction.newBuilder()
         .setCancelBatch(OperatorAction.CancelBatch.newBuilder().setKey(key))
         .build();

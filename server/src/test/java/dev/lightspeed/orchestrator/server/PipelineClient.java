@@ -32,7 +32,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** The blocking stub bound to one pipeline, with the calls tests make over and over. */
-final class PipelineClient {
+public final class PipelineClient {
   final OrchestratorServiceBlockingStub stub;
   final String pipeline;
 
@@ -42,19 +42,19 @@ final class PipelineClient {
   }
 
   /** Creates {@code spec} and returns a client for it. */
-  static PipelineClient create(OrchestratorServiceBlockingStub stub, PipelineSpec spec) {
+  public static PipelineClient create(OrchestratorServiceBlockingStub stub, PipelineSpec spec) {
     stub.createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec).build());
     return new PipelineClient(stub, spec.getName());
   }
 
-  boolean enqueue(Batch.Builder batch) {
+  public boolean enqueue(Batch.Builder batch) {
     return stub.enqueueBatch(
             EnqueueBatchRequest.newBuilder().setPipeline(pipeline).setBatch(batch).build())
         .getDeduplicated();
   }
 
   /** EnqueueBatches; every item must be accepted. */
-  void enqueueAll(List<Batch.Builder> batches) {
+  public void enqueueAll(List<Batch.Builder> batches) {
     EnqueueBatchesRequest.Builder req = EnqueueBatchesRequest.newBuilder().setPipeline(pipeline);
     batches.forEach(req::addBatches);
     for (EnqueueResult r : stub.enqueueBatches(req.build()).getResultsList()) {
@@ -63,7 +63,7 @@ final class PipelineClient {
   }
 
   /** AckBatches of {@code started}; every item must come back processed. */
-  List<ProcessResult> ackAll(List<StartedBatch> started) {
+  public List<ProcessResult> ackAll(List<StartedBatch> started) {
     AckBatchesRequest.Builder req = AckBatchesRequest.newBuilder().setPipeline(pipeline);
     started.forEach(
         s -> req.addAcks(
@@ -79,7 +79,7 @@ final class PipelineClient {
   }
 
   /** StartAvailable, read to its end. */
-  List<StartedBatch> start(int maxBatches, String... stages) {
+  public List<StartedBatch> start(int maxBatches, String... stages) {
     List<StartedBatch> started = new ArrayList<>();
     stub.startAvailable(
             StartAvailableRequest.newBuilder()
@@ -91,18 +91,18 @@ final class PipelineClient {
     return started;
   }
 
-  List<StartedBatch> startAll() {
+  public List<StartedBatch> startAll() {
     return start(0);
   }
 
   /** Starts exactly one batch, which must be {@code key}. */
-  StartedBatch startOne(String key) {
+  public StartedBatch startOne(String key) {
     List<StartedBatch> started = start(1);
     assertThat(started).extracting(s -> s.getBatch().getKey()).containsExactly(key);
     return started.get(0);
   }
 
-  ProcessOutcome ack(String key, int attempt) {
+  public ProcessOutcome ack(String key, int attempt) {
     return stub.ackBatch(
             AckBatchRequest.newBuilder()
                 .setPipeline(pipeline)
@@ -112,13 +112,13 @@ final class PipelineClient {
         .getOutcome();
   }
 
-  ProcessResult ackProcessed(String key, int attempt) {
+  public ProcessResult ackProcessed(String key, int attempt) {
     ProcessOutcome outcome = ack(key, attempt);
     assertThat(outcome.getOutcomeCase()).isEqualTo(ProcessOutcome.OutcomeCase.PROCESSED);
     return outcome.getProcessed();
   }
 
-  ProcessOutcome fail(String key, int attempt, String reason, boolean nonRetryable) {
+  public ProcessOutcome fail(String key, int attempt, String reason, boolean nonRetryable) {
     return stub.failBatch(
             FailBatchRequest.newBuilder()
                 .setPipeline(pipeline)
@@ -140,17 +140,17 @@ final class PipelineClient {
         .getLeaseDeadlineMs();
   }
 
-  void apply(OperatorAction action) {
+  public void apply(OperatorAction action) {
     stub.applyAction(
         ApplyActionRequest.newBuilder().setPipeline(pipeline).setAction(action).build());
   }
 
-  GetStatusResponse status() {
+  public GetStatusResponse status() {
     return stub.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build());
   }
 
   /** Every live batch, page after page. */
-  List<BatchView> batches() {
+  public List<BatchView> batches() {
     List<BatchView> all = new ArrayList<>();
     String token = "";
     do {
@@ -164,14 +164,14 @@ final class PipelineClient {
   }
 
   /** The live batch {@code key}, which must exist. */
-  BatchView batch(String key) {
+  public BatchView batch(String key) {
     return batches().stream()
         .filter(v -> v.getBatch().getKey().equals(key))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no live batch " + key));
   }
 
-  BatchState state(String key) {
+  public BatchState state(String key) {
     return batch(key).getState();
   }
 }

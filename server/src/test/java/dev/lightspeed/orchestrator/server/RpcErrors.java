@@ -17,8 +17,8 @@ import java.util.Optional;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 /** Assertions on AIP-193 errors: code, ErrorInfo reason and domain, and the other details. */
-final class RpcErrors {
-  static final String DOMAIN = "lightspeed.orchestrator";
+public final class RpcErrors {
+  public static final String DOMAIN = "lightspeed.orchestrator";
 
   private RpcErrors() {}
 
@@ -26,7 +26,7 @@ final class RpcErrors {
    * Runs {@code call}, which must fail with {@code code} and an ErrorInfo of {@code reason} in the
    * orchestrator's domain; returns the rich status for further checks.
    */
-  static com.google.rpc.Status assertRefused(
+  public static com.google.rpc.Status assertRefused(
       ThrowingCallable call, Status.Code code, String reason) {
     Throwable thrown = catchThrowable(call);
     assertThat(thrown)
@@ -39,7 +39,7 @@ final class RpcErrors {
   }
 
   /** Checks a rich status, e.g. the per-item error of a bulk RPC. */
-  static com.google.rpc.Status assertStatus(
+  public static com.google.rpc.Status assertStatus(
       com.google.rpc.Status status, Status.Code code, String reason) {
     assertThat(status.getCode()).as("code of %s", status).isEqualTo(code.value());
     ErrorInfo info = errorInfo(status);
@@ -51,22 +51,22 @@ final class RpcErrors {
   }
 
   /** The one ErrorInfo of a status. */
-  static ErrorInfo errorInfo(com.google.rpc.Status status) {
+  public static ErrorInfo errorInfo(com.google.rpc.Status status) {
     List<ErrorInfo> infos = details(status, ErrorInfo.class);
     assertThat(infos).as("ErrorInfo details of %s", status).hasSize(1);
     return infos.get(0);
   }
 
-  static Optional<BadRequest> badRequest(com.google.rpc.Status status) {
+  public static Optional<BadRequest> badRequest(com.google.rpc.Status status) {
     return details(status, BadRequest.class).stream().findFirst();
   }
 
-  static Optional<RetryInfo> retryInfo(com.google.rpc.Status status) {
+  public static Optional<RetryInfo> retryInfo(com.google.rpc.Status status) {
     return details(status, RetryInfo.class).stream().findFirst();
   }
 
   /** The fields named by the BadRequest of a status (empty if it has none). */
-  static List<String> violatedFields(com.google.rpc.Status status) {
+  public static List<String> violatedFields(com.google.rpc.Status status) {
     return badRequest(status).stream()
         .flatMap(b -> b.getFieldViolationsList().stream())
         .map(BadRequest.FieldViolation::getField)

@@ -22,12 +22,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A test's raw Work stream: sends requests, records what the server sends, waits for it. */
-final class WorkClient {
-  static final long WAIT_S = 20;
+public final class WorkClient {
+  public static final long WAIT_S = 20;
 
   private final BlockingQueue<StartedBatch> started = new LinkedBlockingQueue<>();
   private final BlockingQueue<WorkResult> results = new LinkedBlockingQueue<>();
-  final CompletableFuture<Void> ended = new CompletableFuture<>();
+  public final CompletableFuture<Void> ended = new CompletableFuture<>();
   private final StreamObserver<WorkRequest> requests;
   private ClientCallStreamObserver<WorkRequest> call;
 
@@ -59,7 +59,7 @@ final class WorkClient {
     });
   }
 
-  static WorkClient open(OrchestratorServiceStub stub, String pipeline, int capacity,
+  public static WorkClient open(OrchestratorServiceStub stub, String pipeline, int capacity,
       String... stages) {
     WorkClient c = new WorkClient(stub);
     c.send(WorkRequest.newBuilder().setOpen(WorkOpen.newBuilder()
@@ -67,41 +67,41 @@ final class WorkClient {
     return c;
   }
 
-  synchronized void send(WorkRequest request) {
+  public synchronized void send(WorkRequest request) {
     requests.onNext(request);
   }
 
-  void ack(long requestId, String key, int attempt) {
+  public void ack(long requestId, String key, int attempt) {
     send(WorkRequest.newBuilder().setAck(
         WorkAck.newBuilder().setRequestId(requestId).setKey(key).setAttempt(attempt)).build());
   }
 
-  void fail(long requestId, String key, int attempt, String reason) {
+  public void fail(long requestId, String key, int attempt, String reason) {
     send(WorkRequest.newBuilder().setFail(WorkFail.newBuilder().setRequestId(requestId)
         .setKey(key).setAttempt(attempt).setReason(reason)).build());
   }
 
-  void extend(long requestId, String key, int attempt) {
+  public void extend(long requestId, String key, int attempt) {
     send(WorkRequest.newBuilder().setExtend(
         WorkExtend.newBuilder().setRequestId(requestId).setKey(key).setAttempt(attempt)).build());
   }
 
-  void halfClose() {
+  public void halfClose() {
     requests.onCompleted();
   }
 
-  void cancel() {
+  public void cancel() {
     call.cancel("test cuts the stream", null);
   }
 
   /** The next started batch, waiting up to {@link #WAIT_S}. */
-  StartedBatch nextStarted() throws InterruptedException {
+  public StartedBatch nextStarted() throws InterruptedException {
     StartedBatch s = started.poll(WAIT_S, TimeUnit.SECONDS);
     assertThat(s).as("a started batch within %s s", WAIT_S).isNotNull();
     return s;
   }
 
-  List<StartedBatch> nextStarted(int n) throws InterruptedException {
+  public List<StartedBatch> nextStarted(int n) throws InterruptedException {
     List<StartedBatch> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       all.add(nextStarted());
@@ -110,20 +110,20 @@ final class WorkClient {
   }
 
   /** What was started for this stream and not yet taken by {@link #nextStarted}. */
-  List<StartedBatch> drainStarted() {
+  public List<StartedBatch> drainStarted() {
     List<StartedBatch> all = new ArrayList<>();
     started.drainTo(all);
     return all;
   }
 
-  WorkResult nextResult() throws InterruptedException {
+  public WorkResult nextResult() throws InterruptedException {
     WorkResult r = results.poll(WAIT_S, TimeUnit.SECONDS);
     assertThat(r).as("a result within %s s", WAIT_S).isNotNull();
     return r;
   }
 
   /** The status the stream ended with, waiting for the end. */
-  Throwable endedWith() throws Exception {
+  public Throwable endedWith() throws Exception {
     try {
       ended.get(WAIT_S, TimeUnit.SECONDS);
       return null;
