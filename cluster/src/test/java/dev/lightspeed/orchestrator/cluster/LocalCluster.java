@@ -53,13 +53,23 @@ final class LocalCluster implements AutoCloseable {
     return cluster;
   }
 
+  /** Every port {@link #freePort} handed out in this JVM. */
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
-   * A port free now. Another process could take it before the node binds it (the peers must
-   * know every address before any node starts); on loopback with ephemeral ports that is rare.
+   * A port free now, and never one handed out before in this JVM: the kernel gives a port it just
+   * released again soon, so two calls in a row could name the same port for two addresses (a
+   * cluster file that is refused). Another process could still take it before the node binds it
+   * (the peers must know every address before any node starts); on loopback that is rare.
    */
   static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (HANDED_OUT.add(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      }
     }
   }
 
