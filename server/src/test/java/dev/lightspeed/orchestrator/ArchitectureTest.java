@@ -34,21 +34,25 @@ class ArchitectureTest {
         .importLocations(Set.of(serverClasses));
   }
 
-  /** boot → durability → server → journal → core, and never back. */
+  /** boot → durability | replication → server → journal → core, and never back. */
   @Test
   void dependenciesRunFromOuterToInnerPackagesOnly() {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .layer("boot").definedBy(ROOT + ".boot..")
         .layer("durability").definedBy(ROOT + ".durability..")
+        .layer("replication").definedBy(ROOT + ".replication..")
         .layer("server").definedBy(ROOT + ".server..")
         .layer("journal").definedBy(ROOT + ".journal..")
         .layer("core").definedBy(ROOT + ".core..")
         .whereLayer("boot").mayNotBeAccessedByAnyLayer()
         .whereLayer("durability").mayOnlyBeAccessedByLayers("boot")
-        .whereLayer("server").mayOnlyBeAccessedByLayers("durability", "boot")
-        .whereLayer("journal").mayOnlyBeAccessedByLayers("server", "durability", "boot")
-        .whereLayer("core").mayOnlyBeAccessedByLayers("journal", "server", "durability", "boot")
+        .whereLayer("replication").mayOnlyBeAccessedByLayers("boot")
+        .whereLayer("server").mayOnlyBeAccessedByLayers("durability", "replication", "boot")
+        .whereLayer("journal")
+        .mayOnlyBeAccessedByLayers("server", "durability", "replication", "boot")
+        .whereLayer("core")
+        .mayOnlyBeAccessedByLayers("journal", "server", "durability", "replication", "boot")
         .check(classes);
   }
 

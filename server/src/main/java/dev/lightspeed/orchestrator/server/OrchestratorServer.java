@@ -75,6 +75,16 @@ public final class OrchestratorServer {
    */
   public OrchestratorServer(
       ServerBuilder<?> builder, Clock clock, PipelineStore store, ServerSettings settings) {
+    this(builder, clock, store, settings, null);
+  }
+
+  /**
+   * A cluster node's server when {@code cluster} is not null: every call goes through the Raft
+   * group of its pipeline ({@link ClusterGrpcService}) and {@code store} holds nothing.
+   */
+  public OrchestratorServer(
+      ServerBuilder<?> builder, Clock clock, PipelineStore store, ServerSettings settings,
+      ClusterRouting cluster) {
     this.store = store;
     this.settings = settings;
     this.registry = store.registry();
@@ -105,8 +115,9 @@ public final class OrchestratorServer {
       builder.intercept(settings.outbound())
           .addTransportFilter(settings.outbound().transportFilter());
     }
-    OrchestratorGrpcService service =
-        new OrchestratorGrpcService(
+    io.grpc.BindableService service = cluster != null
+        ? new ClusterGrpcService(cluster, clock, settings.limits())
+        : new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();
