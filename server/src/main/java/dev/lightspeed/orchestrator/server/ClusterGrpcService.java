@@ -58,13 +58,17 @@ import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResponse;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -78,18 +82,25 @@ import java.util.function.UnaryOperator;
  * replica at its log index ({@link GroupState}); the leader's apply reply, a typed result or a
  * refusal, is the reply. Reads are Raft read-index reads answered by the leader's state.
  *
- * <p>Not served yet, refused with UNIMPLEMENTED and a reason: WatchStarted, WatchEvents and the
- * Work stream (their starts and watchers are not wired to the replicated log yet).
+ * <p>WatchStarted and WatchEvents are served by the node's own replica of the pipeline's group:
+ * it hands a watcher the started batches and events it applies, the same on every replica (with
+ * the same event ids). Not served yet, refused with UNIMPLEMENTED and a reason: the Work stream
+ * (its starts are not submitted as commands yet).
  */
 final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServiceImplBase {
   private final ClusterRouting routing;
   private final Clock clock;
   private final Limits limits;
+  private final Executor watchExecutor;
+  private final int watchBufferCapacity;
 
-  ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits) {
+  ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
+      int watchBufferCapacity) {
     this.routing = routing;
     this.clock = clock;
     this.limits = limits;
+    this.watchExecutor = watchExecutor;
+    this.watchBufferCapacity = watchBufferCapacity;
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
@@ -199,12 +210,54 @@ final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServi
 
   @Override
   public void watchStarted(WatchStartedRequest req, StreamObserver<WatchStartedResponse> out) {
-    out.onError(notYet("WatchStarted"));
+    watch(out, req.getPipeline(), watches -> watches.watchStarted(req, out));
   }
 
   @Override
   public void watchEvents(WatchEventsRequest req, StreamObserver<WatchEventsResponse> out) {
-    out.onError(notYet("WatchEvents"));
+    watch(out, req.getPipeline(), watches -> watches.watchEvents(req, out));
+  }
+
+  /**
+   * Registers a watch on this node's replica of the pipeline. A linearizable read first says
+   * whether the pipeline exists (PIPELINE_NOT_FOUND as on one node); a replica that has not
+   * applied its creation yet is waited for, briefly. The watch then sees what this replica
+   * applies from then on: committed starts and events, as every replica applies them.
+   */
+  private <T> void watch(StreamObserver<T> out, String pipeline, Consumer<WatchStreams> open) {
+    GroupState replica = routing.localReplica(pipeline);
+    if (replica == null) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription("this node holds no replica of"
+              + " pipeline '" + pipeline + "' (Raft group " + routing.groupOf(pipeline) + "):"
+              + " watch it through one of its group's nodes " + routing.membersOf(pipeline))
+          .asRuntimeException());
+      return;
+    }
+    byte[] query = GroupState.query(GroupState.Read.GET_PIPELINE, pipeline, new byte[0]);
+    // the call's context (its early-headers hook) for the watch opened on another thread
+    Context call = Context.current();
+    routing.read(pipeline, query).whenComplete((bytes, failure) -> {
+      if (failure != null) {
+        out.onError(unavailable(pipeline, failure));
+        return;
+      }
+      if (ReplyCodec.decode(bytes) instanceof Rejection r) {
+        out.onError(ErrorMapper.toException(r, pipeline, ""));
+        return;
+      }
+      call.run(() -> openWhenApplied(out, pipeline, replica, open, 1));
+    });
+  }
+
+  private <T> void openWhenApplied(StreamObserver<T> out, String pipeline, GroupState replica,
+      Consumer<WatchStreams> open, int attempt) {
+    if (replica.registry().exists(pipeline) || attempt > 50) {
+      open.accept(new WatchStreams(replica.registry(), watchExecutor, watchBufferCapacity,
+          limits));
+      return;
+    }
+    CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(Context.current()
+        .wrap(() -> openWhenApplied(out, pipeline, replica, open, attempt + 1)));
   }
 
   @Override

@@ -19,6 +19,15 @@ public interface ClusterRouting {
   /** The same linearizable read of every group, in group order (ListPipelines). */
   CompletableFuture<List<byte[]>> readEveryGroup(byte[] query);
 
+  /**
+   * This node's replica of the pipeline's group, or null when this node is not one of the group's
+   * members: the watch streams are served from the entries the local replica applies.
+   */
+  GroupState localReplica(String pipeline);
+
+  /** The members of the pipeline's group (for messages). */
+  java.util.List<String> membersOf(String pipeline);
+
   /** The group that holds the pipeline (for messages). */
   int groupOf(String pipeline);
 }

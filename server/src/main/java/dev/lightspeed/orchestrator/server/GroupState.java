@@ -178,7 +178,15 @@ public final class GroupState implements ReplicatedState {
     PipelineRegistry restored = freshRegistry();
     restored.stateMachine().restore(file);
     restored.eventRetention(limits.eventRetention());
+    PipelineRegistry replaced = registry;
     registry = restored;
+    // The watchers of the replaced pipelines would never hear of them again: end them, saying so.
+    for (PipelineHandle h : replaced.all()) {
+      h.closeWatchers(io.grpc.Status.UNAVAILABLE.withDescription("this node's replica of"
+              + " pipeline '" + h.name() + "' was replaced by a snapshot from its group's"
+              + " leader; watch again (WatchEvents: after the last event id you received)")
+          .asRuntimeException());
+    }
     lastApplied = file.getFloorIndex();
   }
 }

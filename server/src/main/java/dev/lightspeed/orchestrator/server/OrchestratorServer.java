@@ -116,7 +116,8 @@ public final class OrchestratorServer {
           .addTransportFilter(settings.outbound().transportFilter());
     }
     io.grpc.BindableService service = cluster != null
-        ? new ClusterGrpcService(cluster, clock, settings.limits())
+        ? new ClusterGrpcService(cluster, clock, settings.limits(), watchExecutor,
+            settings.watchBufferCapacity())
         : new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);

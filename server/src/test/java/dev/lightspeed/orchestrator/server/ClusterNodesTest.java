@@ -183,12 +183,60 @@ class ClusterNodesTest {
             GetStatusRequest.newBuilder().setPipeline("orders").build()),
         Status.Code.NOT_FOUND, "PIPELINE_NOT_FOUND");
 
-    // what is not served yet is refused, saying so, rather than hanging or differing
+    // a watch of a pipeline that does not exist is refused as on one node
     StatusRuntimeException watch = org.junit.jupiter.api.Assertions.assertThrows(
         StatusRuntimeException.class, () -> stub("n1").watchStarted(
             WatchStartedRequest.newBuilder().setPipeline("orders").build()).hasNext());
-    assertThat(watch.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-    assertThat(watch.getStatus().getDescription()).contains("cluster");
+    assertThat(watch.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+
+    // what is not served yet is refused, saying so, rather than hanging or differing
+    java.util.concurrent.CompletableFuture<Throwable> work =
+        new java.util.concurrent.CompletableFuture<>();
+    OrchestratorServiceGrpc.newStub(nodes.get("n2").channel()).work(
+        new io.grpc.stub.StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse>() {
+          @Override
+          public void onNext(dev.lightspeed.orchestrator.v1.WorkResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            work.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            work.complete(null);
+          }
+        });
+    Status workStatus = Status.fromThrowable(work.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertThat(workStatus.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+    assertThat(workStatus.getDescription()).contains("cluster");
+  }
+
+  @Test
+  void everyReplicaFeedsItsWatchersFromWhatItApplies() throws Exception {
+    startCluster(1);
+    var spec = pipeline("orders", "extract", WatchRecorder.PROBE_STAGE).build();
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec).build());
+    PipelineClient through1 = new PipelineClient(stub("n1"), "orders");
+    // a watcher on each node, fed by that node's own replica
+    Map<String, WatchRecorder> watchers = new LinkedHashMap<>();
+    for (String node : nodes.keySet()) {
+      WatchRecorder recorder = new WatchRecorder();
+      OrchestratorServiceGrpc.newStub(nodes.get(node).channel()).watchStarted(
+          WatchStartedRequest.newBuilder().setPipeline("orders").build(), recorder);
+      recorder.awaitEstablished(through1);
+      watchers.put(node, recorder);
+    }
+    stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    List<StartAvailableResponse> started = new ArrayList<>();
+    stub("n3").startAvailable(StartAvailableRequest.newBuilder().setPipeline("orders")
+        .addStages("extract").build()).forEachRemaining(started::add);
+    assertThat(started).hasSize(1);
+    for (var e : watchers.entrySet()) {
+      var seen = e.getValue().next();
+      assertThat(seen).as("the watcher on %s", e.getKey()).isEqualTo(started.get(0).getStarted());
+    }
   }
 
   @Test
