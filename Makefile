@@ -3,6 +3,8 @@
 #                and the web dashboard on http://127.0.0.1:8080/ (rebuilds the server jar first
 #                only if a source changed). Choose with
 #                make run PORT=50052 HTTP_PORT=8081 DATA=/tmp/ls2 ARGS="--fsync never"
+#   make run-cluster  three local cluster nodes in the background (examples/cluster-local.json,
+#                data/cluster/), prints each node's API address and pid; make stop-cluster stops them
 #   make test    proto lint and breaking check + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it
@@ -25,7 +27,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test-lincheck test test-java test-smoke lint-proto run clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
+.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test-lincheck test test-java test-smoke lint-proto run run-cluster stop-cluster clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
 
 all: build
 
@@ -143,7 +145,7 @@ ARGS ?=
 
 # The server jar is rebuilt only when a file it is built from changed (the proto and server
 # modules, their poms and the parent pom), so a repeated `make run` starts at once.
-SERVER_SOURCES := pom.xml proto/pom.xml server/pom.xml $(shell find proto/lightspeed server/src -type f 2>/dev/null)
+SERVER_SOURCES := pom.xml proto/pom.xml server/pom.xml cluster/pom.xml $(shell find proto/lightspeed server/src cluster/src/main -type f 2>/dev/null)
 
 $(SERVER_JAR): $(SERVER_SOURCES)
 	@echo "building the server jar (a source changed; tests skipped)"
@@ -152,6 +154,14 @@ $(SERVER_JAR): $(SERVER_SOURCES)
 
 run: $(SERVER_JAR)
 	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --http-port $(HTTP_PORT) --config examples/pipelines.json $(ARGS)
+
+# Three local cluster nodes in the background (examples/cluster-local.json, data and logs under
+# data/cluster/); returns once each serves, printing its API address and pid (docs/cluster.md).
+run-cluster: $(SERVER_JAR)
+	bash scripts/cluster-local.sh start $(SERVER_JAR)
+
+stop-cluster:
+	bash scripts/cluster-local.sh stop
 
 clean:
 	$(MVN) -q clean

@@ -37,7 +37,9 @@ class ArchitectureTest {
   /**
    * The package map of docs/architecture.md, outermost first: boot; then the server's wiring
    * (server) and the data directory (durability), side by side; the dashboard's HTTP port; the
-   * security in front of the service; the gRPC adapter; metrics; hosting; journal; core. Each
+   * security in front of the service; the gRPC adapter; metrics; hosting; journal; core. A
+   * cluster node's replicated groups and their gRPC service (replication) sit beside durability:
+   * they use the gRPC adapter's mappers and reads, and nothing inner knows them. Each
    * layer lists who may use it, so an arrow back up (or across, between server and durability)
    * fails here with the class and what it uses.
    */
@@ -48,6 +50,7 @@ class ArchitectureTest {
         .layer("boot").definedBy(ROOT + ".boot..")
         .layer("server").definedBy(ROOT + ".server..")
         .layer("durability").definedBy(ROOT + ".durability..")
+        .layer("replication").definedBy(ROOT + ".replication..")
         .layer("dashboard").definedBy(ROOT + ".dashboard..")
         .layer("security").definedBy(ROOT + ".security..")
         .layer("grpc").definedBy(ROOT + ".grpc..")
@@ -60,16 +63,20 @@ class ArchitectureTest {
         .whereLayer("durability").mayOnlyBeAccessedByLayers("boot")
         .whereLayer("dashboard").mayOnlyBeAccessedByLayers("server", "boot")
         .whereLayer("security").mayOnlyBeAccessedByLayers("dashboard", "server", "boot")
-        .whereLayer("grpc").mayOnlyBeAccessedByLayers("security", "dashboard", "server", "boot")
-        .whereLayer("metrics")
-        .mayOnlyBeAccessedByLayers("grpc", "security", "dashboard", "server", "boot")
+        .whereLayer("grpc").mayOnlyBeAccessedByLayers(
+            "replication", "security", "dashboard", "server", "boot")
+        .whereLayer("replication").mayOnlyBeAccessedByLayers("server", "boot")
+        .whereLayer("metrics").mayOnlyBeAccessedByLayers(
+            "replication", "grpc", "security", "dashboard", "server", "boot")
         .whereLayer("host").mayOnlyBeAccessedByLayers(
-            "metrics", "grpc", "security", "dashboard", "server", "durability", "boot")
-        .whereLayer("journal").mayOnlyBeAccessedByLayers(
-            "host", "metrics", "grpc", "security", "dashboard", "server", "durability", "boot")
-        .whereLayer("core").mayOnlyBeAccessedByLayers(
-            "journal", "host", "metrics", "grpc", "security", "dashboard", "server", "durability",
+            "metrics", "replication", "grpc", "security", "dashboard", "server", "durability",
             "boot")
+        .whereLayer("journal").mayOnlyBeAccessedByLayers(
+            "host", "metrics", "replication", "grpc", "security", "dashboard", "server",
+            "durability", "boot")
+        .whereLayer("core").mayOnlyBeAccessedByLayers(
+            "journal", "host", "metrics", "replication", "grpc", "security", "dashboard", "server",
+            "durability", "boot")
         .check(classes);
   }
 

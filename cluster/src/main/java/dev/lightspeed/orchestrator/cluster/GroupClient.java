@@ -2,6 +2,8 @@ package dev.lightspeed.orchestrator.cluster;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
@@ -55,6 +57,28 @@ public final class GroupClient implements Closeable {
    */
   public Reply staleRead(byte[] request, String nodeId, long minIndex) throws IOException {
     return unwrap(client.io().sendStaleRead(message(request), minIndex, RaftPeerId.valueOf(nodeId)));
+  }
+
+  /**
+   * As {@link #write}, without holding a thread: the future completes with the leader's apply
+   * reply, or fails (a {@link java.util.concurrent.CompletionException} around the cause) when
+   * the retries ran out without a leader.
+   */
+  public CompletableFuture<Reply> writeAsync(byte[] command) {
+    return client.async().send(message(command)).thenApply(GroupClient::unwrapUnchecked);
+  }
+
+  /** As {@link #read} (read index on the leader), without holding a thread. */
+  public CompletableFuture<Reply> readAsync(byte[] request) {
+    return client.async().sendReadOnly(message(request)).thenApply(GroupClient::unwrapUnchecked);
+  }
+
+  private static Reply unwrapUnchecked(RaftClientReply reply) {
+    try {
+      return unwrap(reply);
+    } catch (IOException e) {
+      throw new CompletionException(e);
+    }
   }
 
   /** The leader this client last talked to, or null. */

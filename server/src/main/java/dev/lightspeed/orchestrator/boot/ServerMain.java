@@ -75,6 +75,21 @@ public final class ServerMain implements Callable<Integer> {
   Path dataDir;
 
   @Option(
+      names = "--cluster",
+      paramLabel = "FILE",
+      description =
+          "Run as one node of a replicated cluster (JSON ClusterConfig, see"
+              + " examples/cluster-local.json and docs/cluster.md); needs --node-id. The node"
+              + " serves on its apiAddress and keeps its Raft log in --data-dir.")
+  Path cluster;
+
+  @Option(
+      names = "--node-id",
+      paramLabel = "ID",
+      description = "With --cluster: which of the cluster file's peers this node is.")
+  String nodeId;
+
+  @Option(
       names = "--in-memory",
       description = "Keep pipelines in memory only: nothing is written, a restart starts empty.")
   boolean inMemory;
@@ -281,6 +296,9 @@ public final class ServerMain implements Callable<Integer> {
             "Check the path; examples/pipelines.json is an example."));
         return 2;
       }
+    }
+    if (cluster != null || nodeId != null) {
+      return ClusterBoot.run(this, tokens);
     }
     NettyServerBuilder builder;
     try {

@@ -17,6 +17,23 @@ public final class ItemResults<T> {
     this.slots = new Object[capacity];
   }
 
+  /**
+   * Results made elsewhere, item by item a {@code T} or a {@link Rejection}: a cluster node
+   * receives them from the node that applied the command.
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> ItemResults<T> of(java.util.List<?> items) {
+    ItemResults<T> results = new ItemResults<>(items.size());
+    for (Object item : items) {
+      if (item instanceof Rejection r) {
+        results.refuse(r);
+      } else {
+        results.add((T) item);
+      }
+    }
+    return results;
+  }
+
   void add(T value) {
     slots[size++] = value;
   }

@@ -311,7 +311,7 @@ public final class OrchestratorGrpcService
    * to the action's variant ({@code stage}, {@code name}) or to the oneof ({@code
    * set_max_in_flight.max_in_flight}); an unset action names the request field {@code action}.
    */
-  private static String actionFieldPrefix(dev.lightspeed.orchestrator.v1.OperatorAction action) {
+  static String actionFieldPrefix(dev.lightspeed.orchestrator.v1.OperatorAction action) {
     return switch (action.getActionCase()) {
       case PAUSE_STAGE -> "action.pause_stage.";
       case RESUME_STAGE -> "action.resume_stage.";

@@ -28,15 +28,15 @@ import java.util.List;
  * The read RPCs: each reads its pipeline through {@link PipelineHandle#read} (the core's {@link
  * PipelineQueries}) and maps what it read to the response. Reads never change state.
  */
-final class Reads {
+public final class Reads {
   private Reads() {}
 
-  static dev.lightspeed.orchestrator.v1.PipelineSpec effectiveSpec(PipelineHandle h) {
+  public static dev.lightspeed.orchestrator.v1.PipelineSpec effectiveSpec(PipelineHandle h) {
     PipelineSpec spec = h.read(q -> q.spec());
     return ProtoMapper.toProto(spec);
   }
 
-  static ListPipelinesResponse listPipelines(PipelineRegistry registry, ListPipelinesRequest req) {
+  public static ListPipelinesResponse listPipelines(PipelineRegistry registry, ListPipelinesRequest req) {
     int size = Paging.pageSize(req.getPageSize());
     String after = Paging.text(req.getPageToken(), "pipelines");
     List<PipelineHandle> page = registry.list(after, size + 1);
@@ -54,7 +54,7 @@ final class Reads {
     return resp.build();
   }
 
-  static ListBatchesResponse listBatches(PipelineHandle handle, ListBatchesRequest req) {
+  public static ListBatchesResponse listBatches(PipelineHandle handle, ListBatchesRequest req) {
     BatchState filter = req.hasState() ? ProtoMapper.toCore(req.getState()) : null;
     var page = page(handle, req.getPageSize(), req.getPageToken(),
         "batches" + (filter == null ? "" : "/" + filter),
@@ -65,7 +65,7 @@ final class Reads {
     return resp.build();
   }
 
-  static ListRetriesResponse listRetries(PipelineHandle handle, ListRetriesRequest req) {
+  public static ListRetriesResponse listRetries(PipelineHandle handle, ListRetriesRequest req) {
     var page = page(handle, req.getPageSize(), req.getPageToken(), "retries",
         PipelineQueries::retries);
     ListRetriesResponse.Builder resp =
@@ -74,7 +74,7 @@ final class Reads {
     return resp.build();
   }
 
-  static ListDeadLettersResponse listDeadLetters(
+  public static ListDeadLettersResponse listDeadLetters(
       PipelineHandle handle, ListDeadLettersRequest req) {
     var page = page(handle, req.getPageSize(), req.getPageToken(), "dead-letters",
         PipelineQueries::deadLetters);
@@ -84,7 +84,7 @@ final class Reads {
     return resp.build();
   }
 
-  static ListRunsResponse listRuns(PipelineHandle handle, ListRunsRequest req) {
+  public static ListRunsResponse listRuns(PipelineHandle handle, ListRunsRequest req) {
     var page = page(handle, req.getPageSize(), req.getPageToken(), "runs", PipelineQueries::runs);
     ListRunsResponse.Builder resp =
         ListRunsResponse.newBuilder().setNextPageToken(page.nextPageToken());
@@ -92,7 +92,7 @@ final class Reads {
     return resp.build();
   }
 
-  static ListAuditLogResponse listAuditLog(PipelineHandle handle, ListAuditLogRequest req) {
+  public static ListAuditLogResponse listAuditLog(PipelineHandle handle, ListAuditLogRequest req) {
     var page = page(handle, req.getPageSize(), req.getPageToken(), "audit-log",
         PipelineQueries::auditLog);
     ListAuditLogResponse.Builder resp =
@@ -105,7 +105,7 @@ final class Reads {
    * The signature and the invariant check are computed in O(state) after each change (then
    * cached until the next one), so this runs on the read pool, never on a transport thread.
    */
-  static GetStatusResponse getStatus(PipelineHandle pipeline) {
+  public static GetStatusResponse getStatus(PipelineHandle pipeline) {
     // Under the lock only what must be consistent; the signature's sort-and-hash of every
     // remembered batch runs after the lock is released, so calls on the pipeline do not wait.
     StatusDraft draft = pipeline.read(q -> q.statusDraft());

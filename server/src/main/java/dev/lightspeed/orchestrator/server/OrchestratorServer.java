@@ -1,5 +1,8 @@
 package dev.lightspeed.orchestrator.server;
 
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
+import dev.lightspeed.orchestrator.grpc.ClusterGrpcService;
+import dev.lightspeed.orchestrator.grpc.ClusterRouting;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.grpc.CallGuard;
 import dev.lightspeed.orchestrator.grpc.EarlyHeaders;
@@ -17,7 +20,6 @@ import dev.lightspeed.orchestrator.metrics.MetricsInterceptor;
 import dev.lightspeed.orchestrator.metrics.ServerMetrics;
 import dev.lightspeed.orchestrator.security.AuthInterceptor;
 import dev.lightspeed.orchestrator.security.CredentialSafeLogging;
-import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
@@ -91,6 +93,16 @@ public final class OrchestratorServer {
    */
   public OrchestratorServer(
       ServerBuilder<?> builder, Clock clock, PipelineStore store, ServerSettings settings) {
+    this(builder, clock, store, settings, null);
+  }
+
+  /**
+   * A cluster node's server when {@code cluster} is not null: every call goes through the Raft
+   * group of its pipeline ({@link ClusterGrpcService}) and {@code store} holds nothing.
+   */
+  public OrchestratorServer(
+      ServerBuilder<?> builder, Clock clock, PipelineStore store, ServerSettings settings,
+      ClusterRouting cluster) {
     this.store = store;
     this.settings = settings;
     this.registry = store.registry();
@@ -123,8 +135,10 @@ public final class OrchestratorServer {
     }
     // Hosting learns of the gRPC call it serves (deadline, caller) only through these.
     CallContext.install(CallGuard::ensureCallLive, AuthInterceptor::callerName);
-    OrchestratorGrpcService service =
-        new OrchestratorGrpcService(
+    io.grpc.BindableService service = cluster != null
+        ? new ClusterGrpcService(cluster, clock, settings.limits(), watchExecutor,
+            settings.watchBufferCapacity())
+        : new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();

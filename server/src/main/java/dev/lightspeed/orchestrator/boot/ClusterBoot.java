@@ -1,0 +1,131 @@
+package dev.lightspeed.orchestrator.boot;
+
+import dev.lightspeed.orchestrator.cluster.ClusterConfigs;
+import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.RaftTuning;
+import dev.lightspeed.orchestrator.v1.ClusterConfig;
+import dev.lightspeed.orchestrator.v1.ClusterPeer;
+import dev.lightspeed.orchestrator.host.PipelineStore;
+import dev.lightspeed.orchestrator.security.TokenFile;
+import dev.lightspeed.orchestrator.replication.ClusterHost;
+import dev.lightspeed.orchestrator.server.OrchestratorServer;
+import dev.lightspeed.orchestrator.server.ServerSettings;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code --cluster FILE --node-id ID}: the same jar as one node of a replicated cluster
+ * (docs/cluster.md). The node serves the gRPC API on its peer's {@code apiAddress}, runs its Raft
+ * groups on its {@code raftAddress}, and keeps Raft's log and snapshots under {@code --data-dir}
+ * instead of the file journal.
+ */
+final class ClusterBoot {
+  private static final Logger log = LoggerFactory.getLogger(ClusterBoot.class);
+
+  private ClusterBoot() {}
+
+  /** Runs the node until it is stopped; returns the process's exit code. */
+  static int run(ServerMain main, TokenFile tokens) throws Exception {
+    String unsupported = unsupported(main);
+    if (unsupported != null) {
+      System.err.println(unsupported);
+      return 2;
+    }
+    ClusterLayout layout;
+    ClusterPeer peer;
+    try {
+      ClusterConfig config = ClusterConfigs.load(main.cluster);
+      peer = ClusterConfigs.requireNode(config, main.nodeId);
+      layout = new ClusterLayout(config);
+    } catch (IOException e) {
+      System.err.println("--cluster " + main.cluster + ": " + e.getMessage());
+      return 2;
+    }
+    String api = peer.getApiAddress();
+    int colon = api.lastIndexOf(':');
+    String host = api.substring(0, colon).replace("[", "").replace("]", "");
+    int port = Integer.parseInt(api.substring(colon + 1));
+    String exposure = main.production.exposureProblem(host);
+    if (exposure != null) {
+      System.err.println(exposure);
+      return 2;
+    }
+    NettyServerBuilder builder;
+    try {
+      StartupErrors.checkPortFree(host, port, "the apiAddress of " + main.nodeId);
+      builder = main.production.nettyServerBuilder(host, port);
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("cannot start: " + e.getMessage());
+      return 2;
+    }
+    SecurityStartupLog.log(main.production, host, tokens);
+    ServerSettings settings = main.production.settings(main.watchBuffer, tokens);
+    ClusterHost node;
+    try {
+      node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),
+          RaftTuning.defaults());
+    } catch (IOException e) {
+      System.err.println("cannot start cluster node " + main.nodeId + " (data in "
+          + main.dataDir.toAbsolutePath() + "): " + e.getMessage());
+      return 3;
+    }
+    OrchestratorServer server = new OrchestratorServer(
+        builder, Clock.systemUTC(), PipelineStore.inMemory(), settings, node);
+    try {
+      server.start();
+    } catch (IOException e) {
+      System.err.println("cannot serve on " + api + ": " + e.getMessage());
+      node.close();
+      return 2;
+    }
+    log.atInfo().addKeyValue("event", "cluster_node_listening")
+        .addKeyValue("node", main.nodeId).addKeyValue("address", api)
+        .log("lightspeed-orchestrator node {} of cluster '{}' listening on {} (Raft on {},"
+                + " groups {} of {}, data in {})", main.nodeId, layout.config().getName(), api,
+            peer.getRaftAddress(), node.node().groups(), layout.groups(),
+            main.dataDir.toAbsolutePath());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down");
+      try {
+        server.stop(main.shutdownGraceSeconds, TimeUnit.SECONDS);
+        node.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (IOException e) {
+        log.error("stopping the Raft node failed; the next start recovers from its log", e);
+      }
+      stopped.countDown();
+    }, "shutdown"));
+    server.awaitTermination();
+    stopped.await();
+    return 0;
+  }
+
+  /** What a cluster node does not do yet: refused at start, saying so (docs/cluster.md). */
+  private static String unsupported(ServerMain main) {
+    if (main.nodeId == null) {
+      return "--cluster needs --node-id: the id of this node in the cluster file's peers";
+    }
+    if (main.cluster == null) {
+      return "--node-id needs --cluster FILE (the cluster file that lists this node)";
+    }
+    if (main.config != null) {
+      return "--config is not supported with --cluster yet: create the pipelines with"
+          + " CreatePipeline through any node (docs/cluster.md)";
+    }
+    if (main.inMemory) {
+      return "--in-memory is not supported with --cluster: a cluster node keeps its Raft log"
+          + " in --data-dir";
+    }
+    if (main.dashboard.enabled()) {
+      return "--http-port (the dashboard) is not served by a cluster node yet (docs/cluster.md)";
+    }
+    return null;
+  }
+}

@@ -1,0 +1,518 @@
+package dev.lightspeed.orchestrator.grpc;
+
+import dev.lightspeed.orchestrator.v1.AckBatchRequest;
+import dev.lightspeed.orchestrator.v1.AckBatchResponse;
+import dev.lightspeed.orchestrator.v1.AckBatchesRequest;
+import dev.lightspeed.orchestrator.v1.AckBatchesResponse;
+import dev.lightspeed.orchestrator.v1.ApplyActionRequest;
+import dev.lightspeed.orchestrator.v1.ApplyActionResponse;
+import dev.lightspeed.orchestrator.v1.CompleteRunRequest;
+import dev.lightspeed.orchestrator.v1.CompleteRunResponse;
+import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.CreatePipelineResponse;
+import dev.lightspeed.orchestrator.v1.DeletePipelineRequest;
+import dev.lightspeed.orchestrator.v1.DeletePipelineResponse;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchResponse;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchesResponse;
+import dev.lightspeed.orchestrator.v1.ExtendLeaseRequest;
+import dev.lightspeed.orchestrator.v1.ExtendLeaseResponse;
+import dev.lightspeed.orchestrator.v1.FailBatchRequest;
+import dev.lightspeed.orchestrator.v1.FailBatchResponse;
+import dev.lightspeed.orchestrator.v1.GetPipelineRequest;
+import dev.lightspeed.orchestrator.v1.GetPipelineResponse;
+import dev.lightspeed.orchestrator.v1.GetStatusRequest;
+import dev.lightspeed.orchestrator.v1.GetStatusResponse;
+import dev.lightspeed.orchestrator.v1.ListAuditLogRequest;
+import dev.lightspeed.orchestrator.v1.ListAuditLogResponse;
+import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
+import dev.lightspeed.orchestrator.v1.ListBatchesResponse;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersRequest;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersResponse;
+import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
+import dev.lightspeed.orchestrator.v1.ListPipelinesResponse;
+import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
+import dev.lightspeed.orchestrator.v1.ListRetriesResponse;
+import dev.lightspeed.orchestrator.v1.ListRunsRequest;
+import dev.lightspeed.orchestrator.v1.ListRunsResponse;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
+import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
+import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
+import dev.lightspeed.orchestrator.v1.StartRunRequest;
+import dev.lightspeed.orchestrator.v1.StartRunResponse;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.UpdatePipelineResponse;
+import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
+import dev.lightspeed.orchestrator.v1.WatchEventsResponse;
+import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
+import dev.lightspeed.orchestrator.v1.WatchStartedResponse;
+import dev.lightspeed.orchestrator.v1.WorkRequest;
+import dev.lightspeed.orchestrator.v1.WorkResponse;
+import dev.lightspeed.orchestrator.host.Limits;
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.host.ServerReason;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import dev.lightspeed.orchestrator.core.Command;
+import dev.lightspeed.orchestrator.core.PipelineSpec;
+import dev.lightspeed.orchestrator.core.Reason;
+import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.core.StartResult;
+import dev.lightspeed.orchestrator.core.StartedBatch;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The gRPC adapter of a cluster node (docs/cluster.md): the same requests mapped to the same core
+ * commands ({@link RequestMapper}) and the same replies ({@link ResponseMapper}, {@link
+ * ErrorMapper}) as {@link OrchestratorGrpcService}, but a command is not applied here: it is
+ * replicated through the pipeline's Raft group ({@link ClusterRouting}) and applied by every
+ * replica at its log index (the replication package's GroupState); the leader's apply reply, a typed result or a
+ * refusal, is the reply. Reads are Raft read-index reads answered by the leader's state.
+ *
+ * <p>WatchStarted and WatchEvents are served by the node's own replica of the pipeline's group:
+ * it hands a watcher the started batches and events it applies, the same on every replica (with
+ * the same event ids). Not served yet, refused with UNIMPLEMENTED and a reason: the Work stream
+ * (its starts are not submitted as commands yet).
+ */
+public final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServiceImplBase {
+  /** How long opening a watch waits for the group's read and for this replica to catch up. */
+  private static final long WATCH_OPEN_WAIT_MS = 5_000;
+
+  private final ClusterRouting routing;
+  private final Clock clock;
+  private final Limits limits;
+  private final Executor watchExecutor;
+  private final int watchBufferCapacity;
+
+  public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
+      int watchBufferCapacity) {
+    this.routing = routing;
+    this.clock = clock;
+    this.limits = limits;
+    this.watchExecutor = watchExecutor;
+    this.watchBufferCapacity = watchBufferCapacity;
+  }
+
+  // ---- pipelines -----------------------------------------------------------------------------
+
+  @Override
+  public void createPipeline(
+      CreatePipelineRequest req, StreamObserver<CreatePipelineResponse> out) {
+    String name = req.getSpec().getName();
+    write(out, name, "spec.", false, (byte) 0,
+        () -> creating(ProtoMapper.toCore(req.getSpec())),
+        spec -> CreatePipelineResponse.newBuilder()
+            .setPipeline(ProtoMapper.toProto((PipelineSpec) spec)).build());
+  }
+
+  @Override
+  public void getPipeline(GetPipelineRequest req, StreamObserver<GetPipelineResponse> out) {
+    read(out, req.getName(), ClusterEntries.Read.GET_PIPELINE, req, GetPipelineResponse.parser());
+  }
+
+  @Override
+  public void listPipelines(ListPipelinesRequest req, StreamObserver<ListPipelinesResponse> out) {
+    int size;
+    try {
+      size = Paging.pageSize(req.getPageSize());
+    } catch (Rejection r) {
+      out.onError(ErrorMapper.toException(r, null, ""));
+      return;
+    }
+    byte[] query = ClusterEntries.query(ClusterEntries.Read.LIST_PIPELINES, "", req.toByteArray());
+    routing.readEveryGroup(query).whenComplete((replies, failure) -> {
+      if (failure != null) {
+        out.onError(unavailable(null, failure));
+        return;
+      }
+      // Each group's page, merged in name order: a pipeline lives in one group only.
+      List<dev.lightspeed.orchestrator.v1.PipelineSpec> all = new ArrayList<>();
+      boolean more = false;
+      for (byte[] reply : replies) {
+        Object result = ReplyCodec.decode(reply);
+        if (result instanceof Rejection r) {
+          out.onError(ErrorMapper.toException(r, null, ""));
+          return;
+        }
+        ListPipelinesResponse page = parse(ListPipelinesResponse.parser(), (byte[]) result);
+        all.addAll(page.getPipelinesList());
+        more |= !page.getNextPageToken().isEmpty();
+      }
+      all.sort(Comparator.comparing(dev.lightspeed.orchestrator.v1.PipelineSpec::getName));
+      ListPipelinesResponse.Builder resp = ListPipelinesResponse.newBuilder();
+      resp.addAllPipelines(all.subList(0, Math.min(size, all.size())));
+      if (more || all.size() > size) {
+        resp.setNextPageToken(Paging.token("pipelines", all.get(size - 1).getName()));
+      }
+      out.onNext(resp.build());
+      out.onCompleted();
+    });
+  }
+
+  @Override
+  public void updatePipeline(
+      UpdatePipelineRequest req, StreamObserver<UpdatePipelineResponse> out) {
+    String name = req.getPipeline().getName();
+    submit(out, name, "", true, (byte) 0, () -> RequestMapper.updatePipeline(req), result -> {
+      out.onNext(ResponseMapper.updatePipeline(result));
+      out.onCompleted();
+    }, ClusterGrpcService::specFieldInRequest);
+  }
+
+  @Override
+  public void deletePipeline(
+      DeletePipelineRequest req, StreamObserver<DeletePipelineResponse> out) {
+    write(out, req.getName(), "", false, req.getForce() ? ClusterEntries.FORCE : 0,
+        Command.DeletePipeline::new, (Void none) -> DeletePipelineResponse.getDefaultInstance());
+  }
+
+  // ---- batches -------------------------------------------------------------------------------
+
+  @Override
+  public void enqueueBatch(EnqueueBatchRequest req, StreamObserver<EnqueueBatchResponse> out) {
+    write(out, req.getPipeline(), "batch.", true, (byte) 0, () -> RequestMapper.enqueue(req),
+        ResponseMapper::enqueueBatch);
+  }
+
+  @Override
+  public void enqueueBatches(
+      EnqueueBatchesRequest req, StreamObserver<EnqueueBatchesResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, () -> {
+      limits.checkItems("batches", req.getBatchesCount());
+      return RequestMapper.enqueue(req);
+    }, results -> ResponseMapper.enqueueBatches(req, results));
+  }
+
+  @Override
+  public void startAvailable(
+      StartAvailableRequest req, StreamObserver<StartAvailableResponse> out) {
+    String name = req.getPipeline();
+    // The batches are IN_FLIGHT once the command is applied, whether or not this caller reads
+    // them: if it goes away, their leases expire and they are retried (as on one node).
+    submit(out, name, "", true, (byte) 0, () -> RequestMapper.startAvailable(req),
+        (StartResult result) -> {
+          for (StartedBatch s : result.started()) {
+            out.onNext(ResponseMapper.started(s));
+          }
+          out.onCompleted();
+        }, UnaryOperator.identity());
+  }
+
+  @Override
+  public void watchStarted(WatchStartedRequest req, StreamObserver<WatchStartedResponse> out) {
+    watch(out, req.getPipeline(), watches -> watches.watchStarted(req, out));
+  }
+
+  @Override
+  public void watchEvents(WatchEventsRequest req, StreamObserver<WatchEventsResponse> out) {
+    watch(out, req.getPipeline(), watches -> watches.watchEvents(req, out));
+  }
+
+  /**
+   * Registers a watch on this node's replica of the pipeline. A linearizable read first says
+   * whether the pipeline exists (PIPELINE_NOT_FOUND as on one node); a replica that has not
+   * applied its creation yet is waited for, briefly. The watch then sees what this replica
+   * applies from then on: committed starts and events, as every replica applies them.
+   */
+  private <T> void watch(StreamObserver<T> out, String pipeline, Consumer<WatchStreams> open) {
+    PipelineRegistry replica = routing.localReplica(pipeline);
+    if (replica == null) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription("this node holds no replica of"
+              + " pipeline '" + pipeline + "' (Raft group " + routing.groupOf(pipeline) + "):"
+              + " watch it through one of its group's nodes " + routing.membersOf(pipeline))
+          .asRuntimeException());
+      return;
+    }
+    // gRPC lets a handler set a stream's ready and cancel handlers only before it returns, so the
+    // watch is registered here, on the handler's thread, after a bounded wait for the read.
+    byte[] query = ClusterEntries.query(ClusterEntries.Read.GET_PIPELINE, pipeline, new byte[0]);
+    try {
+      byte[] bytes = routing.read(pipeline, query).get(WATCH_OPEN_WAIT_MS, TimeUnit.MILLISECONDS);
+      if (ReplyCodec.decode(bytes) instanceof Rejection r) {
+        out.onError(ErrorMapper.toException(r, pipeline, ""));
+        return;
+      }
+      // The leader answered the read; this replica may apply the creation a moment later.
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WATCH_OPEN_WAIT_MS);
+      while (!replica.exists(pipeline)) {
+        if (System.nanoTime() > deadline) {
+          out.onError(Status.UNAVAILABLE.withDescription("this node's replica has not applied"
+                  + " the creation of pipeline '" + pipeline + "' within " + WATCH_OPEN_WAIT_MS
+                  + " ms (it is behind its group's leader); watch again, or through another"
+                  + " node of " + routing.membersOf(pipeline))
+              .asRuntimeException());
+          return;
+        }
+        Thread.sleep(10);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      out.onError(unavailable(pipeline, e instanceof ExecutionException ? e.getCause() : e));
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.onError(Status.CANCELLED.withDescription("the server is stopping").asRuntimeException());
+      return;
+    }
+    open.accept(new WatchStreams(replica, watchExecutor, watchBufferCapacity, limits));
+  }
+
+  @Override
+  public void ackBatch(AckBatchRequest req, StreamObserver<AckBatchResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, () -> RequestMapper.ack(req),
+        ResponseMapper::ackBatch);
+  }
+
+  @Override
+  public void ackBatches(AckBatchesRequest req, StreamObserver<AckBatchesResponse> out) {
+    RequestMapper.Acks[] acks = new RequestMapper.Acks[1];
+    write(out, req.getPipeline(), "", true, (byte) 0, () -> {
+      limits.checkItems("acks", req.getAcksCount());
+      acks[0] = RequestMapper.acks(req);
+      return acks[0].command();
+    }, results -> ResponseMapper.ackBatches(req, acks[0].invalid(), results));
+  }
+
+  @Override
+  public void failBatch(FailBatchRequest req, StreamObserver<FailBatchResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, () -> RequestMapper.fail(req),
+        ResponseMapper::failBatch);
+  }
+
+  @Override
+  public void extendLease(ExtendLeaseRequest req, StreamObserver<ExtendLeaseResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, () -> RequestMapper.extendLease(req),
+        ResponseMapper::extendLease);
+  }
+
+  @Override
+  public StreamObserver<WorkRequest> work(StreamObserver<WorkResponse> out) {
+    out.onError(notYet("Work"));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WorkRequest value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+
+  // ---- operators and runs --------------------------------------------------------------------
+
+  @Override
+  public void applyAction(ApplyActionRequest req, StreamObserver<ApplyActionResponse> out) {
+    write(out, req.getPipeline(), OrchestratorGrpcService.actionFieldPrefix(req.getAction()),
+        true, (byte) 0, () -> RequestMapper.applyAction(req),
+        message -> ApplyActionResponse.getDefaultInstance());
+  }
+
+  @Override
+  public void startRun(StartRunRequest req, StreamObserver<StartRunResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, Command.StartRun::new,
+        ResponseMapper::startRun);
+  }
+
+  @Override
+  public void completeRun(CompleteRunRequest req, StreamObserver<CompleteRunResponse> out) {
+    write(out, req.getPipeline(), "", true, (byte) 0, Command.CompleteRun::new,
+        ResponseMapper::completeRun);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  @Override
+  public void listBatches(ListBatchesRequest req, StreamObserver<ListBatchesResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.LIST_BATCHES, req, ListBatchesResponse.parser());
+  }
+
+  @Override
+  public void listRetries(ListRetriesRequest req, StreamObserver<ListRetriesResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.LIST_RETRIES, req, ListRetriesResponse.parser());
+  }
+
+  @Override
+  public void listDeadLetters(
+      ListDeadLettersRequest req, StreamObserver<ListDeadLettersResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.LIST_DEAD_LETTERS, req,
+        ListDeadLettersResponse.parser());
+  }
+
+  @Override
+  public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.LIST_RUNS, req, ListRunsResponse.parser());
+  }
+
+  @Override
+  public void listAuditLog(ListAuditLogRequest req, StreamObserver<ListAuditLogResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.LIST_AUDIT_LOG, req,
+        ListAuditLogResponse.parser());
+  }
+
+  @Override
+  public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
+    read(out, req.getPipeline(), ClusterEntries.Read.GET_STATUS, req, GetStatusResponse.parser());
+  }
+
+  // ---- how a call runs -----------------------------------------------------------------------
+
+  /** Replicates the command and answers with its mapped result, or the apply's refusal. */
+  private <R, T> void write(
+      StreamObserver<T> out, String pipeline, String fieldPrefix, boolean onPipeline, byte flags,
+      Supplier<? extends Command<R>> command, Function<R, T> reply) {
+    submit(out, pipeline, fieldPrefix, onPipeline, flags, command, result -> {
+      out.onNext(reply.apply(result));
+      out.onCompleted();
+    }, UnaryOperator.identity());
+  }
+
+  /**
+   * Maps the request to its command here, with the time of this node; replicates it; hands the
+   * apply's typed result to {@code answer}. A refusal (from mapping the request, from the apply,
+   * or from mapping the result) is answered as on one node.
+   */
+  @SuppressWarnings("unchecked")
+  private <R, T> void submit(
+      StreamObserver<T> out, String pipeline, String fieldPrefix, boolean onPipeline, byte flags,
+      Supplier<? extends Command<R>> command, Consumer<R> answer,
+      UnaryOperator<Rejection> restate) {
+    byte[] entry;
+    try {
+      CallGuard.ensureCallLive();
+      entry = ClusterEntries.entry(pipeline, clock.millis(), command.get(), flags);
+    } catch (Rejection r) {
+      if (onPipeline) {
+        refuseUnlessMissing(out, pipeline, fieldPrefix, restate.apply(r));
+      } else {
+        out.onError(ErrorMapper.toException(r, pipeline, fieldPrefix));
+      }
+      return;
+    } catch (RuntimeException e) {
+      out.onError(ErrorMapper.toException(e, pipeline));
+      return;
+    }
+    routing.write(pipeline, entry).whenComplete((bytes, failure) -> {
+      if (failure != null) {
+        out.onError(unavailable(pipeline, failure));
+        return;
+      }
+      try {
+        Object result = ReplyCodec.decode(bytes);
+        if (result instanceof Rejection r) {
+          throw r;
+        }
+        answer.accept((R) result);
+      } catch (Rejection r) {
+        out.onError(ErrorMapper.toException(restate.apply(r), pipeline, fieldPrefix));
+      } catch (RuntimeException e) {
+        out.onError(ErrorMapper.toException(e, pipeline));
+      }
+    });
+  }
+
+  /**
+   * One node answers PIPELINE_NOT_FOUND before any check of the request; a cluster node checks
+   * the request before it knows whether the pipeline exists, so a refused request costs one read
+   * to keep that order.
+   */
+  private <T> void refuseUnlessMissing(
+      StreamObserver<T> out, String pipeline, String fieldPrefix, Rejection r) {
+    byte[] query = ClusterEntries.query(ClusterEntries.Read.GET_PIPELINE, pipeline, new byte[0]);
+    routing.read(pipeline, query).whenComplete((bytes, failure) -> {
+      if (failure != null) {
+        out.onError(unavailable(pipeline, failure));
+        return;
+      }
+      Object result = ReplyCodec.decode(bytes);
+      Rejection answer = result instanceof Rejection missing
+          && missing.reason() == ServerReason.PIPELINE_NOT_FOUND ? missing : r;
+      out.onError(ErrorMapper.toException(answer, pipeline, answer == r ? fieldPrefix : ""));
+    });
+  }
+
+  /** A read-index read of the pipeline's group, answered by the leader's state. */
+  private <T> void read(
+      StreamObserver<T> out, String pipeline, ClusterEntries.Read read, MessageLite req,
+      Parser<T> parser) {
+    routing.read(pipeline, ClusterEntries.query(read, pipeline, req.toByteArray()))
+        .whenComplete((bytes, failure) -> {
+          if (failure != null) {
+            out.onError(unavailable(pipeline, failure));
+            return;
+          }
+          Object result = ReplyCodec.decode(bytes);
+          if (result instanceof Rejection r) {
+            out.onError(ErrorMapper.toException(r, pipeline, ""));
+            return;
+          }
+          out.onNext(parse(parser, (byte[]) result));
+          out.onCompleted();
+        });
+  }
+
+  private static <T> T parse(Parser<T> parser, byte[] bytes) {
+    try {
+      return parser.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a cluster node's reply is not a valid response", e);
+    }
+  }
+
+  /** The group had no leader that answered within the Raft client's retries. */
+  private io.grpc.StatusRuntimeException unavailable(String pipeline, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    String where = pipeline == null
+        ? "a Raft group of the cluster"
+        : "Raft group " + routing.groupOf(pipeline) + " (which holds pipeline '" + pipeline + "')";
+    return ErrorMapper.toException(Rejection.of(ServerReason.JOURNAL_UNAVAILABLE,
+        where + " has no leader that answered: " + cause.getMessage()
+            + "; a group needs a majority of its nodes up. Nothing is known to be applied;"
+            + " retry the call (an enqueue retried with the same key is deduplicated)"),
+        pipeline, "");
+  }
+
+  private static io.grpc.StatusRuntimeException notYet(String rpc) {
+    return Status.UNIMPLEMENTED
+        .withDescription(rpc + " is not served by a cluster node yet (docs/cluster.md, \"What"
+            + " works now\"); use StartAvailable and the unary calls, or a single server")
+        .asRuntimeException();
+  }
+
+  /**
+   * CreatePipeline returns nothing to one node's registry; the cluster's apply returns the
+   * effective spec (every default filled in), which the reply carries.
+   */
+  @SuppressWarnings("unchecked")
+  private static Command<Object> creating(PipelineSpec spec) {
+    return (Command<Object>) (Command<?>) new Command.CreatePipeline(spec);
+  }
+
+  /** UpdatePipeline's spec fields are named by their request path, as on one node. */
+  private static Rejection specFieldInRequest(Rejection r) {
+    if (r.reason() != Reason.INVALID_PIPELINE_SPEC || r.field() == null) {
+      return r;
+    }
+    String prefix = r.field() + ": ";
+    String m = r.getMessage();
+    return Rejection.ofField(r.reason(), "pipeline." + r.field(),
+        m.startsWith(prefix) ? m.substring(prefix.length()) : m);
+  }
+}

@@ -1,0 +1,34 @@
+package dev.lightspeed.orchestrator.grpc;
+
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How a cluster node reaches the Raft group of a pipeline: what {@link ClusterGrpcService} needs
+ * of the replication package, which implements it over Apache Ratis (so the arrow runs from
+ * replication to the gRPC adapter only). Each call goes to the group's leader wherever it is; a future
+ * fails when the group has no leader within the client's retries.
+ */
+public interface ClusterRouting {
+  /** Replicates a log entry ({@link ClusterEntries#entry}); completes with the leader's reply. */
+  CompletableFuture<byte[]> write(String pipeline, byte[] entry);
+
+  /** A linearizable read (Raft read index) of the pipeline's group ({@link ClusterEntries#query}). */
+  CompletableFuture<byte[]> read(String pipeline, byte[] query);
+
+  /** The same linearizable read of every group, in group order (ListPipelines). */
+  CompletableFuture<List<byte[]>> readEveryGroup(byte[] query);
+
+  /**
+   * This node's replica of the pipeline's group, or null when this node is not one of the group's
+   * members: the watch streams are served from the entries the local replica applies.
+   */
+  PipelineRegistry localReplica(String pipeline);
+
+  /** The members of the pipeline's group (for messages). */
+  List<String> membersOf(String pipeline);
+
+  /** The group that holds the pipeline (for messages). */
+  int groupOf(String pipeline);
+}

@@ -1,0 +1,152 @@
+package dev.lightspeed.orchestrator.replication;
+
+import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.ClusterNode;
+import dev.lightspeed.orchestrator.cluster.GroupClient;
+import dev.lightspeed.orchestrator.cluster.GroupStatus;
+import dev.lightspeed.orchestrator.cluster.RaftTuning;
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.grpc.ClusterRouting;
+import dev.lightspeed.orchestrator.host.Limits;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node of a cluster as the server hosts it (docs/cluster.md): a {@link ClusterNode} whose
+ * groups hold the server's pipelines ({@link GroupState}, one per group this node is a member of),
+ * and a Raft client per group of the cluster, which finds that group's leader itself. The server's
+ * cluster service routes every call through it ({@link ClusterRouting}), so any node answers any
+ * call, also for groups it is not a member of.
+ */
+public final class ClusterHost implements ClusterRouting, Closeable {
+  /** With the pause growing by READ_PAUSE_MS each time: about 5 s of pauses in all. */
+  private static final int READ_ATTEMPTS = 10;
+  private static final long READ_PAUSE_MS = 100;
+
+  private final ClusterLayout layout;
+  private final ClusterNode node;
+  private final List<GroupClient> clients;
+  /** This node's replicas, by group; Ratis makes each once per start. */
+  private final Map<Integer, GroupState> replicas;
+
+  private ClusterHost(ClusterLayout layout, ClusterNode node, List<GroupClient> clients,
+      Map<Integer, GroupState> replicas) {
+    this.layout = layout;
+    this.node = node;
+    this.clients = clients;
+    this.replicas = replicas;
+  }
+
+  /** Starts node {@code nodeId}, its Raft data under {@code dataDir}. */
+  public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
+      Limits limits, RaftTuning tuning) throws IOException {
+    Map<Integer, GroupState> replicas = new ConcurrentHashMap<>();
+    ClusterNode node = ClusterNode.start(layout, nodeId, dataDir, group -> {
+      GroupState state = new GroupState(limits);
+      replicas.put(group, state);
+      return state;
+    }, tuning);
+    List<GroupClient> clients = new ArrayList<>(layout.groups());
+    for (int g = 0; g < layout.groups(); g++) {
+      clients.add(new GroupClient(layout, g, tuning));
+    }
+    return new ClusterHost(layout, node, clients, replicas);
+  }
+
+  public ClusterNode node() {
+    return node;
+  }
+
+  public ClusterLayout layout() {
+    return layout;
+  }
+
+  /** How this node sees each of its groups (leader, term, commit and applied index). */
+  public List<GroupStatus> status() throws IOException {
+    return node.status();
+  }
+
+  @Override
+  public PipelineRegistry localReplica(String pipeline) {
+    GroupState replica = replicas.get(groupOf(pipeline));
+    return replica == null ? null : replica.registry();
+  }
+
+  @Override
+  public List<String> membersOf(String pipeline) {
+    return layout.placement().membersOf(groupOf(pipeline));
+  }
+
+  @Override
+  public int groupOf(String pipeline) {
+    return layout.placement().groupOf(pipeline);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> write(String pipeline, byte[] entry) {
+    return clients.get(groupOf(pipeline)).writeAsync(entry).thenApply(GroupClient.Reply::bytes);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> read(String pipeline, byte[] query) {
+    return read(clients.get(groupOf(pipeline)), query, 1);
+  }
+
+  /**
+   * A read-index read, retried: Ratis' client retries a write until a leader takes it, but
+   * answers a read that a follower could not get a read index for (the leader changed, or has
+   * not committed in its new term yet) with a failure at once. A read changes nothing, so it is
+   * simply asked again, a bounded number of times with a growing pause.
+   */
+  private static CompletableFuture<byte[]> read(GroupClient client, byte[] query, int attempt) {
+    return client.readAsync(query).thenApply(GroupClient.Reply::bytes)
+        .handle((bytes, failure) -> {
+          if (failure == null) {
+            return CompletableFuture.completedFuture(bytes);
+          }
+          if (attempt >= READ_ATTEMPTS) {
+            return CompletableFuture.<byte[]>failedFuture(failure);
+          }
+          Executor later = CompletableFuture.delayedExecutor(
+              READ_PAUSE_MS * attempt, TimeUnit.MILLISECONDS);
+          return CompletableFuture.supplyAsync(() -> null, later)
+              .thenCompose(ignored -> read(client, query, attempt + 1));
+        })
+        .thenCompose(f -> f);
+  }
+
+  @Override
+  public CompletableFuture<List<byte[]>> readEveryGroup(byte[] query) {
+    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.size());
+    for (GroupClient client : clients) {
+      reads.add(read(client, query, 1));
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(done -> reads.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** Stops the Raft clients and the node; the data dir stays for the next start. */
+  @Override
+  public void close() throws IOException {
+    IOException first = null;
+    for (GroupClient client : clients) {
+      try {
+        client.close();
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    node.close();
+    if (first != null) {
+      throw first;
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.lightspeed.orchestrator.replication;
+
+import dev.lightspeed.orchestrator.cluster.ReplicatedState;
+import dev.lightspeed.orchestrator.v1.GetPipelineResponse;
+import dev.lightspeed.orchestrator.v1.ListAuditLogRequest;
+import dev.lightspeed.orchestrator.v1.ListBatchesRequest;
+import dev.lightspeed.orchestrator.v1.ListDeadLettersRequest;
+import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
+import dev.lightspeed.orchestrator.v1.ListRetriesRequest;
+import dev.lightspeed.orchestrator.v1.ListRunsRequest;
+import dev.lightspeed.orchestrator.host.PipelineRegistry;
+import dev.lightspeed.orchestrator.host.Limits;
+import dev.lightspeed.orchestrator.host.ServerReason;
+import dev.lightspeed.orchestrator.host.PipelineHandle;
+import dev.lightspeed.orchestrator.grpc.ClusterEntries;
+import dev.lightspeed.orchestrator.grpc.Reads;
+import dev.lightspeed.orchestrator.grpc.ReplyCodec;
+import dev.lightspeed.orchestrator.core.Command;
+import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
+import dev.lightspeed.orchestrator.journal.JournalCodec;
+import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Arrays;
+
+/**
+ * The pipelines of one Raft group on one node: the server's own registry and handles, driven by
+ * Raft's committed log instead of by calls (log, then apply). Every replica applies every command
+ * at its index with the submitter's {@code now_ms}, through the same {@link PipelineHandle#execute}
+ * a single server runs, so a refusal is decided here, identically on every replica, and answered
+ * from the apply: the leader's reply ({@link ReplyCodec}) reaches the node that took the call.
+ *
+ * <p>The handles journal into an in-memory log that keeps nothing: the Raft log is the journal.
+ * Snapshots are the data directory's snapshot format ({@link SnapshotFile}).
+ *
+ * <p>Entries and queries are in {@link ClusterEntries}' format.
+ */
+public final class GroupState implements ReplicatedState {
+  private final Limits limits;
+  /** Replaced as a whole by {@link #restore}; Ratis never applies while it restores. */
+  private volatile PipelineRegistry registry;
+  private long lastApplied;
+
+  public GroupState(Limits limits) {
+    this.limits = limits;
+    this.registry = freshRegistry();
+  }
+
+  private PipelineRegistry freshRegistry() {
+    PipelineRegistry r = new PipelineRegistry(new InMemoryCommandLog());
+    r.maxPipelines(limits.maxPipelines());
+    r.eventRetention(limits.eventRetention());
+    return r;
+  }
+
+  /** The pipelines as this replica has applied them (its watch streams are fed from them). */
+  public PipelineRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public byte[] apply(long index, byte[] command) {
+    lastApplied = index; // a refused command is applied too: it changed nothing
+    JournalCodec.Entry entry;
+    try {
+      entry = JournalCodec.decode(index, Arrays.copyOfRange(command, 1, command.length));
+    } catch (IOException e) {
+      // The same bytes fail the same way on every replica: answered, the state unchanged.
+      return ReplyCodec.refused(Rejection.of(ServerReason.MALFORMED_REQUEST,
+          "the cluster cannot read this command: " + e.getMessage()
+              + " (do all nodes run the same version?)"));
+    }
+    try {
+      return ReplyCodec.ok(run(entry, (command[0] & ClusterEntries.FORCE) != 0));
+    } catch (Rejection r) {
+      return ReplyCodec.refused(r);
+    }
+  }
+
+  private Object run(JournalCodec.Entry entry, boolean force) {
+    String name = entry.pipeline();
+    long now = entry.nowMs();
+    if (entry.command() instanceof Command.CreatePipeline create) {
+      registry.create(create.spec(), now);
+      return registry.get(name).read(q -> q.spec()); // the effective spec, for the reply
+    }
+    if (entry.command() instanceof Command.DeletePipeline) {
+      registry.delete(name, force, now);
+      return null;
+    }
+    return registry.get(name).execute(entry.command(), now).result();
+  }
+
+  @Override
+  public byte[] query(byte[] request) {
+    try {
+      ClusterEntries.Query q = ClusterEntries.parseQuery(request);
+      return ReplyCodec.ok(read(q.read(), q.pipeline(), q.request()).toByteArray());
+    } catch (Rejection r) {
+      return ReplyCodec.refused(r);
+    } catch (IOException e) {
+      return ReplyCodec.refused(Rejection.of(ServerReason.MALFORMED_REQUEST,
+          "the cluster cannot read this query: " + e.getMessage()));
+    }
+  }
+
+  private com.google.protobuf.MessageLite read(ClusterEntries.Read read, String pipeline, byte[] body)
+      throws IOException {
+    PipelineRegistry r = registry;
+    return switch (read) {
+      case GET_PIPELINE -> GetPipelineResponse.newBuilder()
+          .setPipeline(Reads.effectiveSpec(r.get(pipeline))).build();
+      case GET_STATUS -> Reads.getStatus(r.get(pipeline));
+      case LIST_BATCHES -> Reads.listBatches(r.get(pipeline), ListBatchesRequest.parseFrom(body));
+      case LIST_RETRIES -> Reads.listRetries(r.get(pipeline), ListRetriesRequest.parseFrom(body));
+      case LIST_DEAD_LETTERS ->
+          Reads.listDeadLetters(r.get(pipeline), ListDeadLettersRequest.parseFrom(body));
+      case LIST_RUNS -> Reads.listRuns(r.get(pipeline), ListRunsRequest.parseFrom(body));
+      case LIST_AUDIT_LOG ->
+          Reads.listAuditLog(r.get(pipeline), ListAuditLogRequest.parseFrom(body));
+      case LIST_PIPELINES -> Reads.listPipelines(r, ListPipelinesRequest.parseFrom(body));
+    };
+  }
+
+  @Override
+  public long lastAppliedIndex() {
+    return lastApplied;
+  }
+
+  @Override
+  public void snapshot(OutputStream out) throws IOException {
+    registry.stateMachine().snapshot(lastApplied).writeTo(out);
+  }
+
+  @Override
+  public void restore(InputStream in) throws IOException {
+    SnapshotFile file = SnapshotFile.parseFrom(in);
+    PipelineRegistry restored = freshRegistry();
+    restored.stateMachine().restore(file);
+    restored.eventRetention(limits.eventRetention());
+    PipelineRegistry replaced = registry;
+    registry = restored;
+    // The watchers of the replaced pipelines would never hear of them again: end them, saying so.
+    for (PipelineHandle h : replaced.all()) {
+      h.closeWatchers(io.grpc.Status.UNAVAILABLE.withDescription("this node's replica of"
+              + " pipeline '" + h.name() + "' was replaced by a snapshot from its group's"
+              + " leader; watch again (WatchEvents: after the last event id you received)")
+          .asRuntimeException());
+    }
+    lastApplied = file.getFloorIndex();
+  }
+}

@@ -1,0 +1,298 @@
+package dev.lightspeed.orchestrator.server;
+
+import static dev.lightspeed.orchestrator.server.Fixtures.batch;
+import static dev.lightspeed.orchestrator.server.Fixtures.pipeline;
+import static dev.lightspeed.orchestrator.server.RpcErrors.assertRefused;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.RaftTuning;
+import dev.lightspeed.orchestrator.grpc.Reads;
+import dev.lightspeed.orchestrator.host.PipelineStore;
+import dev.lightspeed.orchestrator.replication.ClusterHost;
+import dev.lightspeed.orchestrator.replication.GroupState;
+import dev.lightspeed.orchestrator.v1.AckBatchRequest;
+import dev.lightspeed.orchestrator.v1.ClusterConfig;
+import dev.lightspeed.orchestrator.v1.ClusterPeer;
+import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.DeletePipelineRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchResponse;
+import dev.lightspeed.orchestrator.v1.GetStatusRequest;
+import dev.lightspeed.orchestrator.v1.GetStatusResponse;
+import dev.lightspeed.orchestrator.v1.ListPipelinesRequest;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
+import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc.OrchestratorServiceBlockingStub;
+import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
+import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
+import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three cluster nodes in one JVM, each a Raft node and a gRPC server on loopback ports picked
+ * free: a call through any node is replicated through its pipeline's group and answered from the
+ * leader's apply; refusals are those of one node; every replica applies the same commands at the
+ * same times, so each reaches the same signature; a stopped leader is replaced.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterNodesTest {
+  /** Generous: CI is a loaded 2-core box, and an election there can take several timeouts. */
+  private static final Duration WAIT = Duration.ofSeconds(45);
+  private static final RaftTuning TUNING = new RaftTuning(100_000, 1 << 20,
+      Duration.ofMillis(1_000), Duration.ofMillis(2_000), Duration.ofSeconds(3));
+
+  @TempDir Path dataDirs;
+
+  private ClusterLayout layout;
+  private final Map<String, Node> nodes = new LinkedHashMap<>();
+
+  private record Node(ClusterHost host, OrchestratorServer server, ManagedChannel channel,
+      OrchestratorServiceBlockingStub stub) {
+    void stop() throws Exception {
+      channel.shutdownNow();
+      server.stop(0, TimeUnit.SECONDS);
+      host.close();
+    }
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (Node n : nodes.values()) {
+      n.stop();
+    }
+  }
+
+  private void startCluster(int groups) throws Exception {
+    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
+    for (int i = 1; i <= 3; i++) {
+      config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
+          .setRaftAddress("127.0.0.1:" + freePort()).setApiAddress("127.0.0.1:" + freePort()));
+    }
+    layout = new ClusterLayout(config.build());
+    for (ClusterPeer peer : layout.config().getPeersList()) {
+      ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
+          ServerSettings.defaults().limits(), TUNING);
+      int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
+      OrchestratorServer server = new OrchestratorServer(
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
+          Clock.systemUTC(), PipelineStore.inMemory(), ServerSettings.defaults(), host).start();
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+      nodes.put(peer.getId(), new Node(host, server, channel,
+          OrchestratorServiceGrpc.newBlockingStub(channel)));
+    }
+  }
+
+  private OrchestratorServiceBlockingStub stub(String node) {
+    return nodes.get(node).stub().withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Test
+  void callsThroughAnyNodeAreReplicatedAndEveryReplicaReachesTheSameSignature() throws Exception {
+    startCluster(2);
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline("orders", "extract")).build());
+
+    EnqueueBatchResponse enqueued = stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    assertThat(enqueued.getDeduplicated()).isFalse();
+    EnqueueBatchResponse again = stub("n3").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    assertThat(again.getDeduplicated()).as("a retried enqueue through another node").isTrue();
+
+    List<StartAvailableResponse> started = new ArrayList<>();
+    stub("n3").startAvailable(StartAvailableRequest.newBuilder().setPipeline("orders").build())
+        .forEachRemaining(started::add);
+    assertThat(started).hasSize(1);
+    assertThat(started.get(0).getStarted().getBatch().getKey()).isEqualTo("b1");
+    int attempt = started.get(0).getStarted().getAttempt();
+    stub("n3").ackBatch(AckBatchRequest.newBuilder().setPipeline("orders").setKey("b1")
+        .setAttempt(attempt).build());
+
+    // Every node answers GetStatus (read index on the leader) with the same signature ...
+    String signature = status("n1").getSignature();
+    for (String node : nodes.keySet()) {
+      assertThat(status(node).getSignature()).as("GetStatus through %s", node)
+          .isEqualTo(signature);
+    }
+    // ... and every replica's own state reaches it: the same commands at the same times.
+    int group = layout.placement().groupOf("orders");
+    for (String node : nodes.keySet()) {
+      GroupState replica =
+          (GroupState) nodes.get(node).host().node().stateMachine(group).state();
+      awaitTrue("replica " + node + " applies the ack", () -> {
+        try {
+          return Reads.getStatus(replica.registry().get("orders")).getSignature()
+              .equals(signature);
+        } catch (RuntimeException notYetCreated) {
+          return false;
+        }
+      });
+    }
+    assertThat(stub("n2").listPipelines(ListPipelinesRequest.getDefaultInstance())
+        .getPipelinesList()).extracting(p -> p.getName()).containsExactly("orders");
+  }
+
+  @Test
+  void refusalsAreThoseOfOneNode() throws Exception {
+    startCluster(2);
+    assertRefused(() -> stub("n1").enqueueBatch(EnqueueBatchRequest.newBuilder()
+            .setPipeline("nope").setBatch(batch("b1", "extract", 1)).build()),
+        Status.Code.NOT_FOUND, "PIPELINE_NOT_FOUND");
+    // a request that fails its own checks on a missing pipeline is still PIPELINE_NOT_FOUND
+    assertRefused(() -> stub("n2").ackBatch(AckBatchRequest.newBuilder()
+            .setPipeline("nope").setKey("").build()),
+        Status.Code.NOT_FOUND, "PIPELINE_NOT_FOUND");
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline("orders", "extract")).build());
+    assertRefused(() -> stub("n3").createPipeline(CreatePipelineRequest.newBuilder()
+            .setSpec(pipeline("orders", "extract")).build()),
+        Status.Code.ALREADY_EXISTS, "PIPELINE_EXISTS");
+    assertRefused(() -> stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+            .setPipeline("orders").setBatch(batch("b1", "no-such-stage", 1)).build()),
+        Status.Code.FAILED_PRECONDITION, "UNKNOWN_STAGE");
+    assertRefused(() -> stub("n3").ackBatch(AckBatchRequest.newBuilder()
+            .setPipeline("orders").setKey("never-enqueued").setAttempt(1).build()),
+        Status.Code.NOT_FOUND, "BATCH_NOT_FOUND");
+    stub("n1").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    assertRefused(() -> stub("n2").deletePipeline(
+            DeletePipelineRequest.newBuilder().setName("orders").build()),
+        Status.Code.FAILED_PRECONDITION, "PIPELINE_NOT_EMPTY");
+    stub("n2").deletePipeline(DeletePipelineRequest.newBuilder().setName("orders")
+        .setForce(true).build());
+    assertRefused(() -> stub("n3").getStatus(
+            GetStatusRequest.newBuilder().setPipeline("orders").build()),
+        Status.Code.NOT_FOUND, "PIPELINE_NOT_FOUND");
+
+    // a watch of a pipeline that does not exist is refused as on one node
+    StatusRuntimeException watch = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, () -> stub("n1").watchStarted(
+            WatchStartedRequest.newBuilder().setPipeline("orders").build()).hasNext());
+    assertThat(watch.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+
+    // what is not served yet is refused, saying so, rather than hanging or differing
+    java.util.concurrent.CompletableFuture<Throwable> work =
+        new java.util.concurrent.CompletableFuture<>();
+    OrchestratorServiceGrpc.newStub(nodes.get("n2").channel()).work(
+        new io.grpc.stub.StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse>() {
+          @Override
+          public void onNext(dev.lightspeed.orchestrator.v1.WorkResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            work.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            work.complete(null);
+          }
+        });
+    Status workStatus = Status.fromThrowable(work.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertThat(workStatus.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+    assertThat(workStatus.getDescription()).contains("cluster");
+  }
+
+  @Test
+  void everyReplicaFeedsItsWatchersFromWhatItApplies() throws Exception {
+    startCluster(1);
+    var spec = pipeline("orders", "extract", WatchRecorder.PROBE_STAGE).build();
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder().setSpec(spec).build());
+    PipelineClient through1 = new PipelineClient(stub("n1"), "orders");
+    // a watcher on each node, fed by that node's own replica
+    Map<String, WatchRecorder> watchers = new LinkedHashMap<>();
+    for (String node : nodes.keySet()) {
+      WatchRecorder recorder = new WatchRecorder();
+      OrchestratorServiceGrpc.newStub(nodes.get(node).channel()).watchStarted(
+          WatchStartedRequest.newBuilder().setPipeline("orders").build(), recorder);
+      recorder.awaitEstablished(through1);
+      watchers.put(node, recorder);
+    }
+    stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    List<StartAvailableResponse> started = new ArrayList<>();
+    stub("n3").startAvailable(StartAvailableRequest.newBuilder().setPipeline("orders")
+        .addStages("extract").build()).forEachRemaining(started::add);
+    assertThat(started).hasSize(1);
+    for (var e : watchers.entrySet()) {
+      var seen = e.getValue().next();
+      assertThat(seen).as("the watcher on %s", e.getKey()).isEqualTo(started.get(0).getStarted());
+    }
+  }
+
+  @Test
+  void aStoppedLeaderIsReplacedAndWritesGoOn() throws Exception {
+    startCluster(1);
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline("orders", "extract")).build());
+    String leader = null;
+    for (var e : nodes.entrySet()) {
+      if (e.getValue().host().node().isLeader(0)) {
+        leader = e.getKey();
+      }
+    }
+    assertThat(leader).as("the group has a leader after a write").isNotNull();
+    nodes.remove(leader).stop();
+
+    String survivor = nodes.keySet().iterator().next();
+    EnqueueBatchResponse enqueued = stub(survivor).enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build());
+    assertThat(enqueued.getDeduplicated()).isFalse();
+    for (String node : nodes.keySet()) {
+      GetStatusResponse status = status(node);
+      assertThat(status.getQueuedCount()).as("through %s", node).isEqualTo(1);
+    }
+  }
+
+  private GetStatusResponse status(String node) {
+    return stub(node).getStatus(GetStatusRequest.newBuilder().setPipeline("orders").build());
+  }
+
+  /** A bounded poll: a replica applies a committed entry shortly after the leader. */
+  private static void awaitTrue(String what, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WAIT + ": " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A free port never handed out before in this JVM (the kernel soon reuses a released one). */
+  private static int freePort() throws IOException {
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (HANDED_OUT.add(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      }
+    }
+  }
+}
