@@ -23,21 +23,9 @@ final class ReportHandler {
   ProcessOutcome.Processed ack(String key, int attempt, long now) {
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      GoneBatch d = doneWithinWindow(key, now);
-      if (d == null) {
-        throw notFound(key);
-      }
-      if (attempt != 0 && attempt != d.attempt) {
-        throw staleAttempt(attempt, d.attempt, key);
-      }
-      return new ProcessOutcome.Processed(d.result());
+      return new ProcessOutcome.Processed(recentlyDone(key, attempt, now).result());
     }
-    if (attempt != 0 && attempt != b.attempt) {
-      throw staleAttempt(attempt, b.attempt, key);
-    }
-    if (b.state != BatchState.IN_FLIGHT) {
-      throw notInFlight(b);
-    }
+    requireInFlight(b, attempt);
     ActiveRun run = state.activeRun;
     ProcessResult result =
         new ProcessResult(
@@ -145,27 +133,44 @@ final class ReportHandler {
   long extendLease(String key, int attempt, long now) {
     LiveBatch b = state.live.get(key);
     if (b == null) {
-      GoneBatch d = doneWithinWindow(key, now);
-      if (d == null) {
-        throw notFound(key);
-      }
-      if (attempt != 0 && attempt != d.attempt) {
-        throw staleAttempt(attempt, d.attempt, key);
-      }
+      recentlyDone(key, attempt, now);
       throw Rejection.of(
           Reason.NOT_IN_FLIGHT, "batch '" + Text.printable(key) + "' is DONE, not in flight");
     }
-    if (attempt != 0 && attempt != b.attempt) {
-      throw staleAttempt(attempt, b.attempt, key);
-    }
-    if (b.state != BatchState.IN_FLIGHT) {
-      throw notInFlight(b);
-    }
+    requireInFlight(b, attempt);
     long leaseMs = state.spec.boundary().leaseMs();
     long deadline = leaseMs > 0 ? PipelineState.saturatedAdd(now, leaseMs) : 0;
     state.extendLease(b, deadline);
     changes.changed();
     return deadline;
+  }
+
+  /**
+   * For ack and extend_lease: the batch {@code key}, no longer live, DONE within the dedup window
+   * under {@code attempt} (0 = any); else refused (BATCH_NOT_FOUND, STALE_ATTEMPT).
+   */
+  private GoneBatch recentlyDone(String key, int attempt, long now) {
+    GoneBatch d = doneWithinWindow(key, now);
+    if (d == null) {
+      throw notFound(key);
+    }
+    if (attempt != 0 && attempt != d.attempt) {
+      throw staleAttempt(attempt, d.attempt, key);
+    }
+    return d;
+  }
+
+  /**
+   * For ack and extend_lease: refuses unless live batch {@code b} is IN_FLIGHT under {@code
+   * attempt} (0 = any).
+   */
+  private static void requireInFlight(LiveBatch b, int attempt) {
+    if (attempt != 0 && attempt != b.attempt) {
+      throw staleAttempt(attempt, b.attempt, b.key());
+    }
+    if (b.state != BatchState.IN_FLIGHT) {
+      throw notInFlight(b);
+    }
   }
 
   private GoneBatch doneWithinWindow(String key, long now) {

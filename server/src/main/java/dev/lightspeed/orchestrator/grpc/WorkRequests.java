@@ -62,31 +62,16 @@ final class WorkRequests {
    */
   static Reply acks(PipelineHandle handle, String pipeline, List<WorkAck> acks, Clock clock) {
     int n = acks.size();
-    Rejection[] invalid = new Rejection[n];
-    int valid = 0;
-    for (int i = 0; i < n; i++) {
-      try {
-        RequestMapper.requireAttempt(acks.get(i).getAttempt(), "attempt");
-        valid++;
-      } catch (Rejection r) {
-        invalid[i] = r;
-      }
-    }
-    String[] keys = new String[valid];
-    int[] attempts = new int[valid];
-    for (int i = 0, next = 0; i < n; i++) {
-      if (invalid[i] == null) {
-        keys[next] = acks.get(i).getKey();
-        attempts[next++] = acks.get(i).getAttempt();
-      }
-    }
+    RequestMapper.Acks mapped = RequestMapper.acks(acks);
+    Rejection[] invalid = mapped.invalid();
+    int valid = mapped.command().size();
     ItemResults<ProcessOutcome.Processed> applied = null;
     Rejection refusedAll = null;
     // Nothing valid: the refusals report state earlier changes made, sent once those are durable.
     CompletableFuture<Void> durable = handle.settled();
     if (valid > 0) {
       try {
-        var executed = handle.execute(new Command.Ack(keys, attempts), clock.millis());
+        var executed = handle.execute(mapped.command(), clock.millis());
         applied = executed.result();
         durable = executed.durable();
       } catch (Rejection r) {
