@@ -6,28 +6,22 @@ import dev.lightspeed.orchestrator.grpc.OutboundBudget;
 import dev.lightspeed.orchestrator.host.Limits;
 import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.server.ServerSettings;
-import io.grpc.ServerCredentials;
-import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Option;
 
 /**
  * The command-line flags for running in production: TLS, bearer tokens, limits, keepalive,
  * handler threads and metrics (a picocli mixin of {@link ServerMain}). README "Running in
- * production" and docs/operations.md document them.
+ * production" and docs/operations.md document them. The transport they build is {@link
+ * NettyTransport}'s.
  */
 public final class ProductionOptions {
   // ---- security ------------------------------------------------------------------------------
@@ -344,64 +338,12 @@ public final class ProductionOptions {
 
   /**
    * A Netty server builder on {@code bind:port} with TLS (if set), limits, keepalive and the
-   * connection caps.
+   * connection caps (see {@link NettyTransport}).
    */
   public NettyServerBuilder nettyServerBuilder(String bind, int port) throws IOException {
-    InetSocketAddress address = new InetSocketAddress(bind, port);
-    NettyServerBuilder builder;
-    if (tls()) {
-      TlsServerCredentials.Builder tlsCredentials =
-          TlsServerCredentials.newBuilder().keyManager(tlsCert.toFile(), tlsKey.toFile());
-      if (tlsClientCa != null) {
-        tlsCredentials
-            .trustManager(tlsClientCa.toFile())
-            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-      }
-      ServerCredentials credentials = tlsCredentials.build();
-      try {
-        builder = NettyServerBuilder.forAddress(address, credentials);
-      } catch (RuntimeException e) {
-        throw new IOException("the TLS certificate or key cannot be used: " + e.getMessage(), e);
-      }
-    } else {
-      builder = NettyServerBuilder.forAddress(address);
-    }
-    if (handlerThreads == 0) {
-      // Handlers run where the call's bytes arrive: no hand-off to another thread per call
-      // (bench/findings.md: 62.5 -> 16.3 µs of server CPU per empty call), and at most one
-      // thread per event loop contends for a pipeline's lock instead of one per call.
-      builder.directExecutor();
-    } else {
-      builder.executor(handlerPool(handlerThreads));
-    }
-    connectionLimiter = new ConnectionLimiter(
-        DescriptorLimit.connectionsThatFit(maxConnections), maxConnectionsPerAddress);
-    connectionLimiter.install(builder);
-    builder
-        .handshakeTimeout(handshakeTimeoutSeconds, TimeUnit.SECONDS)
-        .maxInboundMessageSize(maxMessageBytes)
-        .maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
-        .keepAliveTime(keepaliveTimeSeconds, TimeUnit.SECONDS)
-        .keepAliveTimeout(keepaliveTimeoutSeconds, TimeUnit.SECONDS)
-        .permitKeepAliveTime(permitKeepaliveTimeSeconds, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true);
-    if (maxConnectionAgeSeconds > 0) {
-      builder.maxConnectionAge(maxConnectionAgeSeconds, TimeUnit.SECONDS);
-      if (maxConnectionAgeGraceSeconds > 0) {
-        builder.maxConnectionAgeGrace(maxConnectionAgeGraceSeconds, TimeUnit.SECONDS);
-      }
-    }
-    return builder;
-  }
-
-  /** Daemon threads: the process ends with the server, and the pool with it. */
-  private static ExecutorService handlerPool(int threads) {
-    AtomicInteger number = new AtomicInteger();
-    return Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "lightspeed-handler-" + number.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    NettyTransport.Built built = NettyTransport.builder(this, bind, port);
+    connectionLimiter = built.limiter();
+    return built.builder();
   }
 
   /** The settings of the server besides its transport. */

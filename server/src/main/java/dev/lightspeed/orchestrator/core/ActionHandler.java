@@ -130,7 +130,7 @@ final class ActionHandler {
   private LiveBatch known(String key) {
     LiveBatch b = key == null ? null : state.live.get(key);
     if (b == null) {
-      throw PipelineRuntime.notFound(String.valueOf(key));
+      throw ReportHandler.notFound(String.valueOf(key));
     }
     return b;
   }

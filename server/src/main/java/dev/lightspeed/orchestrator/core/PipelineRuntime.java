@@ -1,9 +1,7 @@
 package dev.lightspeed.orchestrator.core;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
@@ -12,12 +10,13 @@ import java.util.Set;
  * <p>Commands and the methods that handle them:
  *
  * <ul>
- *   <li>enqueue_batch → {@link #enqueueBatch} (3.1)
- *   <li>start_available → {@link #startAvailable} (3.2)
- *   <li>ack_batch → {@link #ackBatch} (3.3)
- *   <li>fail_batch → {@link #failBatch} (3.4)
- *   <li>extend_lease → {@link #extendLease} (3.5)
- *   <li>start_run, complete_run → {@link #startRun}, {@link #completeRun} (3.6)
+ *   <li>enqueue_batch → {@link #enqueueBatch} (3.1, in {@link EnqueueHandler})
+ *   <li>start_available → {@link #startAvailable} (3.2, in {@link StartHandler})
+ *   <li>ack_batch → {@link #ackBatch} (3.3, in {@link ReportHandler})
+ *   <li>fail_batch → {@link #failBatch} (3.4, in {@link ReportHandler})
+ *   <li>extend_lease → {@link #extendLease} (3.5, in {@link ReportHandler})
+ *   <li>start_run, complete_run → {@link #startRun}, {@link #completeRun} (3.6, in {@link
+ *       RunHandler})
  *   <li>apply_action → {@link #applyAction} (3.7, in {@link ActionHandler})
  *   <li>update_pipeline → {@link #updatePipeline} (3.9, in {@link PipelineUpdater})
  *   <li>queries → {@link PipelineQueries} via {@link #queries()} (3.8)
@@ -29,12 +28,22 @@ import java.util.Set;
  * checks everything first and only then changes state, so a refused call (a thrown {@link
  * Rejection}) changes nothing, not even the clock. Not thread-safe: the server applies one
  * pipeline's commands one at a time.
+ *
+ * <p>This class is the runtime's plumbing: the clock, the version, the snapshot and the dispatch
+ * of a command to the handler of its rules (named above), each of which reports what it changed
+ * into {@link Changes}.
  */
 public final class PipelineRuntime {
   /** The reason a lease expiry is failed with, exactly as SPEC 3.2 gives it. */
   public static final String LEASE_EXPIRED = "lease expired";
 
   private final PipelineState state;
+  /** What the command being applied changed; the version moves by its count. */
+  private final Changes changes = new Changes();
+  private final EnqueueHandler enqueues;
+  private final StartHandler starts;
+  private final ReportHandler reports;
+  private final RunHandler runs;
   private final ActionHandler actions;
   private final PipelineUpdater updater;
   private final PipelineQueries queries;
@@ -45,6 +54,10 @@ public final class PipelineRuntime {
 
   private PipelineRuntime(PipelineState state) {
     this.state = state;
+    this.enqueues = new EnqueueHandler(state, changes);
+    this.reports = new ReportHandler(state, changes);
+    this.starts = new StartHandler(state, changes, reports);
+    this.runs = new RunHandler(state, changes);
     this.actions = new ActionHandler(state);
     this.updater = new PipelineUpdater(state);
     this.queries = new PipelineQueries(state);
@@ -80,7 +93,7 @@ public final class PipelineRuntime {
   /**
    * Applies {@code command} at {@code now = max(nowMs, last now)} and returns its result. This is
    * the only place the clock is clamped and advanced and the version bumped: a handler only says
-   * whether it changed the state ({@link #changed()}), so no command can change state without the
+   * whether it changed the state ({@link Changes}), so no command can change state without the
    * version (which decides what the server journals) moving with it. A refusal (a thrown {@link
    * Rejection}) changes nothing, not even the clock; a bulk command refuses item by item.
    */
@@ -96,8 +109,7 @@ public final class PipelineRuntime {
 
   /** Starts a command: the clamped clock it runs at. */
   private long begin(long nowMs) {
-    changes = 0;
-    clockMoved = false;
+    changes.reset();
     return Math.max(nowMs, state.lastNowMs);
   }
 
@@ -106,10 +118,10 @@ public final class PipelineRuntime {
    * (a bulk command may change some items before a later one is refused).
    */
   private void end(long now) {
-    if (changes > 0 || clockMoved) {
+    if (changes.clockMoves()) {
       state.lastNowMs = now;
     }
-    state.version += changes;
+    state.version += changes.count();
   }
 
   private Object dispatch(Command<?> command, long now) {
@@ -117,7 +129,7 @@ public final class PipelineRuntime {
       ItemResults<Boolean> results = new ItemResults<>(c.batches().size());
       for (Batch batch : c.batches()) {
         try {
-          results.add(enqueue(batch, now));
+          results.add(enqueues.enqueue(batch, now));
         } catch (Rejection r) {
           results.refuse(r);
         }
@@ -128,7 +140,7 @@ public final class PipelineRuntime {
       ItemResults<ProcessOutcome.Processed> results = new ItemResults<>(c.size());
       for (int i = 0; i < c.size(); i++) {
         try {
-          results.add(ack(c.keys()[i], c.attempts()[i], now));
+          results.add(reports.ack(c.keys()[i], c.attempts()[i], now));
         } catch (Rejection r) {
           results.refuse(r);
         }
@@ -136,19 +148,19 @@ public final class PipelineRuntime {
       return results;
     }
     if (command instanceof Command.StartAvailable c) {
-      return startAvailable(c, now);
+      return starts.startAvailable(c, now);
     }
     if (command instanceof Command.Fail c) {
-      return fail(c, now);
+      return reports.fail(c, now);
     }
     if (command instanceof Command.ExtendLease c) {
-      return extendLeaseAt(c.key(), c.attempt(), now);
+      return reports.extendLease(c.key(), c.attempt(), now);
     }
     if (command instanceof Command.StartRun) {
-      return startRunAt(now);
+      return runs.start(now);
     }
     if (command instanceof Command.CompleteRun) {
-      return completeRunAt(now);
+      return runs.complete(now);
     }
     if (command instanceof Command.ApplyAction c) {
       return applyActionAt(c.action(), now);
@@ -157,16 +169,6 @@ public final class PipelineRuntime {
       return update(c.updateMask(), c.values(), now);
     }
     throw new IllegalArgumentException("not a pipeline command: " + command);
-  }
-
-  /** How many changes the command being applied made; the version moves by this much. */
-  private int changes;
-  /** Whether the command being applied moves the clock without changing state. */
-  private boolean clockMoved;
-
-  /** Called by a handler once it changed the state (after its checks passed). */
-  private void changed() {
-    changes++;
   }
 
   // ---- 3.1 enqueue_batch ---------------------------------------------------------------------
@@ -179,63 +181,10 @@ public final class PipelineRuntime {
     // apply(Command.Enqueue.of(batch)) without the per-call list and results (core benchmarks)
     long now = begin(nowMs);
     try {
-      return enqueue(batch, now);
+      return enqueues.enqueue(batch, now);
     } finally {
       end(now);
     }
-  }
-
-  private boolean enqueue(Batch batch, long now) {
-    EnqueueChecks.validate(batch);
-    Accepted seen = state.acceptedByIdempotencyKey(batch.idempotencyKey());
-    if (seen != null && (seen.isLive() || now - seen.leftAtMs() < state.spec.dedupWindowMs())) {
-      if (seen.sameEnqueueAs(batch)) {
-        return true;
-      }
-      throw Rejection.of(
-          Reason.IDEMPOTENCY_CONFLICT,
-          "idempotency_key '" + Text.printable(batch.idempotencyKey()) + "' was already used for"
-              + " batch '" + Text.printable(seen.batchKey()) + "' with different contents; send the"
-              + " same key, stage, records and sequence again, or use a new idempotency key");
-    }
-    if (state.live.containsKey(batch.key())) {
-      throw Rejection.of(
-          Reason.BATCH_KEY_EXISTS,
-          "a live batch with key '" + Text.printable(batch.key()) + "' already exists; use a new"
-              + " key, or wait until that batch is done, cancelled or discarded");
-    }
-    StageState stage = EnqueueChecks.connectorChecks(state, batch);
-    if (state.baseMode == PipelineMode.DRAINING) {
-      throw Rejection.of(
-          Reason.PIPELINE_DRAINING,
-          "pipeline '" + name() + "' is draining and accepts no new batches; RESUME it first");
-    }
-    // Sequence 0 means "no sequence" (SPEC 3.1 check 6, version 2): not checked, not recorded.
-    if (batch.sequence() > 0 && stage.hasSequence && batch.sequence() <= stage.lastSequence) {
-      throw Rejection.of(
-          Reason.SEQUENCE_REGRESSION,
-          "sequence " + batch.sequence() + " is not greater than the last accepted sequence "
-              + stage.lastSequence + " of stage '" + stage.name + "'; send a sequence above "
-              + stage.lastSequence);
-    }
-    Boundary boundary = state.spec.boundary();
-    if (state.queuedCount >= boundary.maxQueued()) {
-      throw Rejection.of(
-          Reason.QUEUE_FULL,
-          "pipeline '" + name() + "' has " + state.queuedCount + " batches waiting, its max_queued"
-              + " is " + boundary.maxQueued() + "; retry after workers catch up");
-    }
-    if (boundary.maxLagMs() > 0 && batch.lagMs() > boundary.maxLagMs()) {
-      throw Rejection.of(
-          Reason.LAG_EXCEEDED,
-          "lag_ms " + batch.lagMs() + " exceeds the pipeline's max_lag_ms " + boundary.maxLagMs()
-              + "; retry when the source has caught up");
-    }
-    state.forgetExpired(now);
-    state.enqueue(batch, now);
-    state.events.append(EventType.ENQUEUED, now, batch);
-    changed();
-    return false;
   }
 
   // ---- 3.2 start_available -------------------------------------------------------------------
@@ -257,132 +206,6 @@ public final class PipelineRuntime {
     return apply(new Command.StartAvailable(maxBatches, stageFilter), nowMs);
   }
 
-  private StartResult startAvailable(Command.StartAvailable command, long now) {
-    int maxBatches = command.maxBatches();
-    Set<String> stageFilter = command.stages();
-    for (String s : stageFilter) {
-      if (!state.stages.containsKey(s)) {
-        throw Rejection.ofField(
-            Reason.UNKNOWN_STAGE,
-            "stages",
-            "unknown stage '" + Text.printable(s) + "'; use one of " + state.spec.stages());
-      }
-    }
-    // The clock moves even when nothing starts (it always has): the next call runs no earlier.
-    clockMoved = true;
-    List<ProcessOutcome> expired = expireLeases(now);
-    List<StartedBatch> started = new ArrayList<>();
-    if (state.baseMode != PipelineMode.PAUSED) {
-      startInReadyOrder(now, maxBatches, stageFilter, started);
-    }
-    if (!started.isEmpty() || !expired.isEmpty()) {
-      changed();
-    }
-    return new StartResult(started, expired);
-  }
-
-  private List<ProcessOutcome> expireLeases(long now) {
-    List<ProcessOutcome> expired = List.of();
-    while (!state.leases.isEmpty() && state.leases.first().leaseDeadlineMs <= now) {
-      LiveBatch b = state.leases.first();
-      if (expired.isEmpty()) {
-        expired = new ArrayList<>();
-      }
-      state.events.append(EventType.LEASE_EXPIRED, now, new LeaseExpired(b.key(), b.attempt));
-      expired.add(fail(b, LEASE_EXPIRED, false, now));
-    }
-    return expired;
-  }
-
-  /**
-   * Walks the candidates in ready order (SPEC 3.2 steps 3-5), one stage head at a time: a stage
-   * that is paused, disabled, filtered out or blocked is skipped whole, so the cost grows with the
-   * batches started, not with the backlog.
-   */
-  private void startInReadyOrder(
-      long now, int maxBatches, Set<String> stageFilter, List<StartedBatch> started) {
-    // Only the stages that may start something now; with a filter, only those it names.
-    // A loop, not a stream: this runs on every StartAvailable, and workers usually name a stage.
-    Iterable<StageState> considered;
-    if (stageFilter.isEmpty()) {
-      considered = state.stages.values();
-    } else if (stageFilter.size() == 1) {
-      considered = List.of(state.stages.get(stageFilter.iterator().next()));
-    } else {
-      List<StageState> named = new ArrayList<>(stageFilter.size());
-      for (String name : stageFilter) {
-        named.add(state.stages.get(name));
-      }
-      considered = named;
-    }
-    StageState only = null;
-    PriorityQueue<StageState> heads = null;
-    for (StageState s : considered) {
-      if (s.paused || s.disabledConnector() != null || s.nextStartable(now) == null) {
-        continue;
-      }
-      if (only == null && heads == null) {
-        only = s;
-        continue;
-      }
-      if (heads == null) {
-        heads = new PriorityQueue<>(
-            (a, b) -> LiveBatch.BY_READY.compare(a.nextStartable(now), b.nextStartable(now)));
-        heads.add(only);
-        only = null;
-      }
-      heads.add(s);
-    }
-    long runId = state.activeRun == null ? 0 : state.activeRun.runId;
-    if (only != null) {
-      // One startable stage (the common case with a stage filter): no merge needed.
-      while (startNext(only, now, maxBatches, runId, started) && only.nextStartable(now) != null) {
-        // keep starting from this stage
-      }
-      return;
-    }
-    while (heads != null && !heads.isEmpty()) {
-      StageState stage = heads.poll();
-      if (!startNext(stage, now, maxBatches, runId, started)) {
-        return;
-      }
-      if (stage.nextStartable(now) != null) {
-        heads.add(stage);
-      }
-    }
-  }
-
-  /**
-   * Starts {@code stage}'s next startable batch unless a limit stops the walk (SPEC 3.2 step 4):
-   * the effective in-flight limit, {@code maxBatches}, or a batch that would push in-flight
-   * records over the budget (no overtaking: a large batch is not starved by smaller ones behind
-   * it). Returns false when the walk must stop.
-   */
-  private boolean startNext(
-      StageState stage, long now, int maxBatches, long runId, List<StartedBatch> started) {
-    if (state.inFlightCount >= state.effectiveMaxInFlight) {
-      return false;
-    }
-    if (maxBatches > 0 && started.size() >= maxBatches) {
-      return false;
-    }
-    Boundary boundary = state.spec.boundary();
-    LiveBatch b = stage.nextStartable(now);
-    // Compared without overflow: records are the client's numbers, up to 2^63-1 each, and a sum
-    // that wrapped negative would pass any budget. With no budget, the in-flight records still
-    // may not pass Long.MAX_VALUE (no real pipeline gets near it), so the count never wraps.
-    long budget = boundary.maxInFlightRecords() > 0 ? boundary.maxInFlightRecords() : Long.MAX_VALUE;
-    if (b.batch.records() > budget - state.inFlightRecords) {
-      return false;
-    }
-    state.start(b, now, boundary.leaseMs());
-    StartedBatch s = new StartedBatch(b.batch, b.attempt, now, b.leaseDeadlineMs, runId);
-    started.add(s);
-    state.events.append(EventType.STARTED, now, s);
-    return true;
-  }
-
-
   // ---- 3.3 ack_batch -------------------------------------------------------------------------
 
   /**
@@ -394,49 +217,10 @@ public final class PipelineRuntime {
     // apply(Command.Ack.of(key, attempt)) without the per-call arrays and results
     long now = begin(nowMs);
     try {
-      return ack(key, attempt, now);
+      return reports.ack(key, attempt, now);
     } finally {
       end(now);
     }
-  }
-
-  private ProcessOutcome.Processed ack(String key, int attempt, long now) {
-    LiveBatch b = state.live.get(key);
-    if (b == null) {
-      GoneBatch d = doneWithinWindow(key, now);
-      if (d == null) {
-        throw notFound(key);
-      }
-      if (attempt != 0 && attempt != d.attempt) {
-        throw staleAttempt(attempt, d.attempt, key);
-      }
-      return new ProcessOutcome.Processed(d.result());
-    }
-    if (attempt != 0 && attempt != b.attempt) {
-      throw staleAttempt(attempt, b.attempt, key);
-    }
-    if (b.state != BatchState.IN_FLIGHT) {
-      throw notInFlight(b);
-    }
-    ActiveRun run = state.activeRun;
-    ProcessResult result =
-        new ProcessResult(
-            key,
-            b.batch.stage(),
-            b.batch.records(),
-            b.attempt,
-            run == null ? 0 : run.runId,
-            b.startedAtMs,
-            now);
-    state.forgetExpired(now);
-    state.complete(b, result);
-    state.events.append(EventType.ACKED, now, result);
-    changed();
-    if (run != null) {
-      run.batchesProcessed++;
-      run.recordsProcessed += b.batch.records();
-    }
-    return new ProcessOutcome.Processed(result);
   }
 
   // ---- 3.4 fail_batch ------------------------------------------------------------------------
@@ -451,77 +235,6 @@ public final class PipelineRuntime {
     return apply(new Command.Fail(key, attempt, reason, nonRetryable), nowMs);
   }
 
-  private ProcessOutcome fail(Command.Fail command, long now) {
-    String key = command.key();
-    int attempt = command.attempt();
-    String reason = command.reason();
-    if (reason == null || reason.isEmpty()) {
-      throw Rejection.ofField(
-          Reason.INVALID_FAILURE, "reason", "give a non-empty reason for the failure");
-    }
-    if (attempt < 1) {
-      throw Rejection.ofField(
-          Reason.INVALID_FAILURE,
-          "attempt",
-          "must be ≥ 1 (got " + attempt + "); send the attempt the batch was started with");
-    }
-    LiveBatch b = state.live.get(key);
-    if (b == null) {
-      GoneBatch d = doneWithinWindow(key, now);
-      if (d == null) {
-        throw notFound(key);
-      }
-      return new ProcessOutcome.FailureRejected(
-          attempt != d.attempt
-              ? staleAttemptText(attempt, d.attempt)
-              : "batch is DONE, not in flight");
-    }
-    if (attempt != b.attempt) {
-      return new ProcessOutcome.FailureRejected(staleAttemptText(attempt, b.attempt));
-    }
-    if (b.state != BatchState.IN_FLIGHT) {
-      return new ProcessOutcome.FailureRejected("batch is " + b.state + ", not in flight");
-    }
-    changed();
-    return fail(b, reason, command.nonRetryable(), now);
-  }
-
-  /** Fails an IN_FLIGHT batch's current attempt: retry later, or dead-letter (SPEC 3.4). */
-  private ProcessOutcome fail(LiveBatch b, String reason, boolean nonRetryable, long now) {
-    RetryPolicy retry = state.spec.retry();
-    ActiveRun run = state.activeRun;
-    if (!nonRetryable && b.attempt < retry.maxAttempts()) {
-      long retryAt = PipelineState.saturatedAdd(now, retry.backoffMs(b.attempt));
-      RetryRecord record = new RetryRecord(b.key(), b.attempt + 1, reason, retryAt);
-      state.retryLater(b, record, now);
-      state.events.append(EventType.RETRY_SCHEDULED, now, record);
-      if (run != null) {
-        run.retriesScheduled++;
-      }
-      return new ProcessOutcome.RetryScheduled(record);
-    }
-    DeadLetterRecord record =
-        new DeadLetterRecord(b.key(), deadLetterDestination(b.batch.stage()), reason, now);
-    state.deadLetter(b, record, now);
-    state.events.append(EventType.DEAD_LETTERED, now, record);
-    if (run != null) {
-      run.deadLettered++;
-    }
-    return new ProcessOutcome.DeadLettered(record);
-  }
-
-  /** The stage's SINK's destination if set, else its SOURCE's, else {@code <pipeline>.<stage>.dlq}. */
-  private String deadLetterDestination(String stageName) {
-    StageState stage = state.stages.get(stageName);
-    for (ConnectorKind kind : new ConnectorKind[] {ConnectorKind.SINK, ConnectorKind.SOURCE}) {
-      Connector c = stage.connector(kind);
-      if (c != null && !c.deadLetterDestination().isEmpty()) {
-        return c.deadLetterDestination();
-      }
-    }
-    return name() + "." + stageName + ".dlq";
-  }
-
   // ---- 3.5 extend_lease ----------------------------------------------------------------------
 
   /**
@@ -532,32 +245,6 @@ public final class PipelineRuntime {
     return apply(new Command.ExtendLease(key, attempt), nowMs);
   }
 
-  private long extendLeaseAt(String key, int attempt, long now) {
-    LiveBatch b = state.live.get(key);
-    if (b == null) {
-      GoneBatch d = doneWithinWindow(key, now);
-      if (d == null) {
-        throw notFound(key);
-      }
-      if (attempt != 0 && attempt != d.attempt) {
-        throw staleAttempt(attempt, d.attempt, key);
-      }
-      throw Rejection.of(
-          Reason.NOT_IN_FLIGHT, "batch '" + Text.printable(key) + "' is DONE, not in flight");
-    }
-    if (attempt != 0 && attempt != b.attempt) {
-      throw staleAttempt(attempt, b.attempt, key);
-    }
-    if (b.state != BatchState.IN_FLIGHT) {
-      throw notInFlight(b);
-    }
-    long leaseMs = state.spec.boundary().leaseMs();
-    long deadline = leaseMs > 0 ? PipelineState.saturatedAdd(now, leaseMs) : 0;
-    state.extendLease(b, deadline);
-    changed();
-    return deadline;
-  }
-
   // ---- 3.6 runs ------------------------------------------------------------------------------
 
   /** Opens run {@code last_run_id + 1}, or returns the active run unchanged. */
@@ -565,31 +252,9 @@ public final class PipelineRuntime {
     return apply(new Command.StartRun(), nowMs);
   }
 
-  private RunSummary startRunAt(long now) {
-    if (state.activeRun == null) {
-      state.lastRunId++;
-      state.activeRun = new ActiveRun(state.lastRunId, now);
-      state.events.append(EventType.RUN_STARTED, now, state.activeRun.summary(0));
-      changed();
-    }
-    return state.activeRun.summary(0);
-  }
-
   /** Closes the active run and keeps its summary; empty when no run was active. */
   public Optional<RunSummary> completeRun(long nowMs) {
     return apply(new Command.CompleteRun(), nowMs);
-  }
-
-  private Optional<RunSummary> completeRunAt(long now) {
-    if (state.activeRun == null) {
-      return Optional.empty();
-    }
-    RunSummary summary = state.activeRun.summary(now);
-    state.activeRun = null;
-    state.appendCompletedRun(summary);
-    state.events.append(EventType.RUN_COMPLETED, now, summary);
-    changed();
-    return Optional.of(summary);
   }
 
   // ---- 3.7 apply_action ----------------------------------------------------------------------
@@ -603,7 +268,7 @@ public final class PipelineRuntime {
     String message = actions.check(action, now);
     actions.apply(action, now);
     state.appendAudit(new AuditEntry(action, now, message));
-    changed();
+    changes.changed();
     return message;
   }
 
@@ -634,41 +299,11 @@ public final class PipelineRuntime {
     updater.apply(plan);
     state.appendAudit(
         new AuditEntry(new OperatorAction.UpdatePipeline(updateMask), now, plan.auditMessage()));
-    changed();
+    changes.changed();
     return new UpdateResult(state.currentSpec(), plan.changed());
   }
 
   /** What update_pipeline did: the effective spec and the leaf paths whose value changed. */
   public record UpdateResult(PipelineSpec spec, List<String> changed) {}
 
-  // ---- helpers -------------------------------------------------------------------------------
-
-  private GoneBatch doneWithinWindow(String key, long now) {
-    GoneBatch d = state.remembered.ackOf(key);
-    return d != null && now - d.leftAtMs < state.spec.dedupWindowMs() ? d : null;
-  }
-
-  static Rejection notFound(String key) {
-    return Rejection.of(
-        Reason.BATCH_NOT_FOUND,
-        "no batch with key '" + Text.printable(key) + "' is live or recently done; check the key");
-  }
-
-  private static Rejection notInFlight(LiveBatch b) {
-    return Rejection.of(
-        Reason.NOT_IN_FLIGHT,
-        "batch '" + Text.printable(b.key()) + "' is " + b.state + ", not in flight; only a started"
-            + " batch can be acked or have its lease extended");
-  }
-
-  private static Rejection staleAttempt(int attempt, int current, String key) {
-    return Rejection.of(
-        Reason.STALE_ATTEMPT,
-        staleAttemptText(attempt, current) + " (batch '" + Text.printable(key) + "'); this worker"
-            + " lost the batch, drop its result");
-  }
-
-  private static String staleAttemptText(int attempt, int current) {
-    return "stale attempt " + attempt + ": batch is at attempt " + current;
-  }
 }

@@ -8,16 +8,12 @@ import dev.lightspeed.orchestrator.journal.FsyncMode;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
 import dev.lightspeed.orchestrator.journal.JournalFiles;
 import dev.lightspeed.orchestrator.journal.SnapshotStore;
-import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +24,16 @@ import org.slf4j.LoggerFactory;
  * back with the same signatures. While the server runs, a snapshotter thread takes a snapshot
  * when {@link SnapshotTrigger} says one is due, from the log ({@link ShadowSnapshot}: no pipeline
  * and no registry lock is taken), by default from a copy of the state that follows the journal
- * between snapshots ({@link ShadowRegistry}); a clean shutdown copies the live registry, which is faster and
- * waits for nobody then. The journal segments a snapshot covers are deleted, so disk use stays
- * bounded under a steady load.
+ * between snapshots ({@link ShadowRegistry}); a clean shutdown copies the live registry, which is
+ * faster and waits for nobody then. The journal segments a snapshot covers are deleted, so disk
+ * use stays bounded under a steady load.
+ *
+ * <p>This class opens a data directory (its lock, then recovery) and closes it; the snapshotter's
+ * schedule and state are {@link Snapshotter}'s.
  */
 public final class Durability implements PipelineStore {
   private static final Logger log = LoggerFactory.getLogger(Durability.class);
 
-  /** The settings of a durable data directory. */
   /**
    * How much of one core a background snapshot may use; 1 = as fast as it can. Pacing it to a
    * quarter did not lower the p99 of calls on a 2-core machine (it stretched the time the shadow
@@ -65,6 +63,7 @@ public final class Durability implements PipelineStore {
    */
   public static final long TURN_MILLIS = 250;
 
+  /** The settings of a durable data directory. */
   public record Options(
       Path dataDir,
       FsyncMode fsync,
@@ -152,62 +151,22 @@ public final class Durability implements PipelineStore {
 
   private final PipelineRegistry registry;
   private final CommandLog journal;
-  private final SnapshotStore snapshots;
-  private final Options options;
   private final FileChannel lockChannel;
   private final FileLock lock;
-  private final ScheduledExecutorService snapshotter;
-  /** The newest snapshot: its floor, the journal's appendedBytes when it was chosen, its size. */
-  private long lastSnapshotIndex;
-  private long bytesAtLastSnapshot;
-  private long lastSnapshotBytes;
-  /**
-   * The snapshotter's copy of the state, following the journal (with {@code snapshotFollow}):
-   * built on the snapshotter's first turn, dropped after any failure and built again. Guarded by
-   * {@code this}.
-   */
-  private ShadowRegistry shadow;
-  /** The snapshotter thread's own: failed turns in a row, and when to try again. */
-  private volatile int failuresInARow;
-  private long retryAtNanos;
-  private boolean closed;
-  private volatile boolean closing;
+  /** Null in memory. */
+  private final Snapshotter snapshotter;
 
   private Durability(
       PipelineRegistry registry,
       CommandLog journal,
-      SnapshotStore snapshots,
-      Options options,
       FileChannel lockChannel,
       FileLock lock,
-      long snapshotIndex,
-      long snapshotBytes,
-      long journalBytesSinceSnapshot) {
+      Snapshotter snapshotter) {
     this.registry = registry;
     this.journal = journal;
-    this.snapshots = snapshots;
-    this.options = options;
     this.lockChannel = lockChannel;
     this.lock = lock;
-    this.lastSnapshotIndex = snapshotIndex;
-    this.lastSnapshotBytes = snapshotBytes;
-    // appendedBytes counts from this start; the journal recovered after the snapshot counts too
-    this.bytesAtLastSnapshot = -journalBytesSinceSnapshot;
-    if (snapshots == null) {
-      this.snapshotter = null;
-    } else {
-      this.snapshotter = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "snapshotter");
-        t.setDaemon(true);
-        return t;
-      });
-      if (options.snapshotNice() > 0) {
-        int nice = options.snapshotNice();
-        snapshotter.execute(() -> ThreadNice.lowerCurrentThread(nice));
-      }
-      snapshotter.scheduleWithFixedDelay(
-          this::snapshotterTurn, TURN_MILLIS, TURN_MILLIS, TimeUnit.MILLISECONDS);
-    }
+    this.snapshotter = snapshotter;
   }
 
   @Override
@@ -219,7 +178,7 @@ public final class Durability implements PipelineStore {
   public static Durability inMemory() {
     return new Durability(
         new PipelineRegistry(new InMemoryCommandLog()), new InMemoryCommandLog(), null, null,
-        null, null, 0, 0, 0);
+        null);
   }
 
   /** Opens (or creates) a data directory and recovers every pipeline in it. */
@@ -270,9 +229,9 @@ public final class Durability implements PipelineStore {
     log.info("recovered {} pipelines from {} ({} snapshot + {} journal records) in {} ms",
         registry.all().size(), dir, latest.isPresent() ? "a" : "no", replayed[0],
         (System.nanoTime() - started) / 1_000_000);
-    return new Durability(
-        registry, journal, snapshots, options, lockChannel, lock, floor, snapshotBytes,
-        replayedBytes[0]);
+    Snapshotter snapshotter = new Snapshotter(
+        registry, journal, snapshots, options, floor, snapshotBytes, replayedBytes[0]);
+    return new Durability(registry, journal, lockChannel, lock, snapshotter);
   }
 
   /**
@@ -281,134 +240,15 @@ public final class Durability implements PipelineStore {
    * meanwhile: no pipeline is locked (see {@link ShadowSnapshot}).
    */
   @Override
-  public synchronized void snapshot() throws IOException {
-    if (snapshots == null || closed) {
-      return;
-    }
-    long upTo = journal.durableIndex();
-    long bytesUpTo = journal.appendedBytes();
-    if (upTo <= lastSnapshotIndex) {
-      return;
-    }
-    long started = System.nanoTime();
-    ShadowSnapshot.Taken taken;
-    if (options.snapshotFollow()) {
-      long catchUpStarted = System.nanoTime();
-      long caughtUp = follow(upTo);
-      long catchUpMs = (System.nanoTime() - catchUpStarted) / 1_000_000;
-      try {
-        taken = ShadowSnapshot.write(
-            snapshots, shadow, lastSnapshotIndex, upTo - lastSnapshotIndex, 0, catchUpMs);
-      } catch (IOException | RuntimeException e) {
-        dropShadow();
-        throw e;
-      }
-      log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log"
-              + " by the snapshotter's copy of the state, which follows it: {} records since the"
-              + " snapshot at record {}, the last {} applied in {} ms; written in {} ms",
-          upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
-          taken.recordsReplayed(), taken.previousFloor(), caughtUp, catchUpMs, taken.writeMs());
-    } else {
-      taken = ShadowSnapshot.take(
-          snapshots, journal, upTo, new CpuPacer(options.snapshotCpuShare()));
-      log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log:"
-              + " previous snapshot (record {}) loaded in {} ms, {} journal records replayed in {}"
-              + " ms, written in {} ms",
-          upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
-          taken.previousFloor(), taken.loadMs(), taken.recordsReplayed(), taken.replayMs(),
-          taken.writeMs());
-    }
-    compactJournal();
-    lastSnapshotIndex = upTo;
-    bytesAtLastSnapshot = bytesUpTo;
-    lastSnapshotBytes = taken.bytes();
-  }
-
-  /**
-   * Brings the snapshotter's copy of the state to journal record {@code upTo}, building it from
-   * the files first if there is none; returns how many records it applied. Caller holds {@code
-   * this}.
-   */
-  private long follow(long upTo) throws IOException {
-    boolean building = shadow == null;
-    long started = System.nanoTime();
-    try {
-      if (building) {
-        shadow = ShadowRegistry.load(snapshots, journal);
-      }
-      long applied = shadow.catchUp(upTo, new CpuPacer(options.snapshotCpuShare()));
-      if (building) {
-        log.info("snapshotter: its copy of the state was built in {} ms (snapshot at record {}"
-                + " loaded in {} ms, {} journal records applied); it follows the journal from here",
-            (System.nanoTime() - started) / 1_000_000, shadow.loadedFloor(), shadow.loadMs(),
-            applied);
-      }
-      return applied;
-    } catch (IOException | RuntimeException e) {
-      dropShadow();
-      throw e;
+  public void snapshot() throws IOException {
+    if (snapshotter != null) {
+      snapshotter.snapshot();
     }
   }
 
   /** The journal record the snapshotter's copy of the state is at; -1 when it has none (tests). */
-  public synchronized long snapshotterCopyIndex() {
-    return shadow == null ? -1 : shadow.appliedIndex();
-  }
-
-  /** Frees the snapshotter's copy of the state (the next turn builds it again). */
-  private void dropShadow() {
-    if (shadow == null) {
-      return;
-    }
-    try {
-      shadow.close();
-    } catch (IOException e) {
-      log.debug("closing the snapshotter's journal tail failed", e);
-    }
-    shadow = null;
-  }
-
-  /**
-   * The shutdown snapshot: a copy of the live registry, faster than one from the log, and nobody
-   * waits for its locks once calls have stopped. Only if every appended record is durable: else
-   * (a failed journal, or writes still pending) the live state may be ahead of the disk, and the
-   * snapshot is taken from the log instead.
-   */
-  private synchronized void snapshotLive() throws IOException {
-    if (snapshots == null || closed) {
-      return;
-    }
-    if (journal.durableIndex() != journal.lastIndex() || journal.failure() != null
-        || registry.gate().failed()) {
-      // After a journal failure the live pipelines may hold changes that are on no disk (even
-      // with every index durable: a change applied after the failure got no index at all).
-      snapshot();
-      return;
-    }
-    long started = System.nanoTime();
-    SnapshotFile file = registry.snapshot();
-    if (file.getFloorIndex() <= lastSnapshotIndex) {
-      return; // nothing changed since the last snapshot
-    }
-    snapshots.save(file.getFloorIndex(), file::writeTo);
-    compactJournal();
-    lastSnapshotIndex = file.getFloorIndex();
-    log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, of the live"
-            + " pipelines at shutdown",
-        file.getFloorIndex(), file.getPipelinesCount(), file.getSerializedSize(),
-        (System.nanoTime() - started) / 1_000_000);
-  }
-
-  /**
-   * Deletes the journal segments that every kept snapshot covers: up to the floor of the oldest
-   * one kept (the one before the newest), so that start-up can fall back to it, with the journal
-   * after it, if the newest fails its checks.
-   */
-  private void compactJournal() throws IOException {
-    var oldest = snapshots.oldest();
-    if (oldest.isPresent()) {
-      journal.compactUpTo(oldest.get().index());
-    }
+  public long snapshotterCopyIndex() {
+    return snapshotter == null ? -1 : snapshotter.copyIndex();
   }
 
   /**
@@ -417,76 +257,22 @@ public final class Durability implements PipelineStore {
    * logged about once a minute, not four times a second.
    */
   public static long retryDelayMillis(int failuresInARow) {
-    return Math.min(60_000L, 1_000L << Math.min(Math.max(failuresInARow, 1) - 1, 6));
+    return Snapshotter.retryDelayMillis(failuresInARow);
   }
 
   /** Failed snapshotter turns since the last good one (for tests). */
   public int snapshotterFailuresInARow() {
-    return failuresInARow;
-  }
-
-  /**
-   * One turn of the snapshotter: follow the journal (with {@code snapshotFollow}), then take a
-   * snapshot if one is due. After a failure, turns are skipped until {@link #retryDelayMillis}.
-   */
-  private void snapshotterTurn() {
-    if (failuresInARow > 0 && System.nanoTime() - retryAtNanos < 0) {
-      return;
-    }
-    IOException journalFailure = journal.failure();
-    if (journalFailure != null) {
-      registry.gate().fail(journalFailure); // no call may have seen it yet
-    }
-    try {
-      boolean due;
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        if (options.snapshotFollow()) {
-          follow(journal.durableIndex());
-        }
-        due = options.trigger().due(
-            journal.lastIndex() - lastSnapshotIndex,
-            journal.appendedBytes() - bytesAtLastSnapshot,
-            lastSnapshotBytes);
-      }
-      if (due) {
-        snapshot();
-      }
-      if (failuresInARow > 0) {
-        log.info("snapshotter works again after {} failed turns", failuresInARow);
-        failuresInARow = 0;
-      }
-    } catch (IOException | RuntimeException e) {
-      if (closing) {
-        // close() interrupted it (reading or writing a file fails then); close snapshots anyway
-        log.info("snapshot abandoned at shutdown: {}", e.toString());
-        return;
-      }
-      failuresInARow++;
-      long delay = retryDelayMillis(failuresInARow);
-      retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
-      log.error("snapshotter failed ({} in a row); it tries again in {} s. The journal keeps"
-              + " every record until a snapshot succeeds", failuresInARow, delay / 1000, e);
-    }
+    return snapshotter == null ? 0 : snapshotter.failuresInARow();
   }
 
   /** Takes a final snapshot (for a fast restart) and closes the journal. */
   @Override
   public void close() throws IOException {
-    closing = true;
-    if (snapshotter != null) {
-      // a snapshot being built from the log is abandoned: the one below is faster
-      snapshotter.shutdownNow();
-    }
     try {
-      snapshotLive();
-    } finally {
-      synchronized (this) {
-        closed = true;
-        dropShadow();
+      if (snapshotter != null) {
+        snapshotter.close();
       }
+    } finally {
       try {
         journal.close();
       } finally {

@@ -13,9 +13,12 @@ import dev.lightspeed.orchestrator.v1.ExtendLeaseRequest;
 import dev.lightspeed.orchestrator.v1.FailBatchRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.UpdatePipelineRequest;
+import dev.lightspeed.orchestrator.v1.WorkAck;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Each API request that changes a pipeline, as the core {@link Command} it asks for (the
@@ -70,12 +73,20 @@ public final class RequestMapper {
   record Acks(Command.Ack command, Rejection[] invalid) {}
 
   static Acks acks(AckBatchesRequest req) {
-    int n = req.getAcksCount();
+    return acks(req.getAcksCount(), i -> req.getAcks(i).getKey(), i -> req.getAcks(i).getAttempt());
+  }
+
+  /** The acks a Work stream applies together, as {@link #acks(AckBatchesRequest)}. */
+  static Acks acks(List<WorkAck> acks) {
+    return acks(acks.size(), i -> acks.get(i).getKey(), i -> acks.get(i).getAttempt());
+  }
+
+  private static Acks acks(int n, IntFunction<String> key, IntUnaryOperator attempt) {
     Rejection[] invalid = new Rejection[n];
     int valid = 0;
     for (int i = 0; i < n; i++) {
       try {
-        requireAttempt(req.getAcks(i).getAttempt(), "attempt");
+        requireAttempt(attempt.applyAsInt(i), "attempt");
         valid++;
       } catch (Rejection r) {
         invalid[i] = r;
@@ -85,8 +96,8 @@ public final class RequestMapper {
     int[] attempts = new int[valid];
     for (int i = 0, next = 0; i < n; i++) {
       if (invalid[i] == null) {
-        keys[next] = req.getAcks(i).getKey();
-        attempts[next++] = req.getAcks(i).getAttempt();
+        keys[next] = key.apply(i);
+        attempts[next++] = attempt.applyAsInt(i);
       }
     }
     return new Acks(new Command.Ack(keys, attempts), invalid);

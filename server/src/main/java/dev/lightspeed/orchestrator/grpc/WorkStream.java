@@ -1,10 +1,6 @@
 package dev.lightspeed.orchestrator.grpc;
 
-import dev.lightspeed.orchestrator.core.Command;
-import dev.lightspeed.orchestrator.core.ItemResults;
 import dev.lightspeed.orchestrator.core.PipelineQueries;
-import dev.lightspeed.orchestrator.core.ProcessOutcome;
-import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.host.JournalGate;
@@ -14,7 +10,6 @@ import dev.lightspeed.orchestrator.v1.WorkAck;
 import dev.lightspeed.orchestrator.v1.WorkOpen;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import dev.lightspeed.orchestrator.v1.WorkResponse;
-import dev.lightspeed.orchestrator.v1.WorkResult;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -24,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,9 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One Work stream (SPEC 4.2): its slots, its requests and its outgoing messages.
  *
  * <p>Requests (ack, fail, extend) go through {@link PipelineHandle#execute} exactly as the unary
- * AckBatches, FailBatch and ExtendLease do, and are answered once durable; they are applied in
- * order off the call's thread by a {@link WorkRequestCoalescer}, which turns the acks that arrive
- * while earlier requests are being applied into one bulk ack. Started batches come from
+ * AckBatches, FailBatch and ExtendLease do ({@link WorkRequests}: what each one does and
+ * answers), and are answered once durable; they are applied in order off the call's thread by a
+ * {@link WorkRequestCoalescer}, which turns the acks that arrive while earlier requests are being
+ * applied into one bulk ack. Started batches come from
  * the pipeline's {@link WorkDispatcher}. Everything sent goes through one queue that a drain task
  * empties while the transport is ready (gRPC forbids concurrent calls on an observer; at most one
  * drain runs). Nothing here ever waits: a slow client gets no new batches while its transport is
@@ -150,90 +145,21 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     WorkOpen open = request.getOpen();
     pipeline = open.getPipeline();
     PipelineHandle h = service.registry().get(pipeline);
-    if (open.getCapacity() < 1 || open.getCapacity() > service.maxCapacity()) {
-      throw Rejection.ofField(ServerReason.INVALID_REQUEST, "open.capacity",
-          "must be between 1 and " + service.maxCapacity() + " (got " + open.getCapacity()
-              + "): the number of batches this worker processes at once");
-    }
-    List<String> declared = h.read(q -> q.spec().stages());
-    TreeSet<String> stages = new TreeSet<>();
-    for (String s : open.getStagesList()) {
-      if (!declared.contains(s)) {
-        throw Rejection.ofField(Reason.UNKNOWN_STAGE, "open.stages",
-            "unknown stage '" + s.replaceAll("\\p{Cntrl}", "?") + "'; use one of " + declared);
-      }
-      stages.add(s);
-    }
+    stageKey = WorkRequests.checkOpen(open, h, service.maxCapacity());
     capacity = open.getCapacity();
-    stageKey = List.copyOf(stages);
     handle = h;
     dispatcher = service.dispatcher(h);
     dispatcher.add(this);
   }
 
-  /**
-   * Applies consecutive acks as one bulk ack (see {@link WorkRequestCoalescer}), each answered
-   * with its own result, in order, once the bulk is durable: the outcomes and refusals are those
-   * of applying them one after another, and a refused ack refuses only itself.
-   */
+  /** Applies consecutive acks as one bulk ack; see {@link WorkRequests#acks}. */
   private void applyAcks(List<WorkAck> acks) {
     if (done || closeWith != null) {
       return;
     }
     service.registry().gate().ensureOpen();
-    int n = acks.size();
-    Rejection[] invalid = new Rejection[n];
-    int valid = 0;
-    for (int i = 0; i < n; i++) {
-      try {
-        RequestMapper.requireAttempt(acks.get(i).getAttempt(), "attempt");
-        valid++;
-      } catch (Rejection r) {
-        invalid[i] = r;
-      }
-    }
-    String[] keys = new String[valid];
-    int[] attempts = new int[valid];
-    for (int i = 0, next = 0; i < n; i++) {
-      if (invalid[i] == null) {
-        keys[next] = acks.get(i).getKey();
-        attempts[next++] = acks.get(i).getAttempt();
-      }
-    }
-    ItemResults<ProcessOutcome.Processed> applied = null;
-    Rejection refusedAll = null;
-    // Nothing valid: the refusals report state earlier changes made, sent once those are durable.
-    CompletableFuture<Void> durable = handle.settled();
-    if (valid > 0) {
-      try {
-        var executed = handle.execute(new Command.Ack(keys, attempts), now());
-        applied = executed.result();
-        durable = executed.durable();
-      } catch (Rejection r) {
-        if (r.reason() == ServerReason.PIPELINE_NOT_FOUND) {
-          throw r;
-        }
-        refusedAll = r;
-        durable = handle.settled();
-      }
-    }
-    List<WorkResponse> results = new ArrayList<>(n);
-    for (int i = 0, next = 0; i < n; i++) {
-      WorkResult.Builder result = result(acks.get(i).getRequestId());
-      Rejection r = invalid[i] != null ? invalid[i]
-          : refusedAll != null ? refusedAll
-          : applied.refusal(next);
-      if (r != null) {
-        result.setError(ErrorMapper.toStatus(r, pipeline, "ack."));
-      } else {
-        result.setOutcome(ProtoMapper.toProto(applied.value(next)));
-      }
-      if (invalid[i] == null) {
-        next++;
-      }
-      results.add(response(result));
-    }
-    sendInOrder(results, durable);
+    WorkRequests.Reply reply = WorkRequests.acks(handle, pipeline, acks, service.clock());
+    sendInOrder(reply.results(), reply.durable());
   }
 
   /** Applies a request other than an ack, alone; throws what ends the stream. */
@@ -242,54 +168,8 @@ final class WorkStream implements StreamObserver<WorkRequest> {
       return;
     }
     service.registry().gate().ensureOpen(); // after a journal failure nothing is answered
-    switch (request.getRequestCase()) {
-      case FAIL -> {
-        var fail = request.getFail();
-        answer(fail.getRequestId(), "fail.", () -> {
-          var done = handle.execute(new Command.Fail(
-              fail.getKey(), fail.getAttempt(), fail.getReason(), fail.getNonRetryable()), now());
-          return new Answer(
-              WorkResult.newBuilder().setOutcome(ProtoMapper.toProto(done.result())),
-              done.durable());
-        });
-      }
-      case EXTEND -> {
-        var extend = request.getExtend();
-        answer(extend.getRequestId(), "extend.", () -> {
-          var done = handle.execute(
-              RequestMapper.extendLease(extend.getKey(), extend.getAttempt()), now());
-          return new Answer(WorkResult.newBuilder().setLeaseDeadlineMs(done.result()),
-              done.durable());
-        });
-      }
-      case OPEN -> throw Rejection.ofField(ServerReason.INVALID_REQUEST, "open",
-          "this Work stream is open already; `open` is only the first request");
-      default -> throw Rejection.of(ServerReason.INVALID_REQUEST,
-          "the request sets none of open, ack, fail, extend");
-    }
-  }
-
-  private record Answer(WorkResult.Builder result, CompletableFuture<Void> durable) {}
-
-  /**
-   * Applies one request and queues its result once durable. A refusal is the request's result
-   * (the stream goes on), except PIPELINE_NOT_FOUND, which ends the stream (thrown).
-   */
-  private void answer(long requestId, String fieldPrefix, java.util.function.Supplier<Answer> call) {
-    Answer a;
-    try {
-      a = call.get();
-    } catch (Rejection r) {
-      if (r.reason() == ServerReason.PIPELINE_NOT_FOUND) {
-        throw r;
-      }
-      // A refusal describes state an earlier change made: sent only once that is durable, as
-      // the unary calls do (docs/durability.md, "What an OK means").
-      sendInOrder(List.of(response(result(requestId)
-          .setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)))), handle.settled());
-      return;
-    }
-    sendInOrder(List.of(response(a.result().setRequestId(requestId))), a.durable());
+    WorkRequests.Reply reply = WorkRequests.other(handle, pipeline, request, service.clock());
+    sendInOrder(reply.results(), reply.durable());
   }
 
   /**
@@ -314,19 +194,11 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     });
   }
 
-  private static WorkResponse response(WorkResult.Builder result) {
-    return WorkResponse.newBuilder().setResult(result).build();
-  }
-
   /** The refusal that ends every stream once the journal failed (JOURNAL_UNAVAILABLE). */
   private StatusRuntimeException journalFailed(Throwable failure) {
     Rejection refused = service.registry().gate().refusalAfter(failure);
     return ErrorMapper.toException(
         refused != null ? refused : JournalGate.refusal(failure), pipeline, "");
-  }
-
-  private static WorkResult.Builder result(long requestId) {
-    return WorkResult.newBuilder().setRequestId(requestId);
   }
 
   private void sendAll(List<WorkResponse> results) {
@@ -526,9 +398,5 @@ final class WorkStream implements StreamObserver<WorkRequest> {
     if (dispatcher != null) {
       dispatcher.remove(this);
     }
-  }
-
-  private long now() {
-    return service.clock().millis();
   }
 }

@@ -15,7 +15,7 @@ import java.util.zip.CRC32C;
 
 /**
  * Reads one journal segment front to back, checking every record, and says where the valid part
- * ends and why. It never changes the file; {@link FileCommandLog} decides what a bad record is
+ * ends and why. It never changes the file; {@link JournalRecovery} decides what a bad record is
  * (a torn tail, corruption, or something to repair), with {@link #findValidAfter} to look for
  * valid records past it.
  */
