@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Concurrent clients doing enqueue, start, ack, fail, redrive, cancel and reads on overlapping
  * keys of one pipeline, every call recorded. The targets are a list so that the same workload
- * runs against a cluster (client {@code i} talks to {@code targets[i % n]}); against one server
- * it is a list of one.
+ * runs against a cluster (client {@code i} talks to {@code targets[i % n]} first and fails over
+ * to the others in order); against one server it is a list of one.
  *
  * <p>The pipeline's settings are those the checker's model assumes (tools/lincheck/model.go):
  * unbounded limits, no lease expiry, retries ready at once, a dedup window longer than any run,
@@ -103,14 +103,19 @@ final class HistoryWorkload {
 
   /** A client that retries nothing by itself: each try is its own recorded call. */
   static OrchestratorClient unretried(String target) {
-    return OrchestratorClient.builder().target(target).disableRetry()
+    return unretried(List.of(target));
+  }
+
+  /** The same, failing over between several targets in order (the nodes of a cluster). */
+  static OrchestratorClient unretried(List<String> targets) {
+    return OrchestratorClient.builder().targets(targets).disableRetry()
         .deadline(Duration.ofSeconds(5)).build();
   }
 
   private void client(int id) throws InterruptedException {
     Random random = new Random(seed * 31 + id);
     try (RecordingClient client =
-        new RecordingClient(id, unretried(targets.get(id % targets.size())), recorder)) {
+        new RecordingClient(id, unretried(targetsOf(id)), recorder)) {
       int mine = 0;
       while (mine < answeredPerClient) {
         try {
@@ -127,6 +132,18 @@ final class HistoryWorkload {
         }
       }
     }
+  }
+
+  /**
+   * Client {@code id}'s targets: {@code targets[id % n]} first, then the others in order, so
+   * that it moves to the next node when its own goes away (one server: that server alone).
+   */
+  private List<String> targetsOf(int id) {
+    List<String> mine = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      mine.add(targets.get((id + i) % targets.size()));
+    }
+    return mine;
   }
 
   private void step(RecordingClient client, Random random) {
