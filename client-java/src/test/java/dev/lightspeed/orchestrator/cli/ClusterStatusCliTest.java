@@ -119,6 +119,39 @@ class ClusterStatusCliTest {
   }
 
   @Test
+  void theVerdict_tellsDivergedReplicasFromOnesStillCatchingUp() {
+    var n1 = view("n1", 40, "aaaa", true);
+    assertThat(ClusterCommand.Report.verdict(views(n1, view("n2", 40, "aaaa", true),
+        view("n3", 40, "aaaa", true)))).isNull();
+    assertThat(ClusterCommand.Report.verdict(views(n1, view("n2", 40, "aaaa", true),
+        view("n3", 40, "bbbb", true)))).startsWith("SIGNATURES DIFFER at the same applied index");
+    assertThat(ClusterCommand.Report.verdict(views(n1, view("n2", 40, "aaaa", true),
+        view("n3", 38, "bbbb", true)))).startsWith("not comparable yet");
+    assertThat(ClusterCommand.Report.verdict(views(n1, view("n2", 40, "aaaa", true),
+        view("n3", 40, "aaaa", false)))).startsWith("a replica fails its invariant check");
+    assertThat(ClusterCommand.Report.verdict(views(n1, view("n2", 40, "aaaa", true))))
+        .isEqualTo("not compared: n3 did not answer or was not in --target");
+  }
+
+  private static java.util.Map.Entry<String, dev.lightspeed.orchestrator.v1.ClusterGroupStatus>
+      view(String node, long applied, String signature, boolean valid) {
+    return java.util.Map.entry(node, dev.lightspeed.orchestrator.v1.ClusterGroupStatus.newBuilder()
+        .addAllMembers(List.of("n1", "n2", "n3")).setAppliedIndex(applied).setCommitIndex(applied)
+        .setSignature(signature).setValid(valid).setLeaderId("n1").build());
+  }
+
+  @SafeVarargs
+  private static java.util.Map<String, dev.lightspeed.orchestrator.v1.ClusterGroupStatus> views(
+      java.util.Map.Entry<String, dev.lightspeed.orchestrator.v1.ClusterGroupStatus>... rows) {
+    java.util.Map<String, dev.lightspeed.orchestrator.v1.ClusterGroupStatus> m =
+        new java.util.TreeMap<>();
+    for (var r : rows) {
+      m.put(r.getKey(), r.getValue());
+    }
+    return m;
+  }
+
+  @Test
   void help_namesTheExitCodes() {
     Result r = run("cluster", "status", "--help");
     assertThat(r.code()).isZero();
