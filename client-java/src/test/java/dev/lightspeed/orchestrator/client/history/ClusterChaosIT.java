@@ -81,10 +81,19 @@ class ClusterChaosIT {
           40 + 10 * callsPerClient / 8, 23);
       AtomicReference<Throwable> faultError = new AtomicReference<>();
       List<String> done = new ArrayList<>();
+      // Every fault under load: at even steps of the answered calls, each at least `gap` answered
+      // calls after the previous one came back, and the clients go on until `gap` calls after
+      // the last (a fault stalls the load for seconds; a slow machine must not end it first).
+      java.util.concurrent.atomic.AtomicBoolean faultsDone =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      workload.keepGoingWhile(() -> !faultsDone.get());
+      int gap = workload.total() / (2 * (faults.size() + 1));
       Thread injector = new Thread(() -> {
         try {
+          int after = 0;
           for (int i = 0; i < faults.size(); i++) {
-            while (workload.answered() < (i + 1) * workload.total() / (faults.size() + 1)) {
+            int step = (i + 1) * workload.total() / (faults.size() + 1);
+            while (workload.answered() < Math.max(step, after + gap)) {
               Thread.sleep(10);
             }
             String leader = leaderOf(Integer.parseInt(group));
@@ -106,9 +115,15 @@ class ClusterChaosIT {
                 (System.nanoTime() - at) / 1_000_000);
             done.add(line);
             System.out.println("cluster-chaos: " + line);
+            after = workload.answered();
+          }
+          while (workload.answered() < after + gap) {
+            Thread.sleep(10);
           }
         } catch (Throwable t) {
           faultError.set(t);
+        } finally {
+          faultsDone.set(true);
         }
       }, "chaos");
       long started = System.nanoTime();

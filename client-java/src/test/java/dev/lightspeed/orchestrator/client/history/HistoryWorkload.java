@@ -42,6 +42,8 @@ final class HistoryWorkload {
   private final int maxKeys;
   private final long seed;
 
+  /** Clients go on past answeredPerClient while this holds (a fault injector not done yet). */
+  private volatile java.util.function.BooleanSupplier keepGoing = () -> false;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger answered = new AtomicInteger();
   private final ConcurrentLinkedDeque<StartedBatch> inFlight = new ConcurrentLinkedDeque<>();
@@ -80,7 +82,15 @@ final class HistoryWorkload {
     return clients * answeredPerClient;
   }
 
-  /** Runs the clients until each has had {@code answeredPerClient} answers. */
+  /**
+   * Lets the clients go on past {@code answeredPerClient} answers while {@code condition} holds,
+   * so that every fault of an injector happens under load, whatever the machine's speed.
+   */
+  void keepGoingWhile(java.util.function.BooleanSupplier condition) {
+    keepGoing = condition;
+  }
+
+  /** Runs the clients until each has had {@code answeredPerClient} answers (see keepGoingWhile). */
   void run() throws Exception {
     recorder.config(PIPELINE, MAX_ATTEMPTS);
     ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -117,7 +127,7 @@ final class HistoryWorkload {
     try (RecordingClient client =
         new RecordingClient(id, unretried(targetsOf(id)), recorder)) {
       int mine = 0;
-      while (mine < answeredPerClient) {
+      while (mine < answeredPerClient || keepGoing.getAsBoolean()) {
         try {
           step(client, random);
           mine++;
