@@ -61,6 +61,7 @@ var (
 	ReasonInvalidCredentials  = orchestratorv1.ErrorReason_INVALID_CREDENTIALS.String()
 	ReasonRoleRequired        = orchestratorv1.ErrorReason_ROLE_REQUIRED.String()
 	ReasonJournalUnavailable  = orchestratorv1.ErrorReason_JOURNAL_UNAVAILABLE.String()
+	ReasonNotACluster         = orchestratorv1.ErrorReason_NOT_A_CLUSTER.String()
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.

@@ -153,6 +153,9 @@ const (
 	// UNAVAILABLE. The server's journal could not write or fsync; it refuses
 	// every call until it is restarted (docs/durability.md).
 	ErrorReason_JOURNAL_UNAVAILABLE ErrorReason = 36
+	// FAILED_PRECONDITION. A cluster RPC (GetClusterStatus) reached a single
+	// server, one not started with --cluster.
+	ErrorReason_NOT_A_CLUSTER ErrorReason = 37
 )
 
 // Enum value maps for ErrorReason.
@@ -195,6 +198,7 @@ var (
 		34: "INVALID_CREDENTIALS",
 		35: "ROLE_REQUIRED",
 		36: "JOURNAL_UNAVAILABLE",
+		37: "NOT_A_CLUSTER",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -234,6 +238,7 @@ var (
 		"INVALID_CREDENTIALS":      34,
 		"ROLE_REQUIRED":            35,
 		"JOURNAL_UNAVAILABLE":      36,
+		"NOT_A_CLUSTER":            37,
 	}
 )
 
@@ -268,7 +273,7 @@ var File_lightspeed_orchestrator_v1_error_reason_proto protoreflect.FileDescript
 
 const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xc1\x06\n" +
+	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xd4\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_BATCH\x10\x01\x12\x13\n" +
@@ -308,7 +313,8 @@ const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\x13MISSING_CREDENTIALS\x10!\x12\x17\n" +
 	"\x13INVALID_CREDENTIALS\x10\"\x12\x11\n" +
 	"\rROLE_REQUIRED\x10#\x12\x17\n" +
-	"\x13JOURNAL_UNAVAILABLE\x10$B\x9b\x01\n" +
+	"\x13JOURNAL_UNAVAILABLE\x10$\x12\x11\n" +
+	"\rNOT_A_CLUSTER\x10%B\x9b\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x10ErrorReasonProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (

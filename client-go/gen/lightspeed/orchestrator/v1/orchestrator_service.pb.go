@@ -3365,6 +3365,249 @@ func (*WorkResult_LeaseDeadlineMs) isWorkResult_Result() {}
 
 func (*WorkResult_Error) isWorkResult_Result() {}
 
+// Request for the GetClusterStatus method.
+type GetClusterStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClusterStatusRequest) Reset() {
+	*x = GetClusterStatusRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClusterStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClusterStatusRequest) ProtoMessage() {}
+
+func (x *GetClusterStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClusterStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetClusterStatusRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{56}
+}
+
+// Response for the GetClusterStatus method: one node's own view.
+type GetClusterStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the node that answered (its `--node-id`).
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// The cluster's name, from the cluster file.
+	ClusterName string `protobuf:"bytes,2,opt,name=cluster_name,json=clusterName,proto3" json:"cluster_name,omitempty"`
+	// The Raft groups this node is a member of, by group number.
+	Groups        []*ClusterGroupStatus `protobuf:"bytes,3,rep,name=groups,proto3" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClusterStatusResponse) Reset() {
+	*x = GetClusterStatusResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClusterStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClusterStatusResponse) ProtoMessage() {}
+
+func (x *GetClusterStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClusterStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetClusterStatusResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *GetClusterStatusResponse) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *GetClusterStatusResponse) GetClusterName() string {
+	if x != nil {
+		return x.ClusterName
+	}
+	return ""
+}
+
+func (x *GetClusterStatusResponse) GetGroups() []*ClusterGroupStatus {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+// One node's view of one Raft group and of its own replica of it.
+type ClusterGroupStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group's number, 0 to the cluster's `groups` - 1.
+	Group int32 `protobuf:"varint,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The node ids of the group's members, by placement.
+	Members []string `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
+	// The leader this node knows of; empty when it knows none (an election is
+	// under way, or the node cannot reach a majority).
+	LeaderId string `protobuf:"bytes,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	// This node's Raft role in the group: "LEADER", "FOLLOWER", "CANDIDATE"
+	// or "LISTENER".
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// This node's current Raft term of the group.
+	Term int64 `protobuf:"varint,5,opt,name=term,proto3" json:"term,omitempty"`
+	// The highest log index this node knows to be committed.
+	CommitIndex int64 `protobuf:"varint,6,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	// The highest log index this node's replica has applied; `signature` and
+	// `pipeline_count` are of the state at this index.
+	AppliedIndex int64 `protobuf:"varint,7,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	// Lowercase hex SHA-256 (64 characters) over this replica's pipelines in
+	// name order: for each, its name, a newline, its GetStatus signature and a
+	// newline. Replicas at the same applied index have equal signatures.
+	Signature string `protobuf:"bytes,8,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The number of pipelines in this replica of the group.
+	PipelineCount int32 `protobuf:"varint,9,opt,name=pipeline_count,json=pipelineCount,proto3" json:"pipeline_count,omitempty"`
+	// Whether every pipeline of this replica passes its invariant check
+	// (GetStatus `valid`).
+	Valid bool `protobuf:"varint,10,opt,name=valid,proto3" json:"valid,omitempty"`
+	// The index of this node's newest snapshot of the group; -1 if it has none.
+	SnapshotIndex int64 `protobuf:"varint,11,opt,name=snapshot_index,json=snapshotIndex,proto3" json:"snapshot_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterGroupStatus) Reset() {
+	*x = ClusterGroupStatus{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterGroupStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterGroupStatus) ProtoMessage() {}
+
+func (x *ClusterGroupStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterGroupStatus.ProtoReflect.Descriptor instead.
+func (*ClusterGroupStatus) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ClusterGroupStatus) GetGroup() int32 {
+	if x != nil {
+		return x.Group
+	}
+	return 0
+}
+
+func (x *ClusterGroupStatus) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *ClusterGroupStatus) GetLeaderId() string {
+	if x != nil {
+		return x.LeaderId
+	}
+	return ""
+}
+
+func (x *ClusterGroupStatus) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ClusterGroupStatus) GetTerm() int64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *ClusterGroupStatus) GetCommitIndex() int64 {
+	if x != nil {
+		return x.CommitIndex
+	}
+	return 0
+}
+
+func (x *ClusterGroupStatus) GetAppliedIndex() int64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *ClusterGroupStatus) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *ClusterGroupStatus) GetPipelineCount() int32 {
+	if x != nil {
+		return x.PipelineCount
+	}
+	return 0
+}
+
+func (x *ClusterGroupStatus) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *ClusterGroupStatus) GetSnapshotIndex() int64 {
+	if x != nil {
+		return x.SnapshotIndex
+	}
+	return 0
+}
+
 var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.FileDescriptor
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
@@ -3567,7 +3810,25 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\aoutcome\x18\x02 \x01(\v2*.lightspeed.orchestrator.v1.ProcessOutcomeH\x00R\aoutcome\x12,\n" +
 	"\x11lease_deadline_ms\x18\x03 \x01(\x03H\x00R\x0fleaseDeadlineMs\x12*\n" +
 	"\x05error\x18\x04 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\b\n" +
-	"\x06result2\xa8\x15\n" +
+	"\x06result\"\x19\n" +
+	"\x17GetClusterStatusRequest\"\x9e\x01\n" +
+	"\x18GetClusterStatusResponse\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12!\n" +
+	"\fcluster_name\x18\x02 \x01(\tR\vclusterName\x12F\n" +
+	"\x06groups\x18\x03 \x03(\v2..lightspeed.orchestrator.v1.ClusterGroupStatusR\x06groups\"\xd3\x02\n" +
+	"\x12ClusterGroupStatus\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\x05R\x05group\x12\x18\n" +
+	"\amembers\x18\x02 \x03(\tR\amembers\x12\x1b\n" +
+	"\tleader_id\x18\x03 \x01(\tR\bleaderId\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x12\n" +
+	"\x04term\x18\x05 \x01(\x03R\x04term\x12!\n" +
+	"\fcommit_index\x18\x06 \x01(\x03R\vcommitIndex\x12#\n" +
+	"\rapplied_index\x18\a \x01(\x03R\fappliedIndex\x12\x1c\n" +
+	"\tsignature\x18\b \x01(\tR\tsignature\x12%\n" +
+	"\x0epipeline_count\x18\t \x01(\x05R\rpipelineCount\x12\x14\n" +
+	"\x05valid\x18\n" +
+	" \x01(\bR\x05valid\x12%\n" +
+	"\x0esnapshot_index\x18\v \x01(\x03R\rsnapshotIndex2\xa7\x16\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
@@ -3593,7 +3854,8 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\bListRuns\x12+.lightspeed.orchestrator.v1.ListRunsRequest\x1a,.lightspeed.orchestrator.v1.ListRunsResponse\x12q\n" +
 	"\fListAuditLog\x12/.lightspeed.orchestrator.v1.ListAuditLogRequest\x1a0.lightspeed.orchestrator.v1.ListAuditLogResponse\x12h\n" +
 	"\tGetStatus\x12,.lightspeed.orchestrator.v1.GetStatusRequest\x1a-.lightspeed.orchestrator.v1.GetStatusResponse\x12]\n" +
-	"\x04Work\x12'.lightspeed.orchestrator.v1.WorkRequest\x1a(.lightspeed.orchestrator.v1.WorkResponse(\x010\x01B\xa3\x01\n" +
+	"\x04Work\x12'.lightspeed.orchestrator.v1.WorkRequest\x1a(.lightspeed.orchestrator.v1.WorkResponse(\x010\x01\x12}\n" +
+	"\x10GetClusterStatus\x123.lightspeed.orchestrator.v1.GetClusterStatusRequest\x1a4.lightspeed.orchestrator.v1.GetClusterStatusResponseB\xa3\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x18OrchestratorServiceProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (
@@ -3608,174 +3870,180 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
-	(*CreatePipelineRequest)(nil),   // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
-	(*CreatePipelineResponse)(nil),  // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
-	(*GetPipelineRequest)(nil),      // 2: lightspeed.orchestrator.v1.GetPipelineRequest
-	(*GetPipelineResponse)(nil),     // 3: lightspeed.orchestrator.v1.GetPipelineResponse
-	(*ListPipelinesRequest)(nil),    // 4: lightspeed.orchestrator.v1.ListPipelinesRequest
-	(*ListPipelinesResponse)(nil),   // 5: lightspeed.orchestrator.v1.ListPipelinesResponse
-	(*DeletePipelineRequest)(nil),   // 6: lightspeed.orchestrator.v1.DeletePipelineRequest
-	(*DeletePipelineResponse)(nil),  // 7: lightspeed.orchestrator.v1.DeletePipelineResponse
-	(*UpdatePipelineRequest)(nil),   // 8: lightspeed.orchestrator.v1.UpdatePipelineRequest
-	(*UpdatePipelineResponse)(nil),  // 9: lightspeed.orchestrator.v1.UpdatePipelineResponse
-	(*EnqueueBatchRequest)(nil),     // 10: lightspeed.orchestrator.v1.EnqueueBatchRequest
-	(*EnqueueBatchResponse)(nil),    // 11: lightspeed.orchestrator.v1.EnqueueBatchResponse
-	(*EnqueueBatchesRequest)(nil),   // 12: lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	(*EnqueueBatchesResponse)(nil),  // 13: lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	(*EnqueueResult)(nil),           // 14: lightspeed.orchestrator.v1.EnqueueResult
-	(*StartAvailableRequest)(nil),   // 15: lightspeed.orchestrator.v1.StartAvailableRequest
-	(*StartAvailableResponse)(nil),  // 16: lightspeed.orchestrator.v1.StartAvailableResponse
-	(*WatchStartedRequest)(nil),     // 17: lightspeed.orchestrator.v1.WatchStartedRequest
-	(*WatchStartedResponse)(nil),    // 18: lightspeed.orchestrator.v1.WatchStartedResponse
-	(*WatchEventsRequest)(nil),      // 19: lightspeed.orchestrator.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),     // 20: lightspeed.orchestrator.v1.WatchEventsResponse
-	(*AckBatchRequest)(nil),         // 21: lightspeed.orchestrator.v1.AckBatchRequest
-	(*AckBatchResponse)(nil),        // 22: lightspeed.orchestrator.v1.AckBatchResponse
-	(*AckBatchesRequest)(nil),       // 23: lightspeed.orchestrator.v1.AckBatchesRequest
-	(*AckItem)(nil),                 // 24: lightspeed.orchestrator.v1.AckItem
-	(*AckBatchesResponse)(nil),      // 25: lightspeed.orchestrator.v1.AckBatchesResponse
-	(*AckResult)(nil),               // 26: lightspeed.orchestrator.v1.AckResult
-	(*FailBatchRequest)(nil),        // 27: lightspeed.orchestrator.v1.FailBatchRequest
-	(*FailBatchResponse)(nil),       // 28: lightspeed.orchestrator.v1.FailBatchResponse
-	(*ExtendLeaseRequest)(nil),      // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
-	(*ExtendLeaseResponse)(nil),     // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
-	(*ApplyActionRequest)(nil),      // 31: lightspeed.orchestrator.v1.ApplyActionRequest
-	(*ApplyActionResponse)(nil),     // 32: lightspeed.orchestrator.v1.ApplyActionResponse
-	(*StartRunRequest)(nil),         // 33: lightspeed.orchestrator.v1.StartRunRequest
-	(*StartRunResponse)(nil),        // 34: lightspeed.orchestrator.v1.StartRunResponse
-	(*CompleteRunRequest)(nil),      // 35: lightspeed.orchestrator.v1.CompleteRunRequest
-	(*CompleteRunResponse)(nil),     // 36: lightspeed.orchestrator.v1.CompleteRunResponse
-	(*ListBatchesRequest)(nil),      // 37: lightspeed.orchestrator.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),     // 38: lightspeed.orchestrator.v1.ListBatchesResponse
-	(*ListRetriesRequest)(nil),      // 39: lightspeed.orchestrator.v1.ListRetriesRequest
-	(*ListRetriesResponse)(nil),     // 40: lightspeed.orchestrator.v1.ListRetriesResponse
-	(*ListDeadLettersRequest)(nil),  // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
-	(*ListRunsRequest)(nil),         // 43: lightspeed.orchestrator.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),        // 44: lightspeed.orchestrator.v1.ListRunsResponse
-	(*ListAuditLogRequest)(nil),     // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),    // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
-	(*GetStatusRequest)(nil),        // 47: lightspeed.orchestrator.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),       // 48: lightspeed.orchestrator.v1.GetStatusResponse
-	(*WorkRequest)(nil),             // 49: lightspeed.orchestrator.v1.WorkRequest
-	(*WorkOpen)(nil),                // 50: lightspeed.orchestrator.v1.WorkOpen
-	(*WorkAck)(nil),                 // 51: lightspeed.orchestrator.v1.WorkAck
-	(*WorkFail)(nil),                // 52: lightspeed.orchestrator.v1.WorkFail
-	(*WorkExtend)(nil),              // 53: lightspeed.orchestrator.v1.WorkExtend
-	(*WorkResponse)(nil),            // 54: lightspeed.orchestrator.v1.WorkResponse
-	(*WorkResult)(nil),              // 55: lightspeed.orchestrator.v1.WorkResult
-	(*PipelineSpec)(nil),            // 56: lightspeed.orchestrator.v1.PipelineSpec
-	(*fieldmaskpb.FieldMask)(nil),   // 57: google.protobuf.FieldMask
-	(*Batch)(nil),                   // 58: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),           // 59: google.rpc.Status
-	(*StartedBatch)(nil),            // 60: lightspeed.orchestrator.v1.StartedBatch
-	(EventType)(0),                  // 61: lightspeed.orchestrator.v1.EventType
-	(*Event)(nil),                   // 62: lightspeed.orchestrator.v1.Event
-	(*ProcessOutcome)(nil),          // 63: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),          // 64: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),              // 65: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                 // 66: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),               // 67: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),             // 68: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),        // 69: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),           // 70: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),               // 71: lightspeed.orchestrator.v1.PipelineMode
+	(*CreatePipelineRequest)(nil),    // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
+	(*CreatePipelineResponse)(nil),   // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
+	(*GetPipelineRequest)(nil),       // 2: lightspeed.orchestrator.v1.GetPipelineRequest
+	(*GetPipelineResponse)(nil),      // 3: lightspeed.orchestrator.v1.GetPipelineResponse
+	(*ListPipelinesRequest)(nil),     // 4: lightspeed.orchestrator.v1.ListPipelinesRequest
+	(*ListPipelinesResponse)(nil),    // 5: lightspeed.orchestrator.v1.ListPipelinesResponse
+	(*DeletePipelineRequest)(nil),    // 6: lightspeed.orchestrator.v1.DeletePipelineRequest
+	(*DeletePipelineResponse)(nil),   // 7: lightspeed.orchestrator.v1.DeletePipelineResponse
+	(*UpdatePipelineRequest)(nil),    // 8: lightspeed.orchestrator.v1.UpdatePipelineRequest
+	(*UpdatePipelineResponse)(nil),   // 9: lightspeed.orchestrator.v1.UpdatePipelineResponse
+	(*EnqueueBatchRequest)(nil),      // 10: lightspeed.orchestrator.v1.EnqueueBatchRequest
+	(*EnqueueBatchResponse)(nil),     // 11: lightspeed.orchestrator.v1.EnqueueBatchResponse
+	(*EnqueueBatchesRequest)(nil),    // 12: lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	(*EnqueueBatchesResponse)(nil),   // 13: lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	(*EnqueueResult)(nil),            // 14: lightspeed.orchestrator.v1.EnqueueResult
+	(*StartAvailableRequest)(nil),    // 15: lightspeed.orchestrator.v1.StartAvailableRequest
+	(*StartAvailableResponse)(nil),   // 16: lightspeed.orchestrator.v1.StartAvailableResponse
+	(*WatchStartedRequest)(nil),      // 17: lightspeed.orchestrator.v1.WatchStartedRequest
+	(*WatchStartedResponse)(nil),     // 18: lightspeed.orchestrator.v1.WatchStartedResponse
+	(*WatchEventsRequest)(nil),       // 19: lightspeed.orchestrator.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),      // 20: lightspeed.orchestrator.v1.WatchEventsResponse
+	(*AckBatchRequest)(nil),          // 21: lightspeed.orchestrator.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),         // 22: lightspeed.orchestrator.v1.AckBatchResponse
+	(*AckBatchesRequest)(nil),        // 23: lightspeed.orchestrator.v1.AckBatchesRequest
+	(*AckItem)(nil),                  // 24: lightspeed.orchestrator.v1.AckItem
+	(*AckBatchesResponse)(nil),       // 25: lightspeed.orchestrator.v1.AckBatchesResponse
+	(*AckResult)(nil),                // 26: lightspeed.orchestrator.v1.AckResult
+	(*FailBatchRequest)(nil),         // 27: lightspeed.orchestrator.v1.FailBatchRequest
+	(*FailBatchResponse)(nil),        // 28: lightspeed.orchestrator.v1.FailBatchResponse
+	(*ExtendLeaseRequest)(nil),       // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
+	(*ExtendLeaseResponse)(nil),      // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
+	(*ApplyActionRequest)(nil),       // 31: lightspeed.orchestrator.v1.ApplyActionRequest
+	(*ApplyActionResponse)(nil),      // 32: lightspeed.orchestrator.v1.ApplyActionResponse
+	(*StartRunRequest)(nil),          // 33: lightspeed.orchestrator.v1.StartRunRequest
+	(*StartRunResponse)(nil),         // 34: lightspeed.orchestrator.v1.StartRunResponse
+	(*CompleteRunRequest)(nil),       // 35: lightspeed.orchestrator.v1.CompleteRunRequest
+	(*CompleteRunResponse)(nil),      // 36: lightspeed.orchestrator.v1.CompleteRunResponse
+	(*ListBatchesRequest)(nil),       // 37: lightspeed.orchestrator.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),      // 38: lightspeed.orchestrator.v1.ListBatchesResponse
+	(*ListRetriesRequest)(nil),       // 39: lightspeed.orchestrator.v1.ListRetriesRequest
+	(*ListRetriesResponse)(nil),      // 40: lightspeed.orchestrator.v1.ListRetriesResponse
+	(*ListDeadLettersRequest)(nil),   // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),  // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
+	(*ListRunsRequest)(nil),          // 43: lightspeed.orchestrator.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 44: lightspeed.orchestrator.v1.ListRunsResponse
+	(*ListAuditLogRequest)(nil),      // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),     // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
+	(*GetStatusRequest)(nil),         // 47: lightspeed.orchestrator.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),        // 48: lightspeed.orchestrator.v1.GetStatusResponse
+	(*WorkRequest)(nil),              // 49: lightspeed.orchestrator.v1.WorkRequest
+	(*WorkOpen)(nil),                 // 50: lightspeed.orchestrator.v1.WorkOpen
+	(*WorkAck)(nil),                  // 51: lightspeed.orchestrator.v1.WorkAck
+	(*WorkFail)(nil),                 // 52: lightspeed.orchestrator.v1.WorkFail
+	(*WorkExtend)(nil),               // 53: lightspeed.orchestrator.v1.WorkExtend
+	(*WorkResponse)(nil),             // 54: lightspeed.orchestrator.v1.WorkResponse
+	(*WorkResult)(nil),               // 55: lightspeed.orchestrator.v1.WorkResult
+	(*GetClusterStatusRequest)(nil),  // 56: lightspeed.orchestrator.v1.GetClusterStatusRequest
+	(*GetClusterStatusResponse)(nil), // 57: lightspeed.orchestrator.v1.GetClusterStatusResponse
+	(*ClusterGroupStatus)(nil),       // 58: lightspeed.orchestrator.v1.ClusterGroupStatus
+	(*PipelineSpec)(nil),             // 59: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),    // 60: google.protobuf.FieldMask
+	(*Batch)(nil),                    // 61: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),            // 62: google.rpc.Status
+	(*StartedBatch)(nil),             // 63: lightspeed.orchestrator.v1.StartedBatch
+	(EventType)(0),                   // 64: lightspeed.orchestrator.v1.EventType
+	(*Event)(nil),                    // 65: lightspeed.orchestrator.v1.Event
+	(*ProcessOutcome)(nil),           // 66: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),           // 67: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),               // 68: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                  // 69: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),                // 70: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),              // 71: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),         // 72: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),            // 73: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),                // 74: lightspeed.orchestrator.v1.PipelineMode
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	56, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	56, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	56, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	56, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	56, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	57, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	56, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	58, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	58, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	59, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	59, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	59, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	59, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	59, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	60, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	59, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	61, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	61, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
 	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	59, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	60, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	60, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	61, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
-	62, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
-	63, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	62, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	63, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	63, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	64, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
+	65, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
+	66, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
 	24, // 16: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
 	26, // 17: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	63, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	59, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	63, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	64, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	65, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	65, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	66, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	67, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	68, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	69, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	65, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	70, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	71, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	66, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	62, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	66, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	67, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	68, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	68, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	69, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	70, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	71, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	72, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	68, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	73, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	74, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
 	50, // 31: lightspeed.orchestrator.v1.WorkRequest.open:type_name -> lightspeed.orchestrator.v1.WorkOpen
 	51, // 32: lightspeed.orchestrator.v1.WorkRequest.ack:type_name -> lightspeed.orchestrator.v1.WorkAck
 	52, // 33: lightspeed.orchestrator.v1.WorkRequest.fail:type_name -> lightspeed.orchestrator.v1.WorkFail
 	53, // 34: lightspeed.orchestrator.v1.WorkRequest.extend:type_name -> lightspeed.orchestrator.v1.WorkExtend
-	60, // 35: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	63, // 35: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
 	55, // 36: lightspeed.orchestrator.v1.WorkResponse.result:type_name -> lightspeed.orchestrator.v1.WorkResult
-	63, // 37: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	59, // 38: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
-	0,  // 39: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 40: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 41: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 42: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 43: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
-	10, // 44: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	12, // 45: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	15, // 46: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	17, // 47: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	19, // 48: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
-	21, // 49: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	23, // 50: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	27, // 51: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	29, // 52: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	31, // 53: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	33, // 54: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	35, // 55: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	37, // 56: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	39, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	41, // 58: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	43, // 59: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	45, // 60: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	47, // 61: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	49, // 62: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
-	1,  // 63: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 64: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 65: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 66: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 67: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
-	11, // 68: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	13, // 69: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	16, // 70: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	18, // 71: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	20, // 72: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
-	22, // 73: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	25, // 74: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	28, // 75: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	30, // 76: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	32, // 77: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	34, // 78: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	36, // 79: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	38, // 80: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	40, // 81: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	42, // 82: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	44, // 83: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	46, // 84: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	48, // 85: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	54, // 86: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
-	63, // [63:87] is the sub-list for method output_type
-	39, // [39:63] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	66, // 37: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	62, // 38: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
+	58, // 39: lightspeed.orchestrator.v1.GetClusterStatusResponse.groups:type_name -> lightspeed.orchestrator.v1.ClusterGroupStatus
+	0,  // 40: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 41: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 42: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 43: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 44: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 45: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 46: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 47: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 48: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 49: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
+	21, // 50: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	23, // 51: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	27, // 52: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	29, // 53: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	31, // 54: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	33, // 55: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	35, // 56: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	37, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	39, // 58: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	41, // 59: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	43, // 60: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	45, // 61: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	47, // 62: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	49, // 63: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
+	56, // 64: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:input_type -> lightspeed.orchestrator.v1.GetClusterStatusRequest
+	1,  // 65: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 66: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 67: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 68: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 69: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 70: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 71: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 72: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 73: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 74: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
+	22, // 75: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	25, // 76: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	28, // 77: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	30, // 78: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	32, // 79: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	34, // 80: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	36, // 81: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	38, // 82: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	40, // 83: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	42, // 84: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	44, // 85: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	46, // 86: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	48, // 87: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	54, // 88: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
+	57, // 89: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:output_type -> lightspeed.orchestrator.v1.GetClusterStatusResponse
+	65, // [65:90] is the sub-list for method output_type
+	40, // [40:65] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -3810,7 +4078,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

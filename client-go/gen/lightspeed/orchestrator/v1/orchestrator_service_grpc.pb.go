@@ -22,30 +22,31 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrchestratorService_CreatePipeline_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/CreatePipeline"
-	OrchestratorService_GetPipeline_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/GetPipeline"
-	OrchestratorService_ListPipelines_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/ListPipelines"
-	OrchestratorService_DeletePipeline_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline"
-	OrchestratorService_UpdatePipeline_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline"
-	OrchestratorService_EnqueueBatch_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch"
-	OrchestratorService_EnqueueBatches_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
-	OrchestratorService_StartAvailable_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
-	OrchestratorService_WatchStarted_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted"
-	OrchestratorService_WatchEvents_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents"
-	OrchestratorService_AckBatch_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatch"
-	OrchestratorService_AckBatches_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatches"
-	OrchestratorService_FailBatch_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/FailBatch"
-	OrchestratorService_ExtendLease_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ExtendLease"
-	OrchestratorService_ApplyAction_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ApplyAction"
-	OrchestratorService_StartRun_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/StartRun"
-	OrchestratorService_CompleteRun_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/CompleteRun"
-	OrchestratorService_ListBatches_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ListBatches"
-	OrchestratorService_ListRetries_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ListRetries"
-	OrchestratorService_ListDeadLetters_FullMethodName = "/lightspeed.orchestrator.v1.OrchestratorService/ListDeadLetters"
-	OrchestratorService_ListRuns_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/ListRuns"
-	OrchestratorService_ListAuditLog_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/ListAuditLog"
-	OrchestratorService_GetStatus_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/GetStatus"
-	OrchestratorService_Work_FullMethodName            = "/lightspeed.orchestrator.v1.OrchestratorService/Work"
+	OrchestratorService_CreatePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/CreatePipeline"
+	OrchestratorService_GetPipeline_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/GetPipeline"
+	OrchestratorService_ListPipelines_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/ListPipelines"
+	OrchestratorService_DeletePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline"
+	OrchestratorService_UpdatePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline"
+	OrchestratorService_EnqueueBatch_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch"
+	OrchestratorService_EnqueueBatches_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
+	OrchestratorService_StartAvailable_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
+	OrchestratorService_WatchStarted_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted"
+	OrchestratorService_WatchEvents_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents"
+	OrchestratorService_AckBatch_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatch"
+	OrchestratorService_AckBatches_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatches"
+	OrchestratorService_FailBatch_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/FailBatch"
+	OrchestratorService_ExtendLease_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ExtendLease"
+	OrchestratorService_ApplyAction_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ApplyAction"
+	OrchestratorService_StartRun_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/StartRun"
+	OrchestratorService_CompleteRun_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/CompleteRun"
+	OrchestratorService_ListBatches_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ListBatches"
+	OrchestratorService_ListRetries_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ListRetries"
+	OrchestratorService_ListDeadLetters_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/ListDeadLetters"
+	OrchestratorService_ListRuns_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/ListRuns"
+	OrchestratorService_ListAuditLog_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ListAuditLog"
+	OrchestratorService_GetStatus_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/GetStatus"
+	OrchestratorService_Work_FullMethodName             = "/lightspeed.orchestrator.v1.OrchestratorService/Work"
+	OrchestratorService_GetClusterStatus_FullMethodName = "/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -446,6 +447,18 @@ type OrchestratorServiceClient interface {
 	//     of the pipeline.
 	//   - UNAVAILABLE: the server is shutting down (reconnect with backoff).
 	Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error)
+	// The cluster as the node that answers sees it: its id and, for every Raft
+	// group it is a member of, the group's members, the leader it knows, its
+	// term, commit and applied index, and a signature of its own replica of the
+	// group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+	// cluster status --target a,b,c` does) and compare. Replicas that have
+	// applied the same index have equal signatures. A read: it changes
+	// nothing. Needs the admin role.
+	//
+	// Errors:
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+	//     started with --cluster.
+	GetClusterStatus(ctx context.Context, in *GetClusterStatusRequest, opts ...grpc.CallOption) (*GetClusterStatusResponse, error)
 }
 
 type orchestratorServiceClient struct {
@@ -725,6 +738,16 @@ func (c *orchestratorServiceClient) Work(ctx context.Context, opts ...grpc.CallO
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WorkClient = grpc.BidiStreamingClient[WorkRequest, WorkResponse]
+
+func (c *orchestratorServiceClient) GetClusterStatus(ctx context.Context, in *GetClusterStatusRequest, opts ...grpc.CallOption) (*GetClusterStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetClusterStatusResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_GetClusterStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // OrchestratorServiceServer is the server API for OrchestratorService service.
 // All implementations must embed UnimplementedOrchestratorServiceServer
@@ -1124,6 +1147,18 @@ type OrchestratorServiceServer interface {
 	//     of the pipeline.
 	//   - UNAVAILABLE: the server is shutting down (reconnect with backoff).
 	Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error
+	// The cluster as the node that answers sees it: its id and, for every Raft
+	// group it is a member of, the group's members, the leader it knows, its
+	// term, commit and applied index, and a signature of its own replica of the
+	// group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+	// cluster status --target a,b,c` does) and compare. Replicas that have
+	// applied the same index have equal signatures. A read: it changes
+	// nothing. Needs the admin role.
+	//
+	// Errors:
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+	//     started with --cluster.
+	GetClusterStatus(context.Context, *GetClusterStatusRequest) (*GetClusterStatusResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -1205,6 +1240,9 @@ func (UnimplementedOrchestratorServiceServer) GetStatus(context.Context, *GetSta
 }
 func (UnimplementedOrchestratorServiceServer) Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error {
 	return status.Error(codes.Unimplemented, "method Work not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) GetClusterStatus(context.Context, *GetClusterStatusRequest) (*GetClusterStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClusterStatus not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -1627,6 +1665,24 @@ func _OrchestratorService_Work_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WorkServer = grpc.BidiStreamingServer[WorkRequest, WorkResponse]
 
+func _OrchestratorService_GetClusterStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClusterStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).GetClusterStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_GetClusterStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).GetClusterStatus(ctx, req.(*GetClusterStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1713,6 +1769,10 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _OrchestratorService_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetClusterStatus",
+			Handler:    _OrchestratorService_GetClusterStatus_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

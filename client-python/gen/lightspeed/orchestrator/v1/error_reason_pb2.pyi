@@ -43,6 +43,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVALID_CREDENTIALS: _ClassVar[ErrorReason]
     ROLE_REQUIRED: _ClassVar[ErrorReason]
     JOURNAL_UNAVAILABLE: _ClassVar[ErrorReason]
+    NOT_A_CLUSTER: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_BATCH: ErrorReason
 INVALID_FAILURE: ErrorReason
@@ -80,3 +81,4 @@ MISSING_CREDENTIALS: ErrorReason
 INVALID_CREDENTIALS: ErrorReason
 ROLE_REQUIRED: ErrorReason
 JOURNAL_UNAVAILABLE: ErrorReason
+NOT_A_CLUSTER: ErrorReason

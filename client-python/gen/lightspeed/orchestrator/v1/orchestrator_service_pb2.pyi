@@ -478,3 +478,43 @@ class WorkResult(_message.Message):
     lease_deadline_ms: int
     error: _status_pb2.Status
     def __init__(self, request_id: _Optional[int] = ..., outcome: _Optional[_Union[_batch_pb2.ProcessOutcome, _Mapping]] = ..., lease_deadline_ms: _Optional[int] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class GetClusterStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetClusterStatusResponse(_message.Message):
+    __slots__ = ("node_id", "cluster_name", "groups")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    cluster_name: str
+    groups: _containers.RepeatedCompositeFieldContainer[ClusterGroupStatus]
+    def __init__(self, node_id: _Optional[str] = ..., cluster_name: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[ClusterGroupStatus, _Mapping]]] = ...) -> None: ...
+
+class ClusterGroupStatus(_message.Message):
+    __slots__ = ("group", "members", "leader_id", "role", "term", "commit_index", "applied_index", "signature", "pipeline_count", "valid", "snapshot_index")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    group: int
+    members: _containers.RepeatedScalarFieldContainer[str]
+    leader_id: str
+    role: str
+    term: int
+    commit_index: int
+    applied_index: int
+    signature: str
+    pipeline_count: int
+    valid: bool
+    snapshot_index: int
+    def __init__(self, group: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ..., leader_id: _Optional[str] = ..., role: _Optional[str] = ..., term: _Optional[int] = ..., commit_index: _Optional[int] = ..., applied_index: _Optional[int] = ..., signature: _Optional[str] = ..., pipeline_count: _Optional[int] = ..., valid: _Optional[bool] = ..., snapshot_index: _Optional[int] = ...) -> None: ...

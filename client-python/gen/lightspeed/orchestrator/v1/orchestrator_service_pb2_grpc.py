@@ -204,6 +204,11 @@ class OrchestratorServiceStub:
                 request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.SerializeToString,
                 response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.FromString,
                 _registered_method=True)
+        self.GetClusterStatus = channel.unary_unary(
+                '/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -726,6 +731,26 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetClusterStatus(self, request, context):
+        """---- Version 3: cluster administration (docs/cluster.md) --------------
+        (its messages are at the end of this file)
+
+        The cluster as the node that answers sees it: its id and, for every Raft
+        group it is a member of, the group's members, the leader it knows, its
+        term, commit and applied index, and a signature of its own replica of the
+        group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+        cluster status --target a,b,c` does) and compare. Replicas that have
+        applied the same index have equal signatures. A read: it changes
+        nothing. Needs the admin role.
+
+        Errors:
+        - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+        started with --cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -848,6 +873,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.Work,
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.FromString,
                     response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.SerializeToString,
+            ),
+            'GetClusterStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClusterStatus,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1548,6 +1578,33 @@ class OrchestratorService:
             '/lightspeed.orchestrator.v1.OrchestratorService/Work',
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkRequest.SerializeToString,
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.WorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClusterStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -194,6 +194,11 @@ export enum ErrorReason {
    * every call until it is restarted (docs/durability.md).
    */
   JOURNAL_UNAVAILABLE = 36,
+  /**
+   * NOT_A_CLUSTER - FAILED_PRECONDITION. A cluster RPC (GetClusterStatus) reached a single
+   * server, one not started with --cluster.
+   */
+  NOT_A_CLUSTER = 37,
   UNRECOGNIZED = -1,
 }
 
@@ -310,6 +315,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 36:
     case "JOURNAL_UNAVAILABLE":
       return ErrorReason.JOURNAL_UNAVAILABLE;
+    case 37:
+    case "NOT_A_CLUSTER":
+      return ErrorReason.NOT_A_CLUSTER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -393,6 +401,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ROLE_REQUIRED";
     case ErrorReason.JOURNAL_UNAVAILABLE:
       return "JOURNAL_UNAVAILABLE";
+    case ErrorReason.NOT_A_CLUSTER:
+      return "NOT_A_CLUSTER";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -678,6 +678,62 @@ export interface WorkResult {
     | undefined;
 }
 
+/** Request for the GetClusterStatus method. */
+export interface GetClusterStatusRequest {
+}
+
+/** Response for the GetClusterStatus method: one node's own view. */
+export interface GetClusterStatusResponse {
+  /** The id of the node that answered (its `--node-id`). */
+  nodeId: string;
+  /** The cluster's name, from the cluster file. */
+  clusterName: string;
+  /** The Raft groups this node is a member of, by group number. */
+  groups: ClusterGroupStatus[];
+}
+
+/** One node's view of one Raft group and of its own replica of it. */
+export interface ClusterGroupStatus {
+  /** The group's number, 0 to the cluster's `groups` - 1. */
+  group: number;
+  /** The node ids of the group's members, by placement. */
+  members: string[];
+  /**
+   * The leader this node knows of; empty when it knows none (an election is
+   * under way, or the node cannot reach a majority).
+   */
+  leaderId: string;
+  /**
+   * This node's Raft role in the group: "LEADER", "FOLLOWER", "CANDIDATE"
+   * or "LISTENER".
+   */
+  role: string;
+  /** This node's current Raft term of the group. */
+  term: number;
+  /** The highest log index this node knows to be committed. */
+  commitIndex: number;
+  /**
+   * The highest log index this node's replica has applied; `signature` and
+   * `pipeline_count` are of the state at this index.
+   */
+  appliedIndex: number;
+  /**
+   * Lowercase hex SHA-256 (64 characters) over this replica's pipelines in
+   * name order: for each, its name, a newline, its GetStatus signature and a
+   * newline. Replicas at the same applied index have equal signatures.
+   */
+  signature: string;
+  /** The number of pipelines in this replica of the group. */
+  pipelineCount: number;
+  /**
+   * Whether every pipeline of this replica passes its invariant check
+   * (GetStatus `valid`).
+   */
+  valid: boolean;
+  /** The index of this node's newest snapshot of the group; -1 if it has none. */
+  snapshotIndex: number;
+}
+
 function createBaseCreatePipelineRequest(): CreatePipelineRequest {
   return { spec: undefined };
 }
@@ -5812,6 +5868,430 @@ export const WorkResult: MessageFns<WorkResult> = {
   },
 };
 
+function createBaseGetClusterStatusRequest(): GetClusterStatusRequest {
+  return {};
+}
+
+export const GetClusterStatusRequest: MessageFns<GetClusterStatusRequest> = {
+  encode(_: GetClusterStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetClusterStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetClusterStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetClusterStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetClusterStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetClusterStatusRequest>): GetClusterStatusRequest {
+    return GetClusterStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetClusterStatusRequest>): GetClusterStatusRequest {
+    const message = createBaseGetClusterStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetClusterStatusResponse(): GetClusterStatusResponse {
+  return { nodeId: "", clusterName: "", groups: [] };
+}
+
+export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
+  encode(message: GetClusterStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.clusterName !== "") {
+      writer.uint32(18).string(message.clusterName);
+    }
+    for (const v of message.groups) {
+      ClusterGroupStatus.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetClusterStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetClusterStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clusterName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.groups.push(ClusterGroupStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetClusterStatusResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      clusterName: isSet(object.clusterName)
+        ? globalThis.String(object.clusterName)
+        : isSet(object.cluster_name)
+        ? globalThis.String(object.cluster_name)
+        : "",
+      groups: globalThis.Array.isArray(object?.groups)
+        ? object.groups.map((e: any) => ClusterGroupStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetClusterStatusResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.clusterName !== "") {
+      obj.clusterName = message.clusterName;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups.map((e) => ClusterGroupStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetClusterStatusResponse>): GetClusterStatusResponse {
+    return GetClusterStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetClusterStatusResponse>): GetClusterStatusResponse {
+    const message = createBaseGetClusterStatusResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.clusterName = object.clusterName ?? "";
+    message.groups = object.groups?.map((e) => ClusterGroupStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseClusterGroupStatus(): ClusterGroupStatus {
+  return {
+    group: 0,
+    members: [],
+    leaderId: "",
+    role: "",
+    term: 0,
+    commitIndex: 0,
+    appliedIndex: 0,
+    signature: "",
+    pipelineCount: 0,
+    valid: false,
+    snapshotIndex: 0,
+  };
+}
+
+export const ClusterGroupStatus: MessageFns<ClusterGroupStatus> = {
+  encode(message: ClusterGroupStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== 0) {
+      writer.uint32(8).int32(message.group);
+    }
+    for (const v of message.members) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.leaderId !== "") {
+      writer.uint32(26).string(message.leaderId);
+    }
+    if (message.role !== "") {
+      writer.uint32(34).string(message.role);
+    }
+    if (message.term !== 0) {
+      writer.uint32(40).int64(message.term);
+    }
+    if (message.commitIndex !== 0) {
+      writer.uint32(48).int64(message.commitIndex);
+    }
+    if (message.appliedIndex !== 0) {
+      writer.uint32(56).int64(message.appliedIndex);
+    }
+    if (message.signature !== "") {
+      writer.uint32(66).string(message.signature);
+    }
+    if (message.pipelineCount !== 0) {
+      writer.uint32(72).int32(message.pipelineCount);
+    }
+    if (message.valid !== false) {
+      writer.uint32(80).bool(message.valid);
+    }
+    if (message.snapshotIndex !== 0) {
+      writer.uint32(88).int64(message.snapshotIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterGroupStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterGroupStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.group = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.term = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.commitIndex = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.appliedIndex = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.pipelineCount = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.snapshotIndex = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterGroupStatus {
+    return {
+      group: isSet(object.group) ? globalThis.Number(object.group) : 0,
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => globalThis.String(e)) : [],
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      commitIndex: isSet(object.commitIndex)
+        ? globalThis.Number(object.commitIndex)
+        : isSet(object.commit_index)
+        ? globalThis.Number(object.commit_index)
+        : 0,
+      appliedIndex: isSet(object.appliedIndex)
+        ? globalThis.Number(object.appliedIndex)
+        : isSet(object.applied_index)
+        ? globalThis.Number(object.applied_index)
+        : 0,
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : "",
+      pipelineCount: isSet(object.pipelineCount)
+        ? globalThis.Number(object.pipelineCount)
+        : isSet(object.pipeline_count)
+        ? globalThis.Number(object.pipeline_count)
+        : 0,
+      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
+      snapshotIndex: isSet(object.snapshotIndex)
+        ? globalThis.Number(object.snapshotIndex)
+        : isSet(object.snapshot_index)
+        ? globalThis.Number(object.snapshot_index)
+        : 0,
+    };
+  },
+
+  toJSON(message: ClusterGroupStatus): unknown {
+    const obj: any = {};
+    if (message.group !== 0) {
+      obj.group = Math.round(message.group);
+    }
+    if (message.members?.length) {
+      obj.members = message.members;
+    }
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.commitIndex !== 0) {
+      obj.commitIndex = Math.round(message.commitIndex);
+    }
+    if (message.appliedIndex !== 0) {
+      obj.appliedIndex = Math.round(message.appliedIndex);
+    }
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    if (message.pipelineCount !== 0) {
+      obj.pipelineCount = Math.round(message.pipelineCount);
+    }
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    if (message.snapshotIndex !== 0) {
+      obj.snapshotIndex = Math.round(message.snapshotIndex);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClusterGroupStatus>): ClusterGroupStatus {
+    return ClusterGroupStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterGroupStatus>): ClusterGroupStatus {
+    const message = createBaseClusterGroupStatus();
+    message.group = object.group ?? 0;
+    message.members = object.members?.map((e) => e) || [];
+    message.leaderId = object.leaderId ?? "";
+    message.role = object.role ?? "";
+    message.term = object.term ?? 0;
+    message.commitIndex = object.commitIndex ?? 0;
+    message.appliedIndex = object.appliedIndex ?? 0;
+    message.signature = object.signature ?? "";
+    message.pipelineCount = object.pipelineCount ?? 0;
+    message.valid = object.valid ?? false;
+    message.snapshotIndex = object.snapshotIndex ?? 0;
+    return message;
+  },
+};
+
 /**
  * Orchestrates batches of records through the stages of named pipelines.
  * Producers enqueue batches; workers start the batches that are available
@@ -6465,6 +6945,30 @@ export const OrchestratorServiceService = {
     responseSerialize: (value: WorkResponse): Buffer => Buffer.from(WorkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WorkResponse => WorkResponse.decode(value),
   },
+  /**
+   * The cluster as the node that answers sees it: its id and, for every Raft
+   * group it is a member of, the group's members, the leader it knows, its
+   * term, commit and applied index, and a signature of its own replica of the
+   * group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+   * cluster status --target a,b,c` does) and compare. Replicas that have
+   * applied the same index have equal signatures. A read: it changes
+   * nothing. Needs the admin role.
+   *
+   * Errors:
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+   *   started with --cluster.
+   */
+  getClusterStatus: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetClusterStatusRequest): Buffer =>
+      Buffer.from(GetClusterStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetClusterStatusRequest => GetClusterStatusRequest.decode(value),
+    responseSerialize: (value: GetClusterStatusResponse): Buffer =>
+      Buffer.from(GetClusterStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetClusterStatusResponse => GetClusterStatusResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServiceServer extends UntypedServiceImplementation {
@@ -6859,6 +7363,20 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * - UNAVAILABLE: the server is shutting down (reconnect with backoff).
    */
   work: handleBidiStreamingCall<WorkRequest, WorkResponse>;
+  /**
+   * The cluster as the node that answers sees it: its id and, for every Raft
+   * group it is a member of, the group's members, the leader it knows, its
+   * term, commit and applied index, and a signature of its own replica of the
+   * group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+   * cluster status --target a,b,c` does) and compare. Replicas that have
+   * applied the same index have equal signatures. A read: it changes
+   * nothing. Needs the admin role.
+   *
+   * Errors:
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+   *   started with --cluster.
+   */
+  getClusterStatus: handleUnaryCall<GetClusterStatusRequest, GetClusterStatusResponse>;
 }
 
 export interface OrchestratorServiceClient extends Client {
@@ -7556,6 +8074,34 @@ export interface OrchestratorServiceClient extends Client {
   work(): ClientDuplexStream<WorkRequest, WorkResponse>;
   work(options: Partial<CallOptions>): ClientDuplexStream<WorkRequest, WorkResponse>;
   work(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<WorkRequest, WorkResponse>;
+  /**
+   * The cluster as the node that answers sees it: its id and, for every Raft
+   * group it is a member of, the group's members, the leader it knows, its
+   * term, commit and applied index, and a signature of its own replica of the
+   * group's pipelines. Nothing is forwarded: ask every node (`lightspeed
+   * cluster status --target a,b,c` does) and compare. Replicas that have
+   * applied the same index have equal signatures. A read: it changes
+   * nothing. Needs the admin role.
+   *
+   * Errors:
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
+   *   started with --cluster.
+   */
+  getClusterStatus(
+    request: GetClusterStatusRequest,
+    callback: (error: ServiceError | null, response: GetClusterStatusResponse) => void,
+  ): ClientUnaryCall;
+  getClusterStatus(
+    request: GetClusterStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetClusterStatusResponse) => void,
+  ): ClientUnaryCall;
+  getClusterStatus(
+    request: GetClusterStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetClusterStatusResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrchestratorServiceClient = makeGenericClientConstructor(

@@ -59,6 +59,7 @@ import picocli.CommandLine.ScopeType;
       RunsCommand.class,
       WatchCommand.class,
       EventsCommand.class,
+      ClusterCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -218,8 +219,13 @@ public final class OrchestratorCli implements Runnable {
 
   /** A client for the global options; the caller closes it. */
   OrchestratorClient connect() {
+    return connect(effectiveTargets());
+  }
+
+  /** A client for the global options but these targets (e.g. one node); the caller closes it. */
+  OrchestratorClient connect(java.util.List<String> targets) {
     OrchestratorClient.Builder b =
-        OrchestratorClient.builder().targets(effectiveTargets()).tls(tls).deadline(deadline);
+        OrchestratorClient.builder().targets(targets).tls(tls).deadline(deadline);
     if (serverName != null && !serverName.isBlank()) {
       b.overrideAuthority(serverName.strip());
     }

@@ -328,6 +328,16 @@ public final class OrchestratorClient implements AutoCloseable {
     return call(s -> s.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build()));
   }
 
+  /**
+   * The answering cluster node's own view of its Raft groups (admin role); nothing is forwarded,
+   * so give this client one node's address to know which node answers. A single server refuses
+   * with FAILED_PRECONDITION {@code NOT_A_CLUSTER}.
+   */
+  public dev.lightspeed.orchestrator.v1.GetClusterStatusResponse getClusterStatus() {
+    return call(s -> s.getClusterStatus(
+        dev.lightspeed.orchestrator.v1.GetClusterStatusRequest.getDefaultInstance()));
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /**

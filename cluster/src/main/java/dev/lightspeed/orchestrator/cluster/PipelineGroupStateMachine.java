@@ -64,6 +64,17 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
     return state;
   }
 
+  /**
+   * What {@code read} takes from the state, with the index the state was at: no entry is applied
+   * in between, so the two belong together (a status page comparing replicas needs that).
+   */
+  public <T> T readAtIndex(java.util.function.BiFunction<ReplicatedState, Long, T> read) {
+    synchronized (lock) {
+      TermIndex at = getLastAppliedTermIndex();
+      return read.apply(state, at == null ? -1 : at.getIndex());
+    }
+  }
+
   @Override
   public StateMachineStorage getStateMachineStorage() {
     return storage;

@@ -489,6 +489,23 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
         pipeline, "");
   }
 
+  /** This node's own view, answered here: comparing the nodes' answers is the point. */
+  @Override
+  public void getClusterStatus(dev.lightspeed.orchestrator.v1.GetClusterStatusRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.GetClusterStatusResponse> out) {
+    dev.lightspeed.orchestrator.v1.GetClusterStatusResponse status;
+    try {
+      status = routing.status();
+    } catch (java.io.IOException | RuntimeException e) {
+      out.onError(ErrorMapper.toException(Rejection.of(ServerReason.JOURNAL_UNAVAILABLE,
+          "this node cannot read its Raft groups (is it stopping?): " + e.getMessage()),
+          null, ""));
+      return;
+    }
+    out.onNext(status);
+    out.onCompleted();
+  }
+
   private static io.grpc.StatusRuntimeException notYet(String rpc) {
     return Status.UNIMPLEMENTED
         .withDescription(rpc + " is not served by a cluster node yet (docs/cluster.md, \"What"

@@ -29,6 +29,9 @@ public interface ClusterRouting {
   /** The members of the pipeline's group (for messages). */
   List<String> membersOf(String pipeline);
 
+  /** This node's own view of its groups and of its replicas (GetClusterStatus). */
+  dev.lightspeed.orchestrator.v1.GetClusterStatusResponse status() throws java.io.IOException;
+
   /** The group that holds the pipeline (for messages). */
   int groupOf(String pipeline);
 }

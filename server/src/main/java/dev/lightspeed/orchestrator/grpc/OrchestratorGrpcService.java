@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.grpc;
 
 import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.host.ServerReason;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.host.Limits;
@@ -302,6 +303,15 @@ public final class OrchestratorGrpcService
   public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
     calls.pipelineRead(out, req.getPipeline(),
         () -> Reads.getStatus(registry.get(req.getPipeline())));
+  }
+
+  /** A single server has no cluster to describe: refused, saying where the answer is. */
+  @Override
+  public void getClusterStatus(dev.lightspeed.orchestrator.v1.GetClusterStatusRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.GetClusterStatusResponse> out) {
+    out.onError(ErrorMapper.toException(Rejection.of(ServerReason.NOT_A_CLUSTER,
+        "this server is a single server, not a cluster node (it was not started with --cluster"
+            + " FILE --node-id ID); GetStatus of a pipeline shows its signature here"), null, ""));
   }
 
   // ---- helpers -------------------------------------------------------------------------------

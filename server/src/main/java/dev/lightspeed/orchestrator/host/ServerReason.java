@@ -45,6 +45,9 @@ public enum ServerReason implements RefusalReason {
    */
   JOURNAL_UNAVAILABLE(Category.UNAVAILABLE),
 
+  /** A cluster RPC (GetClusterStatus) reached a single server, not started with --cluster. */
+  NOT_A_CLUSTER(Category.FAILED_PRECONDITION),
+
   /** WatchEvents resumed after an event older than the oldest retained one (SPEC 3.10). */
   EVENTS_EXPIRED(Category.OUT_OF_RANGE);
 

@@ -8,6 +8,8 @@ import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.host.PipelineRegistry;
 import dev.lightspeed.orchestrator.grpc.ClusterRouting;
 import dev.lightspeed.orchestrator.host.Limits;
+import dev.lightspeed.orchestrator.v1.ClusterGroupStatus;
+import dev.lightspeed.orchestrator.v1.GetClusterStatusResponse;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -69,9 +71,31 @@ public final class ClusterHost implements ClusterRouting, Closeable {
     return layout;
   }
 
-  /** How this node sees each of its groups (leader, term, commit and applied index). */
-  public List<GroupStatus> status() throws IOException {
-    return node.status();
+  /**
+   * How this node sees each of its groups (leader, term, commit index from Raft), with the
+   * signature of its replica and the index that replica had applied when it was taken.
+   */
+  @Override
+  public GetClusterStatusResponse status() throws IOException {
+    GetClusterStatusResponse.Builder out = GetClusterStatusResponse.newBuilder()
+        .setNodeId(node.nodeId()).setClusterName(layout.config().getName());
+    for (GroupStatus raft : node.status()) {
+      ClusterGroupStatus.Builder row = ClusterGroupStatus.newBuilder()
+          .setGroup(raft.group())
+          .addAllMembers(layout.placement().membersOf(raft.group()))
+          .setLeaderId(raft.leader())
+          .setRole(raft.role())
+          .setTerm(raft.term())
+          .setCommitIndex(raft.commitIndex())
+          .setSnapshotIndex(raft.snapshotIndex());
+      node.stateMachine(raft.group()).readAtIndex((state, applied) -> {
+        GroupState.Summary s = ((GroupState) state).summary();
+        return row.setAppliedIndex(applied).setSignature(s.signature())
+            .setPipelineCount(s.pipelines()).setValid(s.valid());
+      });
+      out.addGroups(row);
+    }
+    return out.build();
   }
 
   @Override

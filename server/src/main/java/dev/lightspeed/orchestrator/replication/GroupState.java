@@ -124,6 +124,33 @@ public final class GroupState implements ReplicatedState {
     };
   }
 
+  /** The signature of this replica, its number of pipelines and whether all are valid. */
+  public record Summary(String signature, int pipelines, boolean valid) {}
+
+  /**
+   * SHA-256 over the pipelines in name order, each its name and its GetStatus signature (each
+   * followed by a newline): replicas that applied the same entries have equal summaries. Called
+   * under the state machine's lock, so no apply changes the registry meanwhile.
+   */
+  public Summary summary() {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+    java.util.List<PipelineHandle> handles = new java.util.ArrayList<>(registry.all());
+    handles.sort(java.util.Comparator.comparing(PipelineHandle::name));
+    boolean valid = true;
+    for (PipelineHandle h : handles) {
+      dev.lightspeed.orchestrator.v1.GetStatusResponse status = Reads.getStatus(h);
+      valid &= status.getValid();
+      sha.update((h.name() + "\n" + status.getSignature() + "\n")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return new Summary(java.util.HexFormat.of().formatHex(sha.digest()), handles.size(), valid);
+  }
+
   @Override
   public long lastAppliedIndex() {
     return lastApplied;

@@ -18,7 +18,7 @@ public enum Role {
   WORKER,
   /** ApplyAction, StartRun, CompleteRun. */
   OPERATOR,
-  /** CreatePipeline, DeletePipeline. */
+  /** CreatePipeline, UpdatePipeline, DeletePipeline, GetClusterStatus. */
   ADMIN,
   /** GetPipeline, ListPipelines, the List* RPCs, GetStatus, WatchStarted, WatchEvents. */
   READER;
@@ -40,6 +40,7 @@ public enum Role {
           entry(OrchestratorServiceGrpc.getCreatePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getUpdatePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getDeletePipelineMethod(), ADMIN),
+          entry(OrchestratorServiceGrpc.getGetClusterStatusMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getGetPipelineMethod(), READER),
           entry(OrchestratorServiceGrpc.getListPipelinesMethod(), READER),
           entry(OrchestratorServiceGrpc.getListBatchesMethod(), READER),

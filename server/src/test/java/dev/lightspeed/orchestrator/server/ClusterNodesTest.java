@@ -12,7 +12,11 @@ import dev.lightspeed.orchestrator.host.PipelineStore;
 import dev.lightspeed.orchestrator.replication.ClusterHost;
 import dev.lightspeed.orchestrator.replication.GroupState;
 import dev.lightspeed.orchestrator.v1.AckBatchRequest;
+import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
+import dev.lightspeed.orchestrator.v1.ClusterGroupStatus;
+import dev.lightspeed.orchestrator.v1.GetClusterStatusRequest;
+import dev.lightspeed.orchestrator.v1.GetClusterStatusResponse;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.DeletePipelineRequest;
@@ -84,6 +88,11 @@ class ClusterNodesTest {
   }
 
   private void startCluster(int groups) throws Exception {
+    startCluster(groups, ServerSettings.defaults(), null);
+  }
+
+  /** With {@code token} (when not null) on every node's stub. */
+  private void startCluster(int groups, ServerSettings settings, String token) throws Exception {
     ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
     for (int i = 1; i <= 3; i++) {
       config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
@@ -96,11 +105,13 @@ class ClusterNodesTest {
       int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
       OrchestratorServer server = new OrchestratorServer(
           NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-          Clock.systemUTC(), PipelineStore.inMemory(), ServerSettings.defaults(), host).start();
+          Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
       ManagedChannel channel =
           NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+      io.grpc.Channel authed = token == null ? channel
+          : AuthTest.withHeader(channel, "Bearer " + token);
       nodes.put(peer.getId(), new Node(host, server, channel,
-          OrchestratorServiceGrpc.newBlockingStub(channel)));
+          OrchestratorServiceGrpc.newBlockingStub(authed)));
     }
   }
 
@@ -264,6 +275,107 @@ class ClusterNodesTest {
       GetStatusResponse status = status(node);
       assertThat(status.getQueuedCount()).as("through %s", node).isEqualTo(1);
     }
+  }
+
+  @Test
+  void clusterStatusIsEachNodesOwnViewAndTheReplicasSignaturesAgreeOnceApplied() throws Exception {
+    startCluster(2, ServerSettings.defaults().withTokens(TokenFile.parse(
+        AuthTest.ROOT + " producer,worker,admin,reader\n" + AuthTest.READER + " reader",
+        "tokens.txt")), AuthTest.ROOT);
+    List<String> names = List.of("orders", "invoices", "emails", "reports", "events");
+    assertThat(names.stream().map(layout.placement()::groupOf).distinct().count())
+        .as("the pipelines fill both groups").isEqualTo(2);
+    for (String name : names) {
+      stub("n1").createPipeline(CreatePipelineRequest.newBuilder()
+          .setSpec(pipeline(name, "extract")).build());
+      stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+          .setPipeline(name).setBatch(batch("b1", "extract", 1)).build());
+    }
+    stub("n3").startAvailable(StartAvailableRequest.newBuilder().setPipeline("orders").build())
+        .forEachRemaining(s -> stub("n3").ackBatch(AckBatchRequest.newBuilder()
+            .setPipeline("orders").setKey(s.getStarted().getBatch().getKey())
+            .setAttempt(s.getStarted().getAttempt()).build()));
+
+    Map<String, GetClusterStatusResponse> views = quietClusterStatus();
+    for (var view : views.entrySet()) {
+      GetClusterStatusResponse v = view.getValue();
+      assertThat(v.getNodeId()).as("answered by the node asked").isEqualTo(view.getKey());
+      assertThat(v.getClusterName()).isEqualTo("test");
+      assertThat(v.getGroupsList()).extracting(ClusterGroupStatus::getGroup).containsExactly(0, 1);
+      for (ClusterGroupStatus g : v.getGroupsList()) {
+        ClusterGroupStatus onN1 = views.get("n1").getGroups(g.getGroup());
+        assertThat(g.getMembersList()).containsExactlyElementsOf(
+            layout.placement().membersOf(g.getGroup()));
+        assertThat(g.getLeaderId()).as("group %s on %s", g.getGroup(), view.getKey())
+            .isNotEmpty().isEqualTo(onN1.getLeaderId());
+        assertThat(g.getTerm()).isPositive().isEqualTo(onN1.getTerm());
+        assertThat(g.getRole()).isEqualTo(
+            g.getLeaderId().equals(view.getKey()) ? "LEADER" : "FOLLOWER");
+        assertThat(g.getValid()).isTrue();
+        assertThat(g.getSignature()).as("group %s on %s at index %s", g.getGroup(),
+            view.getKey(), g.getAppliedIndex()).isEqualTo(onN1.getSignature());
+        assertThat(g.getPipelineCount()).isEqualTo(onN1.getPipelineCount());
+        // The documented formula, from the pipelines' own GetStatus signatures.
+        assertThat(g.getSignature()).isEqualTo(groupSignature(g.getGroup(), names));
+      }
+    }
+    assertThat(views.get("n1").getGroupsList().stream()
+        .mapToInt(ClusterGroupStatus::getPipelineCount).sum()).isEqualTo(names.size());
+
+    // The signature is of the replica's state: a write changes its group's, not the other's.
+    int ordersGroup = layout.placement().groupOf("orders");
+    stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b2", "extract", 2)).build());
+    Map<String, GetClusterStatusResponse> after = quietClusterStatus();
+    assertThat(after.get("n3").getGroups(ordersGroup).getSignature())
+        .isNotEqualTo(views.get("n3").getGroups(ordersGroup).getSignature())
+        .isEqualTo(groupSignature(ordersGroup, names));
+    assertThat(after.get("n3").getGroups(1 - ordersGroup).getSignature())
+        .isEqualTo(views.get("n3").getGroups(1 - ordersGroup).getSignature());
+
+    // An admin RPC: a reader's token is refused.
+    var reader = OrchestratorServiceGrpc.newBlockingStub(AuthTest.withHeader(
+        nodes.get("n1").channel(), "Bearer " + AuthTest.READER));
+    assertRefused(() -> reader.getClusterStatus(GetClusterStatusRequest.getDefaultInstance()),
+        Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED");
+  }
+
+  /**
+   * Every node's GetClusterStatus, once each group's replicas all report the same applied index
+   * (a bounded poll: followers apply shortly after the leader). Only then are they comparable.
+   */
+  private Map<String, GetClusterStatusResponse> quietClusterStatus() throws Exception {
+    Map<String, GetClusterStatusResponse> views = new LinkedHashMap<>();
+    awaitTrue("every group's replicas reach the same applied index", () -> {
+      views.clear();
+      for (String node : nodes.keySet()) {
+        views.put(node, stub(node).getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
+      }
+      GetClusterStatusResponse first = views.values().iterator().next();
+      for (GetClusterStatusResponse v : views.values()) {
+        for (int g = 0; g < first.getGroupsCount(); g++) {
+          ClusterGroupStatus mine = v.getGroups(g);
+          if (mine.getAppliedIndex() != first.getGroups(g).getAppliedIndex()
+              || mine.getAppliedIndex() < mine.getCommitIndex() || mine.getLeaderId().isEmpty()) {
+            return false;
+          }
+        }
+      }
+      return true;
+    });
+    return views;
+  }
+
+  /** docs/cluster.md's replica signature, computed from GetStatus of each of the group's pipelines. */
+  private String groupSignature(int group, List<String> names) throws Exception {
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    for (String name : names.stream().filter(n -> layout.placement().groupOf(n) == group)
+        .sorted().toList()) {
+      String signature = stub("n1").getStatus(GetStatusRequest.newBuilder().setPipeline(name)
+          .build()).getSignature();
+      sha.update((name + "\n" + signature + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return java.util.HexFormat.of().formatHex(sha.digest());
   }
 
   private GetStatusResponse status(String node) {

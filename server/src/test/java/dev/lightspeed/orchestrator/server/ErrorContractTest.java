@@ -98,6 +98,7 @@ class ErrorContractTest {
     SPEC_CODES.put(ServerReason.INVALID_CREDENTIALS, Code.UNAUTHENTICATED);
     SPEC_CODES.put(ServerReason.JOURNAL_UNAVAILABLE, Code.UNAVAILABLE);
     SPEC_CODES.put(ServerReason.ROLE_REQUIRED, Code.PERMISSION_DENIED);
+    SPEC_CODES.put(ServerReason.NOT_A_CLUSTER, Code.FAILED_PRECONDITION);
   }
 
   private OrchestratorServiceBlockingStub stub;

@@ -218,8 +218,10 @@ class FuzzTest {
     }
     boolean oversized = random.nextInt(100) == 0;
     if (oversized) {
-      FieldDescriptor first = builder.getDescriptorForType().getFields().get(0);
-      if (first.getType() == FieldDescriptor.Type.STRING && !first.isRepeated()) {
+      // (GetClusterStatusRequest has no field at all)
+      List<FieldDescriptor> fields = builder.getDescriptorForType().getFields();
+      FieldDescriptor first = fields.isEmpty() ? null : fields.get(0);
+      if (first != null && first.getType() == FieldDescriptor.Type.STRING && !first.isRepeated()) {
         builder.setField(first, "x".repeat(MAX_MESSAGE_BYTES + 1));
       } else {
         oversized = false;

@@ -56,6 +56,9 @@ public enum ErrorReason {
   /** UNAVAILABLE: the server's journal failed; it refuses every call until it is restarted. */
   JOURNAL_UNAVAILABLE,
 
+  /** FAILED_PRECONDITION: a cluster RPC (GetClusterStatus) reached a single server. */
+  NOT_A_CLUSTER,
+
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;
 

@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Concurrent clients doing enqueue, start, ack, fail, redrive, cancel and reads on overlapping
  * keys of one pipeline, every call recorded. The targets are a list so that the same workload
- * runs against a cluster (client {@code i} talks to {@code targets[i % n]}); against one server
- * it is a list of one.
+ * runs against a cluster (client {@code i} talks to {@code targets[i % n]} first and fails over
+ * to the others in order); against one server it is a list of one.
  *
  * <p>The pipeline's settings are those the checker's model assumes (tools/lincheck/model.go):
  * unbounded limits, no lease expiry, retries ready at once, a dedup window longer than any run,
@@ -42,6 +42,8 @@ final class HistoryWorkload {
   private final int maxKeys;
   private final long seed;
 
+  /** Clients go on past answeredPerClient while this holds (a fault injector not done yet). */
+  private volatile java.util.function.BooleanSupplier keepGoing = () -> false;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger answered = new AtomicInteger();
   private final ConcurrentLinkedDeque<StartedBatch> inFlight = new ConcurrentLinkedDeque<>();
@@ -80,7 +82,15 @@ final class HistoryWorkload {
     return clients * answeredPerClient;
   }
 
-  /** Runs the clients until each has had {@code answeredPerClient} answers. */
+  /**
+   * Lets the clients go on past {@code answeredPerClient} answers while {@code condition} holds,
+   * so that every fault of an injector happens under load, whatever the machine's speed.
+   */
+  void keepGoingWhile(java.util.function.BooleanSupplier condition) {
+    keepGoing = condition;
+  }
+
+  /** Runs the clients until each has had {@code answeredPerClient} answers (see keepGoingWhile). */
   void run() throws Exception {
     recorder.config(PIPELINE, MAX_ATTEMPTS);
     ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -103,16 +113,21 @@ final class HistoryWorkload {
 
   /** A client that retries nothing by itself: each try is its own recorded call. */
   static OrchestratorClient unretried(String target) {
-    return OrchestratorClient.builder().target(target).disableRetry()
+    return unretried(List.of(target));
+  }
+
+  /** The same, failing over between several targets in order (the nodes of a cluster). */
+  static OrchestratorClient unretried(List<String> targets) {
+    return OrchestratorClient.builder().targets(targets).disableRetry()
         .deadline(Duration.ofSeconds(5)).build();
   }
 
   private void client(int id) throws InterruptedException {
     Random random = new Random(seed * 31 + id);
     try (RecordingClient client =
-        new RecordingClient(id, unretried(targets.get(id % targets.size())), recorder)) {
+        new RecordingClient(id, unretried(targetsOf(id)), recorder)) {
       int mine = 0;
-      while (mine < answeredPerClient) {
+      while (mine < answeredPerClient || keepGoing.getAsBoolean()) {
         try {
           step(client, random);
           mine++;
@@ -127,6 +142,18 @@ final class HistoryWorkload {
         }
       }
     }
+  }
+
+  /**
+   * Client {@code id}'s targets: {@code targets[id % n]} first, then the others in order, so
+   * that it moves to the next node when its own goes away (one server: that server alone).
+   */
+  private List<String> targetsOf(int id) {
+    List<String> mine = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      mine.add(targets.get((id + i) % targets.size()));
+    }
+    return mine;
   }
 
   private void step(RecordingClient client, Random random) {

@@ -17,6 +17,8 @@ final class ServerNode implements AutoCloseable {
   private final Path workDir;
   private final List<String> args;
   private final int port;
+  /** A cluster node takes its API address from the cluster file, not from --bind/--port. */
+  private final boolean clusterNode;
   private Process process;
   private Path log;
   private int starts;
@@ -28,6 +30,15 @@ final class ServerNode implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       this.port = s.getLocalPort();
     }
+    this.clusterNode = false;
+  }
+
+  /** A cluster node whose cluster file gives it API port {@code apiPort} ({@code --cluster ...}). */
+  ServerNode(Path workDir, int apiPort, List<String> args) {
+    this.workDir = workDir;
+    this.args = List.copyOf(args);
+    this.port = apiPort;
+    this.clusterNode = true;
   }
 
   String target() {
@@ -44,7 +55,10 @@ final class ServerNode implements AutoCloseable {
     log = workDir.resolve("server-" + port + "-" + (++starts) + ".log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-        "-jar", jar, "--bind", "127.0.0.1", "--port", Integer.toString(port)));
+        "-jar", jar));
+    if (!clusterNode) {
+      command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port)));
+    }
     command.addAll(args);
     process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(log.toFile()).start();
@@ -56,6 +70,31 @@ final class ServerNode implements AutoCloseable {
       }
       Thread.sleep(20);
     }
+  }
+
+  /**
+   * SIGSTOP, later {@link #resume()} (SIGCONT): the process keeps its sockets but answers
+   * nothing, as a node behind a partition looks to the others.
+   */
+  void pause() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+        .inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
+  /** The log of the current (or last) start. */
+  Path log() {
+    return log;
   }
 
   /** SIGKILL: no shutdown hook, no final snapshot, no flush. */

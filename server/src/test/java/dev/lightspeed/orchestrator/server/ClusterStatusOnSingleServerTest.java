@@ -1,0 +1,22 @@
+package dev.lightspeed.orchestrator.server;
+
+import static dev.lightspeed.orchestrator.server.RpcErrors.assertRefused;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lightspeed.orchestrator.v1.GetClusterStatusRequest;
+import io.grpc.Status;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** GetClusterStatus on a server not started with --cluster: refused, saying so (docs/cluster.md). */
+class ClusterStatusOnSingleServerTest {
+  @RegisterExtension final GrpcServerExtension grpc = GrpcServerExtension.inProcess();
+
+  @Test
+  void aSingleServerRefusesWithFailedPreconditionNotACluster() {
+    var status = assertRefused(
+        () -> grpc.blocking().getClusterStatus(GetClusterStatusRequest.getDefaultInstance()),
+        Status.Code.FAILED_PRECONDITION, "NOT_A_CLUSTER");
+    assertThat(status.getMessage()).contains("not a cluster node").contains("--cluster");
+  }
+}
