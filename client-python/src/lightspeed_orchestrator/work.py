@@ -27,6 +27,8 @@ from .errors import OrchestratorError, Reason
 from .worker import Handler, PermanentFailure
 
 _log = logging.getLogger(__name__)
+# How long abort() (and stop() past its grace) waits for a cancelled stream's reader to end.
+_ABORT_WAIT_S = 5.0
 _LEASE_LOST = (Reason.STALE_ATTEMPT, Reason.NOT_IN_FLIGHT, Reason.BATCH_NOT_FOUND)
 _request_ids = itertools.count(1)
 _REPORT_TIMEOUT_S = 30.0
@@ -112,7 +114,12 @@ class _Session:
 
     def cancel(self) -> None:
         with self._lock:
-            self.sends_closed = True
+            if not self.sends_closed:
+                self.sends_closed = True
+                # Ends the request iterator too: grpcio's thread that consumes it would otherwise
+                # stay blocked on the queue after the call is cancelled, and a channel closed (or
+                # an interpreter shutting down) under that thread can crash the process.
+                self._requests.put(None)
         self._call.cancel()
 
 
@@ -172,13 +179,18 @@ class StreamWorker:
             session.half_close()
             if not session.ended.wait(max(0.0, deadline - time.monotonic())):
                 session.cancel()
+                session.ended.wait(_ABORT_WAIT_S)
         self._handlers.shutdown(wait=True)
 
     def abort(self) -> None:
+        """Cancels the stream at once (running handlers' reports are dropped; their leases
+        expire) and returns once the stream's reader has ended, so the client can be closed."""
         self._closing = True
         self._aborted = True
-        if self._session is not None:
-            self._session.cancel()
+        session = self._session
+        if session is not None:
+            session.cancel()
+            session.ended.wait(_ABORT_WAIT_S)
         self._handlers.shutdown(wait=False, cancel_futures=True)
 
     def _count(self, field: str) -> None:
