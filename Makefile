@@ -20,6 +20,7 @@
 #   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
+#   make bench-cluster  a 3-node cluster: fail-over time, 3 nodes vs one (about 15 min)
 
 # -B: batch mode, no colours; -ntp: no download progress. .mvn/jvm.config stops the stray
 # `[0m` escapes Maven 3.8's console library prints even then.
@@ -27,7 +28,7 @@ MVN ?= mvn -B -ntp
 SERVER_JAR := server/target/lightspeed-orchestrator-server-0.1.0-SNAPSHOT-all.jar
 CLI_JAR := client-java/target/lightspeed-orchestrator-client-0.1.0-SNAPSHOT-cli.jar
 
-.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test-lincheck test test-java test-smoke lint-proto run run-cluster stop-cluster clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh
+.PHONY: all build cli browser-tools dist test-dist image test-image test-readme test-lincheck test test-java test-smoke lint-proto run run-cluster stop-cluster clean help clients clients-tools check-clients test-clients bench bench-peer bench-jmh bench-cluster
 
 all: build
 
@@ -133,6 +134,11 @@ bench: build
 
 bench-peer: build
 	bash bench/scripts/run-peer-bench.sh $(PEER_ARGS)
+
+# The cluster's fail-over time and 3 nodes against one (about 15 min; --quick: about 4 min).
+#     make bench-cluster CLUSTER_BENCH_ARGS=--quick
+bench-cluster: build
+	bash bench/scripts/run-cluster-bench.sh $(CLUSTER_BENCH_ARGS)
 
 bench-jmh: build
 	bash bench/scripts/run-bench.sh jmh $(JMH_ARGS)

@@ -89,14 +89,22 @@ public final class LoadGenerator implements Callable<Integer> {
   Path out;
 
   @Option(names = "--modes", split = ",", defaultValue = "durable,in-memory",
-      description = "Server modes to run: durable (--fsync always, the default), in-memory; "
-          + "none runs only the recovery case (default: ${DEFAULT-VALUE}).")
+      description = "Server modes to run: durable (--fsync always, the default), in-memory,"
+          + " cluster (3 nodes of the jar with --cluster on loopback, each durable in its Raft"
+          + " log; the clients' channels spread over the nodes); none runs only the recovery"
+          + " case (default: ${DEFAULT-VALUE}).")
   List<String> modes;
+
+  @Option(names = "--cluster-groups", defaultValue = "3",
+      description = "Raft groups of the cluster mode (default: ${DEFAULT-VALUE}).")
+  int clusterGroups;
 
   @Option(names = "--cases", split = ",",
       defaultValue = "health,unary,bulk,stream,stream-bulk,half-load,watch",
       description = "Load cases to run (default: ${DEFAULT-VALUE}); half-load and watch run on the"
-          + " durable server only. stream: EnqueueBatch + the Work stream (pushed start, ack on"
+          + " durable server only. bulk-groups: the bulk case with the clients spread over"
+          + " --cluster-groups pipelines, one in each Raft group of the cluster mode (the same"
+          + " pipelines on one server). stream: EnqueueBatch + the Work stream (pushed start, ack on"
           + " the stream); stream-bulk: EnqueueBatches of --bulk-size + the Work stream with"
           + " capacity --bulk-size.")
   List<String> cases;
@@ -192,6 +200,10 @@ public final class LoadGenerator implements Callable<Integer> {
   // ---- one server ----------------------------------------------------------------------------
 
   private void runMode(String mode) throws Exception {
+    if (mode.equals("cluster")) {
+      runCluster();
+      return;
+    }
     boolean durable = switch (mode) {
       case "durable" -> true;
       case "in-memory" -> false;
@@ -211,71 +223,106 @@ public final class LoadGenerator implements Callable<Integer> {
             ServerProcess.start(serverJar, serverMain, jvmFlags(mode),
                 out.resolve("server-" + mode + ".log"), args);
         Channels channels =
-            new Channels(server.port, channelCount > 0 ? channelCount : maxClients)) {
+            new Channels(List.of(server.port), channelCount > 0 ? channelCount : maxClients)) {
       say("server pid %d on 127.0.0.1:%d, up in %d ms (log %s)", server.pid(), server.port,
           server.startMillis, server.log);
-      recordServerCommand(mode, server);
-      warmUp(mode, server, channels);
-      for (String kind : cases) {
-        switch (kind) {
-          case "health" -> {
-            for (int n : clientCounts) {
-              runCase(mode, server, channels, "health", n, count(n == 1 ? 50_000 : 300_000), 0, 0);
-            }
+      recordServerCommand(mode, String.join(" ", server.command));
+      runCases(mode, durable, server, channels);
+    }
+  }
+
+  /**
+   * The cluster mode: three nodes of the server jar with {@code --cluster} (each node's Raft log
+   * is its durable journal), the clients' channels spread round-robin over the nodes' API
+   * addresses, as a client with the three targets behind a load balancer would be. A node that is
+   * not the leader of a pipeline's group forwards the call to it.
+   */
+  private void runCluster() throws Exception {
+    int maxClients = Math.max(64, clientCounts.stream().mapToInt(i -> i).max().orElse(1));
+    say("");
+    say("== cluster: 3 nodes, %d Raft groups ==", clusterGroups);
+    try (ClusterProcesses cluster = new ClusterProcesses(serverJar, jvmFlags("cluster"),
+            out.resolve("data-cluster"), 3, clusterGroups)) {
+      cluster.startAll();
+      cluster.awaitHealed();
+      try (Channels channels =
+          new Channels(cluster.apiPorts(), channelCount > 0 ? channelCount : maxClients)) {
+        say("cluster nodes on %s; group leaders %s", cluster.targets(), cluster.leaders());
+        recordServerCommand("cluster", "3 x java " + serverJvm + " -jar " + serverJar
+            + " --cluster FILE --node-id nI --data-dir DIR (" + clusterGroups + " groups)");
+        runCases("cluster", true, cluster, channels);
+        say("group leaders at the end: %s", cluster.leaders());
+      }
+    }
+  }
+
+  private void runCases(String mode, boolean durable, ServerUnderTest server, Channels channels)
+      throws Exception {
+    boolean single = !mode.equals("cluster");
+    warmUp(mode, server, channels);
+    for (String kind : cases) {
+      switch (kind) {
+        case "health" -> {
+          for (int n : clientCounts) {
+            runCase(mode, server, channels, "health", n, count(n == 1 ? 50_000 : 300_000), 0, 0);
           }
-          case "unary" -> {
-            for (int n : clientCounts) {
-              // 64 clients: about 10 s either way, so a snapshot or a JIT pause inside the case
-              // moves the rate less (60,000 durable life cycles took about 5 s).
-              long count = n == 1 ? (durable ? 5_000 : 30_000) : 150_000;
-              runCase(mode, server, channels, "unary", n, count(count), 0, 0);
-            }
-          }
-          case "bulk" -> {
-            for (int n : clientCounts) {
-              long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
-              runCase(mode, server, channels, "bulk", n, count(count), 0, 0);
-            }
-          }
-          case "stream" -> {
-            for (int n : clientCounts) {
-              long count = n == 1 ? (durable ? 5_000 : 30_000) : 150_000;
-              runCase(mode, server, channels, "stream", n, count(count), 0, 0);
-            }
-          }
-          case "stream-bulk" -> {
-            for (int n : clientCounts) {
-              long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
-              runCase(mode, server, channels, "stream-bulk", n, count(count), 0, 0);
-            }
-          }
-          case "half-load" -> {
-            if (durable) {
-              CaseResult max = find(mode, "unary", 64);
-              if (max == null) {
-                say("half-load needs the unary case with 64 clients first; skipped");
-              } else {
-                double rate = max.rate / 2;
-                runCase(mode, server, channels, "unary-half-load", 64,
-                    Math.max(640, (long) (rate * halfLoadSeconds * Math.min(1.0, scale * 4))),
-                    rate, 0);
-              }
-            }
-          }
-          case "watch" -> {
-            if (durable) {
-              runCase(mode, server, channels, "watch-fanout", 64, count(30_000), 0, watchers);
-            }
-          }
-          default -> throw new CommandLine.ParameterException(
-              new CommandLine(this), "unknown case " + kind);
         }
+        case "unary" -> {
+          for (int n : clientCounts) {
+            // 64 clients: about 10 s either way, so a snapshot or a JIT pause inside the case
+            // moves the rate less (60,000 durable life cycles took about 5 s).
+            long count = n == 1 ? (durable ? 5_000 : 30_000) : 150_000;
+            runCase(mode, server, channels, "unary", n, count(count), 0, 0);
+          }
+        }
+        case "bulk" -> {
+          for (int n : clientCounts) {
+            long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
+            runCase(mode, server, channels, "bulk", n, count(count), 0, 0);
+          }
+        }
+        case "stream" -> {
+          for (int n : clientCounts) {
+            long count = n == 1 ? (durable ? 5_000 : 30_000) : 150_000;
+            runCase(mode, server, channels, "stream", n, count(count), 0, 0);
+          }
+        }
+        case "stream-bulk" -> {
+          for (int n : clientCounts) {
+            long count = n == 1 ? (durable ? 200_000 : 600_000) : 1_280_000;
+            runCase(mode, server, channels, "stream-bulk", n, count(count), 0, 0);
+          }
+        }
+        case "bulk-groups" -> {
+          long count = 1_280_000;
+          runCase(mode, server, channels, "bulk-groups", 64, count(count), 0, 0);
+        }
+        case "half-load" -> {
+          if (durable && single) {
+            CaseResult max = find(mode, "unary", 64);
+            if (max == null) {
+              say("half-load needs the unary case with 64 clients first; skipped");
+            } else {
+              double rate = max.rate / 2;
+              runCase(mode, server, channels, "unary-half-load", 64,
+                  Math.max(640, (long) (rate * halfLoadSeconds * Math.min(1.0, scale * 4))),
+                  rate, 0);
+            }
+          }
+        }
+        case "watch" -> {
+          if (durable && single) {
+            runCase(mode, server, channels, "watch-fanout", 64, count(30_000), 0, watchers);
+          }
+        }
+        default -> throw new CommandLine.ParameterException(
+            new CommandLine(this), "unknown case " + kind);
       }
     }
   }
 
   /** Both JITs and every channel: a few seconds of mixed load on a scratch pipeline. */
-  private void warmUp(String mode, ServerProcess server, Channels channels) throws Exception {
+  private void warmUp(String mode, ServerUnderTest server, Channels channels) throws Exception {
     say("warm-up (not measured) ...");
     long count = quick ? 6_400 : 64_000;
     runLoad(mode + "/warm-up", "health", 64, count(300_000) / 3, 0, 0, channels, server, false);
@@ -283,7 +330,7 @@ public final class LoadGenerator implements Callable<Integer> {
     runLoad(mode + "/warm-up", "unary", 64, count / 4, 0, 0, channels, server, false);
   }
 
-  private void runCase(String mode, ServerProcess server, Channels channels, String kind,
+  private void runCase(String mode, ServerUnderTest server, Channels channels, String kind,
       int clients, long count, double rate, int watch) throws Exception {
     CaseResult r = runLoad(mode + "/" + kind + "/" + clients, kind, clients, count, rate, watch,
         channels, server, true);
@@ -296,17 +343,23 @@ public final class LoadGenerator implements Callable<Integer> {
    * part; checks the pipeline is empty and valid afterwards, then deletes it.
    */
   private CaseResult runLoad(String id, String kind, int clients, long count, double rate,
-      int watch, Channels channels, ServerProcess server, boolean measured) throws Exception {
+      int watch, Channels channels, ServerUnderTest server, boolean measured) throws Exception {
     String pipeline = "bench-" + (++pipelineCounter);
     boolean health = kind.equals("health");
-    boolean bulk = kind.equals("bulk");
+    boolean groups = kind.equals("bulk-groups");
+    boolean bulk = kind.equals("bulk") || groups;
+    // bulk-groups: one pipeline per Raft group (names chosen by the cluster's placement), client
+    // i on pipeline i mod groups; every other case: one pipeline.
+    List<String> pipelines = groups ? pipelinesInEveryGroup(pipeline) : List.of(pipeline);
     boolean stream = kind.equals("stream") || kind.equals("stream-bulk");
     int unit = bulk || kind.equals("stream-bulk") ? bulkSize : 1;
     long perClient = Math.max(unit, (count / clients) / unit * unit);
     OrchestratorServiceBlockingStub admin = OrchestratorServiceGrpc.newBlockingStub(channels.get(0));
     if (!health) {
-      admin.createPipeline(CreatePipelineRequest.newBuilder()
-          .setSpec(Pipelines.spec(pipeline, clients)).build());
+      for (String p : pipelines) {
+        admin.createPipeline(CreatePipelineRequest.newBuilder()
+            .setSpec(Pipelines.spec(p, clients)).build());
+      }
     }
     AtomicLong progress = new AtomicLong();
     List<Worker> workers = new ArrayList<>();
@@ -316,12 +369,14 @@ public final class LoadGenerator implements Callable<Integer> {
       OrchestratorServiceStub stub = OrchestratorServiceGrpc.newStub(ch);
       stubs.add(stub);
       String prefix = pipeline + "-c" + i + "-";
+      String clientPipeline = pipelines.get(i % pipelines.size());
       workers.add(health
           ? new Workers.HealthCheck(progress, HealthGrpc.newStub(ch))
           : stream
               ? new StreamWorkers.Stream(progress, stub, pipeline, Pipelines.stage(i), prefix, unit)
           : bulk
-              ? new Workers.Bulk(progress, stub, pipeline, Pipelines.stage(i), prefix, bulkSize)
+              ? new Workers.Bulk(progress, stub, clientPipeline, Pipelines.stage(i), prefix,
+                  bulkSize)
               : new Workers.Unary(progress, stub, pipeline, Pipelines.stage(i), prefix));
     }
     FanOut fanOut = watch > 0 ? new FanOut(stubs, pipeline, watch) : null;
@@ -345,6 +400,7 @@ public final class LoadGenerator implements Callable<Integer> {
       progress.set(0);
       long fanOutBefore = fanOut == null ? 0 : fanOut.received.get();
       long serverCpu0 = server.cpuMillis();
+      Map<String, Long> nodeCpu0 = server.cpuMillisByProcess();
       long clientCpu0 = ProcStat.self();
       long snapshots0 = server.snapshotsLogged();
       long t0 = System.nanoTime();
@@ -352,6 +408,7 @@ public final class LoadGenerator implements Callable<Integer> {
           id, workers, perClient, rate, progress, clients * perClient, measured, capSeconds);
       double seconds = (System.nanoTime() - t0) / 1e9;
       long serverCpu = server.cpuMillis() - serverCpu0;
+      Map<String, Long> nodeCpu = server.cpuMillisByProcess();
       long clientCpu = ProcStat.self() - clientCpu0;
       long snapshots = server.snapshotsLogged() - snapshots0;
 
@@ -384,6 +441,16 @@ public final class LoadGenerator implements Callable<Integer> {
           r.latencies.add(CaseResult.Latency.of(rpc, h));
         }
       });
+      if (!nodeCpu.isEmpty()) {
+        notes.add("server CPU per op by node: " + nodeCpu.entrySet().stream()
+            .map(e -> String.format(Locale.ROOT, "%s %.0f µs", e.getKey(),
+                (e.getValue() - nodeCpu0.getOrDefault(e.getKey(), 0L)) * 1000.0
+                    / Math.max(1, r.operations)))
+            .collect(java.util.stream.Collectors.joining(", ")));
+      }
+      if (groups) {
+        notes.add(pipelines.size() + " pipelines, one per Raft group");
+      }
       if (rate > 0) {
         notes.add(String.format(Locale.ROOT, "paced at %,.0f life cycles/s", rate));
       }
@@ -396,11 +463,14 @@ public final class LoadGenerator implements Callable<Integer> {
       }
       r.note = String.join("; ", notes);
       if (!health) {
-        GetStatusResponse status =
-            admin.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build());
-        if (status.getInFlightCount() != 0 || status.getQueuedCount() != 0 || !status.getValid()) {
-          throw new IllegalStateException(id + ": pipeline not empty and valid after the case: "
-              + status);
+        for (String p : pipelines) {
+          GetStatusResponse status =
+              admin.getStatus(GetStatusRequest.newBuilder().setPipeline(p).build());
+          if (status.getInFlightCount() != 0 || status.getQueuedCount() != 0
+              || !status.getValid()) {
+            throw new IllegalStateException(id + ": pipeline " + p
+                + " not empty and valid after the case: " + status);
+          }
         }
       }
       if (measured) {
@@ -423,8 +493,10 @@ public final class LoadGenerator implements Callable<Integer> {
         }
       }
       if (!health) {
-        admin.deletePipeline(DeletePipelineRequest.newBuilder()
-            .setName(pipeline).setForce(true).build());
+        for (String p : pipelines) {
+          admin.deletePipeline(DeletePipelineRequest.newBuilder()
+              .setName(p).setForce(true).build());
+        }
       }
     }
   }
@@ -484,10 +556,30 @@ public final class LoadGenerator implements Callable<Integer> {
     say("results: %s, %s", out.resolve("load.json"), out.resolve("load.md"));
   }
 
+  /**
+   * One pipeline name per Raft group of the cluster mode ({@code <base>-g<k>-<n>}, the first
+   * {@code n} whose CRC-32 placement lands in group k: docs/cluster.md).
+   */
+  private List<String> pipelinesInEveryGroup(String base) {
+    List<String> names = new ArrayList<>();
+    for (int g = 0; g < clusterGroups; g++) {
+      for (int n = 0; ; n++) {
+        String name = base + "-g" + g + "-" + n;
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (crc.getValue() % clusterGroups == g) {
+          names.add(name);
+          break;
+        }
+      }
+    }
+    return names;
+  }
+
   /** The exact server command of each mode, for BENCHMARKS.md. */
-  private void recordServerCommand(String mode, ServerProcess server) throws IOException {
+  private void recordServerCommand(String mode, String command) throws IOException {
     Path file = out.resolve("server-commands.txt");
-    String line = mode + ": " + String.join(" ", server.command) + System.lineSeparator();
+    String line = mode + ": " + command + System.lineSeparator();
     if (modes.indexOf(mode) == 0 || !Files.exists(file)) {
       Files.writeString(file, line);
     } else {
@@ -542,8 +634,10 @@ public final class LoadGenerator implements Callable<Integer> {
   static final class Channels implements AutoCloseable {
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    Channels(int port, int n) {
-      IntFunction<ManagedChannel> open = i -> NettyChannelBuilder.forAddress("127.0.0.1", port)
+    /** {@code n} channels, channel i to {@code ports[i mod ports]}. */
+    Channels(List<Integer> ports, int n) {
+      IntFunction<ManagedChannel> open = i -> NettyChannelBuilder
+          .forAddress("127.0.0.1", ports.get(i % ports.size()))
           .usePlaintext()
           .directExecutor()
           .build();

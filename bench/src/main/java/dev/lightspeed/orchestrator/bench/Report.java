@@ -189,6 +189,7 @@ public final class Report implements Runnable {
         peerSection.append(Files.readString(peer).strip()).append("\n\n");
       }
       kept.block(md, "peer", peerSection);
+      kept.block(md, "cluster", clusterSection(dir.resolve("cluster")));
       StringBuilder jmhSection = new StringBuilder();
       jmhTable(jmhSection, jmh);
       kept.block(md, "jmh", jmhSection);
@@ -198,6 +199,54 @@ public final class Report implements Runnable {
       Files.writeString(out, md.toString());
       System.out.println("wrote " + out);
       return 0;
+    }
+
+    /**
+     * The cluster benchmarks (`make bench-cluster`, bench/scripts/run-cluster-bench.sh): their
+     * own results directory, so a cluster run leaves the single-server tables as they were.
+     */
+    private static StringBuilder clusterSection(Path dir) throws IOException {
+      StringBuilder md = new StringBuilder();
+      Path load = dir.resolve("load.json");
+      Path failover = dir.resolve("cluster-failover.md");
+      if (!Files.exists(load) && !Files.exists(failover)) {
+        return md;
+      }
+      md.append("## Cluster of 3 nodes (`make bench-cluster`, `bench/scripts/run-cluster-bench.sh`)\n\n");
+      md.append("Three server jars with `--cluster` on 127.0.0.1, one JVM each, on the same 2 cores"
+          + " as the load generator: **the nodes share the cores**, so the cluster's rate is"
+          + " not what three machines would do; compare the CPU per life cycle (summed over"
+          + " the nodes, and per node in the note) with the single durable server measured in"
+          + " the same run. The clients' channels spread round-robin over the nodes' API"
+          + " addresses; a node that does not lead the pipeline's group forwards the call.\n\n");
+      Path command = dir.resolve("command-cluster.txt");
+      if (Files.exists(command)) {
+        md.append("As run:\n\n```sh\n").append(Files.readString(command).strip())
+            .append("\n```\n\n");
+      }
+      Path machine = dir.resolve("machine-cluster.json");
+      if (Files.exists(machine)) {
+        JsonObject m = JsonParser.parseString(Files.readString(machine)).getAsJsonObject();
+        md.append("Machine: ").append(m.get("date").getAsString()).append(", commit `")
+            .append(m.get("git").getAsString()).append("`, `nproc` ")
+            .append(m.get("nproc").getAsString()).append(", load average at the start `")
+            .append(m.get("load average").getAsString()).append("`.\n\n");
+      }
+      if (Files.exists(failover)) {
+        md.append("### Fail-over\n\nUnder a steady write load (8 writer threads), the leader of"
+            + " the pipeline's group is killed (SIGKILL, then restarted) or stopped (SIGSTOP,"
+            + " continued after the fail-over); the time runs from the fault to the first"
+            + " accepted write *sent after it* (probe writes every 10 ms, rotating over the three"
+            + " nodes). The cluster heals (every replica caught up) before the next fault.\n\n");
+        md.append(Files.readString(failover).strip()).append("\n\n");
+      }
+      if (Files.exists(load)) {
+        List<CaseResult> rows = new Gson().fromJson(Files.readString(load),
+            new TypeToken<List<CaseResult>>() {}.getType());
+        md.append("### Throughput: 3 nodes against one\n\n");
+        md.append(Tables.loadTable(rows)).append('\n');
+      }
+      return md;
     }
 
     private void command(StringBuilder md, String name, String title) throws IOException {

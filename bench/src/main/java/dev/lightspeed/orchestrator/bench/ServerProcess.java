@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * and the server share neither a JIT nor a heap. Its output goes to a log file, which is also how
  * the port ({@code --port 0}) and the recovery time are learnt.
  */
-final class ServerProcess implements AutoCloseable {
+final class ServerProcess implements ServerUnderTest, AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on [^:\\s]+:(\\d+)");
   private static final Pattern RECOVERED =
       Pattern.compile("recovered (\\d+) pipelines from .* \\((a|no) snapshot \\+ (\\d+) journal records\\) in (\\d+) ms");
@@ -101,7 +101,8 @@ final class ServerProcess implements AutoCloseable {
    * How many background snapshots the server has logged so far (not the one at shutdown): a case
    * with one inside its window pays for it, so its row says so.
    */
-  long snapshotsLogged() throws IOException {
+  @Override
+  public long snapshotsLogged() throws IOException {
     try (var lines = Files.lines(log)) {
       return lines.filter(l -> l.contains("snapshot at journal record") && !l.contains("at shutdown"))
           .count();
@@ -109,7 +110,8 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** User + system CPU time of the server process so far, in ms (from /proc). */
-  long cpuMillis() {
+  @Override
+  public long cpuMillis() {
     return ProcStat.cpuMillis(process.pid());
   }
 

@@ -4,35 +4,80 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.retry.MultipleLinearRandomRetry;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.util.TimeDuration;
 
 /**
  * Calls one Raft group: a Ratis {@link RaftClient} that finds the leader itself and, when the
  * leader goes away, retries on the other members until one is elected (bounded by its retry
  * policy). Thread-safe.
+ *
+ * <p>Ratis' ordered async client closes itself for good when one write runs out of retries (its
+ * sliding window fails every later write with {@code AlreadyClosedException}), so a group that
+ * lost its majority for longer than the retries would have stayed unwritable through this node
+ * after the majority came back. Such a client is replaced by a new one (the failed call still
+ * fails; the caller's retry goes through the new client).
  */
 public final class GroupClient implements Closeable {
-  /** With requestTimeout per attempt, this bounds a call to about a minute of failover. */
-  private static final int MAX_ATTEMPTS = 30;
-
-  private final RaftClient client;
+  private final ClusterLayout layout;
+  private final int group;
+  private final RaftTuning tuning;
+  private volatile RaftClient client;
+  private volatile boolean closed;
 
   public GroupClient(ClusterLayout layout, int group, RaftTuning tuning) {
-    this.client = RaftClient.newBuilder()
+    this.layout = layout;
+    this.group = group;
+    this.tuning = tuning;
+    this.client = newClient();
+  }
+
+  private RaftClient newClient() {
+    return RaftClient.newBuilder()
         .setProperties(RaftProps.of(tuning))
         .setParameters(new Parameters())
         .setRaftGroup(layout.raftGroup(group))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            MAX_ATTEMPTS, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+        .setRetryPolicy(MultipleLinearRandomRetry.parseCommaSeparated(tuning.clientRetries()))
         .build();
+  }
+
+  /**
+   * Replaces {@code failed} by a new client when a call through it ended because its retries ran
+   * out or it had closed; once only per failed client, however many calls saw the failure.
+   */
+  private void renewAfter(RaftClient failed, Throwable error) {
+    if (!givesUp(error)) {
+      return;
+    }
+    RaftClient old;
+    synchronized (this) {
+      if (closed || client != failed) {
+        return;
+      }
+      old = client;
+      client = newClient();
+    }
+    try {
+      old.close();
+    } catch (IOException | RuntimeException e) {
+      // Closing fails the old client's pending calls, which is what they get anyway.
+    }
+  }
+
+  private static boolean givesUp(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof RaftRetryFailureException || t instanceof AlreadyClosedException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A reply's bytes and the log index it was committed at (or read after). */
@@ -65,7 +110,16 @@ public final class GroupClient implements Closeable {
    * the retries ran out without a leader.
    */
   public CompletableFuture<Reply> writeAsync(byte[] command) {
-    return client.async().send(message(command)).thenApply(GroupClient::unwrapUnchecked);
+    RaftClient c = client;
+    return c.async().send(message(command))
+        .whenComplete((reply, error) -> {
+          if (error != null) {
+            renewAfter(c, error);
+          } else if (!reply.isSuccess()) {
+            renewAfter(c, reply.getException());
+          }
+        })
+        .thenApply(GroupClient::unwrapUnchecked);
   }
 
   /** As {@link #read} (read index on the leader), without holding a thread. */
@@ -100,6 +154,9 @@ public final class GroupClient implements Closeable {
 
   @Override
   public void close() throws IOException {
+    synchronized (this) {
+      closed = true;
+    }
     client.close();
   }
 }

@@ -68,6 +68,8 @@ class ClusterNodesTest {
 
   @TempDir Path dataDirs;
 
+  /** The nodes' Raft settings; a test may change them before it starts the cluster. */
+  private RaftTuning tuning = TUNING;
   private ClusterLayout layout;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
 
@@ -100,19 +102,26 @@ class ClusterNodesTest {
     }
     layout = new ClusterLayout(config.build());
     for (ClusterPeer peer : layout.config().getPeersList()) {
-      ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
-          ServerSettings.defaults().limits(), TUNING);
-      int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
-      OrchestratorServer server = new OrchestratorServer(
-          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-          Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
-      ManagedChannel channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-      io.grpc.Channel authed = token == null ? channel
-          : AuthTest.withHeader(channel, "Bearer " + token);
-      nodes.put(peer.getId(), new Node(host, server, channel,
-          OrchestratorServiceGrpc.newBlockingStub(authed)));
+      startNode(peer.getId(), settings, token);
     }
+  }
+
+  /** Starts (or restarts, on its data directory and ports) one node of {@link #layout}. */
+  private void startNode(String id, ServerSettings settings, String token) throws Exception {
+    ClusterPeer peer = layout.config().getPeersList().stream()
+        .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
+    ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
+        ServerSettings.defaults().limits(), tuning);
+    int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
+    OrchestratorServer server = new OrchestratorServer(
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
+        Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    io.grpc.Channel authed = token == null ? channel
+        : AuthTest.withHeader(channel, "Bearer " + token);
+    nodes.put(peer.getId(), new Node(host, server, channel,
+        OrchestratorServiceGrpc.newBlockingStub(authed)));
   }
 
   private OrchestratorServiceBlockingStub stub(String node) {
@@ -277,6 +286,50 @@ class ClusterNodesTest {
     }
   }
 
+  /**
+   * Issue 17's minority side: a node left alone (the other two stopped, as a partition looks from
+   * its side) refuses writes UNAVAILABLE with a reason, and refuses linearizable reads rather than
+   * answer from its own, possibly stale, replica; once a second node is back, the same calls
+   * succeed and see the write acknowledged before the partition.
+   */
+  @Test
+  void aNodeLeftAloneRefusesWritesAndReadsUntilAMajorityIsBack() throws Exception {
+    tuning = TUNING.withClientRetries("50ms, 20"); // about 1 s of retries: refusals come soon
+    startCluster(1);
+    // With retries that short, a call made while the group elects its first leader fails.
+    untilAccepted("the pipeline is created", () -> stub("n1").createPipeline(
+        CreatePipelineRequest.newBuilder().setSpec(pipeline("orders", "extract")).build()));
+    untilAccepted("b1 is enqueued", () -> stub("n1").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline("orders").setBatch(batch("b1", "extract", 1)).build()));
+
+    nodes.remove("n2").stop();
+    nodes.remove("n3").stop();
+    // A leader that hears from no majority steps down within about an election timeout; a write
+    // reaching it before that would be appended and could still commit once the others are back.
+    awaitTrue("n1 no longer leads on its own", () -> {
+      try {
+        return !nodes.get("n1").host().node().isLeader(0);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+
+    com.google.rpc.Status write = assertRefused(() -> stub("n1").enqueueBatch(
+        EnqueueBatchRequest.newBuilder().setPipeline("orders")
+            .setBatch(batch("b2", "extract", 2)).build()),
+        Status.Code.UNAVAILABLE, "JOURNAL_UNAVAILABLE");
+    assertThat(write.getMessage()).as("says which group and what it needs")
+        .contains("Raft group 0").contains("majority");
+    assertRefused(() -> status("n1"), Status.Code.UNAVAILABLE, "JOURNAL_UNAVAILABLE");
+
+    startNode("n2", ServerSettings.defaults(), null);
+    untilAccepted("a write through n1 is accepted again", () -> stub("n1").enqueueBatch(
+        EnqueueBatchRequest.newBuilder().setPipeline("orders")
+            .setBatch(batch("b2", "extract", 2)).build()));
+    assertThat(status("n1").getQueuedCount()).as("b1 from before the partition and b2")
+        .isEqualTo(2);
+  }
+
   @Test
   void clusterStatusIsEachNodesOwnViewAndTheReplicasSignaturesAgreeOnceApplied() throws Exception {
     startCluster(2, ServerSettings.defaults().withTokens(TokenFile.parse(
@@ -380,6 +433,28 @@ class ClusterNodesTest {
 
   private GetStatusResponse status(String node) {
     return stub(node).getStatus(GetStatusRequest.newBuilder().setPipeline("orders").build());
+  }
+
+  /**
+   * Repeats {@code call} until it is accepted (a bounded poll, for a group electing a leader);
+   * the last refusal is in the failure's message.
+   */
+  private static void untilAccepted(String what, Runnable call) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicReference<StatusRuntimeException> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      awaitTrue(what, () -> {
+        try {
+          call.run();
+          return true;
+        } catch (StatusRuntimeException e) {
+          last.set(e);
+          return false;
+        }
+      });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; the last refusal: " + last.get(), e);
+    }
   }
 
   /** A bounded poll: a replica applies a committed entry shortly after the leader. */
