@@ -120,6 +120,18 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   }
 
   @Override
+  public CompletableFuture<Applied> writeApplied(String pipeline, byte[] entry) {
+    return clients.get(groupOf(pipeline)).writeAsync(entry)
+        .thenApply(reply -> new Applied(reply.bytes(), reply.index()));
+  }
+
+  @Override
+  public long localAppliedIndex(String pipeline) {
+    GroupState replica = replicas.get(groupOf(pipeline));
+    return replica == null ? -1 : replica.lastAppliedIndex();
+  }
+
+  @Override
   public CompletableFuture<byte[]> read(String pipeline, byte[] query) {
     return read(clients.get(groupOf(pipeline)), query, 1);
   }

@@ -60,65 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
  * same times, so each reaches the same signature; a stopped leader is replaced.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ClusterNodesTest {
-  /** Generous: CI is a loaded 2-core box, and an election there can take several timeouts. */
-  private static final Duration WAIT = Duration.ofSeconds(45);
-  private static final RaftTuning TUNING = new RaftTuning(100_000, 1 << 20,
-      Duration.ofMillis(1_000), Duration.ofMillis(2_000), Duration.ofSeconds(3));
-
-  @TempDir Path dataDirs;
-
-  private ClusterLayout layout;
-  private final Map<String, Node> nodes = new LinkedHashMap<>();
-
-  private record Node(ClusterHost host, OrchestratorServer server, ManagedChannel channel,
-      OrchestratorServiceBlockingStub stub) {
-    void stop() throws Exception {
-      channel.shutdownNow();
-      server.stop(0, TimeUnit.SECONDS);
-      host.close();
-    }
-  }
-
-  @AfterEach
-  void stopAll() throws Exception {
-    for (Node n : nodes.values()) {
-      n.stop();
-    }
-  }
-
-  private void startCluster(int groups) throws Exception {
-    startCluster(groups, ServerSettings.defaults(), null);
-  }
-
-  /** With {@code token} (when not null) on every node's stub. */
-  private void startCluster(int groups, ServerSettings settings, String token) throws Exception {
-    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
-    for (int i = 1; i <= 3; i++) {
-      config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
-          .setRaftAddress("127.0.0.1:" + freePort()).setApiAddress("127.0.0.1:" + freePort()));
-    }
-    layout = new ClusterLayout(config.build());
-    for (ClusterPeer peer : layout.config().getPeersList()) {
-      ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
-          ServerSettings.defaults().limits(), TUNING);
-      int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
-      OrchestratorServer server = new OrchestratorServer(
-          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-          Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
-      ManagedChannel channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-      io.grpc.Channel authed = token == null ? channel
-          : AuthTest.withHeader(channel, "Bearer " + token);
-      nodes.put(peer.getId(), new Node(host, server, channel,
-          OrchestratorServiceGrpc.newBlockingStub(authed)));
-    }
-  }
-
-  private OrchestratorServiceBlockingStub stub(String node) {
-    return nodes.get(node).stub().withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
+class ClusterNodesTest extends ClusterTestBase {
   @Test
   void callsThroughAnyNodeAreReplicatedAndEveryReplicaReachesTheSameSignature() throws Exception {
     startCluster(2);
@@ -202,28 +144,6 @@ class ClusterNodesTest {
         StatusRuntimeException.class, () -> stub("n1").watchStarted(
             WatchStartedRequest.newBuilder().setPipeline("orders").build()).hasNext());
     assertThat(watch.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-
-    // what is not served yet is refused, saying so, rather than hanging or differing
-    java.util.concurrent.CompletableFuture<Throwable> work =
-        new java.util.concurrent.CompletableFuture<>();
-    OrchestratorServiceGrpc.newStub(nodes.get("n2").channel()).work(
-        new io.grpc.stub.StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse>() {
-          @Override
-          public void onNext(dev.lightspeed.orchestrator.v1.WorkResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            work.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            work.complete(null);
-          }
-        });
-    Status workStatus = Status.fromThrowable(work.get(WAIT.toSeconds(), TimeUnit.SECONDS));
-    assertThat(workStatus.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-    assertThat(workStatus.getDescription()).contains("cluster");
   }
 
   @Test
@@ -382,29 +302,4 @@ class ClusterNodesTest {
     return stub(node).getStatus(GetStatusRequest.newBuilder().setPipeline("orders").build());
   }
 
-  /** A bounded poll: a replica applies a committed entry shortly after the leader. */
-  private static void awaitTrue(String what, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(20);
-    }
-  }
-
-  private static final java.util.Set<Integer> HANDED_OUT =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  /** A free port never handed out before in this JVM (the kernel soon reuses a released one). */
-  private static int freePort() throws IOException {
-    while (true) {
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        if (HANDED_OUT.add(socket.getLocalPort())) {
-          return socket.getLocalPort();
-        }
-      }
-    }
-  }
 }
