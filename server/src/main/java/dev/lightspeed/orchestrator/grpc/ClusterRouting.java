@@ -39,6 +39,12 @@ public interface ClusterRouting {
    */
   PipelineRegistry localReplica(String pipeline);
 
+  /**
+   * This node's replicas, one per group it is a member of: a graceful stop ends the watch and
+   * Work streams they feed, as one server ends its own.
+   */
+  List<PipelineRegistry> localReplicas();
+
   /** The members of the pipeline's group (for messages). */
   List<String> membersOf(String pipeline);
 

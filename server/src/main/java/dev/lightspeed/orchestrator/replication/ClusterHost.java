@@ -105,6 +105,11 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   }
 
   @Override
+  public List<PipelineRegistry> localReplicas() {
+    return replicas.values().stream().map(GroupState::registry).toList();
+  }
+
+  @Override
   public List<String> membersOf(String pipeline) {
     return layout.placement().membersOf(groupOf(pipeline));
   }

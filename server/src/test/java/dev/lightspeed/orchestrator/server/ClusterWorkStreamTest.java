@@ -245,6 +245,32 @@ class ClusterWorkStreamTest extends ClusterTestBase {
     assertThat(status.getMessage()).contains("has no leader").contains("majority");
   }
 
+  @Test
+  void aGracefulStopOfTheNode_endsItsStreamsUnavailable_withoutWaitingForTheGrace()
+      throws Exception {
+    PipelineClient orders = startWithOrders(null);
+    WorkClient worker = open(follower, 1);
+    orders.enqueue(batch("b1", "extract", 1));
+    worker.nextStarted(); // the stream is open and served
+    Node stopping = nodes.remove(follower);
+    Thread stop = new Thread(() -> {
+      try {
+        stopping.server().stop(WAIT.toSeconds() * 4, TimeUnit.SECONDS);
+        stopping.channel().shutdownNow();
+        stopping.host().close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    stop.start();
+    // Ended by the stop itself ("server shutting down"), not cancelled once the grace is over.
+    Throwable ended = worker.endedWith();
+    assertThat(ended).as("the stream ends with an error").isNotNull();
+    assertThat(Status.fromThrowable(ended).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Status.fromThrowable(ended).getDescription()).contains("server shutting down");
+    stop.join(WAIT.toMillis());
+  }
+
   private com.google.rpc.Status assertEnded(WorkClient c, Status.Code code, String reason)
       throws Exception {
     Throwable t = c.endedWith();
