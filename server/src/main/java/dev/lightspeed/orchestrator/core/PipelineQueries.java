@@ -212,6 +212,16 @@ public final class PipelineQueries {
   }
 
   /**
+   * Whether a start_available of {@code stages} (empty = all; each a declared stage) would change
+   * anything at {@code nowMs}: start a batch or expire a lease. A cluster node's Work dispatcher
+   * asks its replica this before it submits a start, so that a start with nothing to do is not
+   * written to the Raft log.
+   */
+  public boolean startWouldChange(java.util.Set<String> stages, long nowMs) {
+    return StartHandler.wouldChange(state, stages, nowMs);
+  }
+
+  /**
    * Whether the live batch {@code key} is IN_FLIGHT under {@code attempt} with a lease that has
    * not expired at {@code nowMs} (a lease of 0 never expires). Allocation-free: a Work stream's
    * dispatcher asks this for each of its unfinished batches when it counts its free slots.

@@ -50,6 +50,40 @@ final class StartHandler {
     return new StartResult(started, expired);
   }
 
+  /**
+   * Whether {@link #startAvailable} with {@code stageFilter} (known stages) and any positive
+   * {@code max_batches} would change the state at {@code now}: a lease would expire, or the first
+   * batch of the ready-order walk would start. Read-only; the same rules as the walk, so a cluster
+   * node that asks it of its replica before submitting a start never logs a start that does
+   * nothing (as long as its replica is not behind).
+   */
+  static boolean wouldChange(PipelineState state, Set<String> stageFilter, long now) {
+    if (!state.leases.isEmpty() && state.leases.first().leaseDeadlineMs <= now) {
+      return true;
+    }
+    if (state.baseMode == PipelineMode.PAUSED
+        || state.inFlightCount >= state.effectiveMaxInFlight) {
+      return false;
+    }
+    LiveBatch first = null;
+    for (StageState s : state.stages.values()) {
+      if ((!stageFilter.isEmpty() && !stageFilter.contains(s.name))
+          || s.paused || s.disabledConnector() != null) {
+        continue;
+      }
+      LiveBatch head = s.nextStartable(now);
+      if (head != null && (first == null || LiveBatch.BY_READY.compare(head, first) < 0)) {
+        first = head;
+      }
+    }
+    if (first == null) {
+      return false;
+    }
+    long budget = state.spec.boundary().maxInFlightRecords() > 0
+        ? state.spec.boundary().maxInFlightRecords() : Long.MAX_VALUE;
+    return first.batch.records() <= budget - state.inFlightRecords;
+  }
+
   private List<ProcessOutcome> expireLeases(long now) {
     List<ProcessOutcome> expired = List.of();
     while (!state.leases.isEmpty() && state.leases.first().leaseDeadlineMs <= now) {

@@ -61,17 +61,12 @@ import dev.lightspeed.orchestrator.core.Reason;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -87,18 +82,16 @@ import java.util.function.UnaryOperator;
  *
  * <p>WatchStarted and WatchEvents are served by the node's own replica of the pipeline's group:
  * it hands a watcher the started batches and events it applies, the same on every replica (with
- * the same event ids). Not served yet, refused with UNIMPLEMENTED and a reason: the Work stream
- * (its starts are not submitted as commands yet).
+ * the same event ids). The Work stream ({@link ClusterWorkStream}) replicates its starts and
+ * requests, and learns from the same replica when to try a start.
  */
 public final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServiceImplBase {
-  /** How long opening a watch waits for the group's read and for this replica to catch up. */
-  private static final long WATCH_OPEN_WAIT_MS = 5_000;
-
   private final ClusterRouting routing;
   private final Clock clock;
   private final Limits limits;
   private final Executor watchExecutor;
   private final int watchBufferCapacity;
+  private final ClusterWorkStreams work;
 
   public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
       int watchBufferCapacity) {
@@ -107,6 +100,7 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
     this.limits = limits;
     this.watchExecutor = watchExecutor;
     this.watchBufferCapacity = watchBufferCapacity;
+    this.work = new ClusterWorkStreams(routing, clock, watchExecutor);
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
@@ -225,48 +219,18 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
   }
 
   /**
-   * Registers a watch on this node's replica of the pipeline. A linearizable read first says
-   * whether the pipeline exists (PIPELINE_NOT_FOUND as on one node); a replica that has not
-   * applied its creation yet is waited for, briefly. The watch then sees what this replica
-   * applies from then on: committed starts and events, as every replica applies them.
+   * Registers a watch on this node's replica of the pipeline ({@link ClusterReplicas#awaitLocal}).
+   * The watch then sees what this replica applies from then on: committed starts and events, as
+   * every replica applies them. gRPC lets a handler set a stream's ready and cancel handlers only
+   * before it returns, so the watch is registered here, on the handler's thread, after a bounded
+   * wait.
    */
   private <T> void watch(StreamObserver<T> out, String pipeline, Consumer<WatchStreams> open) {
-    PipelineRegistry replica = routing.localReplica(pipeline);
-    if (replica == null) {
-      out.onError(Status.FAILED_PRECONDITION.withDescription("this node holds no replica of"
-              + " pipeline '" + pipeline + "' (Raft group " + routing.groupOf(pipeline) + "):"
-              + " watch it through one of its group's nodes " + routing.membersOf(pipeline))
-          .asRuntimeException());
-      return;
-    }
-    // gRPC lets a handler set a stream's ready and cancel handlers only before it returns, so the
-    // watch is registered here, on the handler's thread, after a bounded wait for the read.
-    byte[] query = ClusterEntries.query(ClusterEntries.Read.GET_PIPELINE, pipeline, new byte[0]);
+    PipelineRegistry replica;
     try {
-      byte[] bytes = routing.read(pipeline, query).get(WATCH_OPEN_WAIT_MS, TimeUnit.MILLISECONDS);
-      if (ReplyCodec.decode(bytes) instanceof Rejection r) {
-        out.onError(ErrorMapper.toException(r, pipeline, ""));
-        return;
-      }
-      // The leader answered the read; this replica may apply the creation a moment later.
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WATCH_OPEN_WAIT_MS);
-      while (!replica.exists(pipeline)) {
-        if (System.nanoTime() > deadline) {
-          out.onError(Status.UNAVAILABLE.withDescription("this node's replica has not applied"
-                  + " the creation of pipeline '" + pipeline + "' within " + WATCH_OPEN_WAIT_MS
-                  + " ms (it is behind its group's leader); watch again, or through another"
-                  + " node of " + routing.membersOf(pipeline))
-              .asRuntimeException());
-          return;
-        }
-        Thread.sleep(10);
-      }
-    } catch (ExecutionException | TimeoutException e) {
-      out.onError(unavailable(pipeline, e instanceof ExecutionException ? e.getCause() : e));
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      out.onError(Status.CANCELLED.withDescription("the server is stopping").asRuntimeException());
+      replica = ClusterReplicas.awaitLocal(routing, pipeline, "watch it");
+    } catch (io.grpc.StatusRuntimeException refused) {
+      out.onError(refused);
       return;
     }
     open.accept(new WatchStreams(replica, watchExecutor, watchBufferCapacity, limits));
@@ -300,19 +264,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
         ResponseMapper::extendLease);
   }
 
+  /** The Work stream, served by this node ({@link ClusterWorkStream}). */
   @Override
   public StreamObserver<WorkRequest> work(StreamObserver<WorkResponse> out) {
-    out.onError(notYet("Work"));
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(WorkRequest value) {}
-
-      @Override
-      public void onError(Throwable t) {}
-
-      @Override
-      public void onCompleted() {}
-    };
+    return work.open(out);
   }
 
   // ---- operators and runs --------------------------------------------------------------------
@@ -477,16 +432,7 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
 
   /** The group had no leader that answered within the Raft client's retries. */
   private io.grpc.StatusRuntimeException unavailable(String pipeline, Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
-    String where = pipeline == null
-        ? "a Raft group of the cluster"
-        : "Raft group " + routing.groupOf(pipeline) + " (which holds pipeline '" + pipeline + "')";
-    return ErrorMapper.toException(Rejection.of(ServerReason.JOURNAL_UNAVAILABLE,
-        where + " has no leader that answered: " + cause.getMessage()
-            + "; a group needs a majority of its nodes up. Nothing is known to be applied;"
-            + " retry the call (an enqueue retried with the same key is deduplicated)"),
-        pipeline, "");
+    return ClusterReplicas.unavailable(routing, pipeline, failure);
   }
 
   /** This node's own view, answered here: comparing the nodes' answers is the point. */
@@ -504,13 +450,6 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
     }
     out.onNext(status);
     out.onCompleted();
-  }
-
-  private static io.grpc.StatusRuntimeException notYet(String rpc) {
-    return Status.UNIMPLEMENTED
-        .withDescription(rpc + " is not served by a cluster node yet (docs/cluster.md, \"What"
-            + " works now\"); use StartAvailable and the unary calls, or a single server")
-        .asRuntimeException();
   }
 
   /**

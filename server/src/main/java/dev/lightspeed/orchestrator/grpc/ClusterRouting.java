@@ -14,6 +14,19 @@ public interface ClusterRouting {
   /** Replicates a log entry ({@link ClusterEntries#entry}); completes with the leader's reply. */
   CompletableFuture<byte[]> write(String pipeline, byte[] entry);
 
+  /** A write's reply and the Raft log index it was applied at. */
+  record Applied(byte[] reply, long index) {}
+
+  /** As {@link #write}, with the index of the entry (a Work stream's starts need it). */
+  CompletableFuture<Applied> writeApplied(String pipeline, byte[] entry);
+
+  /**
+   * The last log index this node's replica of the pipeline's group has applied, -1 when this node
+   * is not one of its members: a Work stream counts a batch it started as unfinished at least
+   * until its replica has applied that start.
+   */
+  long localAppliedIndex(String pipeline);
+
   /** A linearizable read (Raft read index) of the pipeline's group ({@link ClusterEntries#query}). */
   CompletableFuture<byte[]> read(String pipeline, byte[] query);
 
@@ -25,6 +38,12 @@ public interface ClusterRouting {
    * members: the watch streams are served from the entries the local replica applies.
    */
   PipelineRegistry localReplica(String pipeline);
+
+  /**
+   * This node's replicas, one per group it is a member of: a graceful stop ends the watch and
+   * Work streams they feed, as one server ends its own.
+   */
+  List<PipelineRegistry> localReplicas();
 
   /** The members of the pipeline's group (for messages). */
   List<String> membersOf(String pipeline);

@@ -15,8 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -44,7 +42,6 @@ final class WorkDispatcher implements ChangeListener {
   private final PipelineHandle handle;
   private final Clock clock;
   private final Executor executor;
-  private final ScheduledExecutorService timers;
   /** Null when metrics are off. */
   private final ServerMetrics metrics;
   private final List<WorkStream> streams = new CopyOnWriteArrayList<>();
@@ -54,9 +51,7 @@ final class WorkDispatcher implements ChangeListener {
   private volatile Thread pumpThread;
   /** Where the next deal starts: the round-robin position; only touched by the pump. */
   private int nextStream;
-  /** Guarded by {@code this}. */
-  private ScheduledFuture<?> timer;
-  private long timerAtNanos;
+  private final WakeTimer timer;
 
   WorkDispatcher(
       PipelineHandle handle, Clock clock, Executor executor, ScheduledExecutorService timers,
@@ -64,7 +59,7 @@ final class WorkDispatcher implements ChangeListener {
     this.handle = handle;
     this.clock = clock;
     this.executor = executor;
-    this.timers = timers;
+    this.timer = new WakeTimer(timers, this::changed);
     this.metrics = metrics;
   }
 
@@ -177,22 +172,11 @@ final class WorkDispatcher implements ChangeListener {
     if (result.started().isEmpty()) {
       return;
     }
-    // Deal one batch per free slot, round-robin over the streams with free slots.
-    List<List<StartedBatch>> dealt = new ArrayList<>(group.size());
-    for (int i = 0; i < group.size(); i++) {
-      dealt.add(new ArrayList<>());
-    }
-    int i = 0;
-    for (StartedBatch s : result.started()) {
-      while (free[i] == 0) {
-        i = (i + 1) % free.length;
-      }
-      free[i]--;
-      group.get(i).assigned(s);
-      dealt.get(i).add(s);
-      i = (i + 1) % free.length;
-    }
+    List<List<StartedBatch>> dealt = deal(free, result.started());
     for (int k = 0; k < group.size(); k++) {
+      for (StartedBatch s : dealt.get(k)) {
+        group.get(k).assigned(s);
+      }
       if (!dealt.get(k).isEmpty()) {
         group.get(k).sendOnceDurable(dealt.get(k), done.durable());
       }
@@ -200,31 +184,35 @@ final class WorkDispatcher implements ChangeListener {
   }
 
   /**
-   * Arms the timer for {@code wakeAt} (clock time; -1 = nothing pending), capped at {@link
-   * #MAX_TIMER_SLEEP_MS}. An armed timer that fires no later is kept. Timer times are kept in
-   * {@link System#nanoTime}, as the scheduler sleeps, whatever the clock does.
+   * Deals {@code started} one batch per free slot, round-robin over the streams with free slots
+   * ({@code free[i]}: stream i's; consumed), starting with the first: what each stream gets, in
+   * start order. A cluster node's dispatcher deals the same way.
    */
-  private synchronized void arm(long wakeAt, long now) {
+  static List<List<StartedBatch>> deal(int[] free, List<StartedBatch> started) {
+    List<List<StartedBatch>> dealt = new ArrayList<>(free.length);
+    for (int i = 0; i < free.length; i++) {
+      dealt.add(new ArrayList<>());
+    }
+    int i = 0;
+    for (StartedBatch s : started) {
+      while (free[i] == 0) {
+        i = (i + 1) % free.length;
+      }
+      free[i]--;
+      dealt.get(i).add(s);
+      i = (i + 1) % free.length;
+    }
+    return dealt;
+  }
+
+  /**
+   * Arms the timer for {@code wakeAt} (clock time; -1 = nothing pending), capped at {@link
+   * #MAX_TIMER_SLEEP_MS}. An armed timer that fires no later is kept.
+   */
+  private void arm(long wakeAt, long now) {
     if (wakeAt < 0 || streams.isEmpty()) {
       return;
     }
-    long delayMs = Math.max(1, Math.min(wakeAt - now, MAX_TIMER_SLEEP_MS));
-    long at = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs);
-    if (timer != null && timerAtNanos - at <= 0) {
-      return; // an earlier wake-up is armed; it re-arms after its pump
-    }
-    if (timer != null) {
-      timer.cancel(false);
-    }
-    timerAtNanos = at;
-    timer = timers.schedule(this::fire, delayMs, TimeUnit.MILLISECONDS);
-  }
-
-  /** The timer fired: forget it first, so that the pump it runs arms the next one. */
-  private void fire() {
-    synchronized (this) {
-      timer = null;
-    }
-    changed();
+    timer.arm(Math.min(wakeAt - now, MAX_TIMER_SLEEP_MS));
   }
 }

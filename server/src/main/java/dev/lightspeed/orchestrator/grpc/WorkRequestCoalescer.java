@@ -5,6 +5,7 @@ import dev.lightspeed.orchestrator.v1.WorkRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,20 +28,28 @@ import java.util.function.Consumer;
  *
  * <p>Order is kept: consecutive acks form a group; any other request (fail, extend, one that ends
  * the stream) ends the group before it and is applied alone, after it.
+ *
+ * <p>An applier may finish a request later: one server applies under the pipeline's lock and
+ * returns at once (null), a cluster node replicates through Raft and returns the write's future.
+ * The next request is applied only once that future completes, so a cluster node's requests stay
+ * in order and the acks that arrive meanwhile become its next bulk entry.
  */
 final class WorkRequestCoalescer {
   /** Where the requests go; called by one drain at a time, never concurrently. */
   interface Applier {
-    /** Applies consecutive acks, in arrival order, as one bulk ack. */
-    void acks(List<WorkAck> acks);
+    /**
+     * Applies consecutive acks, in arrival order, as one bulk ack; returns null when done, or
+     * what completes when the next request may be applied.
+     */
+    CompletableFuture<?> acks(List<WorkAck> acks);
 
-    /** Applies any other request alone. */
-    void other(WorkRequest request);
+    /** Applies any other request alone; returns as {@link #acks} does. */
+    CompletableFuture<?> other(WorkRequest request);
   }
 
   /**
    * The most acks in one group: bounds a journal record and the time the pipeline's lock is held.
-   * The stream reads at most {@link WorkStream#MAX_UNANSWERED} requests ahead, so this rarely
+   * The stream reads at most {@link WorkStreamTransport#MAX_UNANSWERED} requests ahead, so this rarely
    * splits anything.
    */
   static final int MAX_ACKS_PER_GROUP = 1024;
@@ -82,12 +91,18 @@ final class WorkRequestCoalescer {
 
   private void drain() {
     while (true) {
+      CompletableFuture<?> pending;
       try {
-        applyQueued();
+        pending = applyQueued();
       } catch (RuntimeException e) {
         stopped = true;
         queue.clear();
         failed.accept(e);
+        return;
+      }
+      if (pending != null) {
+        // Still draining: the rest is applied once the pending request is done.
+        pending.whenComplete((ok, failure) -> executor.execute(this::drain));
         return;
       }
       draining.set(false);
@@ -98,28 +113,43 @@ final class WorkRequestCoalescer {
     }
   }
 
-  private void applyQueued() {
+  /** Applies what is queued; returns a request's pending future, or null once all are done. */
+  private CompletableFuture<?> applyQueued() {
     List<WorkAck> acks = new ArrayList<>();
     WorkRequest next;
-    while (!stopped && (next = queue.poll()) != null) {
+    while (!stopped && (next = queue.peek()) != null) {
       if (next.hasAck()) {
+        queue.poll();
         acks.add(next.getAck());
         if (acks.size() == MAX_ACKS_PER_GROUP) {
-          acks = flush(acks);
+          CompletableFuture<?> pending = flush(acks);
+          acks = new ArrayList<>();
+          if (pending != null) {
+            return pending;
+          }
+        }
+      } else if (!acks.isEmpty()) {
+        CompletableFuture<?> pending = flush(acks);
+        acks = new ArrayList<>();
+        if (pending != null) {
+          return pending;
         }
       } else {
-        acks = flush(acks);
-        applier.other(next);
+        queue.poll();
+        CompletableFuture<?> pending = unlessDone(applier.other(next));
+        if (pending != null) {
+          return pending;
+        }
       }
     }
-    flush(acks);
+    return flush(acks);
   }
 
-  private List<WorkAck> flush(List<WorkAck> acks) {
-    if (acks.isEmpty()) {
-      return acks;
-    }
-    applier.acks(acks);
-    return new ArrayList<>();
+  private CompletableFuture<?> flush(List<WorkAck> acks) {
+    return acks.isEmpty() ? null : unlessDone(applier.acks(acks));
+  }
+
+  private static CompletableFuture<?> unlessDone(CompletableFuture<?> f) {
+    return f == null || f.isDone() ? null : f;
   }
 }

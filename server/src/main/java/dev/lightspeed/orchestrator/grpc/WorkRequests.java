@@ -61,7 +61,6 @@ final class WorkRequests {
    * of applying them one after another, and a refused ack refuses only itself.
    */
   static Reply acks(PipelineHandle handle, String pipeline, List<WorkAck> acks, Clock clock) {
-    int n = acks.size();
     RequestMapper.Acks mapped = RequestMapper.acks(acks);
     Rejection[] invalid = mapped.invalid();
     int valid = mapped.command().size();
@@ -82,8 +81,19 @@ final class WorkRequests {
         durable = handle.settled();
       }
     }
-    List<WorkResponse> results = new ArrayList<>(n);
-    for (int i = 0, next = 0; i < n; i++) {
+    List<WorkResponse> results = ackResults(acks, invalid, applied, refusedAll, pipeline);
+    return new Reply(results, durable);
+  }
+
+  /**
+   * The results of consecutive acks applied as one bulk ack, in order: the invalid ones refused
+   * by their own checks, the others by {@code refusedAll} (the whole bulk was refused) or by their
+   * item of {@code applied}. Also a cluster node's ({@link ClusterWorkStream}).
+   */
+  static List<WorkResponse> ackResults(List<WorkAck> acks, Rejection[] invalid,
+      ItemResults<ProcessOutcome.Processed> applied, Rejection refusedAll, String pipeline) {
+    List<WorkResponse> results = new ArrayList<>(acks.size());
+    for (int i = 0, next = 0; i < acks.size(); i++) {
       WorkResult.Builder result = result(acks.get(i).getRequestId());
       Rejection r = invalid[i] != null ? invalid[i]
           : refusedAll != null ? refusedAll
@@ -98,7 +108,23 @@ final class WorkRequests {
       }
       results.add(response(result));
     }
-    return new Reply(results, durable);
+    return results;
+  }
+
+  /** A fail's result: its outcome. */
+  static WorkResponse failed(long requestId, ProcessOutcome outcome) {
+    return response(result(requestId).setOutcome(ProtoMapper.toProto(outcome)));
+  }
+
+  /** An extend's result: the new lease deadline. */
+  static WorkResponse extended(long requestId, long leaseDeadlineMs) {
+    return response(result(requestId).setLeaseDeadlineMs(leaseDeadlineMs));
+  }
+
+  /** A refused request's result; {@code fieldPrefix} is "fail." or "extend.". */
+  static WorkResponse refused(
+      long requestId, Rejection r, String pipeline, String fieldPrefix) {
+    return response(result(requestId).setError(ErrorMapper.toStatus(r, pipeline, fieldPrefix)));
   }
 
   /**

@@ -25,7 +25,7 @@ public final class WorkStreams {
    * One daemon thread arms every dispatcher's wake-up: a timer task only schedules a pump on
    * {@link #executor}, so one thread serves any number of pipelines and servers.
    */
-  private static final ScheduledExecutorService TIMERS = timers();
+  static final ScheduledExecutorService TIMERS = timers();
 
   private final PipelineRegistry registry;
   private final Clock clock;

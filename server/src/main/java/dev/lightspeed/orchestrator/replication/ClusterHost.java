@@ -105,6 +105,11 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   }
 
   @Override
+  public List<PipelineRegistry> localReplicas() {
+    return replicas.values().stream().map(GroupState::registry).toList();
+  }
+
+  @Override
   public List<String> membersOf(String pipeline) {
     return layout.placement().membersOf(groupOf(pipeline));
   }
@@ -117,6 +122,18 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   @Override
   public CompletableFuture<byte[]> write(String pipeline, byte[] entry) {
     return clients.get(groupOf(pipeline)).writeAsync(entry).thenApply(GroupClient.Reply::bytes);
+  }
+
+  @Override
+  public CompletableFuture<Applied> writeApplied(String pipeline, byte[] entry) {
+    return clients.get(groupOf(pipeline)).writeAsync(entry)
+        .thenApply(reply -> new Applied(reply.bytes(), reply.index()));
+  }
+
+  @Override
+  public long localAppliedIndex(String pipeline) {
+    GroupState replica = replicas.get(groupOf(pipeline));
+    return replica == null ? -1 : replica.lastAppliedIndex();
   }
 
   @Override

@@ -41,7 +41,8 @@ public final class GroupState implements ReplicatedState {
   private final Limits limits;
   /** Replaced as a whole by {@link #restore}; Ratis never applies while it restores. */
   private volatile PipelineRegistry registry;
-  private long lastApplied;
+  /** Written by Ratis' apply thread; read by the Work streams' dispatchers (volatile). */
+  private volatile long lastApplied;
 
   public GroupState(Limits limits) {
     this.limits = limits;

@@ -58,6 +58,8 @@ public final class OrchestratorServer {
   private final HealthStatusManager health = new HealthStatusManager();
   private final PipelineStore store;
   private final PipelineRegistry registry;
+  /** Null for a single server. */
+  private final ClusterRouting cluster;
   private final Clock clock;
   private final ExecutorService watchExecutor;
   /** Runs the reads that may cost O(state), each pipeline's one at a time (see the service). */
@@ -106,6 +108,7 @@ public final class OrchestratorServer {
     this.store = store;
     this.settings = settings;
     this.registry = store.registry();
+    this.cluster = cluster;
     this.clock = clock;
     this.watchExecutor =
         Executors.newFixedThreadPool(
@@ -261,6 +264,15 @@ public final class OrchestratorServer {
         Status.UNAVAILABLE.withDescription("server shutting down; watch again after it restarts");
     for (PipelineHandle h : registry.all()) {
       h.closeWatchers(goingAway.asRuntimeException());
+    }
+    // A cluster node's streams are fed by its replicas: their workers and watchers move on to
+    // another node now rather than after the grace period.
+    if (cluster != null) {
+      for (PipelineRegistry replica : cluster.localReplicas()) {
+        for (PipelineHandle h : replica.all()) {
+          h.closeWatchers(goingAway.asRuntimeException());
+        }
+      }
     }
     if (!server.awaitTermination(grace, unit)) {
       log.warn("calls still running after {} {}; cancelling them", grace, unit);

@@ -35,6 +35,8 @@ import net.jqwik.api.statistics.Statistics;
  *       clock unchanged;
  *   <li>the signature changed exactly when the model's observable state changed;
  *   <li>the events (SPEC 3.10) equal the model's: each id, time, type and payload;
+ *   <li>before a start with a positive max_batches and known stages, {@code startWouldChange}
+ *       says whether it starts or expires anything (a cluster node's Work stream relies on it);
  * </ul>
  *
  * and at the end, replaying the same operations on a fresh runtime gives the same result and
@@ -402,8 +404,22 @@ class RuntimePropertiesTest {
       long clockBefore = rt.queries().lastNowMs();
       String visibleBefore = model.visible();
 
+      // A cluster node submits a start only when the replica says it would change something.
+      Boolean wouldChange = null;
+      if (op instanceof Op.Start st && st.max() > 0
+          && rt.queries().spec().stages().containsAll(st.stages())) {
+        wouldChange = rt.queries().startWouldChange(
+            new java.util.LinkedHashSet<>(st.stages()), Math.max(st.now(), clockBefore));
+      }
+
       Object expected = model.apply(op);
       Object actual = Op.resultOf(op, rt);
+      if (wouldChange != null && actual instanceof StartResult started) {
+        assertThat(wouldChange)
+            .as("startWouldChange before %s, which started %s and expired %s", op,
+                started.started().size(), started.expired().size())
+            .isEqualTo(!started.started().isEmpty() || !started.expired().isEmpty());
+      }
 
       assertThat(actual).as("result of %s", op).isEqualTo(expected);
       String sig = rt.queries().signature();

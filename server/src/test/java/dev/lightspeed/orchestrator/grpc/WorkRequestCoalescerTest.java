@@ -8,6 +8,7 @@ import dev.lightspeed.orchestrator.v1.WorkFail;
 import dev.lightspeed.orchestrator.v1.WorkRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,20 +35,22 @@ class WorkRequestCoalescerTest {
   private final WorkRequestCoalescer coalescer = new WorkRequestCoalescer(executor,
       new WorkRequestCoalescer.Applier() {
         @Override
-        public void acks(List<WorkAck> acks) {
+        public CompletableFuture<?> acks(List<WorkAck> acks) {
           holdTheFirst();
           record("acks" + acks.stream().map(a -> Long.toString(a.getRequestId()))
               .collect(Collectors.joining(",", "[", "]")));
+          return null;
         }
 
         @Override
-        public void other(WorkRequest request) {
+        public CompletableFuture<?> other(WorkRequest request) {
           holdTheFirst();
           record((request.hasFail() ? "fail " + request.getFail().getRequestId()
               : "extend " + request.getExtend().getRequestId()));
           if (throwOnOther != null) {
             throw throwOnOther;
           }
+          return null;
         }
       }, failure::set);
 
@@ -152,15 +155,18 @@ class WorkRequestCoalescerTest {
     WorkRequestCoalescer sized = new WorkRequestCoalescer(executor,
         new WorkRequestCoalescer.Applier() {
           @Override
-          public void acks(List<WorkAck> acks) {
+          public CompletableFuture<?> acks(List<WorkAck> acks) {
             holdTheFirst();
             synchronized (sizes) {
               sizes.add(acks.size());
             }
+            return null;
           }
 
           @Override
-          public void other(WorkRequest request) {}
+          public CompletableFuture<?> other(WorkRequest request) {
+            return null;
+          }
         }, failure::set);
     sized.submit(ack(1));
     assertThat(firstEntered.await(20, TimeUnit.SECONDS)).isTrue();
@@ -182,5 +188,60 @@ class WorkRequestCoalescerTest {
 
     assertThat(applied()).containsExactly("fail 1");
     assertThat(failure.get()).isSameAs(throwOnOther);
+  }
+
+  /**
+   * A cluster node's applier returns the pending replication of each request: nothing after it is
+   * applied before it completes (order), and the acks that arrived meanwhile go together.
+   */
+  @Test
+  void aPendingApply_holdsTheNextUntilDone_andTheAcksArrivingMeanwhileGoTogether()
+      throws Exception {
+    List<String> seen = new ArrayList<>();
+    List<CompletableFuture<Void>> pending = new ArrayList<>();
+    WorkRequestCoalescer async = new WorkRequestCoalescer(executor,
+        new WorkRequestCoalescer.Applier() {
+          @Override
+          public CompletableFuture<?> acks(List<WorkAck> acks) {
+            return applied("acks" + acks.stream().map(a -> Long.toString(a.getRequestId()))
+                .collect(Collectors.joining(",", "[", "]")));
+          }
+
+          @Override
+          public CompletableFuture<?> other(WorkRequest request) {
+            return applied("fail " + request.getFail().getRequestId());
+          }
+
+          private CompletableFuture<?> applied(String what) {
+            CompletableFuture<Void> replicated = new CompletableFuture<>();
+            synchronized (seen) {
+              seen.add(what);
+              pending.add(replicated);
+            }
+            return replicated;
+          }
+        }, failure::set);
+    async.submit(ack(1));
+    awaitIdle();
+    async.submit(ack(2));
+    async.submit(ack(3));
+    async.submit(fail(4));
+    async.submit(ack(5));
+    awaitIdle();
+    synchronized (seen) {
+      assertThat(seen).as("nothing applied while the first is pending").containsExactly("acks[1]");
+    }
+    for (int i = 0; i < 3; i++) {
+      CompletableFuture<Void> next;
+      synchronized (seen) {
+        next = pending.get(i);
+      }
+      next.complete(null);
+      awaitIdle();
+    }
+    synchronized (seen) {
+      assertThat(seen).containsExactly("acks[1]", "acks[2,3]", "fail 4", "acks[5]");
+    }
+    assertThat(failure.get()).isNull();
   }
 }

@@ -60,74 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
  * same times, so each reaches the same signature; a stopped leader is replaced.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ClusterNodesTest {
-  /** Generous: CI is a loaded 2-core box, and an election there can take several timeouts. */
-  private static final Duration WAIT = Duration.ofSeconds(45);
-  private static final RaftTuning TUNING = new RaftTuning(100_000, 1 << 20,
-      Duration.ofMillis(1_000), Duration.ofMillis(2_000), Duration.ofSeconds(3));
-
-  @TempDir Path dataDirs;
-
-  /** The nodes' Raft settings; a test may change them before it starts the cluster. */
-  private RaftTuning tuning = TUNING;
-  private ClusterLayout layout;
-  private final Map<String, Node> nodes = new LinkedHashMap<>();
-
-  private record Node(ClusterHost host, OrchestratorServer server, ManagedChannel channel,
-      OrchestratorServiceBlockingStub stub) {
-    void stop() throws Exception {
-      channel.shutdownNow();
-      server.stop(0, TimeUnit.SECONDS);
-      host.close();
-    }
-  }
-
-  @AfterEach
-  void stopAll() throws Exception {
-    for (Node n : nodes.values()) {
-      n.stop();
-    }
-  }
-
-  private void startCluster(int groups) throws Exception {
-    startCluster(groups, ServerSettings.defaults(), null);
-  }
-
-  /** With {@code token} (when not null) on every node's stub. */
-  private void startCluster(int groups, ServerSettings settings, String token) throws Exception {
-    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
-    for (int i = 1; i <= 3; i++) {
-      config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
-          .setRaftAddress("127.0.0.1:" + freePort()).setApiAddress("127.0.0.1:" + freePort()));
-    }
-    layout = new ClusterLayout(config.build());
-    for (ClusterPeer peer : layout.config().getPeersList()) {
-      startNode(peer.getId(), settings, token);
-    }
-  }
-
-  /** Starts (or restarts, on its data directory and ports) one node of {@link #layout}. */
-  private void startNode(String id, ServerSettings settings, String token) throws Exception {
-    ClusterPeer peer = layout.config().getPeersList().stream()
-        .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
-    ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
-        ServerSettings.defaults().limits(), tuning);
-    int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
-    OrchestratorServer server = new OrchestratorServer(
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-        Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    io.grpc.Channel authed = token == null ? channel
-        : AuthTest.withHeader(channel, "Bearer " + token);
-    nodes.put(peer.getId(), new Node(host, server, channel,
-        OrchestratorServiceGrpc.newBlockingStub(authed)));
-  }
-
-  private OrchestratorServiceBlockingStub stub(String node) {
-    return nodes.get(node).stub().withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
+class ClusterNodesTest extends ClusterTestBase {
   @Test
   void callsThroughAnyNodeAreReplicatedAndEveryReplicaReachesTheSameSignature() throws Exception {
     startCluster(2);
@@ -211,28 +144,6 @@ class ClusterNodesTest {
         StatusRuntimeException.class, () -> stub("n1").watchStarted(
             WatchStartedRequest.newBuilder().setPipeline("orders").build()).hasNext());
     assertThat(watch.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-
-    // what is not served yet is refused, saying so, rather than hanging or differing
-    java.util.concurrent.CompletableFuture<Throwable> work =
-        new java.util.concurrent.CompletableFuture<>();
-    OrchestratorServiceGrpc.newStub(nodes.get("n2").channel()).work(
-        new io.grpc.stub.StreamObserver<dev.lightspeed.orchestrator.v1.WorkResponse>() {
-          @Override
-          public void onNext(dev.lightspeed.orchestrator.v1.WorkResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            work.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            work.complete(null);
-          }
-        });
-    Status workStatus = Status.fromThrowable(work.get(WAIT.toSeconds(), TimeUnit.SECONDS));
-    assertThat(workStatus.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-    assertThat(workStatus.getDescription()).contains("cluster");
   }
 
   @Test
@@ -435,51 +346,4 @@ class ClusterNodesTest {
     return stub(node).getStatus(GetStatusRequest.newBuilder().setPipeline("orders").build());
   }
 
-  /**
-   * Repeats {@code call} until it is accepted (a bounded poll, for a group electing a leader);
-   * the last refusal is in the failure's message.
-   */
-  private static void untilAccepted(String what, Runnable call) throws InterruptedException {
-    java.util.concurrent.atomic.AtomicReference<StatusRuntimeException> last =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    try {
-      awaitTrue(what, () -> {
-        try {
-          call.run();
-          return true;
-        } catch (StatusRuntimeException e) {
-          last.set(e);
-          return false;
-        }
-      });
-    } catch (AssertionError e) {
-      throw new AssertionError(e.getMessage() + "; the last refusal: " + last.get(), e);
-    }
-  }
-
-  /** A bounded poll: a replica applies a committed entry shortly after the leader. */
-  private static void awaitTrue(String what, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(20);
-    }
-  }
-
-  private static final java.util.Set<Integer> HANDED_OUT =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  /** A free port never handed out before in this JVM (the kernel soon reuses a released one). */
-  private static int freePort() throws IOException {
-    while (true) {
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        if (HANDED_OUT.add(socket.getLocalPort())) {
-          return socket.getLocalPort();
-        }
-      }
-    }
-  }
 }
