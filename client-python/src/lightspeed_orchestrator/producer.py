@@ -7,7 +7,11 @@ result or raises its own :class:`OrchestratorError`."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import time
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
@@ -28,12 +32,55 @@ class BatchingOptions:
     batching: bool = True
 
 
+class _Timers:
+    """One daemon thread runs every batcher's delays (a ``threading.Timer`` would start a thread
+    per call); a callback only triggers a send."""
+
+    def __init__(self) -> None:
+        self._heap: List[tuple] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+
+    def schedule(self, delay: float, callback: Callable[[], None]) -> list:
+        """Runs ``callback`` after ``delay`` seconds; returns a handle for :meth:`cancel`."""
+        entry = [time.monotonic() + delay, next(self._seq), callback]
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lightspeed-batcher-timer", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._cond.notify()
+        return entry
+
+    @staticmethod
+    def cancel(entry: list) -> None:
+        entry[2] = None  # left in the heap until its time: it then does nothing
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                callback = heapq.heappop(self._heap)[2]
+            if callback is not None:
+                callback()
+
+
+_TIMERS = _Timers()
+
+
 class _Lane:
     def __init__(self) -> None:
-        self.queue: List[tuple] = []
+        self.queue: deque = deque()
         self.bytes = 0
         self.in_flight = False
-        self.timer: Optional[threading.Timer] = None
+        self.timer: Optional[list] = None
+        # How many items the lane's last call returned to their callers (0 once a call has left):
+        # a caller that keeps a bounded number outstanding sends that many again right away, so a
+        # call holding that many leaves without waiting for the timer.
+        self.refill = 0
 
 
 class _Batcher:
@@ -61,12 +108,11 @@ class _Batcher:
             lane.bytes += size
             if lane.in_flight:
                 return future
-            if len(lane.queue) >= self._max_items or lane.bytes >= self._max_bytes or self._max_delay == 0:
+            if (len(lane.queue) >= self._max_items or lane.bytes >= self._max_bytes or self._max_delay == 0
+                    or 0 < lane.refill <= len(lane.queue)):
                 self._send_locked(lane)
             elif lane.timer is None:
-                lane.timer = threading.Timer(self._max_delay, self._timer_fired, args=(lane,))
-                lane.timer.daemon = True
-                lane.timer.start()
+                lane.timer = _TIMERS.schedule(self._max_delay, lambda: self._timer_fired(lane))
         return future
 
     def flush(self, timeout: Optional[float] = None) -> None:
@@ -86,18 +132,19 @@ class _Batcher:
 
     def _send_locked(self, lane: _Lane) -> None:
         if lane.timer is not None:
-            lane.timer.cancel()
+            _TIMERS.cancel(lane.timer)
             lane.timer = None
         taken, size = [], 0
         while lane.queue and len(taken) < self._max_items:
             item = lane.queue[0]
             if taken and size + item[1] > self._max_bytes:
                 break
-            lane.queue.pop(0)
+            lane.queue.popleft()
             lane.bytes -= item[1]
             size += item[1]
             taken.append(item)
         lane.in_flight = True
+        lane.refill = 0
         self._calls += 1
 
         def done(results, error) -> None:
@@ -113,6 +160,7 @@ class _Batcher:
             with self._lock:
                 self._calls -= 1
                 lane.in_flight = False
+                lane.refill = len(taken)
                 if lane.queue:
                     self._send_locked(lane)  # they waited a call long already
                 self._idle.notify_all()
