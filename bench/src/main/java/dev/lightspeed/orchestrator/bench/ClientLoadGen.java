@@ -24,8 +24,15 @@ import java.util.function.ToLongFunction;
  * line per workload in their format. The Java Worker has no per-result callback, so take→ack
  * latency is not measured here (the Node, Python and Go generators measure it).
  *
+ * <p>The JVM is warmed up first, unmeasured: {@code WARMUP} batches (default 10,000) of the
+ * lifecycle workload and a fifth of that of each workload asked for, then the line {@code
+ * {"warmed":true}} (run-peer-bench.sh starts counting the server's CPU there). A worker is a
+ * long-lived process; without this, a 5,000-batch workload measured the JIT compiling the client
+ * (the same worker ran 2,300/s in a fresh JVM and 6,500/s on its third run, round 11 of
+ * bench/findings.md). 0 turns it off.
+ *
  * <p>Usage: {@code java -cp benchmarks.jar dev.lightspeed.orchestrator.bench.ClientLoadGen
- * HOST:PORT [N] [workloads]}
+ * HOST:PORT [N] [workloads] [WARMUP]}
  */
 public final class ClientLoadGen {
   private static final int OUTSTANDING = 64;
@@ -34,20 +41,31 @@ public final class ClientLoadGen {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: ClientLoadGen HOST:PORT [N] [enqueue,lifecycle,retry,dlq]");
+      System.err.println(
+          "usage: ClientLoadGen HOST:PORT [N] [enqueue,lifecycle,retry,dlq] [WARMUP]");
       System.exit(2);
     }
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
     String[] workloads = (args.length > 2 ? args[2] : "enqueue,lifecycle,retry,dlq").split(",");
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
     try (OrchestratorClient client = OrchestratorClient.builder().target(args[0]).build()) {
+      if (warmup > 0) {
+        run(client, "lifecycle", warmup, false);
+        for (String w : workloads) {
+          run(client, w, Math.max(1, warmup / 5), false);
+        }
+        System.out.println("{\"warmed\":true}");
+        System.out.flush();
+      }
       for (String w : workloads) {
-        run(client, w, n);
+        run(client, w, n, true);
       }
     }
     System.exit(0); // the client's and workers' pools are not all daemons
   }
 
-  private static void run(OrchestratorClient client, String workload, int n) throws Exception {
+  private static void run(OrchestratorClient client, String workload, int n, boolean print)
+      throws Exception {
     String name = "loadgen-java-" + workload + "-" + System.nanoTime();
     client.createPipeline(PipelineSpec.newBuilder()
         .setName(name)
@@ -103,7 +121,9 @@ public final class ClientLoadGen {
     line.put("items", n);
     line.put("seconds", seconds);
     line.put("rate", n / seconds);
-    System.out.println(new Gson().toJson(line));
+    if (print) {
+      System.out.println(new Gson().toJson(line));
+    }
     client.deletePipeline(name, true);
   }
 }
