@@ -7,10 +7,7 @@ result or raises its own :class:`OrchestratorError`."""
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
-import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ import grpc
 
 from lightspeed.orchestrator.v1 import batch_pb2, orchestrator_service_pb2 as service_pb2
 
+from ._timers import TIMERS as _TIMERS
 from .client import Client
 from .errors import OrchestratorError
 
@@ -31,44 +29,6 @@ class BatchingOptions:
     max_bytes: int = 1 << 20
     batching: bool = True
 
-
-class _Timers:
-    """One daemon thread runs every batcher's delays (a ``threading.Timer`` would start a thread
-    per call); a callback only triggers a send."""
-
-    def __init__(self) -> None:
-        self._heap: List[tuple] = []
-        self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
-
-    def schedule(self, delay: float, callback: Callable[[], None]) -> list:
-        """Runs ``callback`` after ``delay`` seconds; returns a handle for :meth:`cancel`."""
-        entry = [time.monotonic() + delay, next(self._seq), callback]
-        with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lightspeed-batcher-timer", daemon=True)
-                self._thread.start()
-            heapq.heappush(self._heap, entry)
-            if self._heap[0] is entry:
-                self._cond.notify()
-        return entry
-
-    @staticmethod
-    def cancel(entry: list) -> None:
-        entry[2] = None  # left in the heap until its time: it then does nothing
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                callback = heapq.heappop(self._heap)[2]
-            if callback is not None:
-                callback()
-
-
-_TIMERS = _Timers()
 
 
 class _Lane:
@@ -168,7 +128,10 @@ class _Batcher:
         self._send([t[0] for t in taken], done)
 
 
-def _unary_future(method, request, convert, done) -> None:
+def _unary_future(method, request, convert, done, timeout: Optional[float] = None) -> None:
+    """Starts a unary call; ``done(convert(response), None)`` or ``done(None, error)`` runs on a
+    gRPC thread when it completes."""
+
     def on_done(call) -> None:
         try:
             response = call.result()
@@ -177,7 +140,7 @@ def _unary_future(method, request, convert, done) -> None:
             return
         done(convert(response), None)
 
-    method.future(request).add_done_callback(on_done)
+    method.future(request, timeout=timeout).add_done_callback(on_done)
 
 
 class BatchingProducer:
