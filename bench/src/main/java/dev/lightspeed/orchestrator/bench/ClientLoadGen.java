@@ -14,6 +14,9 @@ import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.function.ToLongFunction;
 
@@ -21,8 +24,8 @@ import java.util.function.ToLongFunction;
  * The Java client's load generator, the twin of bench/clients/{node,python,go}: the client's
  * {@link BatchingProducer} and continuous {@link Worker} (the Work stream) against a running
  * server, 64 batches outstanding, workloads enqueue, lifecycle, retry and dlq. Prints one JSON
- * line per workload in their format. The Java Worker has no per-result callback, so take→ack
- * latency is not measured here (the Node, Python and Go generators measure it).
+ * line per workload in their format, with take→ack latency for lifecycle (WorkerOptions.onResult,
+ * as the Node, Python and Go generators).
  *
  * <p>The JVM is warmed up first, unmeasured: {@code WARMUP} batches (default 10,000) of the
  * lifecycle workload and a fifth of that of each workload asked for, then the line {@code
@@ -76,11 +79,22 @@ public final class ClientLoadGen {
         .setRetry(RetryPolicy.newBuilder()
             .setMaxAttempts(workload.equals("dlq") ? 3 : 5).setInitialBackoffMs(0))
         .build());
+    // take→ack: from the handler being called to the server's answer to its ack (onResult).
+    Map<String, Long> taken = new ConcurrentHashMap<>();
+    Queue<Double> latencies = new ConcurrentLinkedQueue<>();
     long t0 = System.nanoTime();
     Worker worker = null;
     if (!workload.equals("enqueue")) {
-      worker = Worker.start(client, WorkerOptions.builder(name).concurrency(OUTSTANDING).build(),
+      worker = Worker.start(client, WorkerOptions.builder(name).concurrency(OUTSTANDING)
+              .onResult(r -> {
+                if (r.outcome() != null && r.outcome().hasProcessed()) {
+                  Long t = taken.get(r.started().getBatch().getKey());
+                  latencies.add((System.nanoTime() - t) / 1e6);
+                }
+              })
+              .build(),
           started -> {
+            taken.put(started.getBatch().getKey(), System.nanoTime());
             if (workload.equals("retry") && started.getAttempt() <= 2 || workload.equals("dlq")) {
               throw new IllegalStateException("failing on purpose");
             }
@@ -121,6 +135,12 @@ public final class ClientLoadGen {
     line.put("items", n);
     line.put("seconds", seconds);
     line.put("rate", n / seconds);
+    if (workload.equals("lifecycle") && !latencies.isEmpty()) {
+      double[] ms = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      line.put("take_ack_p50_ms", ms[Math.min(ms.length - 1, (int) (0.5 * ms.length))]);
+      line.put("take_ack_p99_ms", ms[Math.min(ms.length - 1, (int) (0.99 * ms.length))]);
+      line.put("take_ack_max_ms", ms[ms.length - 1]);
+    }
     if (print) {
       System.out.println(new Gson().toJson(line));
     }

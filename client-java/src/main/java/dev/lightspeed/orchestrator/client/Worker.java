@@ -30,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * A continuous worker: runs a {@link BatchHandler} over the batches of one pipeline, {@code
@@ -361,6 +362,7 @@ public final class Worker implements AutoCloseable {
           } else {
             reportRefused("ack", lease, e, leaseKept);
           }
+          result(lease, outcome, null, e);
         });
   }
 
@@ -375,6 +377,7 @@ public final class Worker implements AutoCloseable {
         (outcome, e) -> {
           if (e != null) {
             reportRefused("failure report", lease, e, true);
+            result(lease, outcome, failure, e);
             return;
           }
           switch (outcome.getOutcomeCase()) {
@@ -388,7 +391,22 @@ public final class Worker implements AutoCloseable {
             }
             default -> log.log(Level.WARNING, "unexpected outcome of a failure report: {0}", outcome);
           }
+          result(lease, outcome, failure, null);
         });
+  }
+
+  private void result(Lease lease, ProcessOutcome outcome, Throwable failure,
+      OrchestratorException refused) {
+    Consumer<WorkerResult> onResult = options.onResult();
+    if (onResult == null) {
+      return;
+    }
+    try {
+      onResult.accept(new WorkerResult(lease.batch, refused == null ? outcome : null, failure,
+          refused));
+    } catch (RuntimeException e) {
+      log.log(Level.WARNING, "onResult threw", e);
+    }
   }
 
   /** A unary call that reports the same thing as a stream request. */
