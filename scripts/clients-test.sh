@@ -95,6 +95,8 @@ run_example() {
 
 run_example python "${root}/.venv/bin/python" client-python/examples/story.py "${address}"
 run_example python-batcher "${root}/.venv/bin/python" client-python/tests/batcher_sync_done.py
+run_example python-batcher-refill "${root}/.venv/bin/python" client-python/tests/batcher_refill.py
+run_example go-unit bash -c "cd client-go && go test ./orchestrator/"
 if (( go_built )); then
   run_example go "${work}/go-story" "${address}"
 else
@@ -102,6 +104,7 @@ else
 fi
 if (( ts_built )); then
   run_example typescript node client-typescript/dist/examples/story.js "${address}"
+  run_example typescript-abort node client-typescript/dist/examples/abort-exits.js "${address}"
 else
   failed=$((failed + 1)); failures+=("typescript (build)"); log "typescript: FAILED (did not build)"
 fi

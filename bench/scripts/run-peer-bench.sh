@@ -112,11 +112,20 @@ fi
 
 # The server's CPU ticks (utime + stime; USER_HZ) so far.
 ticks() { awk '{print $14 + $15}' "/proc/${server}/stat"; }
-# Runs one load generator for one workload and adds the server's CPU per item to its line.
+# Runs one load generator for one workload and adds the server's CPU per item to its line. A
+# generator that warms itself up first (the Java one: its JIT) prints {"warmed":true} when the
+# measured part starts; the server's CPU is counted from there.
 measure() {
-  local before after line
+  local before after line out
   before="$(ticks)"
-  line="$("$@" | tail -1)"
+  line=""
+  while IFS= read -r out; do
+    if [[ "${out}" == '{"warmed":true}' ]]; then
+      before="$(ticks)"
+    else
+      line="${out}"
+    fi
+  done < <("$@")
   after="$(ticks)"
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_us_per_item"]=(int(sys.argv[3])-int(sys.argv[2]))*1e6/int(sys.argv[4])/d["items"]; print(json.dumps(d))' \
     "${line}" "${before}" "${after}" "$(getconf CLK_TCK)" | tee -a "${results}"

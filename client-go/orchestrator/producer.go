@@ -48,6 +48,10 @@ type lane[I, R any] struct {
 	bytes    int
 	inFlight bool
 	timer    *time.Timer
+	// refill is how many items the lane's last call returned to their callers (0 once a call
+	// has left): a caller that keeps a bounded number outstanding sends that many again right
+	// away, so a call holding that many leaves without waiting for the timer.
+	refill int
 }
 
 // batcher groups items per lane; one call in flight per lane; each item's result to its own
@@ -97,7 +101,8 @@ func (b *batcher[I, R]) add(key string, item I) *Pending[R] {
 	if l.inFlight {
 		return p
 	}
-	if len(l.items) >= b.maxItems || l.bytes >= b.maxBytes || b.maxDelay == 0 {
+	if len(l.items) >= b.maxItems || l.bytes >= b.maxBytes || b.maxDelay == 0 ||
+		(l.refill > 0 && len(l.items) >= l.refill) {
 		b.sendLocked(l)
 	} else if l.timer == nil {
 		l.timer = time.AfterFunc(b.maxDelay, func() {
@@ -149,6 +154,7 @@ func (b *batcher[I, R]) sendLocked(l *lane[I, R]) {
 	l.items, l.pendings = l.items[n:], l.pendings[n:]
 	l.bytes -= bytes
 	l.inFlight = true
+	l.refill = 0
 	b.calls.Add(1)
 	go func() {
 		defer b.calls.Done()
@@ -168,6 +174,7 @@ func (b *batcher[I, R]) sendLocked(l *lane[I, R]) {
 		}
 		b.mu.Lock()
 		l.inFlight = false
+		l.refill = n
 		if len(l.items) > 0 {
 			b.sendLocked(l) // they waited a call long already
 		}

@@ -309,13 +309,7 @@ func (w *StreamWorker) process(ctx context.Context, started *orchestratorv1.Star
 			w.acked.Add(1)
 		}
 	} else {
-		reason := result.HandlerErr.Error()
-		if reason == "" {
-			reason = "handler failed"
-		}
-		if len(reason) > 1024 {
-			reason = reason[:1024]
-		}
+		reason := FailureReason(result.HandlerErr)
 		permanent := IsPermanent(result.HandlerErr)
 		req := &orchestratorv1.WorkRequest{Request: &orchestratorv1.WorkRequest_Fail{Fail: &orchestratorv1.WorkFail{
 			Key: key, Attempt: attempt, Reason: reason, NonRetryable: permanent}}}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 
@@ -205,10 +207,7 @@ func (w *Worker) process(ctx context.Context, started *orchestratorv1.StartedBat
 		})
 		result.Outcome, result.ReportErr = resp.GetOutcome(), err
 	} else {
-		reason := result.HandlerErr.Error()
-		if reason == "" {
-			reason = "handler failed"
-		}
+		reason := FailureReason(result.HandlerErr)
 		resp, err := w.Client.FailBatch(reportCtx, &orchestratorv1.FailBatchRequest{
 			Pipeline: w.Pipeline, Key: key, Attempt: attempt, Reason: reason,
 			NonRetryable: IsPermanent(result.HandlerErr),
@@ -216,4 +215,27 @@ func (w *Worker) process(ctx context.Context, started *orchestratorv1.StartedBat
 		result.Outcome, result.ReportErr = resp.GetOutcome(), err
 	}
 	return result
+}
+
+// MaxReasonBytes bounds the failure reason a worker sends (a handler's error can carry a whole
+// dump).
+const MaxReasonBytes = 1024
+
+// FailureReason is the reason a worker fails a batch with when its handler returned err:
+// err.Error() with surrounding white space trimmed, else "handler failed"; at most
+// MaxReasonBytes bytes, cut at a character boundary (a cut inside a UTF-8 sequence would make
+// the request unmarshalable). The same for Worker and StreamWorker (docs/work-stream.md).
+func FailureReason(err error) string {
+	reason := strings.TrimSpace(err.Error())
+	if reason == "" {
+		return "handler failed"
+	}
+	if len(reason) > MaxReasonBytes {
+		cut := MaxReasonBytes
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
+	}
+	return reason
 }

@@ -31,6 +31,12 @@ interface Lane<I, R> {
   bytes: number;
   inFlight: boolean;
   timer?: NodeJS.Timeout;
+  /**
+   * How many items the lane's last call returned to their callers (0 once a call has left): a
+   * caller that keeps a bounded number outstanding sends that many again right away, so a call
+   * holding that many leaves without waiting for the timer.
+   */
+  refill: number;
 }
 
 /** Groups items per lane; one call in flight per lane; each item's result to its own promise. */
@@ -59,14 +65,19 @@ class Batcher<I, R> {
     return new Promise<R>((resolve, reject) => {
       let lane = this.lanes.get(laneKey);
       if (!lane) {
-        lane = { queue: [], bytes: 0, inFlight: false };
+        lane = { queue: [], bytes: 0, inFlight: false, refill: 0 };
         this.lanes.set(laneKey, lane);
       }
       const bytes = this.size(item);
       lane.queue.push({ item, bytes, resolve, reject });
       lane.bytes += bytes;
       if (lane.inFlight) return;
-      if (lane.queue.length >= this.maxItems || lane.bytes >= this.maxBytes || this.maxDelayMs === 0) {
+      if (
+        lane.queue.length >= this.maxItems ||
+        lane.bytes >= this.maxBytes ||
+        this.maxDelayMs === 0 ||
+        (lane.refill > 0 && lane.queue.length >= lane.refill)
+      ) {
         this.sendLane(lane);
       } else if (!lane.timer) {
         const l = lane;
@@ -102,6 +113,7 @@ class Batcher<I, R> {
       taken.push(next);
     }
     lane.inFlight = true;
+    lane.refill = 0;
     const call: Promise<void> = this.send(taken.map((t) => t.item)).then(
       (results) => taken.forEach((t, i) => {
         const r = results[i];
@@ -116,6 +128,7 @@ class Batcher<I, R> {
     ).finally(() => {
       this.calls.delete(call);
       lane.inFlight = false;
+      lane.refill = taken.length;
       if (lane.queue.length > 0) this.sendLane(lane); // they waited a call long already
     });
     this.calls.add(call);

@@ -13,7 +13,7 @@ import {
 } from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
 import type { Client } from "./client";
 import { OrchestratorError, Reason } from "./errors";
-import { PermanentFailure, type Handler, type WorkResult } from "./worker";
+import { PermanentFailure, failureReason, type Handler, type WorkResult } from "./worker";
 
 export interface StreamWorkerOptions {
   pipeline: string;
@@ -29,7 +29,7 @@ export interface StreamWorkerOptions {
   /** Reconnect backoff after the stream breaks: from min doubling (with jitter) to max; 100 / 5000 ms. */
   minReconnectBackoffMs?: number;
   maxReconnectBackoffMs?: number;
-  /** Called with every finished batch. */
+  /** Called with every finished batch, once its ack or fail is answered. */
   onResult?: (result: WorkResult) => void;
 }
 
@@ -126,7 +126,12 @@ export class StreamWorker {
   private aborted = false;
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Handlers running (each holds one of `concurrency` slots until its handler returns). */
   private readonly running = new Set<Promise<void>>();
+  /** Reports sent and not answered yet: stop() waits for them. */
+  private readonly reports = new Set<Promise<void>>();
+  /** The heartbeat timers and abort signals of running handlers: abort() ends them all. */
+  private readonly leases = new Set<{ timer?: NodeJS.Timeout; controller: AbortController }>();
   private readonly queue: StartedBatch[] = [];
   private readonly counters: StreamWorkerStats = {
     started: 0, acked: 0, retriesScheduled: 0, deadLettered: 0, reportsDropped: 0, leasesLost: 0, reportErrors: 0,
@@ -165,18 +170,27 @@ export class StreamWorker {
       await Promise.race([s.ended, delay(Math.max(0, deadline - Date.now()))]);
       s.cancel(); // what it had not delivered comes back by lease expiry
     }
-    while ((this.running.size > 0 || this.queue.length > 0) && Date.now() < deadline) {
-      await Promise.race([...this.running, delay(50)]);
+    while ((this.running.size > 0 || this.queue.length > 0 || this.reports.size > 0) && Date.now() < deadline) {
+      await Promise.race([...this.running, ...this.reports, delay(50)]);
     }
   }
 
-  /** Stops at once, as a crash would: nothing more is reported; leases expire on the server. */
+  /**
+   * Stops at once, as a crash would: nothing more is reported, heartbeats stop (their timers are
+   * cleared, so they no longer keep the process alive), running handlers' signals abort; leases
+   * expire on the server.
+   */
   abort(): void {
     this.closing = true;
     this.aborted = true;
     clearTimeout(this.reconnectTimer);
     this.session?.cancel();
     this.queue.length = 0;
+    for (const lease of this.leases) {
+      clearInterval(lease.timer);
+      lease.controller.abort(new Error("the worker was aborted"));
+    }
+    this.leases.clear();
   }
 
   private connect(): void {
@@ -207,26 +221,30 @@ export class StreamWorker {
   private pump(): void {
     while (this.running.size < (this.options.concurrency ?? 1) && this.queue.length > 0) {
       const started = this.queue.shift()!;
-      const task: Promise<void> = this.process(started).then((result) => {
+      const task: Promise<void> = this.process(started).then(() => {
         this.running.delete(task);
-        this.options.onResult?.(result);
         this.pump();
       });
       this.running.add(task);
     }
   }
 
-  private async process(started: StartedBatch): Promise<WorkResult> {
+  /**
+   * Runs the handler, then sends its ack or fail without waiting for the answer: the slot frees
+   * as soon as the handler returns, so the next batch runs at once (as the Go and Java workers do);
+   * the answer is counted, and onResult called, when it arrives.
+   */
+  private async process(started: StartedBatch): Promise<void> {
     const key = started.batch?.key ?? "";
     const attempt = started.attempt;
     const result: WorkResult = { started, heartbeats: 0, leaseLost: false };
-    const lease = new AbortController();
+    const lease: { timer?: NodeJS.Timeout; controller: AbortController } = { controller: new AbortController() };
+    const signal = lease.controller.signal;
     const leaseMs = started.leaseDeadlineMs - started.startedAtMs;
-    let timer: NodeJS.Timeout | undefined;
     if (started.leaseDeadlineMs > 0 && leaseMs > 0) {
       let busy = false;
-      timer = setInterval(() => {
-        if (busy || lease.signal.aborted || this.aborted) return;
+      lease.timer = setInterval(() => {
+        if (busy || signal.aborted || this.aborted) return;
         busy = true;
         this.extend(key, attempt, leaseMs)
           .then(() => { result.heartbeats++; })
@@ -234,28 +252,38 @@ export class StreamWorker {
             if (err instanceof OrchestratorError && LEASE_LOST.includes(err.reason)) {
               if (!result.leaseLost) this.counters.leasesLost++;
               result.leaseLost = true;
-              lease.abort(err);
+              lease.controller.abort(err);
             }
           })
           .finally(() => { busy = false; });
       }, Math.max(1, leaseMs * (this.options.heartbeatFraction ?? 1 / 3)));
     }
+    this.leases.add(lease);
     try {
-      await this.options.handler(started, lease.signal);
+      await this.options.handler(started, signal);
     } catch (err) {
       result.error = err ?? new Error("handler failed");
     } finally {
-      clearInterval(timer);
+      clearInterval(lease.timer);
+      this.leases.delete(lease);
     }
-    if (this.aborted) return result;
+    if (this.aborted) return;
+    const report = this.sendReport(result, key, attempt).then(() => {
+      this.reports.delete(report);
+      this.options.onResult?.(result);
+    });
+    this.reports.add(report);
+  }
+
+  /** The ack or fail of one finished handler; fills in result.outcome or result.reportError. */
+  private async sendReport(result: WorkResult, key: string, attempt: number): Promise<void> {
     try {
       if (result.error === undefined) {
         result.outcome = await this.report({ $case: "ack", ack: { requestId: 0, key, attempt } },
           async () => (await this.client.ackBatch({ pipeline: this.options.pipeline, key, attempt })).outcome!);
         this.counters.acked++;
       } else {
-        const message = result.error instanceof Error ? result.error.message : String(result.error);
-        const reason = (message || "handler failed").slice(0, 1024);
+        const reason = failureReason(result.error);
         const nonRetryable = result.error instanceof PermanentFailure;
         result.outcome = await this.report({ $case: "fail", fail: { requestId: 0, key, attempt, reason, nonRetryable } },
           async () => (await this.client.failBatch({ pipeline: this.options.pipeline, key, attempt, reason, nonRetryable })).outcome!);
@@ -269,7 +297,6 @@ export class StreamWorker {
       if (LEASE_LOST.includes(result.reportError.reason)) this.counters.reportsDropped++;
       else this.counters.reportErrors++;
     }
-    return result;
   }
 
   /** On the stream when one is up (falling back to the unary call if it breaks first). */

@@ -147,13 +147,12 @@ export class Worker {
       if (result.error === undefined) {
         result.outcome = (await this.client.ackBatch({ pipeline, key, attempt })).outcome;
       } else {
-        const message = result.error instanceof Error ? result.error.message : String(result.error);
         result.outcome = (
           await this.client.failBatch({
             pipeline,
             key,
             attempt,
-            reason: message || "handler failed",
+            reason: failureReason(result.error),
             nonRetryable: result.error instanceof PermanentFailure,
           })
         ).outcome;
@@ -163,6 +162,19 @@ export class Worker {
     }
     return result;
   }
+}
+
+/** The longest failure reason a worker sends (a handler's message can be a whole stack). */
+export const MAX_REASON_CHARS = 1024;
+
+/**
+ * The reason a worker fails a batch with when its handler threw `err`: the error's message (any
+ * other thrown value as a string), trimmed, else "handler failed"; at most 1,024 characters. The
+ * same for Worker and StreamWorker (docs/work-stream.md).
+ */
+export function failureReason(err: unknown): string {
+  const message = err == null ? "" : err instanceof Error ? err.message : String(err);
+  return (message.trim() || "handler failed").slice(0, MAX_REASON_CHARS);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

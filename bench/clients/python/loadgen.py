@@ -15,21 +15,6 @@ from lightspeed_orchestrator import (
 OUTSTANDING = 64
 
 
-class TimedStreamWorker(StreamWorker):
-    """take→ack: from the handler being called to the server's answer to the ack. The Python
-    worker has no result callback; its _process runs the handler and then reports, so timing
-    it is the same span as OnResult in the Go and Node load generators."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.latencies_ms: list[float] = []
-
-    def _process(self, started) -> None:
-        t0 = time.perf_counter()
-        super()._process(started)
-        self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # list.append is atomic
-
-
 def percentiles(ms: list[float]) -> dict:
     s = sorted(ms)
     at = lambda q: s[min(len(s) - 1, int(q * len(s)))]  # noqa: E731
@@ -49,7 +34,16 @@ def run(client: Client, workload: str, n: int) -> None:
     done = [0]
     worker = None
 
+    # take→ack: from the handler being called to the server's answer to its ack (on_result).
+    taken: dict = {}
+    latencies_ms: list = []
+
+    def on_result(r) -> None:
+        if r.outcome is not None and r.outcome.WhichOneof("outcome") == "processed":
+            latencies_ms.append((time.perf_counter() - taken[r.started.batch.key]) * 1000)
+
     def handle(started) -> None:
+        taken[started.batch.key] = time.perf_counter()
         if workload == "retry" and started.attempt <= 2:
             raise RuntimeError("fail twice")
         if workload == "dlq":
@@ -57,7 +51,8 @@ def run(client: Client, workload: str, n: int) -> None:
 
     t0 = time.monotonic()
     if workload != "enqueue":
-        worker = TimedStreamWorker(client, handle, StreamWorkerOptions(pipeline=name, concurrency=OUTSTANDING)).start()
+        worker = StreamWorker(client, handle, StreamWorkerOptions(
+            pipeline=name, concurrency=OUTSTANDING, on_result=on_result)).start()
     window = threading.Semaphore(OUTSTANDING)
     for i in range(n):
         window.acquire()
@@ -72,7 +67,7 @@ def run(client: Client, workload: str, n: int) -> None:
     seconds = time.monotonic() - t0
     line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds}
     if workload == "lifecycle":
-        line.update(percentiles(worker.latencies_ms))
+        line.update(percentiles(latencies_ms))
     print(json.dumps(line), flush=True)
     client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True))
 

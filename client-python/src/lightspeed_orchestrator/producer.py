@@ -8,6 +8,7 @@ result or raises its own :class:`OrchestratorError`."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
@@ -16,6 +17,7 @@ import grpc
 
 from lightspeed.orchestrator.v1 import batch_pb2, orchestrator_service_pb2 as service_pb2
 
+from ._timers import TIMERS as _TIMERS
 from .client import Client
 from .errors import OrchestratorError
 
@@ -28,12 +30,17 @@ class BatchingOptions:
     batching: bool = True
 
 
+
 class _Lane:
     def __init__(self) -> None:
-        self.queue: List[tuple] = []
+        self.queue: deque = deque()
         self.bytes = 0
         self.in_flight = False
-        self.timer: Optional[threading.Timer] = None
+        self.timer: Optional[list] = None
+        # How many items the lane's last call returned to their callers (0 once a call has left):
+        # a caller that keeps a bounded number outstanding sends that many again right away, so a
+        # call holding that many leaves without waiting for the timer.
+        self.refill = 0
 
 
 class _Batcher:
@@ -61,12 +68,11 @@ class _Batcher:
             lane.bytes += size
             if lane.in_flight:
                 return future
-            if len(lane.queue) >= self._max_items or lane.bytes >= self._max_bytes or self._max_delay == 0:
+            if (len(lane.queue) >= self._max_items or lane.bytes >= self._max_bytes or self._max_delay == 0
+                    or 0 < lane.refill <= len(lane.queue)):
                 self._send_locked(lane)
             elif lane.timer is None:
-                lane.timer = threading.Timer(self._max_delay, self._timer_fired, args=(lane,))
-                lane.timer.daemon = True
-                lane.timer.start()
+                lane.timer = _TIMERS.schedule(self._max_delay, lambda: self._timer_fired(lane))
         return future
 
     def flush(self, timeout: Optional[float] = None) -> None:
@@ -86,18 +92,19 @@ class _Batcher:
 
     def _send_locked(self, lane: _Lane) -> None:
         if lane.timer is not None:
-            lane.timer.cancel()
+            _TIMERS.cancel(lane.timer)
             lane.timer = None
         taken, size = [], 0
         while lane.queue and len(taken) < self._max_items:
             item = lane.queue[0]
             if taken and size + item[1] > self._max_bytes:
                 break
-            lane.queue.pop(0)
+            lane.queue.popleft()
             lane.bytes -= item[1]
             size += item[1]
             taken.append(item)
         lane.in_flight = True
+        lane.refill = 0
         self._calls += 1
 
         def done(results, error) -> None:
@@ -113,6 +120,7 @@ class _Batcher:
             with self._lock:
                 self._calls -= 1
                 lane.in_flight = False
+                lane.refill = len(taken)
                 if lane.queue:
                     self._send_locked(lane)  # they waited a call long already
                 self._idle.notify_all()
@@ -120,7 +128,10 @@ class _Batcher:
         self._send([t[0] for t in taken], done)
 
 
-def _unary_future(method, request, convert, done) -> None:
+def _unary_future(method, request, convert, done, timeout: Optional[float] = None) -> None:
+    """Starts a unary call; ``done(convert(response), None)`` or ``done(None, error)`` runs on a
+    gRPC thread when it completes."""
+
     def on_done(call) -> None:
         try:
             response = call.result()
@@ -129,7 +140,7 @@ def _unary_future(method, request, convert, done) -> None:
             return
         done(convert(response), None)
 
-    method.future(request).add_done_callback(on_done)
+    method.future(request, timeout=timeout).add_done_callback(on_done)
 
 
 class BatchingProducer:

@@ -16,15 +16,17 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import grpc
 
 from lightspeed.orchestrator.v1 import batch_pb2, orchestrator_service_pb2 as service_pb2
 
+from ._timers import TIMERS
 from .client import Client
 from .errors import OrchestratorError, Reason
-from .worker import Handler, PermanentFailure
+from .producer import _unary_future
+from .worker import Handler, PermanentFailure, WorkResult, failure_reason
 
 _log = logging.getLogger(__name__)
 # How long abort() (and stop() past its grace) waits for a cancelled stream's reader to end.
@@ -53,7 +55,8 @@ class _Session:
     def __init__(self, worker: "StreamWorker"):
         self._worker = worker
         self._requests: "queue.Queue[Optional[service_pb2.WorkRequest]]" = queue.Queue()
-        self._pending: Dict[int, Future] = {}
+        # request id -> (future, deadline on time.monotonic(), or None: no timeout)
+        self._pending: Dict[int, tuple] = {}
         self._lock = threading.Lock()
         self.sends_closed = False
         self.ended = threading.Event()
@@ -62,6 +65,19 @@ class _Session:
             pipeline=opts.pipeline, stages=list(opts.stages), capacity=opts.concurrency)))
         self._call = worker.client.stub.Work(self._iterate())
         threading.Thread(target=self._read, name="lightspeed-work-reader", daemon=True).start()
+        TIMERS.schedule(1.0, self._expire)
+
+    def _expire(self) -> None:
+        """Fails the requests that waited past their deadline (once a second, not a timer each)."""
+        now = time.monotonic()
+        with self._lock:
+            if self.ended.is_set():
+                return
+            late = [i for i, (_, deadline) in self._pending.items() if deadline is not None and deadline < now]
+            futures = [self._pending.pop(i)[0] for i in late]
+        for future in futures:
+            future.set_exception(TimeoutError("no answer on the Work stream in time"))
+        TIMERS.schedule(1.0, self._expire)
 
     def _iterate(self):
         while True:
@@ -79,22 +95,23 @@ class _Session:
                     self._worker._on_started(response.started)
                 elif which == "result":
                     with self._lock:
-                        future = self._pending.pop(response.result.request_id, None)
-                    if future is not None:
-                        future.set_result(response.result)
+                        waiting = self._pending.pop(response.result.request_id, None)
+                    if waiting is not None:
+                        waiting[0].set_result(response.result)
         except grpc.RpcError as e:
             error = e
         finally:
             with self._lock:
                 self.sends_closed = True
                 pending, self._pending = self._pending, {}
-            for future in pending.values():
+            for future, _ in pending.values():
                 future.set_exception(ConnectionError("the Work stream ended before answering"))
             self.ended.set()
             self._worker._on_ended(self, error)
 
-    def request(self, request: service_pb2.WorkRequest) -> Future:
-        """Sends an ack, fail or extend with a fresh request id; the future has its WorkResult."""
+    def request(self, request: service_pb2.WorkRequest, timeout: Optional[float] = None) -> Future:
+        """Sends an ack, fail or extend with a fresh request id; the future has its WorkResult,
+        or fails when the stream ends (or ``timeout`` seconds pass) before its answer."""
         future: Future = Future()
         request_id = next(_request_ids)
         getattr(request, request.WhichOneof("request")).request_id = request_id
@@ -102,7 +119,7 @@ class _Session:
             if self.sends_closed:
                 future.set_exception(ConnectionError("the Work stream is closed"))
                 return future
-            self._pending[request_id] = future
+            self._pending[request_id] = (future, None if timeout is None else time.monotonic() + timeout)
             self._requests.put(request)
         return future
 
@@ -132,6 +149,9 @@ class StreamWorkerOptions:
     shutdown_grace: float = 30.0
     min_reconnect_backoff: float = 0.1
     max_reconnect_backoff: float = 5.0
+    # Called with each batch's WorkResult once its ack or fail is answered (on the stream's reader
+    # or a gRPC thread: keep it short), as the Go and TypeScript workers' OnResult / onResult.
+    on_result: Optional[Callable[[WorkResult], None]] = None
 
 
 class StreamWorker:
@@ -159,6 +179,9 @@ class StreamWorker:
         self._backoff = options.min_reconnect_backoff
         self._stats = StreamWorkerStats()
         self._stats_lock = threading.Lock()
+        # Reports sent and not answered yet: stop() waits for them.
+        self._reports = 0
+        self._reports_done = threading.Condition()
 
     def start(self) -> "StreamWorker":
         self._connect()
@@ -181,6 +204,9 @@ class StreamWorker:
                 session.cancel()
                 session.ended.wait(_ABORT_WAIT_S)
         self._handlers.shutdown(wait=True)
+        # Reports are sent without waiting in the handler's thread: wait for their answers.
+        with self._reports_done:
+            self._reports_done.wait_for(lambda: self._reports == 0, max(0.0, deadline - time.monotonic()))
 
     def abort(self) -> None:
         """Cancels the stream at once (running handlers' reports are dropped; their leases
@@ -226,73 +252,144 @@ class StreamWorker:
             pass  # shut down: its lease expires
 
     def _process(self, started: batch_pb2.StartedBatch) -> None:
-        key, attempt = started.batch.key, started.attempt
-        stop_beating = threading.Event()
+        lease = _Lease(started)
         lease_s = (started.lease_deadline_ms - started.started_at_ms) / 1000.0
         if started.lease_deadline_ms > 0 and lease_s > 0:
-            threading.Thread(target=self._heartbeats, args=(key, attempt, lease_s, stop_beating),
-                             daemon=True).start()
+            # On the shared timer thread, not a thread per batch (starting one cost more than
+            # the rest of the batch's life cycle in the client).
+            every = max(0.001, lease_s * self.options.heartbeat_fraction)
+            lease.timer = TIMERS.schedule(every, lambda: self._beat(lease, every, lease_s))
         error: Optional[BaseException] = None
         try:
             self.handler(started)
         except Exception as e:  # noqa: BLE001 - any handler failure fails the attempt
             error = e
         finally:
-            stop_beating.set()
+            lease.stop()
         if self._aborted:
             return
-        try:
-            if error is None:
-                self._report(service_pb2.WorkRequest(ack=service_pb2.WorkAck(key=key, attempt=attempt)),
-                             lambda: self.client.AckBatch(service_pb2.AckBatchRequest(
-                                 pipeline=self.options.pipeline, key=key, attempt=attempt)).outcome)
-                self._count("acked")
-            else:
-                reason = (str(error).strip() or type(error).__name__)[:1024]
-                non_retryable = isinstance(error, PermanentFailure)
-                outcome = self._report(
-                    service_pb2.WorkRequest(fail=service_pb2.WorkFail(
-                        key=key, attempt=attempt, reason=reason, non_retryable=non_retryable)),
-                    lambda: self.client.FailBatch(service_pb2.FailBatchRequest(
-                        pipeline=self.options.pipeline, key=key, attempt=attempt, reason=reason,
-                        non_retryable=non_retryable)).outcome)
-                which = outcome.WhichOneof("outcome")
-                self._count({"retry_scheduled": "retries_scheduled", "dead_lettered": "dead_lettered"}
-                            .get(which, "reports_dropped"))
-        except OrchestratorError as e:
-            self._count("reports_dropped" if e.reason in _LEASE_LOST else "report_errors")
-            _log.warning("report of batch %r attempt %d refused: %s", key, attempt, e)
+        self._report(lease, error)
 
-    def _report(self, request: service_pb2.WorkRequest, unary) -> batch_pb2.ProcessOutcome:
+    def _report(self, lease: "_Lease", error: Optional[BaseException]) -> None:
+        """Sends the ack or fail on the stream without waiting for the answer in the handler's
+        thread (it takes the next batch at once); the answer is counted when it arrives. Without
+        a stream, or when it breaks (or stays silent for 30 s) before answering, the report goes
+        as a unary call (acks are idempotent; a repeated fail of the same attempt is answered
+        FailureRejected)."""
+        key, attempt = lease.started.batch.key, lease.started.attempt
+        pipeline = self.options.pipeline
+        if error is None:
+            request = service_pb2.WorkRequest(ack=service_pb2.WorkAck(key=key, attempt=attempt))
+
+            def unary() -> None:
+                _unary_future(self.client.stub.AckBatch, service_pb2.AckBatchRequest(
+                    pipeline=pipeline, key=key, attempt=attempt), lambda r: r.outcome, answered)
+        else:
+            reason = failure_reason(error)
+            non_retryable = isinstance(error, PermanentFailure)
+            request = service_pb2.WorkRequest(fail=service_pb2.WorkFail(
+                key=key, attempt=attempt, reason=reason, non_retryable=non_retryable))
+
+            def unary() -> None:
+                _unary_future(self.client.stub.FailBatch, service_pb2.FailBatchRequest(
+                    pipeline=pipeline, key=key, attempt=attempt, reason=reason,
+                    non_retryable=non_retryable), lambda r: r.outcome, answered)
+
+        def answered(outcome: Optional[batch_pb2.ProcessOutcome], refused: Optional[OrchestratorError]) -> None:
+            try:
+                self._answered(lease, error, outcome, refused)
+            finally:
+                with self._reports_done:
+                    self._reports -= 1
+                    if self._reports == 0:
+                        self._reports_done.notify_all()
+
+        def on_stream(future: Future) -> None:
+            if future.exception() is not None:
+                unary()  # no answer on the stream: the unary call decides
+                return
+            result = future.result()
+            if result.HasField("error"):
+                answered(None, OrchestratorError.from_status(result.error))
+            else:
+                answered(result.outcome, None)
+
+        with self._reports_done:
+            self._reports += 1
         session = self._session
         if session is not None and not session.sends_closed:
-            try:
-                result = session.request(request).result(timeout=_REPORT_TIMEOUT_S)
-            except Exception:  # noqa: BLE001 - no answer: the unary call decides
-                result = None
-            if result is not None:
-                if result.HasField("error"):
-                    raise OrchestratorError.from_status(result.error)
-                return result.outcome
-        return unary()
+            session.request(request, _REPORT_TIMEOUT_S).add_done_callback(on_stream)
+        else:
+            unary()
 
-    def _heartbeats(self, key: str, attempt: int, lease_s: float, stop: threading.Event) -> None:
-        every = max(0.001, lease_s * self.options.heartbeat_fraction)
-        while not stop.wait(every) and not self._aborted:
-            try:
-                session = self._session
-                if session is not None and not session.sends_closed:
-                    result = session.request(service_pb2.WorkRequest(
-                        extend=service_pb2.WorkExtend(key=key, attempt=attempt))).result(timeout=lease_s)
-                    if result.HasField("error"):
-                        raise OrchestratorError.from_status(result.error)
-                else:
-                    self.client.ExtendLease(service_pb2.ExtendLeaseRequest(
-                        pipeline=self.options.pipeline, key=key, attempt=attempt), timeout=lease_s)
-            except OrchestratorError as e:
-                if e.reason in _LEASE_LOST:
-                    self._count("leases_lost")
-                    _log.warning("lease of batch %r attempt %d lost (%s)", key, attempt, e)
-                    return
-            except Exception:  # noqa: BLE001 - transient (timeout, stream broke): next tick
-                pass
+    def _answered(self, lease: "_Lease", error: Optional[BaseException],
+                  outcome: Optional[batch_pb2.ProcessOutcome], refused: Optional[OrchestratorError]) -> None:
+        key, attempt = lease.started.batch.key, lease.started.attempt
+        if refused is not None:
+            self._count("reports_dropped" if refused.reason in _LEASE_LOST else "report_errors")
+            _log.warning("report of batch %r attempt %d refused: %s", key, attempt, refused)
+        elif error is None:
+            self._count("acked")
+        else:
+            which = outcome.WhichOneof("outcome")
+            self._count({"retry_scheduled": "retries_scheduled", "dead_lettered": "dead_lettered"}
+                        .get(which, "reports_dropped"))
+        if self.options.on_result is not None:
+            self.options.on_result(WorkResult(lease.started, outcome, error, lease.heartbeats, refused, lease.lost))
+
+    def _beat(self, lease: "_Lease", every: float, lease_s: float) -> None:
+        """One heartbeat, on the timer thread: sent without waiting (the previous one still on
+        its way is not repeated); the next is scheduled at once."""
+        if lease.stopped or self._aborted:
+            return
+        lease.timer = TIMERS.schedule(every, lambda: self._beat(lease, every, lease_s))
+        if lease.beating:
+            return
+        lease.beating = True
+        key, attempt = lease.started.batch.key, lease.started.attempt
+
+        def done(refused: Optional[OrchestratorError]) -> None:
+            lease.beating = False
+            if refused is None:
+                lease.heartbeats += 1
+            elif refused.reason in _LEASE_LOST and not lease.stopped:
+                lease.lost = True
+                lease.stop()
+                self._count("leases_lost")
+                _log.warning("lease of batch %r attempt %d lost (%s)", key, attempt, refused)
+            # anything else (a timeout, the stream broke) is transient: next tick
+
+        def on_stream(future: Future) -> None:
+            if future.exception() is not None:
+                lease.beating = False  # no answer (timeout, the stream broke): next tick
+                return
+            result = future.result()
+            done(OrchestratorError.from_status(result.error) if result.HasField("error") else None)
+
+        session = self._session
+        if session is not None and not session.sends_closed:
+            session.request(service_pb2.WorkRequest(extend=service_pb2.WorkExtend(key=key, attempt=attempt)),
+                            lease_s).add_done_callback(on_stream)
+        else:
+            _unary_future(self.client.stub.ExtendLease, service_pb2.ExtendLeaseRequest(
+                pipeline=self.options.pipeline, key=key, attempt=attempt), lambda r: r,
+                lambda _, refused: done(refused), timeout=lease_s)
+
+
+class _Lease:
+    """One started attempt while its handler runs (and its heartbeats)."""
+
+    __slots__ = ("started", "timer", "stopped", "beating", "heartbeats", "lost")
+
+    def __init__(self, started: batch_pb2.StartedBatch):
+        self.started = started
+        self.timer: Optional[list] = None
+        self.stopped = False
+        self.beating = False
+        self.heartbeats = 0
+        self.lost = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.timer is not None:
+            TIMERS.cancel(self.timer)

@@ -44,13 +44,23 @@ class WorkResult:
 
 Handler = Callable[[batch_pb2.StartedBatch], None]
 
+# The longest failure reason a worker sends (a handler's message can be a whole traceback).
+MAX_REASON_CHARS = 1024
+
+
+def failure_reason(error: BaseException) -> str:
+    """The reason a worker fails a batch with when its handler raised ``error``: ``str(error)``
+    stripped, else the exception's class name (never empty), cut to 1,024 characters. The same
+    for :class:`Worker` and :class:`StreamWorker` (docs/work-stream.md)."""
+    return (str(error).strip() or type(error).__name__)[:MAX_REASON_CHARS]
+
 
 class Worker:
     """Processes the batches of one pipeline.
 
     ``handler(started)`` does the work of one batch; returning acks it, raising fails it
-    (retryable, with ``str(exception)`` as the reason; raise :class:`PermanentFailure` to
-    dead-letter at once). While the handler runs, the lease is extended every
+    (retryable, with ``str(exception)`` as the reason, see :func:`failure_reason`; raise
+    :class:`PermanentFailure` to dead-letter at once). While the handler runs, the lease is extended every
     ``heartbeat_interval`` seconds (default: a third of the batch's lease; none when the
     pipeline's leases never expire). Up to ``max_batches`` batches are started per round and
     handled on as many threads.
@@ -155,7 +165,7 @@ class Worker:
             else:
                 outcome = self.client.FailBatch(service_pb2.FailBatchRequest(
                     pipeline=self.pipeline, key=key, attempt=attempt,
-                    reason=str(error) or type(error).__name__,
+                    reason=failure_reason(error),
                     non_retryable=isinstance(error, PermanentFailure))).outcome
         except OrchestratorError as e:
             report_error = e

@@ -14,6 +14,9 @@ import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.function.ToLongFunction;
 
@@ -21,11 +24,18 @@ import java.util.function.ToLongFunction;
  * The Java client's load generator, the twin of bench/clients/{node,python,go}: the client's
  * {@link BatchingProducer} and continuous {@link Worker} (the Work stream) against a running
  * server, 64 batches outstanding, workloads enqueue, lifecycle, retry and dlq. Prints one JSON
- * line per workload in their format. The Java Worker has no per-result callback, so take→ack
- * latency is not measured here (the Node, Python and Go generators measure it).
+ * line per workload in their format, with take→ack latency for lifecycle (WorkerOptions.onResult,
+ * as the Node, Python and Go generators).
+ *
+ * <p>The JVM is warmed up first, unmeasured: {@code WARMUP} batches (default 10,000) of the
+ * lifecycle workload and a fifth of that of each workload asked for, then the line {@code
+ * {"warmed":true}} (run-peer-bench.sh starts counting the server's CPU there). A worker is a
+ * long-lived process; without this, a 5,000-batch workload measured the JIT compiling the client
+ * (the same worker ran 2,300/s in a fresh JVM and 6,500/s on its third run, round 11 of
+ * bench/findings.md). 0 turns it off.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.lightspeed.orchestrator.bench.ClientLoadGen
- * HOST:PORT [N] [workloads]}
+ * HOST:PORT [N] [workloads] [WARMUP]}
  */
 public final class ClientLoadGen {
   private static final int OUTSTANDING = 64;
@@ -34,20 +44,31 @@ public final class ClientLoadGen {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: ClientLoadGen HOST:PORT [N] [enqueue,lifecycle,retry,dlq]");
+      System.err.println(
+          "usage: ClientLoadGen HOST:PORT [N] [enqueue,lifecycle,retry,dlq] [WARMUP]");
       System.exit(2);
     }
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
     String[] workloads = (args.length > 2 ? args[2] : "enqueue,lifecycle,retry,dlq").split(",");
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
     try (OrchestratorClient client = OrchestratorClient.builder().target(args[0]).build()) {
+      if (warmup > 0) {
+        run(client, "lifecycle", warmup, false);
+        for (String w : workloads) {
+          run(client, w, Math.max(1, warmup / 5), false);
+        }
+        System.out.println("{\"warmed\":true}");
+        System.out.flush();
+      }
       for (String w : workloads) {
-        run(client, w, n);
+        run(client, w, n, true);
       }
     }
     System.exit(0); // the client's and workers' pools are not all daemons
   }
 
-  private static void run(OrchestratorClient client, String workload, int n) throws Exception {
+  private static void run(OrchestratorClient client, String workload, int n, boolean print)
+      throws Exception {
     String name = "loadgen-java-" + workload + "-" + System.nanoTime();
     client.createPipeline(PipelineSpec.newBuilder()
         .setName(name)
@@ -58,11 +79,22 @@ public final class ClientLoadGen {
         .setRetry(RetryPolicy.newBuilder()
             .setMaxAttempts(workload.equals("dlq") ? 3 : 5).setInitialBackoffMs(0))
         .build());
+    // take→ack: from the handler being called to the server's answer to its ack (onResult).
+    Map<String, Long> taken = new ConcurrentHashMap<>();
+    Queue<Double> latencies = new ConcurrentLinkedQueue<>();
     long t0 = System.nanoTime();
     Worker worker = null;
     if (!workload.equals("enqueue")) {
-      worker = Worker.start(client, WorkerOptions.builder(name).concurrency(OUTSTANDING).build(),
+      worker = Worker.start(client, WorkerOptions.builder(name).concurrency(OUTSTANDING)
+              .onResult(r -> {
+                if (r.outcome() != null && r.outcome().hasProcessed()) {
+                  Long t = taken.get(r.started().getBatch().getKey());
+                  latencies.add((System.nanoTime() - t) / 1e6);
+                }
+              })
+              .build(),
           started -> {
+            taken.put(started.getBatch().getKey(), System.nanoTime());
             if (workload.equals("retry") && started.getAttempt() <= 2 || workload.equals("dlq")) {
               throw new IllegalStateException("failing on purpose");
             }
@@ -103,7 +135,15 @@ public final class ClientLoadGen {
     line.put("items", n);
     line.put("seconds", seconds);
     line.put("rate", n / seconds);
-    System.out.println(new Gson().toJson(line));
+    if (workload.equals("lifecycle") && !latencies.isEmpty()) {
+      double[] ms = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      line.put("take_ack_p50_ms", ms[Math.min(ms.length - 1, (int) (0.5 * ms.length))]);
+      line.put("take_ack_p99_ms", ms[Math.min(ms.length - 1, (int) (0.99 * ms.length))]);
+      line.put("take_ack_max_ms", ms[ms.length - 1]);
+    }
+    if (print) {
+      System.out.println(new Gson().toJson(line));
+    }
     client.deletePipeline(name, true);
   }
 }

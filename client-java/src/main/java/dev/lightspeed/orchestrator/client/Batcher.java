@@ -45,6 +45,12 @@ final class Batcher<I, R> implements AutoCloseable {
     int bytes;
     boolean inFlight;
     ScheduledFuture<?> timer;
+    /**
+     * How many items the lane's last call returned to their callers (0 once a call has left):
+     * a caller that keeps a bounded number outstanding (as most do) sends that many again right
+     * away, so a call holding that many leaves without waiting for the timer.
+     */
+    int refill;
   }
 
   private final BatchingOptions options;
@@ -76,7 +82,8 @@ final class Batcher<I, R> implements AutoCloseable {
         return result; // it leaves when the call in flight completes
       }
       if (lane.queue.size() >= options.maxItems() || lane.bytes >= options.maxBytes()
-          || options.maxDelay().isZero()) {
+          || options.maxDelay().isZero()
+          || (lane.refill > 0 && lane.queue.size() >= lane.refill)) {
         sendLocked(lane);
       } else if (lane.timer == null) {
         lane.timer = TIMERS.schedule(() -> timerFired(lane),
@@ -141,6 +148,7 @@ final class Batcher<I, R> implements AutoCloseable {
       items.add(p.item());
     }
     lane.inFlight = true;
+    lane.refill = 0;
     CompletableFuture<List<Object>> call;
     try {
       call = sender.send(items);
@@ -149,7 +157,7 @@ final class Batcher<I, R> implements AutoCloseable {
     }
     CompletableFuture<?> done = call.whenComplete((results, error) -> {
       deliver(taken, results, error);
-      afterCall(lane);
+      afterCall(lane, taken.size());
     });
     calls.add(done);
     done.whenComplete((x, y) -> {
@@ -176,8 +184,9 @@ final class Batcher<I, R> implements AutoCloseable {
   }
 
   /** The lane's call completed: what waited meanwhile leaves now (it has waited a call long). */
-  private synchronized void afterCall(Lane lane) {
+  private synchronized void afterCall(Lane lane, int returned) {
     lane.inFlight = false;
+    lane.refill = returned;
     if (!lane.queue.isEmpty()) {
       sendLocked(lane);
     }

@@ -18,9 +18,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * A continuous worker: runs a {@link BatchHandler} over the batches of one pipeline, {@code
@@ -76,6 +79,8 @@ public final class Worker implements AutoCloseable {
   /** Heartbeats and reconnects. */
   private final ScheduledExecutorService scheduler;
   private final AtomicInteger running = new AtomicInteger();
+  /** Reports sent and not yet answered (one party each), and the worker's own party. */
+  private final Phaser reports = new Phaser(1);
 
   private volatile WorkSession session;
   private volatile boolean closing;
@@ -98,7 +103,12 @@ public final class Worker implements AutoCloseable {
     String name = "lightspeed-worker-" + options.pipeline();
     this.handlers =
         Executors.newFixedThreadPool(options.concurrency(), threads(name + "-handler", false));
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(threads(name + "-timer", true));
+    // Every batch schedules its heartbeat and cancels it when its handler returns: without
+    // remove-on-cancel the cancelled tasks would stay queued for a heartbeat period (10 s at the
+    // default lease), tens of thousands at a few thousand batches/s, each add paying log(n).
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, threads(name + "-timer", true));
+    timer.setRemoveOnCancelPolicy(true);
+    this.scheduler = timer;
     this.backoffNanos = options.minReconnectBackoff().toNanos();
   }
 
@@ -145,6 +155,14 @@ public final class Worker implements AutoCloseable {
         aborted = true;
         handlers.shutdownNow();
       }
+      // Reports are sent without waiting in the handler's thread: wait for their answers.
+      try {
+        reports.awaitAdvanceInterruptibly(
+            reports.arrive(), remainingMillis(deadline), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        log.log(Level.WARNING, "reports of pipeline ''{0}'' still unanswered after {1}",
+            options.pipeline(), options.shutdownGrace());
+      }
     } catch (InterruptedException e) {
       aborted = true;
       handlers.shutdownNow();
@@ -177,7 +195,12 @@ public final class Worker implements AutoCloseable {
     if (closing) {
       return;
     }
-    session = new WorkSession(client.channel(), options, this::launch, this::streamEnded);
+    try {
+      session = new WorkSession(
+          client.channel(), options, this::launch, this::streamEnded, scheduler);
+    } catch (RejectedExecutionException stopped) {
+      // aborted meanwhile: the scheduler is shut down
+    }
   }
 
   /** A stream delivered something: the next break starts its backoff over. */
@@ -330,71 +353,111 @@ public final class Worker implements AutoCloseable {
   }
 
   private void ack(Lease lease, boolean leaseKept) {
-    try {
-      report(WorkRequest.newBuilder().setAck(
-              WorkAck.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())),
-          () -> client.ackBatch(options.pipeline(), lease.key(), lease.attempt()));
-      acked.increment();
-    } catch (OrchestratorException e) {
-      reportRefused("ack", lease, e, leaseKept);
-    }
+    report(WorkRequest.newBuilder().setAck(
+            WorkAck.newBuilder().setKey(lease.key()).setAttempt(lease.attempt())),
+        () -> client.async().ackBatch(options.pipeline(), lease.key(), lease.attempt()),
+        (outcome, e) -> {
+          if (e == null) {
+            acked.increment();
+          } else {
+            reportRefused("ack", lease, e, leaseKept);
+          }
+          result(lease, outcome, null, e);
+        });
   }
 
   private void fail(Lease lease, Throwable failure) {
     boolean nonRetryable = failure instanceof NonRetryableException;
     String reason = reasonOf(failure);
-    ProcessOutcome outcome;
-    try {
-      outcome = report(WorkRequest.newBuilder().setFail(WorkFail.newBuilder()
-              .setKey(lease.key()).setAttempt(lease.attempt()).setReason(reason)
-              .setNonRetryable(nonRetryable)),
-          () -> client.failBatch(
-              options.pipeline(), lease.key(), lease.attempt(), reason, nonRetryable));
-    } catch (OrchestratorException e) {
-      reportRefused("failure report", lease, e, true);
+    report(WorkRequest.newBuilder().setFail(WorkFail.newBuilder()
+            .setKey(lease.key()).setAttempt(lease.attempt()).setReason(reason)
+            .setNonRetryable(nonRetryable)),
+        () -> client.async().failBatch(
+            options.pipeline(), lease.key(), lease.attempt(), reason, nonRetryable),
+        (outcome, e) -> {
+          if (e != null) {
+            reportRefused("failure report", lease, e, true);
+            result(lease, outcome, failure, e);
+            return;
+          }
+          switch (outcome.getOutcomeCase()) {
+            case RETRY_SCHEDULED -> retriesScheduled.increment();
+            case DEAD_LETTERED -> deadLettered.increment();
+            case FAILURE_REJECTED -> {
+              reportsDropped.increment();
+              log.log(Level.INFO, "failure report of batch ''{0}'' attempt {1} dropped: {2} (the"
+                  + " lease was lost)", lease.key(), lease.attempt(),
+                  outcome.getFailureRejected().getReason());
+            }
+            default -> log.log(Level.WARNING, "unexpected outcome of a failure report: {0}", outcome);
+          }
+          result(lease, outcome, failure, null);
+        });
+  }
+
+  private void result(Lease lease, ProcessOutcome outcome, Throwable failure,
+      OrchestratorException refused) {
+    Consumer<WorkerResult> onResult = options.onResult();
+    if (onResult == null) {
       return;
     }
-    switch (outcome.getOutcomeCase()) {
-      case RETRY_SCHEDULED -> retriesScheduled.increment();
-      case DEAD_LETTERED -> deadLettered.increment();
-      case FAILURE_REJECTED -> {
-        reportsDropped.increment();
-        log.log(Level.INFO, "failure report of batch ''{0}'' attempt {1} dropped: {2} (the lease"
-            + " was lost)", lease.key(), lease.attempt(), outcome.getFailureRejected().getReason());
-      }
-      default -> log.log(Level.WARNING, "unexpected outcome of a failure report: {0}", outcome);
+    try {
+      onResult.accept(new WorkerResult(lease.batch, refused == null ? outcome : null, failure,
+          refused));
+    } catch (RuntimeException e) {
+      log.log(Level.WARNING, "onResult threw", e);
     }
   }
 
   /** A unary call that reports the same thing as a stream request. */
   @FunctionalInterface
   private interface Unary {
-    ProcessOutcome call();
+    CompletableFuture<ProcessOutcome> call();
+  }
+
+  /** What a report's answer does: counters and logs (the outcome, or the refusal). */
+  @FunctionalInterface
+  private interface Answered {
+    void accept(ProcessOutcome outcome, OrchestratorException refused);
   }
 
   /**
-   * Sends an ack or failure on the stream and waits for its result; without a stream, or when it
-   * breaks (or stays silent for {@link #REPORT_TIMEOUT}) before answering, sends it as a unary
-   * call. A refusal is thrown as the unary call would throw it.
+   * Sends an ack or failure on the stream without waiting for its result, so the handler's
+   * thread takes the next batch at once (as the Go worker's goroutines do; the answers arrive on
+   * the stream's reader). Without a stream, or when it breaks (or stays silent for {@link
+   * #REPORT_TIMEOUT}) before answering, the report goes as a unary call (acks are idempotent, and
+   * a repeated failure report of the same attempt is answered FailureRejected). {@code answered}
+   * runs once with the outcome or the refusal; {@link #close()} waits for every report.
    */
-  private ProcessOutcome report(WorkRequest.Builder request, Unary unary) {
-    WorkSession s = session;
-    if (s != null && s.open()) {
-      try {
-        WorkResult r = s.request(request).get(REPORT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        if (r.hasError()) {
-          throw OrchestratorErrors.fromStatus(r.getError());
-        }
-        return r.getOutcome();
-      } catch (ExecutionException | TimeoutException e) {
-        // no answer on the stream: the unary call below decides (acks are idempotent, and a
-        // repeated failure report of the same attempt is answered FailureRejected)
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw OrchestratorErrors.from(e);
+  private void report(WorkRequest.Builder request, Unary unary, Answered answered) {
+    reports.register();
+    CompletableFuture<ProcessOutcome> outcome;
+    try {
+      WorkSession s = session;
+      if (s != null && s.open()) {
+        outcome = s.request(request, REPORT_TIMEOUT)
+            .handle((r, noAnswer) -> r)
+            .thenCompose(r -> {
+              if (r == null) {
+                return unary.call();
+              }
+              return r.hasError()
+                  ? CompletableFuture.failedFuture(OrchestratorErrors.fromStatus(r.getError()))
+                  : CompletableFuture.completedFuture(r.getOutcome());
+            });
+      } else {
+        outcome = unary.call();
       }
+    } catch (RuntimeException e) {
+      outcome = CompletableFuture.failedFuture(e);
     }
-    return unary.call();
+    outcome.whenComplete((o, error) -> {
+      try {
+        answered.accept(o, error == null ? null : OrchestratorErrors.from(unwrap(error)));
+      } finally {
+        reports.arriveAndDeregister();
+      }
+    });
   }
 
   private static long deadlineOrThrow(WorkResult r) {

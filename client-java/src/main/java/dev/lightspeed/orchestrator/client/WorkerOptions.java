@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.client;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Settings of a {@link Worker}, the same in every client of this project. Defaults: concurrency
@@ -17,6 +18,7 @@ public final class WorkerOptions {
   private final Duration maxReconnectBackoff;
   private final double heartbeatFraction;
   private final Duration shutdownGrace;
+  private final Consumer<WorkerResult> onResult;
 
   private WorkerOptions(Builder b) {
     this.pipeline = b.pipeline;
@@ -26,6 +28,7 @@ public final class WorkerOptions {
     this.maxReconnectBackoff = b.maxReconnectBackoff;
     this.heartbeatFraction = b.heartbeatFraction;
     this.shutdownGrace = b.shutdownGrace;
+    this.onResult = b.onResult;
   }
 
   public static Builder builder(String pipeline) {
@@ -70,6 +73,11 @@ public final class WorkerOptions {
     return shutdownGrace;
   }
 
+  /** Called with each batch's result once its report is answered; null: none. */
+  public Consumer<WorkerResult> onResult() {
+    return onResult;
+  }
+
   public static final class Builder {
     private final String pipeline;
     private int concurrency = 1;
@@ -78,6 +86,7 @@ public final class WorkerOptions {
     private Duration maxReconnectBackoff = Duration.ofSeconds(5);
     private double heartbeatFraction = 1.0 / 3;
     private Duration shutdownGrace = Duration.ofSeconds(30);
+    private Consumer<WorkerResult> onResult;
 
     private Builder(String pipeline) {
       this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
@@ -120,6 +129,16 @@ public final class WorkerOptions {
         throw new IllegalArgumentException("grace must be ≥ 0");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    /**
+     * Calls {@code onResult} with each batch's result once its ack or failure report is answered,
+     * on the thread that received the answer (the Work stream's transport thread, or the client's
+     * executor after a unary call): keep it short and never block in it.
+     */
+    public Builder onResult(Consumer<WorkerResult> onResult) {
+      this.onResult = Objects.requireNonNull(onResult, "onResult");
       return this;
     }
 

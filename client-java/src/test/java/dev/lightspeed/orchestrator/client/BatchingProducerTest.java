@@ -69,6 +69,34 @@ class BatchingProducerTest {
   }
 
   @Test
+  void asManyItemsAsTheLastCallReturned_leaveWithoutWaitingForTheTimer() throws Exception {
+    String p = server.createPipeline("refill", 3, 30_000);
+    AtomicInteger calls = new AtomicInteger();
+    // A timer that never fires within the test: only flush() or the refill rule sends.
+    try (OrchestratorClient counted = server.clientBuilder().intercept(count(calls)).build();
+        BatchingProducer producer = new BatchingProducer(counted, p,
+            new BatchingOptions(100, Duration.ofHours(1), 1 << 20))) {
+      for (int i = 1; i <= 8; i++) {
+        producer.enqueue(batch("a" + i, i));
+      }
+      producer.flush().get(20, TimeUnit.SECONDS); // one call of 8 returned
+      List<CompletableFuture<Boolean>> refill = new ArrayList<>();
+      for (int i = 9; i <= 16; i++) {
+        refill.add(producer.enqueue(batch("a" + i, i)));
+      }
+      // No flush: the 8th item makes a call as large as the one that returned.
+      CompletableFuture.allOf(refill.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+      assertThat(calls.get()).isEqualTo(2);
+      producer.flush().get(20, TimeUnit.SECONDS); // nothing waits; the call has fully returned
+      // Fewer than that wait for the timer (or a flush), as before.
+      CompletableFuture<Boolean> alone = producer.enqueue(batch("a17", 17));
+      assertThat(alone).isNotDone();
+      producer.flush().get(20, TimeUnit.SECONDS);
+      assertThat(alone.get()).isFalse();
+    }
+  }
+
+  @Test
   void unbatched_sendsEachItemAlone() throws Exception {
     String p = server.createPipeline("single", 3, 30_000);
     AtomicInteger calls = new AtomicInteger();

@@ -393,6 +393,40 @@ class WorkerTest {
   }
 
   @Test
+  void onResult_getsEachBatchsAnsweredReport() throws Exception {
+    String p = server.createPipeline("results", 3, 30_000);
+    client.enqueueBatches(p, List.of(batch("b1", 1), batch("b2", 2), batch("b3", 3)));
+    java.util.Map<String, WorkerResult> firstAttempts = new ConcurrentHashMap<>();
+    Worker worker = Worker.start(client,
+        WorkerOptions.builder(p).concurrency(4).onResult(r -> {
+          if (r.started().getAttempt() == 1) {
+            firstAttempts.put(r.started().getBatch().getKey(), r);
+          }
+        }).build(),
+        started -> {
+          if (started.getBatch().getKey().equals("b2") && started.getAttempt() == 1) {
+            throw new IllegalStateException("b2 fails");
+          }
+        });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (firstAttempts.size() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    worker.close();
+    assertThat(firstAttempts).containsOnlyKeys("b1", "b2", "b3");
+    for (WorkerResult r : firstAttempts.values()) {
+      assertThat(r.reportError()).isNull();
+      if (r.started().getBatch().getKey().equals("b2")) {
+        assertThat(r.handlerFailure()).hasMessage("b2 fails");
+        assertThat(r.outcome().hasRetryScheduled()).isTrue();
+      } else {
+        assertThat(r.handlerFailure()).isNull();
+        assertThat(r.outcome().hasProcessed()).isTrue();
+      }
+    }
+  }
+
+  @Test
   void close_letsRunningHandlersFinishAndAck_butStartsNothingNew() throws Exception {
     String p = server.createPipeline("close", 3, 30_000);
     client.enqueueBatches(p, List.of(batch("b1", 1), batch("b2", 2), batch("b3", 3)));
