@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Timeout;
  * (a graceful stop drains them). Then, as in ClusterChaosIT: nothing acknowledged lost, nothing
  * invented, every group's replicas valid with equal signatures at the same applied index.
  *
- * <p>To see it fail: {@code -Drolling.clientRetries=false} (the clients' retries off) or
+ * <p>Variants: {@code -Drolling.clientRetries=false} (the clients' retries off) and
  * {@code -Drolling.awaitCatchUp=false} (the next node stopped as soon as the previous one
- * listens). The history stays in {@code client-java/target/lincheck/rolling-restart.jsonl}, the
+ * listens; docs/cluster.md says what each showed). The history stays in {@code client-java/target/lincheck/rolling-restart.jsonl}, the
  * nodes' logs and data in {@code client-java/target/rolling-cluster/}.
  */
 class RollingRestartIT {
