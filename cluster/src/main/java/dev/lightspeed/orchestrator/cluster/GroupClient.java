@@ -4,12 +4,15 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.MultipleLinearRandomRetry;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -26,6 +29,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * fails; the caller's retry goes through the new client).
  */
 public final class GroupClient implements Closeable {
+  /**
+   * Sends of a call refused by a leader stepping down: 80 x 50 ms covers a hand-over, which gives
+   * up after 3 s ({@code ClusterNode.HAND_OVER_TIMEOUT_MS}).
+   */
+  private static final int STEPPING_DOWN_RETRIES = 80;
+  private static final long STEPPING_DOWN_PAUSE_MS = 50;
+
   private final ClusterLayout layout;
   private final int group;
   private final RaftTuning tuning;
@@ -85,7 +95,7 @@ public final class GroupClient implements Closeable {
 
   /** Replicates the command: the reply comes once a majority has it and the leader applied it. */
   public Reply write(byte[] command) throws IOException {
-    return unwrap(client.io().send(message(command)));
+    return unwrap(untilNotSteppingDown(() -> client.io().send(message(command))));
   }
 
   /**
@@ -93,7 +103,7 @@ public final class GroupClient implements Closeable {
    * applied everything committed before the read arrived, then asks its state.
    */
   public Reply read(byte[] request) throws IOException {
-    return unwrap(client.io().sendReadOnly(message(request)));
+    return unwrap(untilNotSteppingDown(() -> client.io().sendReadOnly(message(request))));
   }
 
   /**
@@ -110,21 +120,82 @@ public final class GroupClient implements Closeable {
    * the retries ran out without a leader.
    */
   public CompletableFuture<Reply> writeAsync(byte[] command) {
-    RaftClient c = client;
-    return c.async().send(message(command))
-        .whenComplete((reply, error) -> {
-          if (error != null) {
-            renewAfter(c, error);
-          } else if (!reply.isSuccess()) {
-            renewAfter(c, reply.getException());
-          }
-        })
-        .thenApply(GroupClient::unwrapUnchecked);
+    return untilNotSteppingDownAsync(() -> {
+      RaftClient c = client;
+      return c.async().send(message(command))
+          .whenComplete((reply, error) -> {
+            if (error != null) {
+              renewAfter(c, error);
+            } else if (!reply.isSuccess()) {
+              renewAfter(c, reply.getException());
+            }
+          });
+    }, STEPPING_DOWN_RETRIES).thenApply(GroupClient::unwrapUnchecked);
   }
 
   /** As {@link #read} (read index on the leader), without holding a thread. */
   public CompletableFuture<Reply> readAsync(byte[] request) {
-    return client.async().sendReadOnly(message(request)).thenApply(GroupClient::unwrapUnchecked);
+    return untilNotSteppingDownAsync(() -> client.async().sendReadOnly(message(request)),
+        STEPPING_DOWN_RETRIES).thenApply(GroupClient::unwrapUnchecked);
+  }
+
+  /**
+   * A leader that is handing its leadership over (a member's graceful stop, {@link
+   * ClusterNode#close}) refuses new requests with {@link LeaderSteppingDownException} before it
+   * appends them, and Ratis' client returns that refusal instead of retrying. Nothing was applied,
+   * so the call is sent again after a short pause: once the hand-over is done, the old leader
+   * answers NotLeader naming the new one, and the client goes there (RollingRestartIT failed
+   * with "is stepping down" before this).
+   */
+  private RaftClientReply untilNotSteppingDown(RaftCall call) throws IOException {
+    for (int tries = 0; ; tries++) {
+      boolean last = tries >= STEPPING_DOWN_RETRIES;
+      try {
+        RaftClientReply reply = call.send();
+        if (last || !steppingDown(reply.isSuccess() ? null : reply.getException())) {
+          return reply;
+        }
+      } catch (IOException e) {
+        if (last || !steppingDown(e)) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(STEPPING_DOWN_PAUSE_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while the group's leader was stepping down", e);
+      }
+    }
+  }
+
+  /** As {@link #untilNotSteppingDown}; the refusal comes as a reply or as the future's failure. */
+  private static CompletableFuture<RaftClientReply> untilNotSteppingDownAsync(
+      Supplier<CompletableFuture<RaftClientReply>> call, int triesLeft) {
+    CompletableFuture<RaftClientReply> sent = call.get();
+    return sent.handle((reply, error) -> {
+      Throwable refusal = error != null ? error : reply.isSuccess() ? null : reply.getException();
+      if (triesLeft <= 0 || !steppingDown(refusal)) {
+        return sent;
+      }
+      return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(
+              STEPPING_DOWN_PAUSE_MS, TimeUnit.MILLISECONDS))
+          .thenCompose(ignored -> untilNotSteppingDownAsync(call, triesLeft - 1));
+    }).thenCompose(f -> f);
+  }
+
+  private static boolean steppingDown(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof LeaderSteppingDownException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A blocking Raft call. */
+  private interface RaftCall {
+    RaftClientReply send() throws IOException;
   }
 
   private static Reply unwrapUnchecked(RaftClientReply reply) {

@@ -123,6 +123,17 @@ public final class HistoryRecorder implements AutoCloseable {
     return List.copyOf(lines);
   }
 
+  /** The last line recorded for {@code client}, or null: to say which call failed. */
+  public synchronized JsonObject lastOf(int client) {
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      JsonObject line = lines.get(i);
+      if (line.has("client") && line.get("client").getAsInt() == client) {
+        return line;
+      }
+    }
+    return null;
+  }
+
   @Override
   public synchronized void close() throws IOException {
     out.close();

@@ -18,7 +18,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Concurrent clients doing enqueue, start, ack, fail, redrive, cancel and reads on overlapping
@@ -46,6 +49,10 @@ final class HistoryWorkload {
   private volatile java.util.function.BooleanSupplier keepGoing = () -> false;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger answered = new AtomicInteger();
+  /** How a client connects: without retries by default (every attempt recorded). */
+  private volatile Function<List<String>, OrchestratorClient> connect = HistoryWorkload::unretried;
+  /** The calls that ended without an answer (the outcome unknown), described. */
+  private final ConcurrentLinkedQueue<String> unanswered = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedDeque<StartedBatch> inFlight = new ConcurrentLinkedDeque<>();
   private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
 
@@ -90,6 +97,25 @@ final class HistoryWorkload {
     keepGoing = condition;
   }
 
+  /**
+   * Connects each client with {@code connect} (given the client's targets) instead of
+   * {@link #unretried(List)}: e.g. the client's default retry policy. A history recorded through
+   * retrying clients is not one the linearizability checker may judge (a retried enqueue whose
+   * first attempt was applied is answered deduplicated, as if another call had sent it); the
+   * plain checks of {@link LostOrInventedBatches} still hold.
+   */
+  void connectWith(Function<List<String>, OrchestratorClient> connect) {
+    this.connect = connect;
+  }
+
+  /**
+   * The calls that ended without an answer (UNAVAILABLE, DEADLINE_EXCEEDED, ...: the outcome is
+   * not known), after whatever retries the client made by itself; refusals are answers.
+   */
+  List<String> unanswered() {
+    return List.copyOf(unanswered);
+  }
+
   /** Runs the clients until each has had {@code answeredPerClient} answers (see keepGoingWhile). */
   void run() throws Exception {
     recorder.config(PIPELINE, MAX_ATTEMPTS);
@@ -122,10 +148,31 @@ final class HistoryWorkload {
         .deadline(Duration.ofSeconds(5)).build();
   }
 
+  /**
+   * One recorded ListBatches after every client call ended (asked again until it answers): the
+   * keys live at the end, for {@link LostOrInventedBatches}.
+   */
+  static Set<String> finalRead(List<String> targets, HistoryRecorder recorder)
+      throws InterruptedException {
+    try (RecordingClient client = new RecordingClient(1000, unretried(targets), recorder)) {
+      for (int tries = 0; ; tries++) {
+        try {
+          return client.list(PIPELINE).stream()
+              .map(v -> v.getBatch().getKey()).collect(Collectors.toSet());
+        } catch (OrchestratorException e) {
+          if (tries > 300) {
+            throw e;
+          }
+          Thread.sleep(100);
+        }
+      }
+    }
+  }
+
   private void client(int id) throws InterruptedException {
     Random random = new Random(seed * 31 + id);
     try (RecordingClient client =
-        new RecordingClient(id, unretried(targetsOf(id)), recorder)) {
+        new RecordingClient(id, connect.apply(targetsOf(id)), recorder)) {
       int mine = 0;
       while (mine < answeredPerClient || keepGoing.getAsBoolean()) {
         try {
@@ -134,6 +181,7 @@ final class HistoryWorkload {
           answered.incrementAndGet();
         } catch (OrchestratorException e) {
           if (HistoryRecorder.failure(e).isJsonPrimitive()) {
+            unanswered.add(recorder.lastOf(id) + ": " + e.getMessage());
             client.awaitServing(PIPELINE); // the server is down or restarting
           } else {
             mine++;

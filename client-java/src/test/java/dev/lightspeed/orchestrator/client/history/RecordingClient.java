@@ -14,9 +14,11 @@ import java.util.List;
 
 /**
  * One client of a recorded history: the Java client's calls that the checker models, each
- * recorded by a shared {@link HistoryRecorder}. The wrapped client must not retry by itself
- * ({@code disableRetry()}): a retried call that took effect twice would look like one call, and
- * the history would lie. Calls throw as the client's do, after recording.
+ * recorded by a shared {@link HistoryRecorder}. For the linearizability checker the wrapped
+ * client must not retry by itself ({@code disableRetry()}): a retried call that took effect twice
+ * would look like one call, and the history would lie (RollingRestartIT records through retrying
+ * clients and checks only what retries leave true). Calls throw as the client's do, after
+ * recording.
  */
 public final class RecordingClient implements AutoCloseable {
   /** The largest page ListBatches returns: a read of more live batches is not one snapshot. */

@@ -103,6 +103,17 @@ final class ServerNode implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * A graceful stop, as an operator's restart sends it: SIGTERM, then waits until the process
+   * has exited (the server drains its calls for up to --shutdown-grace, 10 s, then closes Raft).
+   */
+  void terminate() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the server did not exit within 60 s of SIGTERM: " + log);
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
