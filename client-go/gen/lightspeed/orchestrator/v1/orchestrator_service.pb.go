@@ -124,7 +124,16 @@ func (x *CreatePipelineResponse) GetPipeline() *PipelineSpec {
 type GetPipelineRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The pipeline's name.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,2,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -164,6 +173,13 @@ func (x *GetPipelineRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetPipelineRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the GetPipeline method.
@@ -221,7 +237,14 @@ type ListPipelinesRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of a previous ListPipelines response, to get the
 	// next page. Empty = the first page.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// On a cluster node: each group this node is a member of is answered by
+	// this node's own replica as it is (may miss writes committed elsewhere;
+	// answers while that group has no leader); the other groups are read from
+	// their leaders as without it. False (default) = every group read from its
+	// leader (linearizable). On a single server: ignored (every read is
+	// current).
+	StaleOk       bool `protobuf:"varint,3,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -268,6 +291,13 @@ func (x *ListPipelinesRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListPipelinesRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListPipelines method.
@@ -1980,7 +2010,16 @@ type ListBatchesRequest struct {
 	// `state` filter, to get the next page. Empty = the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// List only batches in this state. Absent = batches in every state.
-	State         *BatchState `protobuf:"varint,4,opt,name=state,proto3,enum=lightspeed.orchestrator.v1.BatchState,oneof" json:"state,omitempty"`
+	State *BatchState `protobuf:"varint,4,opt,name=state,proto3,enum=lightspeed.orchestrator.v1.BatchState,oneof" json:"state,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,5,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2041,6 +2080,13 @@ func (x *ListBatchesRequest) GetState() BatchState {
 		return *x.State
 	}
 	return BatchState_BATCH_STATE_UNSPECIFIED
+}
+
+func (x *ListBatchesRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListBatches method.
@@ -2108,7 +2154,16 @@ type ListRetriesRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of a previous ListRetries response, to get the
 	// next page. Empty = the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,4,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2162,6 +2217,13 @@ func (x *ListRetriesRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListRetriesRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListRetries method.
@@ -2229,7 +2291,16 @@ type ListDeadLettersRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of a previous ListDeadLetters response, to get the
 	// next page. Empty = the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,4,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2283,6 +2354,13 @@ func (x *ListDeadLettersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListDeadLettersRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListDeadLetters method.
@@ -2350,7 +2428,16 @@ type ListRunsRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of a previous ListRuns response, to get the next
 	// page. Empty = the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,4,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2404,6 +2491,13 @@ func (x *ListRunsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListRunsRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListRuns method.
@@ -2471,7 +2565,16 @@ type ListAuditLogRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of a previous ListAuditLog response, to get the
 	// next page. Empty = the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,4,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2525,6 +2628,13 @@ func (x *ListAuditLogRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListAuditLogRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the ListAuditLog method.
@@ -2587,7 +2697,16 @@ func (x *ListAuditLogResponse) GetNextPageToken() string {
 type GetStatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The pipeline's name.
-	Pipeline      string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	Pipeline string `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// On a cluster node: answer from this node's own replica of the pipeline's
+	// group as it is, without asking the group's leader. Cheaper, and answers
+	// while the group has no leader (a node cut off from the majority too),
+	// but may miss writes committed elsewhere that this replica has not
+	// applied yet. A node that is not a member of the group reads from the
+	// leader as without it. False (default) = linearizable: the answer
+	// reflects every write acknowledged before the call. On a single server:
+	// ignored (every read is current).
+	StaleOk       bool `protobuf:"varint,2,opt,name=stale_ok,json=staleOk,proto3" json:"stale_ok,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2627,6 +2746,13 @@ func (x *GetStatusRequest) GetPipeline() string {
 		return x.Pipeline
 	}
 	return ""
+}
+
+func (x *GetStatusRequest) GetStaleOk() bool {
+	if x != nil {
+		return x.StaleOk
+	}
+	return false
 }
 
 // Response for the GetStatus method.
@@ -3616,15 +3742,17 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x15CreatePipelineRequest\x12<\n" +
 	"\x04spec\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\x04spec\"^\n" +
 	"\x16CreatePipelineResponse\x12D\n" +
-	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\"(\n" +
+	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\"C\n" +
 	"\x12GetPipelineRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"[\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bstale_ok\x18\x02 \x01(\bR\astaleOk\"[\n" +
 	"\x13GetPipelineResponse\x12D\n" +
-	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\"R\n" +
+	"\bpipeline\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\bpipeline\"m\n" +
 	"\x14ListPipelinesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n" +
+	"\bstale_ok\x18\x03 \x01(\bR\astaleOk\"\x87\x01\n" +
 	"\x15ListPipelinesResponse\x12F\n" +
 	"\tpipelines\x18\x01 \x03(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\tpipelines\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n" +
@@ -3713,51 +3841,57 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x12CompleteRunRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\"O\n" +
 	"\x13CompleteRunResponse\x128\n" +
-	"\x03run\x18\x01 \x01(\v2&.lightspeed.orchestrator.v1.RunSummaryR\x03run\"\xb9\x01\n" +
+	"\x03run\x18\x01 \x01(\v2&.lightspeed.orchestrator.v1.RunSummaryR\x03run\"\xd4\x01\n" +
 	"\x12ListBatchesRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12A\n" +
-	"\x05state\x18\x04 \x01(\x0e2&.lightspeed.orchestrator.v1.BatchStateH\x00R\x05state\x88\x01\x01B\b\n" +
+	"\x05state\x18\x04 \x01(\x0e2&.lightspeed.orchestrator.v1.BatchStateH\x00R\x05state\x88\x01\x01\x12\x19\n" +
+	"\bstale_ok\x18\x05 \x01(\bR\astaleOkB\b\n" +
 	"\x06_state\"~\n" +
 	"\x13ListBatchesResponse\x12?\n" +
 	"\abatches\x18\x01 \x03(\v2%.lightspeed.orchestrator.v1.BatchViewR\abatches\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"l\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
 	"\x12ListRetriesRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\bstale_ok\x18\x04 \x01(\bR\astaleOk\"\x80\x01\n" +
 	"\x13ListRetriesResponse\x12A\n" +
 	"\aretries\x18\x01 \x03(\v2'.lightspeed.orchestrator.v1.RetryRecordR\aretries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"p\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8b\x01\n" +
 	"\x16ListDeadLettersRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x92\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\bstale_ok\x18\x04 \x01(\bR\astaleOk\"\x92\x01\n" +
 	"\x17ListDeadLettersResponse\x12O\n" +
 	"\fdead_letters\x18\x01 \x03(\v2,.lightspeed.orchestrator.v1.DeadLetterRecordR\vdeadLetters\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"i\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
 	"\x0fListRunsRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\bstale_ok\x18\x04 \x01(\bR\astaleOk\"v\n" +
 	"\x10ListRunsResponse\x12:\n" +
 	"\x04runs\x18\x01 \x03(\v2&.lightspeed.orchestrator.v1.RunSummaryR\x04runs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x88\x01\n" +
 	"\x13ListAuditLogRequest\x12\x1a\n" +
 	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x83\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\bstale_ok\x18\x04 \x01(\bR\astaleOk\"\x83\x01\n" +
 	"\x14ListAuditLogResponse\x12C\n" +
 	"\aentries\x18\x01 \x03(\v2).lightspeed.orchestrator.v1.AuditLogEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\".\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"I\n" +
 	"\x10GetStatusRequest\x12\x1a\n" +
-	"\bpipeline\x18\x01 \x01(\tR\bpipeline\"\xa8\x03\n" +
+	"\bpipeline\x18\x01 \x01(\tR\bpipeline\x12\x19\n" +
+	"\bstale_ok\x18\x02 \x01(\bR\astaleOk\"\xa8\x03\n" +
 	"\x11GetStatusResponse\x12!\n" +
 	"\fqueued_count\x18\x01 \x01(\x03R\vqueuedCount\x12(\n" +
 	"\x10retry_wait_count\x18\x02 \x01(\x03R\x0eretryWaitCount\x12&\n" +

@@ -26,10 +26,12 @@ class CreatePipelineResponse(_message.Message):
     def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class GetPipelineRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "stale_ok")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, name: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class GetPipelineResponse(_message.Message):
     __slots__ = ("pipeline",)
@@ -38,12 +40,14 @@ class GetPipelineResponse(_message.Message):
     def __init__(self, pipeline: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class ListPipelinesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "stale_ok")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListPipelinesResponse(_message.Message):
     __slots__ = ("pipelines", "next_page_token")
@@ -282,16 +286,18 @@ class CompleteRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_operator_pb2.RunSummary, _Mapping]] = ...) -> None: ...
 
 class ListBatchesRequest(_message.Message):
-    __slots__ = ("pipeline", "page_size", "page_token", "state")
+    __slots__ = ("pipeline", "page_size", "page_token", "state", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
     page_size: int
     page_token: str
     state: _batch_pb2.BatchState
-    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListBatchesResponse(_message.Message):
     __slots__ = ("batches", "next_page_token")
@@ -302,14 +308,16 @@ class ListBatchesResponse(_message.Message):
     def __init__(self, batches: _Optional[_Iterable[_Union[_batch_pb2.BatchView, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListRetriesRequest(_message.Message):
-    __slots__ = ("pipeline", "page_size", "page_token")
+    __slots__ = ("pipeline", "page_size", "page_token", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
     page_size: int
     page_token: str
-    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListRetriesResponse(_message.Message):
     __slots__ = ("retries", "next_page_token")
@@ -320,14 +328,16 @@ class ListRetriesResponse(_message.Message):
     def __init__(self, retries: _Optional[_Iterable[_Union[_batch_pb2.RetryRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListDeadLettersRequest(_message.Message):
-    __slots__ = ("pipeline", "page_size", "page_token")
+    __slots__ = ("pipeline", "page_size", "page_token", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
     page_size: int
     page_token: str
-    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListDeadLettersResponse(_message.Message):
     __slots__ = ("dead_letters", "next_page_token")
@@ -338,14 +348,16 @@ class ListDeadLettersResponse(_message.Message):
     def __init__(self, dead_letters: _Optional[_Iterable[_Union[_batch_pb2.DeadLetterRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListRunsRequest(_message.Message):
-    __slots__ = ("pipeline", "page_size", "page_token")
+    __slots__ = ("pipeline", "page_size", "page_token", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
     page_size: int
     page_token: str
-    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListRunsResponse(_message.Message):
     __slots__ = ("runs", "next_page_token")
@@ -356,14 +368,16 @@ class ListRunsResponse(_message.Message):
     def __init__(self, runs: _Optional[_Iterable[_Union[_operator_pb2.RunSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListAuditLogRequest(_message.Message):
-    __slots__ = ("pipeline", "page_size", "page_token")
+    __slots__ = ("pipeline", "page_size", "page_token", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
     page_size: int
     page_token: str
-    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class ListAuditLogResponse(_message.Message):
     __slots__ = ("entries", "next_page_token")
@@ -374,10 +388,12 @@ class ListAuditLogResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[_operator_pb2.AuditLogEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetStatusRequest(_message.Message):
-    __slots__ = ("pipeline",)
+    __slots__ = ("pipeline", "stale_ok")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    STALE_OK_FIELD_NUMBER: _ClassVar[int]
     pipeline: str
-    def __init__(self, pipeline: _Optional[str] = ...) -> None: ...
+    stale_ok: bool
+    def __init__(self, pipeline: _Optional[str] = ..., stale_ok: _Optional[bool] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
     __slots__ = ("queued_count", "retry_wait_count", "in_flight_count", "dead_letter_count", "mode", "effective_max_in_flight", "active_run_id", "signature", "valid", "invalid_reason")

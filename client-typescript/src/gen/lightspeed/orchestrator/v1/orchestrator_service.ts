@@ -58,6 +58,17 @@ export interface CreatePipelineResponse {
 export interface GetPipelineRequest {
   /** Required. The pipeline's name. */
   name: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the GetPipeline method. */
@@ -81,6 +92,15 @@ export interface ListPipelinesRequest {
    * next page. Empty = the first page.
    */
   pageToken: string;
+  /**
+   * On a cluster node: each group this node is a member of is answered by
+   * this node's own replica as it is (may miss writes committed elsewhere;
+   * answers while that group has no leader); the other groups are read from
+   * their leaders as without it. False (default) = every group read from its
+   * leader (linearizable). On a single server: ignored (every read is
+   * current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListPipelines method. */
@@ -408,7 +428,20 @@ export interface ListBatchesRequest {
    */
   pageToken: string;
   /** List only batches in this state. Absent = batches in every state. */
-  state?: BatchState | undefined;
+  state?:
+    | BatchState
+    | undefined;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListBatches method. */
@@ -433,6 +466,17 @@ export interface ListRetriesRequest {
    * next page. Empty = the first page.
    */
   pageToken: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListRetries method. */
@@ -457,6 +501,17 @@ export interface ListDeadLettersRequest {
    * next page. Empty = the first page.
    */
   pageToken: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListDeadLetters method. */
@@ -481,6 +536,17 @@ export interface ListRunsRequest {
    * page. Empty = the first page.
    */
   pageToken: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListRuns method. */
@@ -505,6 +571,17 @@ export interface ListAuditLogRequest {
    * next page. Empty = the first page.
    */
   pageToken: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the ListAuditLog method. */
@@ -522,6 +599,17 @@ export interface ListAuditLogResponse {
 export interface GetStatusRequest {
   /** Required. The pipeline's name. */
   pipeline: string;
+  /**
+   * On a cluster node: answer from this node's own replica of the pipeline's
+   * group as it is, without asking the group's leader. Cheaper, and answers
+   * while the group has no leader (a node cut off from the majority too),
+   * but may miss writes committed elsewhere that this replica has not
+   * applied yet. A node that is not a member of the group reads from the
+   * leader as without it. False (default) = linearizable: the answer
+   * reflects every write acknowledged before the call. On a single server:
+   * ignored (every read is current).
+   */
+  staleOk: boolean;
 }
 
 /** Response for the GetStatus method. */
@@ -873,13 +961,16 @@ export const CreatePipelineResponse: MessageFns<CreatePipelineResponse> = {
 };
 
 function createBaseGetPipelineRequest(): GetPipelineRequest {
-  return { name: "" };
+  return { name: "", staleOk: false };
 }
 
 export const GetPipelineRequest: MessageFns<GetPipelineRequest> = {
   encode(message: GetPipelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(16).bool(message.staleOk);
     }
     return writer;
   },
@@ -905,6 +996,14 @@ export const GetPipelineRequest: MessageFns<GetPipelineRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -918,13 +1017,23 @@ export const GetPipelineRequest: MessageFns<GetPipelineRequest> = {
   },
 
   fromJSON(object: any): GetPipelineRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
+    };
   },
 
   toJSON(message: GetPipelineRequest): unknown {
     const obj: any = {};
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
     }
     return obj;
   },
@@ -935,6 +1044,7 @@ export const GetPipelineRequest: MessageFns<GetPipelineRequest> = {
   fromPartial(object: DeepPartial<GetPipelineRequest>): GetPipelineRequest {
     const message = createBaseGetPipelineRequest();
     message.name = object.name ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -1009,7 +1119,7 @@ export const GetPipelineResponse: MessageFns<GetPipelineResponse> = {
 };
 
 function createBaseListPipelinesRequest(): ListPipelinesRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", staleOk: false };
 }
 
 export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
@@ -1019,6 +1129,9 @@ export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(24).bool(message.staleOk);
     }
     return writer;
   },
@@ -1052,6 +1165,14 @@ export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1076,6 +1197,11 @@ export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -1087,6 +1213,9 @@ export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -1097,6 +1226,7 @@ export const ListPipelinesRequest: MessageFns<ListPipelinesRequest> = {
     const message = createBaseListPipelinesRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -3698,7 +3828,7 @@ export const CompleteRunResponse: MessageFns<CompleteRunResponse> = {
 };
 
 function createBaseListBatchesRequest(): ListBatchesRequest {
-  return { pipeline: "", pageSize: 0, pageToken: "", state: undefined };
+  return { pipeline: "", pageSize: 0, pageToken: "", state: undefined, staleOk: false };
 }
 
 export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
@@ -3714,6 +3844,9 @@ export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
     }
     if (message.state !== undefined) {
       writer.uint32(32).int32(message.state);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(40).bool(message.staleOk);
     }
     return writer;
   },
@@ -3763,6 +3896,14 @@ export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
             message.state = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3789,6 +3930,11 @@ export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
         ? globalThis.String(object.page_token)
         : "",
       state: isSet(object.state) ? batchStateFromJSON(object.state) : undefined,
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -3806,6 +3952,9 @@ export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
     if (message.state !== undefined) {
       obj.state = batchStateToJSON(message.state);
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -3818,6 +3967,7 @@ export const ListBatchesRequest: MessageFns<ListBatchesRequest> = {
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.state = object.state ?? undefined;
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -3912,7 +4062,7 @@ export const ListBatchesResponse: MessageFns<ListBatchesResponse> = {
 };
 
 function createBaseListRetriesRequest(): ListRetriesRequest {
-  return { pipeline: "", pageSize: 0, pageToken: "" };
+  return { pipeline: "", pageSize: 0, pageToken: "", staleOk: false };
 }
 
 export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
@@ -3925,6 +4075,9 @@ export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(32).bool(message.staleOk);
     }
     return writer;
   },
@@ -3966,6 +4119,14 @@ export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3991,6 +4152,11 @@ export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -4005,6 +4171,9 @@ export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -4016,6 +4185,7 @@ export const ListRetriesRequest: MessageFns<ListRetriesRequest> = {
     message.pipeline = object.pipeline ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -4110,7 +4280,7 @@ export const ListRetriesResponse: MessageFns<ListRetriesResponse> = {
 };
 
 function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
-  return { pipeline: "", pageSize: 0, pageToken: "" };
+  return { pipeline: "", pageSize: 0, pageToken: "", staleOk: false };
 }
 
 export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
@@ -4123,6 +4293,9 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(32).bool(message.staleOk);
     }
     return writer;
   },
@@ -4164,6 +4337,14 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4189,6 +4370,11 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -4203,6 +4389,9 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -4214,6 +4403,7 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     message.pipeline = object.pipeline ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -4312,7 +4502,7 @@ export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
 };
 
 function createBaseListRunsRequest(): ListRunsRequest {
-  return { pipeline: "", pageSize: 0, pageToken: "" };
+  return { pipeline: "", pageSize: 0, pageToken: "", staleOk: false };
 }
 
 export const ListRunsRequest: MessageFns<ListRunsRequest> = {
@@ -4325,6 +4515,9 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(32).bool(message.staleOk);
     }
     return writer;
   },
@@ -4366,6 +4559,14 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4391,6 +4592,11 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -4405,6 +4611,9 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -4416,6 +4625,7 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     message.pipeline = object.pipeline ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -4510,7 +4720,7 @@ export const ListRunsResponse: MessageFns<ListRunsResponse> = {
 };
 
 function createBaseListAuditLogRequest(): ListAuditLogRequest {
-  return { pipeline: "", pageSize: 0, pageToken: "" };
+  return { pipeline: "", pageSize: 0, pageToken: "", staleOk: false };
 }
 
 export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
@@ -4523,6 +4733,9 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(32).bool(message.staleOk);
     }
     return writer;
   },
@@ -4564,6 +4777,14 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4589,6 +4810,11 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
     };
   },
 
@@ -4603,6 +4829,9 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
+    }
     return obj;
   },
 
@@ -4614,6 +4843,7 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
     message.pipeline = object.pipeline ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };
@@ -4710,13 +4940,16 @@ export const ListAuditLogResponse: MessageFns<ListAuditLogResponse> = {
 };
 
 function createBaseGetStatusRequest(): GetStatusRequest {
-  return { pipeline: "" };
+  return { pipeline: "", staleOk: false };
 }
 
 export const GetStatusRequest: MessageFns<GetStatusRequest> = {
   encode(message: GetStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.pipeline !== "") {
       writer.uint32(10).string(message.pipeline);
+    }
+    if (message.staleOk !== false) {
+      writer.uint32(16).bool(message.staleOk);
     }
     return writer;
   },
@@ -4742,6 +4975,14 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
             message.pipeline = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.staleOk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4755,13 +4996,23 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
   },
 
   fromJSON(object: any): GetStatusRequest {
-    return { pipeline: isSet(object.pipeline) ? globalThis.String(object.pipeline) : "" };
+    return {
+      pipeline: isSet(object.pipeline) ? globalThis.String(object.pipeline) : "",
+      staleOk: isSet(object.staleOk)
+        ? globalThis.Boolean(object.staleOk)
+        : isSet(object.stale_ok)
+        ? globalThis.Boolean(object.stale_ok)
+        : false,
+    };
   },
 
   toJSON(message: GetStatusRequest): unknown {
     const obj: any = {};
     if (message.pipeline !== "") {
       obj.pipeline = message.pipeline;
+    }
+    if (message.staleOk !== false) {
+      obj.staleOk = message.staleOk;
     }
     return obj;
   },
@@ -4772,6 +5023,7 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
   fromPartial(object: DeepPartial<GetStatusRequest>): GetStatusRequest {
     const message = createBaseGetStatusRequest();
     message.pipeline = object.pipeline ?? "";
+    message.staleOk = object.staleOk ?? false;
     return message;
   },
 };

@@ -18,6 +18,13 @@ abstract class ListCommand<T> extends ClientCommand {
   @Option(names = "--json", description = "Print protobuf JSON instead of a table.")
   boolean json;
 
+  @Option(
+      names = "--stale-ok",
+      description = "On a cluster node: answer from that node's own replica (may miss recent"
+          + " writes made elsewhere; answers while the pipeline's group has no leader). A"
+          + " single server ignores it.")
+  boolean staleOk;
+
   /** Every item, read page by page with {@link Pages#all}. */
   abstract List<T> list(OrchestratorClient client);
 

@@ -47,9 +47,16 @@ final class QueryCommands {
     @Option(names = "--json", description = "Print protobuf JSON.")
     boolean json;
 
+    @Option(
+        names = "--stale-ok",
+        description = "On a cluster node: answer from that node's own replica (may miss recent"
+            + " writes made elsewhere; answers while the pipeline's group has no leader). A"
+            + " single server ignores it.")
+    boolean staleOk;
+
     @Override
     int run(OrchestratorClient client) {
-      GetStatusResponse s = client.getStatus(pipeline);
+      GetStatusResponse s = client.getStatus(pipeline, staleOk);
       if (json) {
         out().println(Output.json(s));
         return 0;
@@ -89,7 +96,7 @@ final class QueryCommands {
           token -> {
             ListBatchesRequest.Builder req =
                 ListBatchesRequest.newBuilder()
-                    .setPipeline(pipeline)
+                    .setPipeline(pipeline).setStaleOk(staleOk)
                     .setPageSize(Pages.PAGE_SIZE)
                     .setPageToken(token);
             if (state != null) {
@@ -130,7 +137,8 @@ final class QueryCommands {
     List<RetryRecord> list(OrchestratorClient client) {
       return Pages.all(
           token -> client.listRetries(ListRetriesRequest.newBuilder()
-              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+              .setPipeline(pipeline).setStaleOk(staleOk)
+              .setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
           ListRetriesResponse::getRetriesList,
           ListRetriesResponse::getNextPageToken);
     }
@@ -161,7 +169,8 @@ final class QueryCommands {
     List<DeadLetterRecord> list(OrchestratorClient client) {
       return Pages.all(
           token -> client.listDeadLetters(ListDeadLettersRequest.newBuilder()
-              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+              .setPipeline(pipeline).setStaleOk(staleOk)
+              .setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
           ListDeadLettersResponse::getDeadLettersList,
           ListDeadLettersResponse::getNextPageToken);
     }
@@ -188,7 +197,8 @@ final class QueryCommands {
     List<AuditLogEntry> list(OrchestratorClient client) {
       return Pages.all(
           token -> client.listAuditLog(ListAuditLogRequest.newBuilder()
-              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+              .setPipeline(pipeline).setStaleOk(staleOk)
+              .setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
           ListAuditLogResponse::getEntriesList,
           ListAuditLogResponse::getNextPageToken);
     }

@@ -76,7 +76,8 @@ final class RunsCommand implements Runnable {
     List<RunSummary> list(OrchestratorClient client) {
       return Pages.all(
           token -> client.listRuns(ListRunsRequest.newBuilder()
-              .setPipeline(pipeline).setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
+              .setPipeline(pipeline).setStaleOk(staleOk)
+              .setPageSize(Pages.PAGE_SIZE).setPageToken(token).build()),
           ListRunsResponse::getRunsList,
           ListRunsResponse::getNextPageToken);
     }

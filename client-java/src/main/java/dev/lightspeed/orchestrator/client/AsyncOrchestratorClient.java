@@ -107,11 +107,16 @@ public final class AsyncOrchestratorClient {
   }
 
   public CompletableFuture<PipelineSpec> getPipeline(String name) {
+    return getPipeline(name, false);
+  }
+
+  /** As {@link OrchestratorClient#getPipeline(String, boolean)}. */
+  public CompletableFuture<PipelineSpec> getPipeline(String name, boolean staleOk) {
     return unary(
             channel,
             OrchestratorServiceGrpc.getGetPipelineMethod(),
             options(),
-            GetPipelineRequest.newBuilder().setName(name).build())
+            GetPipelineRequest.newBuilder().setName(name).setStaleOk(staleOk).build())
         .thenApply(GetPipelineResponse::getPipeline);
   }
 
@@ -306,11 +311,16 @@ public final class AsyncOrchestratorClient {
   }
 
   public CompletableFuture<GetStatusResponse> getStatus(String pipeline) {
+    return getStatus(pipeline, false);
+  }
+
+  /** As {@link OrchestratorClient#getStatus(String, boolean)}. */
+  public CompletableFuture<GetStatusResponse> getStatus(String pipeline, boolean staleOk) {
     return unary(
         channel,
         OrchestratorServiceGrpc.getGetStatusMethod(),
         options(),
-        GetStatusRequest.newBuilder().setPipeline(pipeline).build());
+        GetStatusRequest.newBuilder().setPipeline(pipeline).setStaleOk(staleOk).build());
   }
 
   private CallOptions options() {

@@ -135,7 +135,17 @@ public final class OrchestratorClient implements AutoCloseable {
 
   /** The effective spec of a pipeline. */
   public PipelineSpec getPipeline(String name) {
-    return call(s -> s.getPipeline(GetPipelineRequest.newBuilder().setName(name).build()))
+    return getPipeline(name, false);
+  }
+
+  /**
+   * As {@link #getPipeline(String)}; with {@code staleOk}, a cluster node answers from its own
+   * replica as it is (may miss recent writes made elsewhere; answers while the pipeline's group
+   * has no leader). A single server ignores it.
+   */
+  public PipelineSpec getPipeline(String name, boolean staleOk) {
+    return call(s -> s.getPipeline(
+            GetPipelineRequest.newBuilder().setName(name).setStaleOk(staleOk).build()))
         .getPipeline();
   }
 
@@ -325,7 +335,18 @@ public final class OrchestratorClient implements AutoCloseable {
 
   /** Counts, mode, active run, signature and validity of a pipeline. */
   public GetStatusResponse getStatus(String pipeline) {
-    return call(s -> s.getStatus(GetStatusRequest.newBuilder().setPipeline(pipeline).build()));
+    return getStatus(pipeline, false);
+  }
+
+  /**
+   * As {@link #getStatus(String)}; with {@code staleOk}, a cluster node answers from its own
+   * replica as it is (may miss recent writes made elsewhere; answers while the pipeline's group
+   * has no leader). A single server ignores it. The list reads take it in their request
+   * ({@code setStaleOk}).
+   */
+  public GetStatusResponse getStatus(String pipeline, boolean staleOk) {
+    return call(s -> s.getStatus(
+        GetStatusRequest.newBuilder().setPipeline(pipeline).setStaleOk(staleOk).build()));
   }
 
   /**

@@ -237,6 +237,14 @@ class OrchestratorCliTest {
         .containsPattern("dead_letters +1")
         .containsPattern("valid +true");
     assertThat(run("status", p, "--json").out()).contains("\"queuedCount\": \"2\"");
+
+    // --stale-ok: a single server ignores it (a cluster node answers from its own replica).
+    assertThat(run("batches", p, "--stale-ok").out()).isEqualTo(table.out());
+    assertThat(run("status", p, "--stale-ok").out()).isEqualTo(run("status", p).out());
+    assertThat(run("dead-letters", p, "--stale-ok").out()).contains("poison");
+    assertThat(run("retries", p, "--stale-ok").out()).isEqualTo("(none)" + System.lineSeparator());
+    assertThat(run("audit", p, "--stale-ok").out()).isEqualTo(run("audit", p).out());
+    assertThat(run("runs", "list", p, "--stale-ok").out()).isEqualTo(run("runs", "list", p).out());
   }
 
   @Test

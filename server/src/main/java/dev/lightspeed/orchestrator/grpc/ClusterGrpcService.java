@@ -78,7 +78,8 @@ import java.util.function.UnaryOperator;
  * ErrorMapper}) as {@link OrchestratorGrpcService}, but a command is not applied here: it is
  * replicated through the pipeline's Raft group ({@link ClusterRouting}) and applied by every
  * replica at its log index (the replication package's GroupState); the leader's apply reply, a typed result or a
- * refusal, is the reply. Reads are Raft read-index reads answered by the leader's state.
+ * refusal, is the reply. Reads are Raft read-index reads answered by the leader's state, or with
+ * {@code stale_ok} by this node's own replica.
  *
  * <p>WatchStarted and WatchEvents are served by the node's own replica of the pipeline's group:
  * it hands a watcher the started batches and events it applies, the same on every replica (with
@@ -117,7 +118,8 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
 
   @Override
   public void getPipeline(GetPipelineRequest req, StreamObserver<GetPipelineResponse> out) {
-    read(out, req.getName(), ClusterEntries.Read.GET_PIPELINE, req, GetPipelineResponse.parser());
+    read(out, req.getStaleOk(), req.getName(), ClusterEntries.Read.GET_PIPELINE, req,
+        GetPipelineResponse.parser());
   }
 
   @Override
@@ -130,7 +132,8 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
       return;
     }
     byte[] query = ClusterEntries.query(ClusterEntries.Read.LIST_PIPELINES, "", req.toByteArray());
-    routing.readEveryGroup(query).whenComplete((replies, failure) -> {
+    (req.getStaleOk() ? routing.readEveryGroupStale(query) : routing.readEveryGroup(query))
+        .whenComplete((replies, failure) -> {
       if (failure != null) {
         out.onError(unavailable(null, failure));
         return;
@@ -295,35 +298,39 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
 
   @Override
   public void listBatches(ListBatchesRequest req, StreamObserver<ListBatchesResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.LIST_BATCHES, req, ListBatchesResponse.parser());
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.LIST_BATCHES, req,
+        ListBatchesResponse.parser());
   }
 
   @Override
   public void listRetries(ListRetriesRequest req, StreamObserver<ListRetriesResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.LIST_RETRIES, req, ListRetriesResponse.parser());
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.LIST_RETRIES, req,
+        ListRetriesResponse.parser());
   }
 
   @Override
   public void listDeadLetters(
       ListDeadLettersRequest req, StreamObserver<ListDeadLettersResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.LIST_DEAD_LETTERS, req,
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.LIST_DEAD_LETTERS, req,
         ListDeadLettersResponse.parser());
   }
 
   @Override
   public void listRuns(ListRunsRequest req, StreamObserver<ListRunsResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.LIST_RUNS, req, ListRunsResponse.parser());
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.LIST_RUNS, req,
+        ListRunsResponse.parser());
   }
 
   @Override
   public void listAuditLog(ListAuditLogRequest req, StreamObserver<ListAuditLogResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.LIST_AUDIT_LOG, req,
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.LIST_AUDIT_LOG, req,
         ListAuditLogResponse.parser());
   }
 
   @Override
   public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
-    read(out, req.getPipeline(), ClusterEntries.Read.GET_STATUS, req, GetStatusResponse.parser());
+    read(out, req.getStaleOk(), req.getPipeline(), ClusterEntries.Read.GET_STATUS, req,
+        GetStatusResponse.parser());
   }
 
   // ---- how a call runs -----------------------------------------------------------------------
@@ -402,11 +409,15 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
     });
   }
 
-  /** A read-index read of the pipeline's group, answered by the leader's state. */
+  /**
+   * A read-index read of the pipeline's group, answered by the leader's state; with {@code
+   * stale_ok}, by this node's own replica as it is (docs/cluster.md, "Reads").
+   */
   private <T> void read(
-      StreamObserver<T> out, String pipeline, ClusterEntries.Read read, MessageLite req,
-      Parser<T> parser) {
-    routing.read(pipeline, ClusterEntries.query(read, pipeline, req.toByteArray()))
+      StreamObserver<T> out, boolean staleOk, String pipeline, ClusterEntries.Read read,
+      MessageLite req, Parser<T> parser) {
+    byte[] query = ClusterEntries.query(read, pipeline, req.toByteArray());
+    (staleOk ? routing.readStale(pipeline, query) : routing.read(pipeline, query))
         .whenComplete((bytes, failure) -> {
           if (failure != null) {
             out.onError(unavailable(pipeline, failure));

@@ -34,6 +34,19 @@ public interface ClusterRouting {
   CompletableFuture<List<byte[]>> readEveryGroup(byte[] query);
 
   /**
+   * A read with {@code stale_ok}: answered by this node's own replica of the pipeline's group as
+   * it is, with no Raft round (so also while the group has no leader); a linearizable read
+   * ({@link #read}) when this node is not one of the group's members.
+   */
+  CompletableFuture<byte[]> readStale(String pipeline, byte[] query);
+
+  /**
+   * ListPipelines with {@code stale_ok}, in group order: the groups this node is a member of
+   * answered by its replicas, the others read linearizably.
+   */
+  CompletableFuture<List<byte[]>> readEveryGroupStale(byte[] query);
+
+  /**
    * This node's replica of the pipeline's group, or null when this node is not one of the group's
    * members: the watch streams are served from the entries the local replica applies.
    */

@@ -174,6 +174,37 @@ public final class ClusterHost implements ClusterRouting, Closeable {
         .thenApply(done -> reads.stream().map(CompletableFuture::join).toList());
   }
 
+  @Override
+  public CompletableFuture<byte[]> readStale(String pipeline, byte[] query) {
+    int group = groupOf(pipeline);
+    return replicas.containsKey(group)
+        ? readLocal(group, query) : read(clients.get(group), query, 1);
+  }
+
+  @Override
+  public CompletableFuture<List<byte[]>> readEveryGroupStale(byte[] query) {
+    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.size());
+    for (int g = 0; g < clients.size(); g++) {
+      reads.add(replicas.containsKey(g) ? readLocal(g, query) : read(clients.get(g), query, 1));
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(done -> reads.stream().map(CompletableFuture::join).toList());
+  }
+
+  /**
+   * This node's replica of the group answers the query as it is, under the state machine's lock
+   * (as Ratis' own queries run): the same {@link GroupState#query} a linearizable read runs on
+   * the leader, without asking the leader or a majority anything.
+   */
+  private CompletableFuture<byte[]> readLocal(int group, byte[] query) {
+    try {
+      return CompletableFuture.completedFuture(
+          node.stateMachine(group).readAtIndex((state, applied) -> state.query(query)));
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** Stops the Raft clients and the node; the data dir stays for the next start. */
   @Override
   public void close() throws IOException {
