@@ -27,6 +27,10 @@ import picocli.CommandLine.Option;
       "  group --kills times (restarting it each time) and SIGSTOP it --stops times",
       "  (continued after the fail-over); each time, the time from the fault to the",
       "  first accepted write sent after it (probes every 10 ms over all three nodes).",
+      "",
+      "catch-up: the group holds --catch-up-records queued batches; a follower is killed,",
+      "  its data deleted, and started empty: the time until it has applied the group's",
+      "  commit index, from the leader's snapshot and the entries after it.",
     })
 public final class ClusterBench implements Callable<Integer> {
   @Option(names = "--server-jar", paramLabel = "JAR",
@@ -54,6 +58,16 @@ public final class ClusterBench implements Callable<Integer> {
       description = "Threads writing steadily during the fail-overs (default: ${DEFAULT-VALUE}).")
   int writers;
 
+  @Option(names = "--catch-up-records", defaultValue = "1000000",
+      description = "Queued batches in the group when a new node joins empty and catches up from"
+          + " the leader's snapshot; 0 skips it (default: ${DEFAULT-VALUE}).")
+  long catchUpRecords;
+
+  @Option(names = "--catch-up-snapshot-every", defaultValue = "100",
+      description = "The nodes' --raft-snapshot-every for the catch-up run, so that the leader's"
+          + " log is purged to a recent snapshot (default: ${DEFAULT-VALUE} entries).")
+  long catchUpSnapshotEvery;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ClusterBench()).execute(args));
   }
@@ -69,6 +83,16 @@ public final class ClusterBench implements Callable<Integer> {
     for (int i = 0; i < stops; i++) {
       faults.add("stop");
     }
+    if (!faults.isEmpty()) {
+      failover(jvm, faults);
+    }
+    if (catchUpRecords > 0) {
+      catchUp(jvm);
+    }
+    return 0;
+  }
+
+  private void failover(List<String> jvm, List<String> faults) throws Exception {
     List<Failover.Sample> samples;
     LoadGenerator.say("cluster fail-over: 3 nodes, 1 group, %d writers, faults %s", writers, faults);
     try (ClusterProcesses cluster =
@@ -89,6 +113,18 @@ public final class ClusterBench implements Callable<Integer> {
     }
     Files.writeString(out.resolve("cluster-failover.md"), md.toString());
     System.out.println(md);
-    return 0;
+  }
+
+  private void catchUp(List<String> jvm) throws Exception {
+    CatchUp.Result r = new CatchUp(serverJar, jvm, out.resolve("cluster-catch-up"),
+        catchUpRecords, catchUpSnapshotEvery).run();
+    String md = "| state of the group | leader's snapshot | new node: process start → listening"
+        + " | → caught up (applied the commit index) | replicas |\n|---|---|---|---|---|\n"
+        + String.format(Locale.ROOT, "| %,d queued batches, %,d log entries | index %,d, %,.1f MB"
+            + " | %,d ms | %,d ms | %s |\n", r.records(), r.entries(), r.snapshotIndex(),
+            r.snapshotBytes() / 1e6, r.startupMs(), r.catchUpMs(),
+            r.signaturesAgree() ? "signatures agree" : "signatures not compared equal");
+    Files.writeString(out.resolve("cluster-catch-up.md"), md);
+    System.out.println(md);
   }
 }

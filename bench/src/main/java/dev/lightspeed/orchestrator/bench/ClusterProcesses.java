@@ -58,6 +58,7 @@ final class ClusterProcesses implements ServerUnderTest, AutoCloseable {
   private final Path dir;
   private final Path clusterFile;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
+  private final List<String> nodeArgs;
 
   /**
    * Writes the cluster file for {@code size} nodes and {@code groups} Raft groups under
@@ -65,7 +66,14 @@ final class ClusterProcesses implements ServerUnderTest, AutoCloseable {
    */
   ClusterProcesses(Path jar, List<String> jvmFlags, Path dir, int size, int groups)
       throws IOException {
+    this(jar, jvmFlags, dir, size, groups, List.of());
+  }
+
+  /** The same, with {@code nodeArgs} added to every node's command line. */
+  ClusterProcesses(Path jar, List<String> jvmFlags, Path dir, int size, int groups,
+      List<String> nodeArgs) throws IOException {
     this.jar = jar;
+    this.nodeArgs = List.copyOf(nodeArgs);
     this.jvmFlags = List.copyOf(jvmFlags);
     this.dir = dir;
     LoadGenerator.deleteTree(dir);
@@ -119,6 +127,7 @@ final class ClusterProcesses implements ServerUnderTest, AutoCloseable {
     command.addAll(jvmFlags);
     command.addAll(List.of("-jar", jar.toString(), "--cluster", clusterFile.toString(),
         "--node-id", n.id, "--data-dir", n.dataDir.toString()));
+    command.addAll(nodeArgs);
     Path log = log(n, ++n.starts);
     n.process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(log.toFile()).start();

@@ -209,7 +209,8 @@ public final class Report implements Runnable {
       StringBuilder md = new StringBuilder();
       Path load = dir.resolve("load.json");
       Path failover = dir.resolve("cluster-failover.md");
-      if (!Files.exists(load) && !Files.exists(failover)) {
+      if (!Files.exists(load) && !Files.exists(failover)
+          && !Files.exists(dir.resolve("cluster-catch-up.md"))) {
         return md;
       }
       md.append("## Cluster of 3 nodes (`make bench-cluster`, `bench/scripts/run-cluster-bench.sh`)\n\n");
@@ -239,6 +240,16 @@ public final class Report implements Runnable {
             + " accepted write *sent after it* (probe writes every 10 ms, rotating over the three"
             + " nodes). The cluster heals (every replica caught up) before the next fault.\n\n");
         md.append(Files.readString(failover).strip()).append("\n\n");
+      }
+      Path catchUp = dir.resolve("cluster-catch-up.md");
+      if (Files.exists(catchUp)) {
+        md.append("### A new node catching up from a snapshot\n\nThe group's one pipeline holds"
+            + " the queued batches; a follower is killed, its data directory deleted (a"
+            + " replacement machine) and started empty. The leader's log was purged up to its"
+            + " last snapshot (the nodes run with a short `--raft-snapshot-every`), so Ratis"
+            + " sends the snapshot, then the entries after it. The time runs from the new"
+            + " process's start until its replica has applied the group's commit index.\n\n");
+        md.append(Files.readString(catchUp).strip()).append("\n\n");
       }
       if (Files.exists(load)) {
         List<CaseResult> rows = new Gson().fromJson(Files.readString(load),

@@ -61,6 +61,12 @@ public record RaftTuning(
         Duration.ofSeconds(3));
   }
 
+  /** The same with another snapshot interval ({@code --raft-snapshot-every}). */
+  public RaftTuning withSnapshotEveryEntries(long entries) {
+    return new RaftTuning(entries, segmentBytes, electionTimeoutMin, electionTimeoutMax,
+        requestTimeout, clientRetries);
+  }
+
   /** The same with other client retries (tests that expect a refusal shorten them). */
   public RaftTuning withClientRetries(String retries) {
     return new RaftTuning(snapshotEveryEntries, segmentBytes, electionTimeoutMin,

@@ -68,7 +68,7 @@ final class ClusterBoot {
     ClusterHost node;
     try {
       node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),
-          RaftTuning.defaults());
+          RaftTuning.defaults().withSnapshotEveryEntries(main.raftSnapshotEvery));
     } catch (IOException e) {
       System.err.println("cannot start cluster node " + main.nodeId + " (data in "
           + main.dataDir.toAbsolutePath() + "): " + e.getMessage());
@@ -122,6 +122,10 @@ final class ClusterBoot {
     if (main.inMemory) {
       return "--in-memory is not supported with --cluster: a cluster node keeps its Raft log"
           + " in --data-dir";
+    }
+    if (main.raftSnapshotEvery < 1) {
+      return "--raft-snapshot-every must be at least 1 (entries between a group's snapshots),"
+          + " was " + main.raftSnapshotEvery;
     }
     if (main.dashboard.enabled()) {
       return "--http-port (the dashboard) is not served by a cluster node yet (docs/cluster.md)";

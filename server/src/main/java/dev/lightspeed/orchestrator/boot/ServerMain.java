@@ -90,6 +90,17 @@ public final class ServerMain implements Callable<Integer> {
   String nodeId;
 
   @Option(
+      names = "--raft-snapshot-every",
+      paramLabel = "ENTRIES",
+      defaultValue = "100000",
+      description =
+          "With --cluster: each Raft group takes a snapshot after this many log entries"
+              + " (default ${DEFAULT-VALUE}) and purges its log up to it. Smaller: less disk and"
+              + " a shorter replay on restart, more snapshot writing; a follower that needs a"
+              + " purged entry is sent the snapshot.")
+  long raftSnapshotEvery;
+
+  @Option(
       names = "--in-memory",
       description = "Keep pipelines in memory only: nothing is written, a restart starts empty.")
   boolean inMemory;

@@ -211,4 +211,17 @@ class StartupMessagesTest {
     assertThat(StartupErrors.describe(new IOException("plain words")))
         .isEqualTo("plain words");
   }
+
+  @Test
+  void raftSnapshotIntervalBelowOne_isRefusedBeforeAnythingStarts() throws Exception {
+    Path data = dir.resolve("data");
+
+    Run r = run("--cluster", "examples/cluster-local.json", "--node-id", "n1",
+        "--data-dir", data.toString(), "--raft-snapshot-every", "0");
+
+    assertThat(r.exit).isEqualTo(2);
+    assertThat(r.err).contains("--raft-snapshot-every must be at least 1 (entries between a"
+        + " group's snapshots), was 0");
+    assertThat(data).doesNotExist();
+  }
 }
