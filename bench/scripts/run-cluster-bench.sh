@@ -2,8 +2,8 @@
 # The cluster's benchmarks (issue 17, docs/cluster.md), then BENCHMARKS.md:
 #   1. fail-over: 3 nodes, SIGKILL of a group's leader 10 times and SIGSTOP 5 times under a write
 #      load; the time to the first accepted write after each (ClusterBench);
-#      then a new node's catch-up: a follower killed, its data deleted, started empty while its
-#      group holds 1M queued batches (100k with --quick), timed until it has applied them all;
+#      then catch-up: a follower killed, 1M queued batches written (100k with --quick) and the log
+#      purged to a snapshot, the follower restarted and timed until it has applied them all;
 #   2. throughput: the same unary and bulk load cases on one durable server and on a 3-node
 #      cluster, in one run (LoadGenerator --modes durable,cluster).
 # Results go to bench/results/cluster/ (the single-server results are left as they are).

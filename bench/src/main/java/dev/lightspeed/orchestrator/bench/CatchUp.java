@@ -22,12 +22,19 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * How long a new node takes to catch up from a snapshot (issue 17): a 3-node cluster of real server
- * jars, one group, whose one pipeline holds {@code records} queued batches; a follower is killed,
- * its data directory deleted (a replacement machine), and started again empty. The leader's log
- * was purged up to its last snapshot ({@code --raft-snapshot-every}), so Ratis must send the
- * snapshot, then the few entries after it. Timed from the new process's start until its replica
- * has applied the group's commit index and reports the leader's signature.
+ * How long a node takes to catch up from a snapshot (issue 17): a 3-node cluster of real server
+ * jars, one group. A follower is stopped; then the group's one pipeline is filled with {@code
+ * records} queued batches through the other two, and the leader's log is purged up to its last
+ * snapshot ({@code --raft-snapshot-every}). The follower is started again: what it lacks is no
+ * longer in any log, so Ratis must send it the snapshot, then the few entries after it. Timed
+ * from the process's start until its replica has applied the group's commit index and reports the
+ * leader's signature.
+ *
+ * <p>Why not a node with an emptied data directory under the same id: Raft counts on a member
+ * keeping what it acknowledged (it may have been part of a majority), so Ratis' leader never
+ * sends such a node anything before its old match index, and the node stays behind for good (seen
+ * here: "INCONSISTENCY reply with nextIndex 0" every few seconds). A node that lost its disk joins
+ * as a new member (docs/cluster.md, "A node that lost its data").
  */
 final class CatchUp {
   private static final String PIPELINE = "catch-up";
@@ -56,24 +63,23 @@ final class CatchUp {
         List.of("--raft-snapshot-every", Long.toString(snapshotEvery)))) {
       cluster.startAll();
       ClusterProcesses.Node leader = cluster.leaderOf(0);
-      long t0 = System.nanoTime();
-      load(leader);
-      say("catch-up: %,d queued batches written through %s in %.1f s", records, leader.id,
-          (System.nanoTime() - t0) / 1e9);
-
-      ClusterProcesses.Node fresh = null;
+      ClusterProcesses.Node behind = null;
       for (ClusterProcesses.Node n : cluster.nodes()) {
         if (n != leader) {
-          fresh = n;
+          behind = n;
         }
       }
-      cluster.kill(fresh);
-      LoadGenerator.deleteTree(fresh.dataDir);
+      createPipeline(leader);
+      cluster.kill(behind);
+      long t0 = System.nanoTime();
+      load(leader);
+      say("catch-up: %s down; %,d queued batches written through %s in %.1f s", behind.id,
+          records, leader.id, (System.nanoTime() - t0) / 1e9);
       ClusterGroupStatus before = awaitSnapshotAndPurge(cluster, leader);
       long snapshotBytes = newestSnapshotBytes(leader.dataDir);
-      say("catch-up: %s killed and its data deleted; the leader's snapshot is at index %,d"
-          + " (%,d bytes), its commit index %,d", fresh.id, before.getSnapshotIndex(),
-          snapshotBytes, before.getCommitIndex());
+      say("catch-up: the leader's snapshot is at index %,d (%,d bytes), its commit index %,d",
+          before.getSnapshotIndex(), snapshotBytes, before.getCommitIndex());
+      ClusterProcesses.Node fresh = behind;
 
       long start = System.nanoTime();
       cluster.start(fresh);
@@ -87,19 +93,21 @@ final class CatchUp {
       Result r = new Result(records, before.getCommitIndex(), before.getSnapshotIndex(),
           snapshotBytes, TimeUnit.NANOSECONDS.toMillis(listening - start),
           TimeUnit.NANOSECONDS.toMillis(done - start), caughtUp.getAppliedIndex(), agree);
-      say("catch-up: %s started empty, listening after %,d ms, applied index %,d after %,d ms;"
+      say("catch-up: %s started again, listening after %,d ms, applied index %,d after %,d ms;"
           + " signatures %s", fresh.id, r.startupMs(), r.appliedIndex(), r.catchUpMs(),
           agree ? "agree" : "DIFFER (or the leader moved on)");
       return r;
     }
   }
 
+  private static void createPipeline(ClusterProcesses.Node leader) {
+    OrchestratorServiceGrpc.newBlockingStub(leader.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .createPipeline(CreatePipelineRequest.newBuilder()
+            .setSpec(Pipelines.spec(PIPELINE, 1)).build());
+  }
+
   /** {@code records} batches of one record each, 1,000 per EnqueueBatches call, 8 calls at once. */
   private void load(ClusterProcesses.Node leader) throws Exception {
-    OrchestratorServiceGrpc.OrchestratorServiceBlockingStub blocking =
-        OrchestratorServiceGrpc.newBlockingStub(leader.channel);
-    blocking.withDeadlineAfter(30, TimeUnit.SECONDS).createPipeline(CreatePipelineRequest
-        .newBuilder().setSpec(Pipelines.spec(PIPELINE, 1)).build());
     OrchestratorServiceGrpc.OrchestratorServiceFutureStub async =
         OrchestratorServiceGrpc.newFutureStub(leader.channel);
     Semaphore inFlight = new Semaphore(CALLS_IN_FLIGHT);
@@ -136,8 +144,8 @@ final class CatchUp {
   }
 
   /**
-   * Waits until the leader has a snapshot within one interval of its commit index: from then on
-   * its log starts after the entries a new node lacks, so the node needs the snapshot.
+   * Waits until the leader has a snapshot within one interval of its commit index and its log
+   * starts after the entries the stopped node has, so that node needs the snapshot.
    */
   private ClusterGroupStatus awaitSnapshotAndPurge(ClusterProcesses cluster,
       ClusterProcesses.Node leader) throws InterruptedException {
@@ -146,7 +154,8 @@ final class CatchUp {
     while (System.nanoTime() < deadline) {
       g = group(cluster.status(leader));
       if (g != null && g.getSnapshotIndex() > 0
-          && g.getCommitIndex() - g.getSnapshotIndex() <= snapshotEvery) {
+          && g.getCommitIndex() - g.getSnapshotIndex() <= snapshotEvery
+          && logStartIndex(leader.dataDir) > snapshotEvery) {
         return g;
       }
       Thread.sleep(100);
@@ -170,6 +179,23 @@ final class CatchUp {
 
   private static ClusterGroupStatus group(GetClusterStatusResponse status) {
     return status == null || status.getGroupsCount() == 0 ? null : status.getGroups(0);
+  }
+
+  /**
+   * The first index in the leader's Raft log: the smallest start of its segment files, which Ratis
+   * names {@code log_<first>-<last>} and {@code log_inprogress_<first>} under {@code current/}.
+   */
+  private static long logStartIndex(Path dataDir) {
+    try (Stream<Path> files = Files.walk(dataDir.resolve("raft"))) {
+      return files.map(f -> f.getFileName().toString())
+          .map(n -> n.startsWith("log_inprogress_") ? n.substring("log_inprogress_".length())
+              : n.startsWith("log_") ? n.substring(4, n.indexOf('-') < 0 ? 4 : n.indexOf('-'))
+              : "")
+          .filter(n -> !n.isEmpty() && n.chars().allMatch(Character::isDigit))
+          .mapToLong(Long::parseLong).min().orElse(0);
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /** The size of the newest snapshot file (Ratis keeps them under {@code raft/<group>/sm/}). */

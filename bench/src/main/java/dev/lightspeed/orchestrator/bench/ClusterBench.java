@@ -28,9 +28,9 @@ import picocli.CommandLine.Option;
       "  (continued after the fail-over); each time, the time from the fault to the",
       "  first accepted write sent after it (probes every 10 ms over all three nodes).",
       "",
-      "catch-up: the group holds --catch-up-records queued batches; a follower is killed,",
-      "  its data deleted, and started empty: the time until it has applied the group's",
-      "  commit index, from the leader's snapshot and the entries after it.",
+      "catch-up: a follower is killed, the group is filled with --catch-up-records queued",
+      "  batches and its log purged to a snapshot; the follower is started again: the time",
+      "  until it has applied the group's commit index (from the snapshot, then the log).",
     })
 public final class ClusterBench implements Callable<Integer> {
   @Option(names = "--server-jar", paramLabel = "JAR",
@@ -59,7 +59,7 @@ public final class ClusterBench implements Callable<Integer> {
   int writers;
 
   @Option(names = "--catch-up-records", defaultValue = "1000000",
-      description = "Queued batches in the group when a new node joins empty and catches up from"
+      description = "Queued batches written while a follower is down, which then catches up from"
           + " the leader's snapshot; 0 skips it (default: ${DEFAULT-VALUE}).")
   long catchUpRecords;
 
@@ -118,7 +118,7 @@ public final class ClusterBench implements Callable<Integer> {
   private void catchUp(List<String> jvm) throws Exception {
     CatchUp.Result r = new CatchUp(serverJar, jvm, out.resolve("cluster-catch-up"),
         catchUpRecords, catchUpSnapshotEvery).run();
-    String md = "| state of the group | leader's snapshot | new node: process start → listening"
+    String md = "| state of the group | leader's snapshot | node that was down: process start → listening"
         + " | → caught up (applied the commit index) | replicas |\n|---|---|---|---|---|\n"
         + String.format(Locale.ROOT, "| %,d queued batches, %,d log entries | index %,d, %,.1f MB"
             + " | %,d ms | %,d ms | %s |\n", r.records(), r.entries(), r.snapshotIndex(),

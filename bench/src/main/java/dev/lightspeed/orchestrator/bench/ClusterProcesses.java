@@ -263,6 +263,13 @@ final class ClusterProcesses implements ServerUnderTest, AutoCloseable {
     return nodes.values().stream().mapToLong(Node::cpuMillis).sum();
   }
 
+  @Override
+  public long jitMillis() {
+    return nodes.values().stream()
+        .mapToLong(n -> n.process == null ? 0 : Math.max(0, ProcStat.jitMillis(n.process.pid())))
+        .sum();
+  }
+
   /** Ratis takes the snapshots of a cluster; they are not counted here. */
   @Override
   public long snapshotsLogged() {

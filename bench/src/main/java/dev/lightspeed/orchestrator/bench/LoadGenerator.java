@@ -400,6 +400,7 @@ public final class LoadGenerator implements Callable<Integer> {
       progress.set(0);
       long fanOutBefore = fanOut == null ? 0 : fanOut.received.get();
       long serverCpu0 = server.cpuMillis();
+      long jit0 = server.jitMillis();
       Map<String, Long> nodeCpu0 = server.cpuMillisByProcess();
       long clientCpu0 = ProcStat.self();
       long snapshots0 = server.snapshotsLogged();
@@ -408,6 +409,7 @@ public final class LoadGenerator implements Callable<Integer> {
           id, workers, perClient, rate, progress, clients * perClient, measured, capSeconds);
       double seconds = (System.nanoTime() - t0) / 1e9;
       long serverCpu = server.cpuMillis() - serverCpu0;
+      long jit = server.jitMillis() - jit0;
       Map<String, Long> nodeCpu = server.cpuMillisByProcess();
       long clientCpu = ProcStat.self() - clientCpu0;
       long snapshots = server.snapshotsLogged() - snapshots0;
@@ -441,6 +443,10 @@ public final class LoadGenerator implements Callable<Integer> {
           r.latencies.add(CaseResult.Latency.of(rpc, h));
         }
       });
+      if (serverCpu > 0 && jit >= 0) {
+        notes.add(String.format(Locale.ROOT, "JIT compiling: %.1f µs of the server CPU per op"
+            + " (%.0f%%)", jit * 1000.0 / Math.max(1, r.operations), 100.0 * jit / serverCpu));
+      }
       if (!nodeCpu.isEmpty()) {
         notes.add("server CPU per op by node: " + nodeCpu.entrySet().stream()
             .map(e -> String.format(Locale.ROOT, "%s %.0f µs", e.getKey(),

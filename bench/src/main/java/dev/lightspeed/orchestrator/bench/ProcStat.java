@@ -1,6 +1,7 @@
 package dev.lightspeed.orchestrator.bench;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,6 +23,33 @@ final class ProcStat {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /**
+   * CPU time of the process's JIT compiler threads (HotSpot names them "C1 CompilerThread0",
+   * "C2 CompilerThread1", ...; the kernel keeps the first 15 characters). A compiler thread that
+   * HotSpot has already retired takes its time with it, so this is a lower bound.
+   */
+  static long jitMillis(long pid) {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks) {
+        try {
+          String comm = Files.readString(task.resolve("comm")).strip();
+          if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
+            continue;
+          }
+          String stat = Files.readString(task.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException threadGone) {
+          // the thread ended between the listing and the read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return ticks * 1000 / TICKS_PER_SECOND;
   }
 
   static long self() {

@@ -243,12 +243,14 @@ public final class Report implements Runnable {
       }
       Path catchUp = dir.resolve("cluster-catch-up.md");
       if (Files.exists(catchUp)) {
-        md.append("### A new node catching up from a snapshot\n\nThe group's one pipeline holds"
-            + " the queued batches; a follower is killed, its data directory deleted (a"
-            + " replacement machine) and started empty. The leader's log was purged up to its"
-            + " last snapshot (the nodes run with a short `--raft-snapshot-every`), so Ratis"
-            + " sends the snapshot, then the entries after it. The time runs from the new"
-            + " process's start until its replica has applied the group's commit index.\n\n");
+        md.append("### A node catching up from a snapshot\n\nA follower is killed; the group's"
+            + " one pipeline is then filled with queued batches through the other two nodes,"
+            + " and the leader's log is purged up to its last snapshot (the nodes run with a"
+            + " short `--raft-snapshot-every`). The follower is started again: what it lacks is"
+            + " in no log any more, so Ratis sends it the snapshot, then the entries after it."
+            + " The time runs from the process's start until its replica has applied the"
+            + " group's commit index. (A node whose data directory was emptied cannot rejoin"
+            + " under its old id: docs/cluster.md, \"A node that lost its data\".)\n\n");
         md.append(Files.readString(catchUp).strip()).append("\n\n");
       }
       if (Files.exists(load)) {

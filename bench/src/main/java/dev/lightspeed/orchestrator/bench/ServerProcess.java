@@ -115,6 +115,11 @@ final class ServerProcess implements ServerUnderTest, AutoCloseable {
     return ProcStat.cpuMillis(process.pid());
   }
 
+  @Override
+  public long jitMillis() {
+    return ProcStat.jitMillis(process.pid());
+  }
+
   long pid() {
     return process.pid();
   }

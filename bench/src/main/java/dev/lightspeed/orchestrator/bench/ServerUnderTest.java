@@ -14,6 +14,13 @@ interface ServerUnderTest {
   /** Background snapshots logged so far (a case with one inside pays for it). */
   long snapshotsLogged() throws IOException;
 
+  /**
+   * CPU time so far of the JIT compiler threads, summed over the processes: three nodes each
+   * compile the same code on the same two cores, which one server does once, so the load table
+   * says how much of the server CPU was compiling.
+   */
+  long jitMillis();
+
   /** CPU time so far per process (node id → ms); empty for one process. */
   default Map<String, Long> cpuMillisByProcess() {
     return Map.of();
