@@ -8,7 +8,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The bytes a cluster node hands its Raft group, and the group's replica reads back
@@ -17,6 +21,10 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>A log entry is one flags byte (bit 0: DeletePipeline's {@code force}, which the journal's
  *       record does not carry) followed by the journal record ({@link JournalCodec}).
+ *   <li>Several entries a node had waiting for the same group travel as one log entry: the
+ *       flags byte {@link #BATCH}, their count, then each entry's length and bytes; its reply is
+ *       the count, then each entry's reply (length and bytes), in the same order
+ *       ({@code replication.EntryBatcher}).
  *   <li>A query is one byte saying which read, the pipeline's name, and the API request's bytes;
  *       its reply is the API response's bytes, inside a {@link ReplyCodec} reply.
  * </ul>
@@ -24,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 public final class ClusterEntries {
   /** Flags bit 0: DeletePipeline with {@code force}. */
   public static final byte FORCE = 1;
+
+  /** The flags byte of a batch of entries (no single entry has this bit). */
+  public static final byte BATCH = 2;
 
   /** The reads a query can ask for (the first byte of a query). */
   public enum Read {
@@ -43,6 +54,76 @@ public final class ClusterEntries {
     entry[0] = flags;
     System.arraycopy(record, 0, entry, 1, record.length);
     return entry;
+  }
+
+  /** Whether {@code entry} is a batch of entries ({@link #batch}). */
+  public static boolean isBatch(byte[] entry) {
+    return entry.length > 0 && (entry[0] & BATCH) != 0;
+  }
+
+  /** One log entry carrying {@code entries}, to be applied in this order. */
+  public static byte[] batch(List<byte[]> entries) {
+    int size = 5;
+    for (byte[] e : entries) {
+      size += 4 + e.length;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(BATCH).putInt(entries.size());
+    for (byte[] e : entries) {
+      out.putInt(e.length).put(e);
+    }
+    return out.array();
+  }
+
+  /** The entries of a {@link #batch}. */
+  public static List<byte[]> parseBatch(byte[] batch) throws IOException {
+    return lengthPrefixed(ByteBuffer.wrap(batch, 1, batch.length - 1), "batch");
+  }
+
+  /** The reply to a batch: each entry's reply, in the batch's order. */
+  public static byte[] replies(List<byte[]> replies) {
+    int size = 4;
+    for (byte[] r : replies) {
+      size += 4 + r.length;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.putInt(replies.size());
+    for (byte[] r : replies) {
+      out.putInt(r.length).put(r);
+    }
+    return out.array();
+  }
+
+  /** The replies in a batch's reply ({@link #replies}). */
+  public static List<byte[]> parseReplies(byte[] replies) throws IOException {
+    return lengthPrefixed(ByteBuffer.wrap(replies), "batch reply");
+  }
+
+  private static List<byte[]> lengthPrefixed(ByteBuffer in, String what) throws IOException {
+    try {
+      int count = in.getInt();
+      if (count < 0 || count > in.remaining() / 4) {
+        throw new IOException(what + " says it holds " + count + " entries in "
+            + in.remaining() + " bytes");
+      }
+      List<byte[]> parts = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+          throw new IOException(what + " entry " + i + " says " + length + " bytes, "
+              + in.remaining() + " left");
+        }
+        byte[] part = new byte[length];
+        in.get(part);
+        parts.add(part);
+      }
+      if (in.hasRemaining()) {
+        throw new IOException(what + " has " + in.remaining() + " bytes after its entries");
+      }
+      return parts;
+    } catch (BufferUnderflowException e) {
+      throw new IOException(what + " is cut short", e);
+    }
   }
 
   /** A query for {@code read} of {@code pipeline} ("" for none) with the API request's bytes. */

@@ -36,6 +36,8 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   private final ClusterLayout layout;
   private final ClusterNode node;
   private final List<GroupClient> clients;
+  /** Per group: this node's writes, several to one log entry while others are in flight. */
+  private final List<EntryBatcher> batchers;
   /** This node's replicas, by group; Ratis makes each once per start. */
   private final Map<Integer, GroupState> replicas;
 
@@ -44,6 +46,7 @@ public final class ClusterHost implements ClusterRouting, Closeable {
     this.layout = layout;
     this.node = node;
     this.clients = clients;
+    this.batchers = clients.stream().map(c -> new EntryBatcher(c::writeAsync)).toList();
     this.replicas = replicas;
   }
 
@@ -121,12 +124,12 @@ public final class ClusterHost implements ClusterRouting, Closeable {
 
   @Override
   public CompletableFuture<byte[]> write(String pipeline, byte[] entry) {
-    return clients.get(groupOf(pipeline)).writeAsync(entry).thenApply(GroupClient.Reply::bytes);
+    return batchers.get(groupOf(pipeline)).write(entry).thenApply(GroupClient.Reply::bytes);
   }
 
   @Override
   public CompletableFuture<Applied> writeApplied(String pipeline, byte[] entry) {
-    return clients.get(groupOf(pipeline)).writeAsync(entry)
+    return batchers.get(groupOf(pipeline)).write(entry)
         .thenApply(reply -> new Applied(reply.bytes(), reply.index()));
   }
 

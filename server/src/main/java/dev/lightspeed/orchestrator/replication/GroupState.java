@@ -23,7 +23,9 @@ import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The pipelines of one Raft group on one node: the server's own registry and handles, driven by
@@ -64,6 +66,28 @@ public final class GroupState implements ReplicatedState {
   @Override
   public byte[] apply(long index, byte[] command) {
     lastApplied = index; // a refused command is applied too: it changed nothing
+    if (!ClusterEntries.isBatch(command)) {
+      return applyOne(index, command);
+    }
+    List<byte[]> entries;
+    try {
+      entries = ClusterEntries.parseBatch(command);
+    } catch (IOException e) {
+      // Refused as a whole on every replica: one reply, which the sending node gives every call
+      // of the batch (EntryBatcher).
+      return ClusterEntries.replies(List.of(ReplyCodec.refused(Rejection.of(
+          ServerReason.MALFORMED_REQUEST, "the cluster cannot read this batch of commands: "
+              + e.getMessage() + " (do all nodes run the same version?)"))));
+    }
+    List<byte[]> replies = new ArrayList<>(entries.size());
+    for (byte[] entry : entries) {
+      replies.add(applyOne(index, entry));
+    }
+    return ClusterEntries.replies(replies);
+  }
+
+  /** One command, applied at {@code index} (a batch's entries share their batch's index). */
+  private byte[] applyOne(long index, byte[] command) {
     JournalCodec.Entry entry;
     try {
       entry = JournalCodec.decode(index, Arrays.copyOfRange(command, 1, command.length));
