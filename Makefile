@@ -20,7 +20,7 @@
 #   make test-dist  unpack the archive in a temp dir, start its server, call it with its CLI
 #   make bench   server load and recovery benchmarks (< 15 min), rewrites BENCHMARKS.md
 #   make bench-jmh  JMH benchmarks of the core (about 4 min), rewrites BENCHMARKS.md
-#   make bench-cluster  a 3-node cluster: fail-over time, 3 nodes vs one (about 15 min)
+#   make bench-cluster  a 3-node cluster: fail-over, catch-up, 3 nodes vs one (about 20 min)
 
 # -B: batch mode, no colours; -ntp: no download progress. .mvn/jvm.config stops the stray
 # `[0m` escapes Maven 3.8's console library prints even then.

@@ -2,12 +2,12 @@
 # The cluster's benchmarks (issue 17, docs/cluster.md), then BENCHMARKS.md:
 #   1. fail-over: 3 nodes, SIGKILL of a group's leader 10 times and SIGSTOP 5 times under a write
 #      load; the time to the first accepted write after each (ClusterBench);
-#      then catch-up: a follower killed, 1M queued batches written (100k with --quick) and the log
+#      then catch-up: a follower killed, 1M queued batches written (500k with --quick) and the log
 #      purged to a snapshot, the follower restarted and timed until it has applied them all;
 #   2. throughput: the same unary and bulk load cases on one durable server and on a 3-node
 #      cluster, in one run (LoadGenerator --modes durable,cluster).
 # Results go to bench/results/cluster/ (the single-server results are left as they are).
-#   bench/scripts/run-cluster-bench.sh [--quick]   (--quick: 3 kills, 1 stop, 100k batches, short cases)
+#   bench/scripts/run-cluster-bench.sh [--quick]   (--quick: 3 kills, 1 stop, 500k batches, short cases)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,7 +30,7 @@ mkdir -p "${OUT}"
 java -cp "${JAR}" dev.lightspeed.orchestrator.bench.Report machine --out "${OUT}/machine-cluster.json"
 
 if [[ "${quick}" == 1 ]]; then
-  failover=(--kills 3 --stops 1 --catch-up-records 100000)
+  failover=(--kills 3 --stops 1 --catch-up-records 500000)
   load=(--scale 0.1)
 else
   failover=(--kills 10 --stops 5)

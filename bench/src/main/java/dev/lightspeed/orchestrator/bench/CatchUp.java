@@ -160,7 +160,9 @@ final class CatchUp {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("the leader took no snapshot within 120 s: " + g);
+    throw new IllegalStateException("within 120 s the leader did not both take a snapshot near"
+        + " its commit index and purge its log past the stopped node (Ratis purges only closed"
+        + " 8 MiB segments: write more, e.g. --catch-up-records 500000): " + g);
   }
 
   private static ClusterGroupStatus awaitApplied(ClusterProcesses cluster,
