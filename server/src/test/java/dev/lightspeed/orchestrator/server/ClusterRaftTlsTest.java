@@ -126,6 +126,8 @@ class ClusterRaftTlsTest extends ClusterTestBase {
         tls(foreign))).as("another CA's certificate").isFalse());
     String refusedB = refusedLog(() -> assertThat(submitCreate("by-stranger",
         tls(stranger))).as("the right CA, naming no node").isFalse());
+    // Refused by the TLS handshake (the port speaks TLS only); not logged by the node, see
+    // docs/cluster.md "Security of Raft traffic".
     assertThat(submitCreate("by-plaintext", null)).as("plaintext").isFalse();
 
     for (String name : new String[] {"by-foreign", "by-stranger", "by-plaintext"}) {
