@@ -4,6 +4,7 @@ import dev.lightspeed.orchestrator.v1.ClusterPeer;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -111,8 +112,10 @@ final class PeerCertificateCheck extends X509ExtendedTrustManager {
     if (host == null || port <= 0) {
       return null;
     }
-    String node = nodeByRaftAddress.get(HostPort.parse(
-        (host.contains(":") ? "[" + host + "]" : host) + ":" + port));
+    String bare = host.startsWith("[") && host.endsWith("]")
+        ? host.substring(1, host.length() - 1) : host;
+    // As HostPort.parse normalizes the file's addresses: host names compare without case.
+    String node = nodeByRaftAddress.get(new HostPort(bare.toLowerCase(Locale.ROOT), port));
     // An address outside the file: no name can make it a peer.
     return node == null ? "" : node;
   }
