@@ -81,6 +81,7 @@ public final class RaftTls {
       if (pkix == null) {
         throw new IOException("the JDK has no PKIX X509ExtendedTrustManager");
       }
+      PlaintextPeerLog.install();
       return new RaftTls(kmf.getKeyManagers()[0], new PeerCertificateCheck(pkix, layout));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use " + certFile + ", " + keyFile + " and " + caFile
