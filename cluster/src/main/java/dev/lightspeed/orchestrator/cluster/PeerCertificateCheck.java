@@ -133,8 +133,8 @@ final class PeerCertificateCheck extends X509ExtendedTrustManager {
     try {
       pkixCheck.run();
     } catch (CertificateException e) {
-      throw refuse(direction, leaf, "not valid under the CA of --tls-client-ca: " + e.getMessage(),
-          e);
+      throw refuse(direction, leaf, "fails the TLS checks (signed by a CA of --tls-client-ca,"
+          + " dates, key usage, host): " + e.getMessage(), e);
     }
     Set<String> names = CertificateNames.of(leaf);
     if (expected == null) {

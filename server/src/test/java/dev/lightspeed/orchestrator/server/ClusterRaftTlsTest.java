@@ -136,7 +136,7 @@ class ClusterRaftTlsTest extends ClusterTestBase {
       }
     }
     assertThat(refusedA).contains("Raft peer refused (incoming)")
-        .contains("not valid under the CA of --tls-client-ca");
+        .contains("fails the TLS checks (signed by a CA of --tls-client-ca, dates, key usage, host)");
     assertThat(refusedB).contains("Raft peer refused (incoming)").contains("CN=intruder")
         .contains("names no node of cluster 'test' [n1, n2, n3]");
     assertThat(refusedC).contains("event=raft_peer_refused plaintext=true direction=incoming")
