@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -59,6 +58,15 @@ public final class ClusterNode implements Closeable {
   /** Starts the node {@code nodeId} of the layout, with its Raft data under {@code dataDir}. */
   public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
       ReplicatedState.Factory states, RaftTuning tuning) throws IOException {
+    return start(layout, nodeId, dataDir, states, tuning, null);
+  }
+
+  /**
+   * As above, the Raft server speaking mutual TLS with {@code tls}, or plaintext when it is null
+   * (docs/cluster.md, "Security of Raft traffic").
+   */
+  public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
+      ReplicatedState.Factory states, RaftTuning tuning, RaftTls tls) throws IOException {
     ClusterConfigs.requireNode(layout.config(), nodeId);
     Path storage = dataDir.resolve("raft");
     Files.createDirectories(storage);
@@ -75,7 +83,7 @@ public final class ClusterNode implements Closeable {
     RaftServer server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(nodeId))
         .setProperties(properties)
-        .setParameters(new Parameters())
+        .setParameters(RaftTls.parameters(tls))
         .setStateMachineRegistry(groupId -> stateMachineFor(layout, groupId, states))
         // No group here: the server recovers every group directory it finds under storage.
         .setOption(RaftStorage.StartupOption.RECOVER)

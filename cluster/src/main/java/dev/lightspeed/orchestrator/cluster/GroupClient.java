@@ -7,7 +7,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -39,20 +38,27 @@ public final class GroupClient implements Closeable {
   private final ClusterLayout layout;
   private final int group;
   private final RaftTuning tuning;
+  private final RaftTls tls;
   private volatile RaftClient client;
   private volatile boolean closed;
 
   public GroupClient(ClusterLayout layout, int group, RaftTuning tuning) {
+    this(layout, group, tuning, null);
+  }
+
+  /** Speaking mutual TLS with {@code tls} (the node's certificate), or plaintext when null. */
+  public GroupClient(ClusterLayout layout, int group, RaftTuning tuning, RaftTls tls) {
     this.layout = layout;
     this.group = group;
     this.tuning = tuning;
+    this.tls = tls;
     this.client = newClient();
   }
 
   private RaftClient newClient() {
     return RaftClient.newBuilder()
         .setProperties(RaftProps.of(tuning))
-        .setParameters(new Parameters())
+        .setParameters(RaftTls.parameters(tls))
         .setRaftGroup(layout.raftGroup(group))
         .setRetryPolicy(MultipleLinearRandomRetry.parseCommaSeparated(tuning.clientRetries()))
         .build();

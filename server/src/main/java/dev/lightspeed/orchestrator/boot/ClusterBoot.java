@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.boot;
 
 import dev.lightspeed.orchestrator.cluster.ClusterConfigs;
 import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.RaftTls;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
@@ -55,6 +56,21 @@ final class ClusterBoot {
       System.err.println(exposure);
       return 2;
     }
+    String raft = peer.getRaftAddress();
+    String raftHost = raft.substring(0, raft.lastIndexOf(':')).replace("[", "").replace("]", "");
+    String raftProblem = RaftSecurity.problem(main.production, main.nodeId, raftHost, raft);
+    if (raftProblem != null) {
+      System.err.println(raftProblem);
+      return 2;
+    }
+    RaftTls raftTls;
+    try {
+      raftTls = RaftSecurity.tls(main.production, layout, main.nodeId);
+    } catch (IOException e) {
+      System.err.println("cannot start: Raft's mutual TLS (--tls-cert, --tls-key,"
+          + " --tls-client-ca): " + e.getMessage());
+      return 2;
+    }
     NettyServerBuilder builder;
     try {
       StartupErrors.checkPortFree(host, port, "the apiAddress of " + main.nodeId);
@@ -64,11 +80,12 @@ final class ClusterBoot {
       return 2;
     }
     SecurityStartupLog.log(main.production, host, tokens);
+    RaftSecurity.log(raftTls, raftHost, raft);
     ServerSettings settings = main.production.settings(main.watchBuffer, tokens);
     ClusterHost node;
     try {
       node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),
-          RaftTuning.defaults().withSnapshotEveryEntries(main.raftSnapshotEvery));
+          RaftTuning.defaults().withSnapshotEveryEntries(main.raftSnapshotEvery), raftTls);
     } catch (IOException e) {
       System.err.println("cannot start cluster node " + main.nodeId + " (data in "
           + main.dataDir.toAbsolutePath() + "): " + e.getMessage());

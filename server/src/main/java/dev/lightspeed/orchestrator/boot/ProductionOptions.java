@@ -45,7 +45,8 @@ public final class ProductionOptions {
       paramLabel = "FILE",
       description = "PEM CA certificates for mutual TLS: every client must present a certificate"
           + " signed by one of them, or its connection is refused in the handshake. Needs"
-          + " --tls-cert.")
+          + " --tls-cert. On a cluster node also the CA of the other nodes' certificates (Raft"
+          + " is then mutual TLS; a cluster node with --tls-cert needs it).")
   Path tlsClientCa;
 
   @Option(
@@ -60,8 +61,9 @@ public final class ProductionOptions {
   @Option(
       names = "--insecure",
       description = "Allow listening on a non-loopback --bind without TLS or without"
-          + " authentication (tokens or client certificates). Without it the server refuses to"
-          + " start that way.")
+          + " authentication (tokens or client certificates), and a cluster node's Raft in"
+          + " plaintext on a non-loopback raftAddress. Without it the server refuses to start"
+          + " that way.")
   boolean insecure;
 
   // ---- limits --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import dev.lightspeed.orchestrator.cluster.ClusterLayout;
 import dev.lightspeed.orchestrator.cluster.ClusterNode;
 import dev.lightspeed.orchestrator.cluster.GroupClient;
 import dev.lightspeed.orchestrator.cluster.GroupStatus;
+import dev.lightspeed.orchestrator.cluster.RaftTls;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.host.PipelineRegistry;
 import dev.lightspeed.orchestrator.grpc.ClusterRouting;
@@ -50,18 +51,27 @@ public final class ClusterHost implements ClusterRouting, Closeable {
     this.replicas = replicas;
   }
 
-  /** Starts node {@code nodeId}, its Raft data under {@code dataDir}. */
+  /** Starts node {@code nodeId}, its Raft data under {@code dataDir}, Raft in plaintext. */
   public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
       Limits limits, RaftTuning tuning) throws IOException {
+    return start(layout, nodeId, dataDir, limits, tuning, null);
+  }
+
+  /**
+   * As above, the node's Raft server and its group clients speaking mutual TLS with {@code tls}
+   * (plaintext when null).
+   */
+  public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
+      Limits limits, RaftTuning tuning, RaftTls tls) throws IOException {
     Map<Integer, GroupState> replicas = new ConcurrentHashMap<>();
     ClusterNode node = ClusterNode.start(layout, nodeId, dataDir, group -> {
       GroupState state = new GroupState(limits);
       replicas.put(group, state);
       return state;
-    }, tuning);
+    }, tuning, tls);
     List<GroupClient> clients = new ArrayList<>(layout.groups());
     for (int g = 0; g < layout.groups(); g++) {
-      clients.add(new GroupClient(layout, g, tuning));
+      clients.add(new GroupClient(layout, g, tuning, tls));
     }
     return new ClusterHost(layout, node, clients, replicas);
   }

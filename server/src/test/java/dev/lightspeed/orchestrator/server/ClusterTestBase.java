@@ -6,6 +6,7 @@ import static dev.lightspeed.orchestrator.server.RpcErrors.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.RaftTls;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.grpc.Reads;
 import dev.lightspeed.orchestrator.host.PipelineStore;
@@ -67,6 +68,8 @@ abstract class ClusterTestBase {
 
   /** The nodes' Raft settings; a test may change them before it starts the cluster. */
   protected RaftTuning tuning = TUNING;
+  /** Each node's Raft TLS, by node id (null: plaintext); a test may set it before starting. */
+  protected java.util.function.Function<String, RaftTls> raftTls = id -> null;
   protected ClusterLayout layout;
   protected final Map<String, Node> nodes = new LinkedHashMap<>();
 
@@ -108,7 +111,7 @@ abstract class ClusterTestBase {
     ClusterPeer peer = layout.config().getPeersList().stream()
         .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
     ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
-        ServerSettings.defaults().limits(), tuning);
+        ServerSettings.defaults().limits(), tuning, raftTls.apply(peer.getId()));
     int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
     OrchestratorServer server = new OrchestratorServer(
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Date;
@@ -38,8 +39,8 @@ public final class TestCertificates {
   /** One CA and what it signed. */
   public record Authority(X500Name name, KeyPair keys, X509Certificate certificate, Path certFile) {}
 
-  /** A signed certificate and its files. */
-  public record Issued(Path certFile, Path keyFile) {}
+  /** A signed certificate, its key, and their files. */
+  public record Issued(Path certFile, Path keyFile, X509Certificate certificate, PrivateKey key) {}
 
   private TestCertificates() {}
 
@@ -68,29 +69,49 @@ public final class TestCertificates {
     return issue(dir, ca, name, KeyPurposeId.id_kp_clientAuth, false);
   }
 
+  /**
+   * A cluster node's certificate (docs/cluster.md, "Security of Raft traffic"): CN and a DNS
+   * subjectAltName {@code name} (the node id), valid for 127.0.0.1 and localhost, for both ends
+   * of a connection (serverAuth and clientAuth).
+   */
+  public static Issued node(Path dir, Authority ca, String name) throws Exception {
+    return issue(dir, ca, name, new KeyPurposeId[] {
+        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}, true, name);
+  }
+
   private static Issued issue(
       Path dir, Authority ca, String name, KeyPurposeId purpose, boolean serverNames)
       throws Exception {
+    return issue(dir, ca, name, new KeyPurposeId[] {purpose}, serverNames, null);
+  }
+
+  private static Issued issue(Path dir, Authority ca, String name, KeyPurposeId[] purposes,
+      boolean serverNames, String dnsName) throws Exception {
     KeyPair keys = keyPair();
     X509v3CertificateBuilder b = builder(ca.name(), new X500Name("CN=" + name), keys);
     JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     b.addExtension(Extension.keyUsage, true,
         new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-    b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+    b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes));
     b.addExtension(Extension.authorityKeyIdentifier, false,
         ext.createAuthorityKeyIdentifier(ca.certificate()));
     if (serverNames) {
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+      java.util.List<GeneralName> names = new java.util.ArrayList<>(java.util.List.of(
           new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-          new GeneralName(GeneralName.dNSName, "localhost")}));
+          new GeneralName(GeneralName.dNSName, "localhost")));
+      if (dnsName != null) {
+        names.add(new GeneralName(GeneralName.dNSName, dnsName));
+      }
+      b.addExtension(Extension.subjectAlternativeName, false,
+          new GeneralNames(names.toArray(new GeneralName[0])));
     }
     X509Certificate cert = sign(b, ca.keys());
     Path certFile = dir.resolve(name + ".pem");
     Path keyFile = dir.resolve(name + ".key");
     Files.writeString(certFile, pem(cert));
     Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
-    return new Issued(certFile, keyFile);
+    return new Issued(certFile, keyFile, cert, keys.getPrivate());
   }
 
   private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, KeyPair keys) {
