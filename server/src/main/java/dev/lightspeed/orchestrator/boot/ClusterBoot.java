@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.boot;
 
 import dev.lightspeed.orchestrator.cluster.ClusterConfigs;
 import dev.lightspeed.orchestrator.cluster.ClusterLayout;
+import dev.lightspeed.orchestrator.cluster.MembershipFile;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
@@ -39,7 +40,9 @@ final class ClusterBoot {
     ClusterLayout layout;
     ClusterPeer peer;
     try {
-      ClusterConfig config = ClusterConfigs.load(main.cluster);
+      // The committed membership (changed by add-node / remove-node) wins over the file.
+      ClusterConfig config = MembershipFile.effective(ClusterConfigs.load(main.cluster),
+          main.dataDir);
       peer = ClusterConfigs.requireNode(config, main.nodeId);
       layout = new ClusterLayout(config);
     } catch (IOException e) {
@@ -68,7 +71,7 @@ final class ClusterBoot {
     ClusterHost node;
     try {
       node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),
-          RaftTuning.defaults());
+          RaftTuning.defaults(), main.join);
     } catch (IOException e) {
       System.err.println("cannot start cluster node " + main.nodeId + " (data in "
           + main.dataDir.toAbsolutePath() + "): " + e.getMessage());
@@ -109,6 +112,9 @@ final class ClusterBoot {
 
   /** What a cluster node does not do yet: refused at start, saying so (docs/cluster.md). */
   private static String unsupported(ServerMain main) {
+    if (main.join && main.cluster == null) {
+      return "--join needs --cluster FILE and --node-id ID (the new node's entry in the file)";
+    }
     if (main.nodeId == null) {
       return "--cluster needs --node-id: the id of this node in the cluster file's peers";
     }
