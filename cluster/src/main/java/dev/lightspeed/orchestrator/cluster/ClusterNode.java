@@ -80,18 +80,16 @@ public final class ClusterNode implements Closeable {
   /**
    * As {@link #start(ClusterLayout, String, Path, ReplicatedState.Factory, RaftTuning)}; with
    * {@code join}, the node creates no group at all: it waits to be added to a running cluster
-   * (AddClusterNode), which gives it its groups. {@code layout} is the committed membership when
-   * the data dir has one ({@link MembershipFile#effective}).
+   * (AddClusterNode), which gives it its groups. When the data dir holds a committed membership
+   * ({@link MembershipFile}), its list of nodes is used instead of {@code clusterFile}'s, with a
+   * warning when they differ.
    */
-  public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
+  public static ClusterNode start(ClusterLayout clusterFile, String nodeId, Path dataDir,
       ReplicatedState.Factory states, RaftTuning tuning, boolean join) throws IOException {
+    // The committed membership (add-node / remove-node) wins over an outdated cluster file.
+    ClusterLayout layout = clusterFile.withPeers(
+        MembershipFile.effective(clusterFile.config(), dataDir).getPeersList());
     ClusterConfigs.requireNode(layout.config(), nodeId);
-    java.util.Optional<String> removedBefore = MembershipFile.removed(dataDir);
-    if (removedBefore.isPresent()) {
-      throw new IOException("node " + nodeId + " was removed from the cluster ("
-          + removedBefore.get() + "); to add it again, start it with an empty --data-dir and"
-          + " --join, then run `lightspeed cluster add-node` against a member");
-    }
     Path storage = dataDir.resolve("raft");
     Files.createDirectories(storage);
     refuseForeignGroups(layout, storage);

@@ -36,6 +36,18 @@ public final class MembershipFile {
    */
   public static ClusterConfig effective(ClusterConfig clusterFile, Path dataDir)
       throws IOException {
+    return effective(clusterFile, dataDir, true);
+  }
+
+  /** As {@link #effective(ClusterConfig, Path)}, with or without the warning. */
+  public static ClusterConfig effective(ClusterConfig clusterFile, Path dataDir, boolean warn)
+      throws IOException {
+    Optional<String> removed = removed(dataDir);
+    if (removed.isPresent()) {
+      throw new IOException("this node was removed from the cluster (" + removed.get() + ", "
+          + dataDir.resolve(REMOVED) + "); to add it again, start it with an empty --data-dir"
+          + " and --join, then run `lightspeed cluster add-node` against a member");
+    }
     Optional<ClusterConfig> committed = read(dataDir);
     if (committed.isEmpty()) {
       return clusterFile;
@@ -46,7 +58,7 @@ public final class MembershipFile {
           + "', the cluster file names '" + clusterFile.getName() + "': is this another"
           + " cluster's data dir?"));
     }
-    if (!peerSet(mine).equals(peerSet(clusterFile))) {
+    if (warn && !peerSet(mine).equals(peerSet(clusterFile))) {
       log.atWarn().addKeyValue("event", "cluster_file_out_of_date")
           .log("the cluster file is out of date: it lists nodes {} but the cluster's committed"
               + " membership (changed with add-node / remove-node, kept in {}) is {}; using the"

@@ -40,11 +40,13 @@ final class ClusterBoot {
     ClusterLayout layout;
     ClusterPeer peer;
     try {
-      // The committed membership (changed by add-node / remove-node) wins over the file.
-      ClusterConfig config = MembershipFile.effective(ClusterConfigs.load(main.cluster),
-          main.dataDir);
-      peer = ClusterConfigs.requireNode(config, main.nodeId);
-      layout = new ClusterLayout(config);
+      // The committed membership (changed by add-node / remove-node) wins over the file: it
+      // gives this node's addresses here, and ClusterNode.start warns when the file is out of
+      // date.
+      ClusterConfig file = ClusterConfigs.load(main.cluster);
+      peer = ClusterConfigs.requireNode(
+          MembershipFile.effective(file, main.dataDir, false), main.nodeId);
+      layout = new ClusterLayout(file);
     } catch (IOException e) {
       System.err.println("--cluster " + main.cluster + ": " + e.getMessage());
       return 2;

@@ -113,6 +113,13 @@ class ClusterMembershipTest extends ClusterTestBase {
           .setBatch(batch("after-add", "extract", 10)).build());
     }
 
+    // A restart with the outdated cluster file (three nodes): the committed membership wins.
+    nodes.remove("n1").stop();
+    startNode(three, "n1", settings, AuthTest.ROOT, false);
+    assertThat(nodes.get("n1").host().layout().config().getPeersList())
+        .containsExactlyElementsOf(fourPeers);
+    agreeingStatus(four);
+
     RemoveClusterNodeResponse removed = stub("n1").removeClusterNode(
         RemoveClusterNodeRequest.newBuilder().setNodeId("n2").build());
     List<ClusterPeer> withoutN2 = new ArrayList<>(fourPeers);
@@ -142,7 +149,7 @@ class ClusterMembershipTest extends ClusterTestBase {
     // The removed node does not come back on its old data.
     assertThat(MembershipFile.removed(dataDirs.resolve("n2"))).isPresent();
     assertThatThrownBy(() -> startNode(four, "n2", settings, AuthTest.ROOT, false))
-        .hasMessageContaining("was removed from the cluster");
+        .hasMessageContaining("this node was removed from the cluster");
   }
 
   /** Every bad request is refused with its reason, and the cluster stays as it was. */
