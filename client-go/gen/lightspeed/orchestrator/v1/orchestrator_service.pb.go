@@ -3597,7 +3597,8 @@ type ClusterGroupStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The group's number, 0 to the cluster's `groups` - 1.
 	Group int32 `protobuf:"varint,1,opt,name=group,proto3" json:"group,omitempty"`
-	// The node ids of the group's members, by placement.
+	// The node ids of the group's members, by placement over the cluster's
+	// current list of nodes (docs/cluster.md, "Membership").
 	Members []string `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
 	// The leader this node knows of; empty when it knows none (an election is
 	// under way, or the node cannot reach a majority).

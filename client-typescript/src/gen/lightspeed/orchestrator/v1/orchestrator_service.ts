@@ -785,7 +785,10 @@ export interface GetClusterStatusResponse {
 export interface ClusterGroupStatus {
   /** The group's number, 0 to the cluster's `groups` - 1. */
   group: number;
-  /** The node ids of the group's members, by placement. */
+  /**
+   * The node ids of the group's members, by placement over the cluster's
+   * current list of nodes (docs/cluster.md, "Membership").
+   */
   members: string[];
   /**
    * The leader this node knows of; empty when it knows none (an election is

@@ -1924,7 +1924,8 @@ export type ClusterGroupStatus = Message<"lightspeed.orchestrator.v1.ClusterGrou
   group: number;
 
   /**
-   * The node ids of the group's members, by placement.
+   * The node ids of the group's members, by placement over the cluster's
+   * current list of nodes (docs/cluster.md, "Membership").
    *
    * @generated from field: repeated string members = 2;
    */
