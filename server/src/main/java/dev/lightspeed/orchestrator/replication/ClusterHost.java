@@ -97,9 +97,22 @@ public final class ClusterHost implements ClusterRouting, Closeable {
       membershipChanged(next);
     }
 
+    /**
+     * The node left the group: its replica stops applying, so the watch and Work streams it fed
+     * end UNAVAILABLE and reconnect (to a member, since this node now refuses them).
+     */
     @Override
     public void groupRemoved(int group) {
-      replicas.remove(group);
+      GroupState gone = replicas.remove(group);
+      if (gone == null) {
+        return;
+      }
+      RuntimeException why = io.grpc.Status.UNAVAILABLE.withDescription("node " + node.nodeId()
+          + " left Raft group " + group + " (a membership change): open the stream again on a"
+          + " member; WatchEvents: after the last event id you received").asRuntimeException();
+      for (dev.lightspeed.orchestrator.host.PipelineHandle h : gone.registry().all()) {
+        h.closeWatchers(why);
+      }
     }
 
     @Override

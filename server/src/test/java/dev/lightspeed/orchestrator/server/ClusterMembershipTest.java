@@ -24,6 +24,7 @@ import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.RemoveClusterNodeRequest;
 import dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
+import dev.lightspeed.orchestrator.v1.WatchStartedRequest;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -120,6 +121,50 @@ class ClusterMembershipTest extends ClusterTestBase {
         .containsExactlyElementsOf(fourPeers);
     agreeingStatus(four);
 
+    // A watch served by n2's replica of a group: it ends when n2 leaves the group.
+    String watched = names.stream().filter(n -> four.placement()
+        .membersOf(four.placement().groupOf(n)).contains("n2")).findFirst().orElseThrow();
+    java.util.concurrent.BlockingQueue<Object> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    OrchestratorServiceGrpc.newStub(AuthTest.withHeader(nodes.get("n2").channel(),
+        "Bearer " + AuthTest.ROOT)).watchStarted(
+        WatchStartedRequest.newBuilder().setPipeline(watched).build(),
+        new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(dev.lightspeed.orchestrator.v1.WatchStartedResponse r) {
+            seen.add(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            seen.add(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            seen.add("completed");
+          }
+        });
+    // Starts until the watch sees one (it is registered a moment after the call opens).
+    var key = new java.util.concurrent.atomic.AtomicInteger();
+    awaitTrue("the watch on n2 sees a start", () -> {
+      String k = "watched-" + key.incrementAndGet();
+      stub("n1").enqueueBatch(EnqueueBatchRequest.newBuilder().setPipeline(watched)
+          .setBatch(batch(k, "extract", 100 + key.get())).build());
+      stub("n1").startAvailable(StartAvailableRequest.newBuilder().setPipeline(watched)
+          .build()).forEachRemaining(started -> { });
+      try {
+        Object got = seen.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (got instanceof Throwable t) {
+          throw new AssertionError("the watch on n2 ended before the change", t);
+        }
+        return got != null;
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
+    seen.clear();
+
     RemoveClusterNodeResponse removed = stub("n1").removeClusterNode(
         RemoveClusterNodeRequest.newBuilder().setNodeId("n2").build());
     List<ClusterPeer> withoutN2 = new ArrayList<>(fourPeers);
@@ -131,6 +176,9 @@ class ClusterMembershipTest extends ClusterTestBase {
 
     assertThat(nodes.get("n2").host().node().groups()).as("n2 holds no group any more")
         .isEmpty();
+    awaitTrue("the watch on n2 ends", () -> seen.stream().anyMatch(Throwable.class::isInstance));
+    assertThat(Status.fromThrowable((Throwable) seen.stream().filter(Throwable.class::isInstance)
+        .findFirst().orElseThrow()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertRefused(() -> stub("n2").getStatus(GetStatusRequest.newBuilder()
         .setPipeline(names.get(0)).build()), Status.Code.FAILED_PRECONDITION, "NOT_A_MEMBER");
     Node n2 = nodes.remove("n2");
@@ -138,7 +186,7 @@ class ClusterMembershipTest extends ClusterTestBase {
     agreeingStatus(three2);
     for (String name : names) {
       stub("n3").enqueueBatch(EnqueueBatchRequest.newBuilder().setPipeline(name)
-          .setBatch(batch("after-remove", "extract", 11)).build());
+          .setBatch(batch("after-remove", "extract", 1_000)).build());
       String viaN1 = stub("n1").getStatus(GetStatusRequest.newBuilder().setPipeline(name)
           .build()).getSignature();
       assertThat(stub("n4").getStatus(GetStatusRequest.newBuilder().setPipeline(name).build())
