@@ -114,10 +114,11 @@ class ClusterMembershipTest extends ClusterTestBase {
           .setBatch(batch("after-add", "extract", 10)).build());
     }
 
-    // A restart with the outdated cluster file (three nodes): the committed membership wins.
-    nodes.remove("n1").stop();
-    startNode(three, "n1", settings, AuthTest.ROOT, false);
-    assertThat(nodes.get("n1").host().layout().config().getPeersList())
+    // A restart of n4 with the outdated cluster file, which does not even list n4: the committed
+    // membership in its data dir wins (and gives n4 its addresses).
+    nodes.remove("n4").stop();
+    startNode(three, "n4", settings, AuthTest.ROOT, false);
+    assertThat(nodes.get("n4").host().layout().config().getPeersList())
         .containsExactlyElementsOf(fourPeers);
     agreeingStatus(four);
 

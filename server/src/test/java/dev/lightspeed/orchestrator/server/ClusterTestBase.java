@@ -114,8 +114,12 @@ abstract class ClusterTestBase {
    */
   protected void startNode(ClusterLayout file, String id, ServerSettings settings, String token,
       boolean join) throws Exception {
-    ClusterPeer peer = file.config().getPeersList().stream()
-        .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
+    // The node's own entry: from the file, or (a node added at run time, restarted with an
+    // outdated file) from the membership it committed.
+    ClusterPeer peer = file.peer(id) != null ? file.peer(id)
+        : dev.lightspeed.orchestrator.cluster.MembershipFile.effective(
+            file.config(), dataDirs.resolve(id), false).getPeersList().stream()
+            .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
     ClusterHost host = ClusterHost.start(file, peer.getId(), dataDirs.resolve(peer.getId()),
         ServerSettings.defaults().limits(), tuning, join);
     int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
