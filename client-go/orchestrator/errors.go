@@ -62,6 +62,10 @@ var (
 	ReasonRoleRequired        = orchestratorv1.ErrorReason_ROLE_REQUIRED.String()
 	ReasonJournalUnavailable  = orchestratorv1.ErrorReason_JOURNAL_UNAVAILABLE.String()
 	ReasonNotACluster         = orchestratorv1.ErrorReason_NOT_A_CLUSTER.String()
+	ReasonClusterNodeExists   = orchestratorv1.ErrorReason_CLUSTER_NODE_EXISTS.String()
+	ReasonClusterNodeNotFound = orchestratorv1.ErrorReason_CLUSTER_NODE_NOT_FOUND.String()
+	ReasonClusterTooSmall     = orchestratorv1.ErrorReason_CLUSTER_TOO_SMALL.String()
+	ReasonNotAMember          = orchestratorv1.ErrorReason_NOT_A_MEMBER.String()
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.

@@ -156,6 +156,18 @@ const (
 	// FAILED_PRECONDITION. A cluster RPC (GetClusterStatus) reached a single
 	// server, one not started with --cluster.
 	ErrorReason_NOT_A_CLUSTER ErrorReason = 37
+	// ALREADY_EXISTS. AddClusterNode with the id or an address of a node that
+	// is already in the cluster.
+	ErrorReason_CLUSTER_NODE_EXISTS ErrorReason = 38
+	// NOT_FOUND. RemoveClusterNode with an id that is no node of the cluster.
+	ErrorReason_CLUSTER_NODE_NOT_FOUND ErrorReason = 39
+	// FAILED_PRECONDITION. RemoveClusterNode would leave fewer nodes than the
+	// cluster's replication factor.
+	ErrorReason_CLUSTER_TOO_SMALL ErrorReason = 40
+	// FAILED_PRECONDITION. The cluster node called is not a member of the
+	// cluster: it was removed (RemoveClusterNode), or it was started with
+	// --join and has not been added yet (AddClusterNode).
+	ErrorReason_NOT_A_MEMBER ErrorReason = 41
 )
 
 // Enum value maps for ErrorReason.
@@ -199,6 +211,10 @@ var (
 		35: "ROLE_REQUIRED",
 		36: "JOURNAL_UNAVAILABLE",
 		37: "NOT_A_CLUSTER",
+		38: "CLUSTER_NODE_EXISTS",
+		39: "CLUSTER_NODE_NOT_FOUND",
+		40: "CLUSTER_TOO_SMALL",
+		41: "NOT_A_MEMBER",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -239,6 +255,10 @@ var (
 		"ROLE_REQUIRED":            35,
 		"JOURNAL_UNAVAILABLE":      36,
 		"NOT_A_CLUSTER":            37,
+		"CLUSTER_NODE_EXISTS":      38,
+		"CLUSTER_NODE_NOT_FOUND":   39,
+		"CLUSTER_TOO_SMALL":        40,
+		"NOT_A_MEMBER":             41,
 	}
 )
 
@@ -273,7 +293,7 @@ var File_lightspeed_orchestrator_v1_error_reason_proto protoreflect.FileDescript
 
 const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xd4\x06\n" +
+	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xb2\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_BATCH\x10\x01\x12\x13\n" +
@@ -314,7 +334,11 @@ const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\x13INVALID_CREDENTIALS\x10\"\x12\x11\n" +
 	"\rROLE_REQUIRED\x10#\x12\x17\n" +
 	"\x13JOURNAL_UNAVAILABLE\x10$\x12\x11\n" +
-	"\rNOT_A_CLUSTER\x10%B\x9b\x01\n" +
+	"\rNOT_A_CLUSTER\x10%\x12\x17\n" +
+	"\x13CLUSTER_NODE_EXISTS\x10&\x12\x1a\n" +
+	"\x16CLUSTER_NODE_NOT_FOUND\x10'\x12\x15\n" +
+	"\x11CLUSTER_TOO_SMALL\x10(\x12\x10\n" +
+	"\fNOT_A_MEMBER\x10)B\x9b\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x10ErrorReasonProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (

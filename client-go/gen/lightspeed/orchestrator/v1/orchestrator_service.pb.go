@@ -3597,7 +3597,8 @@ type ClusterGroupStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The group's number, 0 to the cluster's `groups` - 1.
 	Group int32 `protobuf:"varint,1,opt,name=group,proto3" json:"group,omitempty"`
-	// The node ids of the group's members, by placement.
+	// The node ids of the group's members, by placement over the cluster's
+	// current list of nodes (docs/cluster.md, "Membership").
 	Members []string `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
 	// The leader this node knows of; empty when it knows none (an election is
 	// under way, or the node cannot reach a majority).
@@ -3734,11 +3735,278 @@ func (x *ClusterGroupStatus) GetSnapshotIndex() int64 {
 	return 0
 }
 
+// Request for the AddClusterNode method.
+type AddClusterNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node to add: its id and its Raft and API addresses (the same as in
+	// the cluster file it was started with).
+	Peer          *ClusterPeer `protobuf:"bytes,1,opt,name=peer,proto3" json:"peer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddClusterNodeRequest) Reset() {
+	*x = AddClusterNodeRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddClusterNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddClusterNodeRequest) ProtoMessage() {}
+
+func (x *AddClusterNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddClusterNodeRequest.ProtoReflect.Descriptor instead.
+func (*AddClusterNodeRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *AddClusterNodeRequest) GetPeer() *ClusterPeer {
+	if x != nil {
+		return x.Peer
+	}
+	return nil
+}
+
+// Response for the AddClusterNode method.
+type AddClusterNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every group whose members changed, by group number.
+	Changes []*ClusterGroupChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// The nodes of the cluster after the change.
+	Peers         []*ClusterPeer `protobuf:"bytes,2,rep,name=peers,proto3" json:"peers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddClusterNodeResponse) Reset() {
+	*x = AddClusterNodeResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddClusterNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddClusterNodeResponse) ProtoMessage() {}
+
+func (x *AddClusterNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddClusterNodeResponse.ProtoReflect.Descriptor instead.
+func (*AddClusterNodeResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *AddClusterNodeResponse) GetChanges() []*ClusterGroupChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *AddClusterNodeResponse) GetPeers() []*ClusterPeer {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+// Request for the RemoveClusterNode method.
+type RemoveClusterNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the node to remove.
+	NodeId        string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveClusterNodeRequest) Reset() {
+	*x = RemoveClusterNodeRequest{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveClusterNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveClusterNodeRequest) ProtoMessage() {}
+
+func (x *RemoveClusterNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveClusterNodeRequest.ProtoReflect.Descriptor instead.
+func (*RemoveClusterNodeRequest) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *RemoveClusterNodeRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+// Response for the RemoveClusterNode method.
+type RemoveClusterNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every group whose members changed, by group number.
+	Changes []*ClusterGroupChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// The nodes of the cluster after the change.
+	Peers         []*ClusterPeer `protobuf:"bytes,2,rep,name=peers,proto3" json:"peers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveClusterNodeResponse) Reset() {
+	*x = RemoveClusterNodeResponse{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveClusterNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveClusterNodeResponse) ProtoMessage() {}
+
+func (x *RemoveClusterNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveClusterNodeResponse.ProtoReflect.Descriptor instead.
+func (*RemoveClusterNodeResponse) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *RemoveClusterNodeResponse) GetChanges() []*ClusterGroupChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *RemoveClusterNodeResponse) GetPeers() []*ClusterPeer {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+// One Raft group whose members a membership change changed.
+type ClusterGroupChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group's number.
+	Group int32 `protobuf:"varint,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The members before the change, highest placement score first.
+	OldMembers []string `protobuf:"bytes,2,rep,name=old_members,json=oldMembers,proto3" json:"old_members,omitempty"`
+	// The members after the change, highest placement score first.
+	NewMembers    []string `protobuf:"bytes,3,rep,name=new_members,json=newMembers,proto3" json:"new_members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterGroupChange) Reset() {
+	*x = ClusterGroupChange{}
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterGroupChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterGroupChange) ProtoMessage() {}
+
+func (x *ClusterGroupChange) ProtoReflect() protoreflect.Message {
+	mi := &file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterGroupChange.ProtoReflect.Descriptor instead.
+func (*ClusterGroupChange) Descriptor() ([]byte, []int) {
+	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ClusterGroupChange) GetGroup() int32 {
+	if x != nil {
+		return x.Group
+	}
+	return 0
+}
+
+func (x *ClusterGroupChange) GetOldMembers() []string {
+	if x != nil {
+		return x.OldMembers
+	}
+	return nil
+}
+
+func (x *ClusterGroupChange) GetNewMembers() []string {
+	if x != nil {
+		return x.NewMembers
+	}
+	return nil
+}
+
 var File_lightspeed_orchestrator_v1_orchestrator_service_proto protoreflect.FileDescriptor
 
 const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\n" +
-	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a&lightspeed/orchestrator/v1/event.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
+	"5lightspeed/orchestrator/v1/orchestrator_service.proto\x12\x1alightspeed.orchestrator.v1\x1a google/protobuf/field_mask.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x17google/rpc/status.proto\x1a&lightspeed/orchestrator/v1/batch.proto\x1a/lightspeed/orchestrator/v1/cluster_config.proto\x1a&lightspeed/orchestrator/v1/event.proto\x1a)lightspeed/orchestrator/v1/operator.proto\x1a)lightspeed/orchestrator/v1/pipeline.proto\"U\n" +
 	"\x15CreatePipelineRequest\x12<\n" +
 	"\x04spec\x18\x01 \x01(\v2(.lightspeed.orchestrator.v1.PipelineSpecR\x04spec\"^\n" +
 	"\x16CreatePipelineResponse\x12D\n" +
@@ -3962,7 +4230,23 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\x0epipeline_count\x18\t \x01(\x05R\rpipelineCount\x12\x14\n" +
 	"\x05valid\x18\n" +
 	" \x01(\bR\x05valid\x12%\n" +
-	"\x0esnapshot_index\x18\v \x01(\x03R\rsnapshotIndex2\xa7\x16\n" +
+	"\x0esnapshot_index\x18\v \x01(\x03R\rsnapshotIndex\"T\n" +
+	"\x15AddClusterNodeRequest\x12;\n" +
+	"\x04peer\x18\x01 \x01(\v2'.lightspeed.orchestrator.v1.ClusterPeerR\x04peer\"\xa1\x01\n" +
+	"\x16AddClusterNodeResponse\x12H\n" +
+	"\achanges\x18\x01 \x03(\v2..lightspeed.orchestrator.v1.ClusterGroupChangeR\achanges\x12=\n" +
+	"\x05peers\x18\x02 \x03(\v2'.lightspeed.orchestrator.v1.ClusterPeerR\x05peers\"3\n" +
+	"\x18RemoveClusterNodeRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"\xa4\x01\n" +
+	"\x19RemoveClusterNodeResponse\x12H\n" +
+	"\achanges\x18\x01 \x03(\v2..lightspeed.orchestrator.v1.ClusterGroupChangeR\achanges\x12=\n" +
+	"\x05peers\x18\x02 \x03(\v2'.lightspeed.orchestrator.v1.ClusterPeerR\x05peers\"l\n" +
+	"\x12ClusterGroupChange\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\x05R\x05group\x12\x1f\n" +
+	"\vold_members\x18\x02 \x03(\tR\n" +
+	"oldMembers\x12\x1f\n" +
+	"\vnew_members\x18\x03 \x03(\tR\n" +
+	"newMembers2\xa3\x18\n" +
 	"\x13OrchestratorService\x12w\n" +
 	"\x0eCreatePipeline\x121.lightspeed.orchestrator.v1.CreatePipelineRequest\x1a2.lightspeed.orchestrator.v1.CreatePipelineResponse\x12n\n" +
 	"\vGetPipeline\x12..lightspeed.orchestrator.v1.GetPipelineRequest\x1a/.lightspeed.orchestrator.v1.GetPipelineResponse\x12t\n" +
@@ -3989,7 +4273,9 @@ const file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc = "" +
 	"\fListAuditLog\x12/.lightspeed.orchestrator.v1.ListAuditLogRequest\x1a0.lightspeed.orchestrator.v1.ListAuditLogResponse\x12h\n" +
 	"\tGetStatus\x12,.lightspeed.orchestrator.v1.GetStatusRequest\x1a-.lightspeed.orchestrator.v1.GetStatusResponse\x12]\n" +
 	"\x04Work\x12'.lightspeed.orchestrator.v1.WorkRequest\x1a(.lightspeed.orchestrator.v1.WorkResponse(\x010\x01\x12}\n" +
-	"\x10GetClusterStatus\x123.lightspeed.orchestrator.v1.GetClusterStatusRequest\x1a4.lightspeed.orchestrator.v1.GetClusterStatusResponseB\xa3\x01\n" +
+	"\x10GetClusterStatus\x123.lightspeed.orchestrator.v1.GetClusterStatusRequest\x1a4.lightspeed.orchestrator.v1.GetClusterStatusResponse\x12w\n" +
+	"\x0eAddClusterNode\x121.lightspeed.orchestrator.v1.AddClusterNodeRequest\x1a2.lightspeed.orchestrator.v1.AddClusterNodeResponse\x12\x80\x01\n" +
+	"\x11RemoveClusterNode\x124.lightspeed.orchestrator.v1.RemoveClusterNodeRequest\x1a5.lightspeed.orchestrator.v1.RemoveClusterNodeResponseB\xa3\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x18OrchestratorServiceProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (
@@ -4004,180 +4290,195 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescGZIP() []
 	return file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDescData
 }
 
-var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_lightspeed_orchestrator_v1_orchestrator_service_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_goTypes = []any{
-	(*CreatePipelineRequest)(nil),    // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
-	(*CreatePipelineResponse)(nil),   // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
-	(*GetPipelineRequest)(nil),       // 2: lightspeed.orchestrator.v1.GetPipelineRequest
-	(*GetPipelineResponse)(nil),      // 3: lightspeed.orchestrator.v1.GetPipelineResponse
-	(*ListPipelinesRequest)(nil),     // 4: lightspeed.orchestrator.v1.ListPipelinesRequest
-	(*ListPipelinesResponse)(nil),    // 5: lightspeed.orchestrator.v1.ListPipelinesResponse
-	(*DeletePipelineRequest)(nil),    // 6: lightspeed.orchestrator.v1.DeletePipelineRequest
-	(*DeletePipelineResponse)(nil),   // 7: lightspeed.orchestrator.v1.DeletePipelineResponse
-	(*UpdatePipelineRequest)(nil),    // 8: lightspeed.orchestrator.v1.UpdatePipelineRequest
-	(*UpdatePipelineResponse)(nil),   // 9: lightspeed.orchestrator.v1.UpdatePipelineResponse
-	(*EnqueueBatchRequest)(nil),      // 10: lightspeed.orchestrator.v1.EnqueueBatchRequest
-	(*EnqueueBatchResponse)(nil),     // 11: lightspeed.orchestrator.v1.EnqueueBatchResponse
-	(*EnqueueBatchesRequest)(nil),    // 12: lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	(*EnqueueBatchesResponse)(nil),   // 13: lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	(*EnqueueResult)(nil),            // 14: lightspeed.orchestrator.v1.EnqueueResult
-	(*StartAvailableRequest)(nil),    // 15: lightspeed.orchestrator.v1.StartAvailableRequest
-	(*StartAvailableResponse)(nil),   // 16: lightspeed.orchestrator.v1.StartAvailableResponse
-	(*WatchStartedRequest)(nil),      // 17: lightspeed.orchestrator.v1.WatchStartedRequest
-	(*WatchStartedResponse)(nil),     // 18: lightspeed.orchestrator.v1.WatchStartedResponse
-	(*WatchEventsRequest)(nil),       // 19: lightspeed.orchestrator.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),      // 20: lightspeed.orchestrator.v1.WatchEventsResponse
-	(*AckBatchRequest)(nil),          // 21: lightspeed.orchestrator.v1.AckBatchRequest
-	(*AckBatchResponse)(nil),         // 22: lightspeed.orchestrator.v1.AckBatchResponse
-	(*AckBatchesRequest)(nil),        // 23: lightspeed.orchestrator.v1.AckBatchesRequest
-	(*AckItem)(nil),                  // 24: lightspeed.orchestrator.v1.AckItem
-	(*AckBatchesResponse)(nil),       // 25: lightspeed.orchestrator.v1.AckBatchesResponse
-	(*AckResult)(nil),                // 26: lightspeed.orchestrator.v1.AckResult
-	(*FailBatchRequest)(nil),         // 27: lightspeed.orchestrator.v1.FailBatchRequest
-	(*FailBatchResponse)(nil),        // 28: lightspeed.orchestrator.v1.FailBatchResponse
-	(*ExtendLeaseRequest)(nil),       // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
-	(*ExtendLeaseResponse)(nil),      // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
-	(*ApplyActionRequest)(nil),       // 31: lightspeed.orchestrator.v1.ApplyActionRequest
-	(*ApplyActionResponse)(nil),      // 32: lightspeed.orchestrator.v1.ApplyActionResponse
-	(*StartRunRequest)(nil),          // 33: lightspeed.orchestrator.v1.StartRunRequest
-	(*StartRunResponse)(nil),         // 34: lightspeed.orchestrator.v1.StartRunResponse
-	(*CompleteRunRequest)(nil),       // 35: lightspeed.orchestrator.v1.CompleteRunRequest
-	(*CompleteRunResponse)(nil),      // 36: lightspeed.orchestrator.v1.CompleteRunResponse
-	(*ListBatchesRequest)(nil),       // 37: lightspeed.orchestrator.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),      // 38: lightspeed.orchestrator.v1.ListBatchesResponse
-	(*ListRetriesRequest)(nil),       // 39: lightspeed.orchestrator.v1.ListRetriesRequest
-	(*ListRetriesResponse)(nil),      // 40: lightspeed.orchestrator.v1.ListRetriesResponse
-	(*ListDeadLettersRequest)(nil),   // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),  // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
-	(*ListRunsRequest)(nil),          // 43: lightspeed.orchestrator.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 44: lightspeed.orchestrator.v1.ListRunsResponse
-	(*ListAuditLogRequest)(nil),      // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),     // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
-	(*GetStatusRequest)(nil),         // 47: lightspeed.orchestrator.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),        // 48: lightspeed.orchestrator.v1.GetStatusResponse
-	(*WorkRequest)(nil),              // 49: lightspeed.orchestrator.v1.WorkRequest
-	(*WorkOpen)(nil),                 // 50: lightspeed.orchestrator.v1.WorkOpen
-	(*WorkAck)(nil),                  // 51: lightspeed.orchestrator.v1.WorkAck
-	(*WorkFail)(nil),                 // 52: lightspeed.orchestrator.v1.WorkFail
-	(*WorkExtend)(nil),               // 53: lightspeed.orchestrator.v1.WorkExtend
-	(*WorkResponse)(nil),             // 54: lightspeed.orchestrator.v1.WorkResponse
-	(*WorkResult)(nil),               // 55: lightspeed.orchestrator.v1.WorkResult
-	(*GetClusterStatusRequest)(nil),  // 56: lightspeed.orchestrator.v1.GetClusterStatusRequest
-	(*GetClusterStatusResponse)(nil), // 57: lightspeed.orchestrator.v1.GetClusterStatusResponse
-	(*ClusterGroupStatus)(nil),       // 58: lightspeed.orchestrator.v1.ClusterGroupStatus
-	(*PipelineSpec)(nil),             // 59: lightspeed.orchestrator.v1.PipelineSpec
-	(*fieldmaskpb.FieldMask)(nil),    // 60: google.protobuf.FieldMask
-	(*Batch)(nil),                    // 61: lightspeed.orchestrator.v1.Batch
-	(*status.Status)(nil),            // 62: google.rpc.Status
-	(*StartedBatch)(nil),             // 63: lightspeed.orchestrator.v1.StartedBatch
-	(EventType)(0),                   // 64: lightspeed.orchestrator.v1.EventType
-	(*Event)(nil),                    // 65: lightspeed.orchestrator.v1.Event
-	(*ProcessOutcome)(nil),           // 66: lightspeed.orchestrator.v1.ProcessOutcome
-	(*OperatorAction)(nil),           // 67: lightspeed.orchestrator.v1.OperatorAction
-	(*RunSummary)(nil),               // 68: lightspeed.orchestrator.v1.RunSummary
-	(BatchState)(0),                  // 69: lightspeed.orchestrator.v1.BatchState
-	(*BatchView)(nil),                // 70: lightspeed.orchestrator.v1.BatchView
-	(*RetryRecord)(nil),              // 71: lightspeed.orchestrator.v1.RetryRecord
-	(*DeadLetterRecord)(nil),         // 72: lightspeed.orchestrator.v1.DeadLetterRecord
-	(*AuditLogEntry)(nil),            // 73: lightspeed.orchestrator.v1.AuditLogEntry
-	(PipelineMode)(0),                // 74: lightspeed.orchestrator.v1.PipelineMode
+	(*CreatePipelineRequest)(nil),     // 0: lightspeed.orchestrator.v1.CreatePipelineRequest
+	(*CreatePipelineResponse)(nil),    // 1: lightspeed.orchestrator.v1.CreatePipelineResponse
+	(*GetPipelineRequest)(nil),        // 2: lightspeed.orchestrator.v1.GetPipelineRequest
+	(*GetPipelineResponse)(nil),       // 3: lightspeed.orchestrator.v1.GetPipelineResponse
+	(*ListPipelinesRequest)(nil),      // 4: lightspeed.orchestrator.v1.ListPipelinesRequest
+	(*ListPipelinesResponse)(nil),     // 5: lightspeed.orchestrator.v1.ListPipelinesResponse
+	(*DeletePipelineRequest)(nil),     // 6: lightspeed.orchestrator.v1.DeletePipelineRequest
+	(*DeletePipelineResponse)(nil),    // 7: lightspeed.orchestrator.v1.DeletePipelineResponse
+	(*UpdatePipelineRequest)(nil),     // 8: lightspeed.orchestrator.v1.UpdatePipelineRequest
+	(*UpdatePipelineResponse)(nil),    // 9: lightspeed.orchestrator.v1.UpdatePipelineResponse
+	(*EnqueueBatchRequest)(nil),       // 10: lightspeed.orchestrator.v1.EnqueueBatchRequest
+	(*EnqueueBatchResponse)(nil),      // 11: lightspeed.orchestrator.v1.EnqueueBatchResponse
+	(*EnqueueBatchesRequest)(nil),     // 12: lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	(*EnqueueBatchesResponse)(nil),    // 13: lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	(*EnqueueResult)(nil),             // 14: lightspeed.orchestrator.v1.EnqueueResult
+	(*StartAvailableRequest)(nil),     // 15: lightspeed.orchestrator.v1.StartAvailableRequest
+	(*StartAvailableResponse)(nil),    // 16: lightspeed.orchestrator.v1.StartAvailableResponse
+	(*WatchStartedRequest)(nil),       // 17: lightspeed.orchestrator.v1.WatchStartedRequest
+	(*WatchStartedResponse)(nil),      // 18: lightspeed.orchestrator.v1.WatchStartedResponse
+	(*WatchEventsRequest)(nil),        // 19: lightspeed.orchestrator.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),       // 20: lightspeed.orchestrator.v1.WatchEventsResponse
+	(*AckBatchRequest)(nil),           // 21: lightspeed.orchestrator.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),          // 22: lightspeed.orchestrator.v1.AckBatchResponse
+	(*AckBatchesRequest)(nil),         // 23: lightspeed.orchestrator.v1.AckBatchesRequest
+	(*AckItem)(nil),                   // 24: lightspeed.orchestrator.v1.AckItem
+	(*AckBatchesResponse)(nil),        // 25: lightspeed.orchestrator.v1.AckBatchesResponse
+	(*AckResult)(nil),                 // 26: lightspeed.orchestrator.v1.AckResult
+	(*FailBatchRequest)(nil),          // 27: lightspeed.orchestrator.v1.FailBatchRequest
+	(*FailBatchResponse)(nil),         // 28: lightspeed.orchestrator.v1.FailBatchResponse
+	(*ExtendLeaseRequest)(nil),        // 29: lightspeed.orchestrator.v1.ExtendLeaseRequest
+	(*ExtendLeaseResponse)(nil),       // 30: lightspeed.orchestrator.v1.ExtendLeaseResponse
+	(*ApplyActionRequest)(nil),        // 31: lightspeed.orchestrator.v1.ApplyActionRequest
+	(*ApplyActionResponse)(nil),       // 32: lightspeed.orchestrator.v1.ApplyActionResponse
+	(*StartRunRequest)(nil),           // 33: lightspeed.orchestrator.v1.StartRunRequest
+	(*StartRunResponse)(nil),          // 34: lightspeed.orchestrator.v1.StartRunResponse
+	(*CompleteRunRequest)(nil),        // 35: lightspeed.orchestrator.v1.CompleteRunRequest
+	(*CompleteRunResponse)(nil),       // 36: lightspeed.orchestrator.v1.CompleteRunResponse
+	(*ListBatchesRequest)(nil),        // 37: lightspeed.orchestrator.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),       // 38: lightspeed.orchestrator.v1.ListBatchesResponse
+	(*ListRetriesRequest)(nil),        // 39: lightspeed.orchestrator.v1.ListRetriesRequest
+	(*ListRetriesResponse)(nil),       // 40: lightspeed.orchestrator.v1.ListRetriesResponse
+	(*ListDeadLettersRequest)(nil),    // 41: lightspeed.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),   // 42: lightspeed.orchestrator.v1.ListDeadLettersResponse
+	(*ListRunsRequest)(nil),           // 43: lightspeed.orchestrator.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),          // 44: lightspeed.orchestrator.v1.ListRunsResponse
+	(*ListAuditLogRequest)(nil),       // 45: lightspeed.orchestrator.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),      // 46: lightspeed.orchestrator.v1.ListAuditLogResponse
+	(*GetStatusRequest)(nil),          // 47: lightspeed.orchestrator.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),         // 48: lightspeed.orchestrator.v1.GetStatusResponse
+	(*WorkRequest)(nil),               // 49: lightspeed.orchestrator.v1.WorkRequest
+	(*WorkOpen)(nil),                  // 50: lightspeed.orchestrator.v1.WorkOpen
+	(*WorkAck)(nil),                   // 51: lightspeed.orchestrator.v1.WorkAck
+	(*WorkFail)(nil),                  // 52: lightspeed.orchestrator.v1.WorkFail
+	(*WorkExtend)(nil),                // 53: lightspeed.orchestrator.v1.WorkExtend
+	(*WorkResponse)(nil),              // 54: lightspeed.orchestrator.v1.WorkResponse
+	(*WorkResult)(nil),                // 55: lightspeed.orchestrator.v1.WorkResult
+	(*GetClusterStatusRequest)(nil),   // 56: lightspeed.orchestrator.v1.GetClusterStatusRequest
+	(*GetClusterStatusResponse)(nil),  // 57: lightspeed.orchestrator.v1.GetClusterStatusResponse
+	(*ClusterGroupStatus)(nil),        // 58: lightspeed.orchestrator.v1.ClusterGroupStatus
+	(*AddClusterNodeRequest)(nil),     // 59: lightspeed.orchestrator.v1.AddClusterNodeRequest
+	(*AddClusterNodeResponse)(nil),    // 60: lightspeed.orchestrator.v1.AddClusterNodeResponse
+	(*RemoveClusterNodeRequest)(nil),  // 61: lightspeed.orchestrator.v1.RemoveClusterNodeRequest
+	(*RemoveClusterNodeResponse)(nil), // 62: lightspeed.orchestrator.v1.RemoveClusterNodeResponse
+	(*ClusterGroupChange)(nil),        // 63: lightspeed.orchestrator.v1.ClusterGroupChange
+	(*PipelineSpec)(nil),              // 64: lightspeed.orchestrator.v1.PipelineSpec
+	(*fieldmaskpb.FieldMask)(nil),     // 65: google.protobuf.FieldMask
+	(*Batch)(nil),                     // 66: lightspeed.orchestrator.v1.Batch
+	(*status.Status)(nil),             // 67: google.rpc.Status
+	(*StartedBatch)(nil),              // 68: lightspeed.orchestrator.v1.StartedBatch
+	(EventType)(0),                    // 69: lightspeed.orchestrator.v1.EventType
+	(*Event)(nil),                     // 70: lightspeed.orchestrator.v1.Event
+	(*ProcessOutcome)(nil),            // 71: lightspeed.orchestrator.v1.ProcessOutcome
+	(*OperatorAction)(nil),            // 72: lightspeed.orchestrator.v1.OperatorAction
+	(*RunSummary)(nil),                // 73: lightspeed.orchestrator.v1.RunSummary
+	(BatchState)(0),                   // 74: lightspeed.orchestrator.v1.BatchState
+	(*BatchView)(nil),                 // 75: lightspeed.orchestrator.v1.BatchView
+	(*RetryRecord)(nil),               // 76: lightspeed.orchestrator.v1.RetryRecord
+	(*DeadLetterRecord)(nil),          // 77: lightspeed.orchestrator.v1.DeadLetterRecord
+	(*AuditLogEntry)(nil),             // 78: lightspeed.orchestrator.v1.AuditLogEntry
+	(PipelineMode)(0),                 // 79: lightspeed.orchestrator.v1.PipelineMode
+	(*ClusterPeer)(nil),               // 80: lightspeed.orchestrator.v1.ClusterPeer
 }
 var file_lightspeed_orchestrator_v1_orchestrator_service_proto_depIdxs = []int32{
-	59, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	59, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	59, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	59, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	59, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	60, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	59, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
-	61, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
-	61, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
+	64, // 0: lightspeed.orchestrator.v1.CreatePipelineRequest.spec:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	64, // 1: lightspeed.orchestrator.v1.CreatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	64, // 2: lightspeed.orchestrator.v1.GetPipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	64, // 3: lightspeed.orchestrator.v1.ListPipelinesResponse.pipelines:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	64, // 4: lightspeed.orchestrator.v1.UpdatePipelineRequest.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	65, // 5: lightspeed.orchestrator.v1.UpdatePipelineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	64, // 6: lightspeed.orchestrator.v1.UpdatePipelineResponse.pipeline:type_name -> lightspeed.orchestrator.v1.PipelineSpec
+	66, // 7: lightspeed.orchestrator.v1.EnqueueBatchRequest.batch:type_name -> lightspeed.orchestrator.v1.Batch
+	66, // 8: lightspeed.orchestrator.v1.EnqueueBatchesRequest.batches:type_name -> lightspeed.orchestrator.v1.Batch
 	14, // 9: lightspeed.orchestrator.v1.EnqueueBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.EnqueueResult
-	62, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
-	63, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	63, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
-	64, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
-	65, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
-	66, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	67, // 10: lightspeed.orchestrator.v1.EnqueueResult.error:type_name -> google.rpc.Status
+	68, // 11: lightspeed.orchestrator.v1.StartAvailableResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	68, // 12: lightspeed.orchestrator.v1.WatchStartedResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	69, // 13: lightspeed.orchestrator.v1.WatchEventsRequest.types:type_name -> lightspeed.orchestrator.v1.EventType
+	70, // 14: lightspeed.orchestrator.v1.WatchEventsResponse.event:type_name -> lightspeed.orchestrator.v1.Event
+	71, // 15: lightspeed.orchestrator.v1.AckBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
 	24, // 16: lightspeed.orchestrator.v1.AckBatchesRequest.acks:type_name -> lightspeed.orchestrator.v1.AckItem
 	26, // 17: lightspeed.orchestrator.v1.AckBatchesResponse.results:type_name -> lightspeed.orchestrator.v1.AckResult
-	66, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	62, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
-	66, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	67, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
-	68, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	68, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
-	69, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
-	70, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
-	71, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
-	72, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
-	68, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
-	73, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
-	74, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
+	71, // 18: lightspeed.orchestrator.v1.AckResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	67, // 19: lightspeed.orchestrator.v1.AckResult.error:type_name -> google.rpc.Status
+	71, // 20: lightspeed.orchestrator.v1.FailBatchResponse.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	72, // 21: lightspeed.orchestrator.v1.ApplyActionRequest.action:type_name -> lightspeed.orchestrator.v1.OperatorAction
+	73, // 22: lightspeed.orchestrator.v1.StartRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	73, // 23: lightspeed.orchestrator.v1.CompleteRunResponse.run:type_name -> lightspeed.orchestrator.v1.RunSummary
+	74, // 24: lightspeed.orchestrator.v1.ListBatchesRequest.state:type_name -> lightspeed.orchestrator.v1.BatchState
+	75, // 25: lightspeed.orchestrator.v1.ListBatchesResponse.batches:type_name -> lightspeed.orchestrator.v1.BatchView
+	76, // 26: lightspeed.orchestrator.v1.ListRetriesResponse.retries:type_name -> lightspeed.orchestrator.v1.RetryRecord
+	77, // 27: lightspeed.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> lightspeed.orchestrator.v1.DeadLetterRecord
+	73, // 28: lightspeed.orchestrator.v1.ListRunsResponse.runs:type_name -> lightspeed.orchestrator.v1.RunSummary
+	78, // 29: lightspeed.orchestrator.v1.ListAuditLogResponse.entries:type_name -> lightspeed.orchestrator.v1.AuditLogEntry
+	79, // 30: lightspeed.orchestrator.v1.GetStatusResponse.mode:type_name -> lightspeed.orchestrator.v1.PipelineMode
 	50, // 31: lightspeed.orchestrator.v1.WorkRequest.open:type_name -> lightspeed.orchestrator.v1.WorkOpen
 	51, // 32: lightspeed.orchestrator.v1.WorkRequest.ack:type_name -> lightspeed.orchestrator.v1.WorkAck
 	52, // 33: lightspeed.orchestrator.v1.WorkRequest.fail:type_name -> lightspeed.orchestrator.v1.WorkFail
 	53, // 34: lightspeed.orchestrator.v1.WorkRequest.extend:type_name -> lightspeed.orchestrator.v1.WorkExtend
-	63, // 35: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
+	68, // 35: lightspeed.orchestrator.v1.WorkResponse.started:type_name -> lightspeed.orchestrator.v1.StartedBatch
 	55, // 36: lightspeed.orchestrator.v1.WorkResponse.result:type_name -> lightspeed.orchestrator.v1.WorkResult
-	66, // 37: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
-	62, // 38: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
+	71, // 37: lightspeed.orchestrator.v1.WorkResult.outcome:type_name -> lightspeed.orchestrator.v1.ProcessOutcome
+	67, // 38: lightspeed.orchestrator.v1.WorkResult.error:type_name -> google.rpc.Status
 	58, // 39: lightspeed.orchestrator.v1.GetClusterStatusResponse.groups:type_name -> lightspeed.orchestrator.v1.ClusterGroupStatus
-	0,  // 40: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
-	2,  // 41: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
-	4,  // 42: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
-	6,  // 43: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
-	8,  // 44: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
-	10, // 45: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
-	12, // 46: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
-	15, // 47: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
-	17, // 48: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
-	19, // 49: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
-	21, // 50: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
-	23, // 51: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
-	27, // 52: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
-	29, // 53: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
-	31, // 54: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
-	33, // 55: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
-	35, // 56: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
-	37, // 57: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
-	39, // 58: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
-	41, // 59: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
-	43, // 60: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
-	45, // 61: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
-	47, // 62: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
-	49, // 63: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
-	56, // 64: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:input_type -> lightspeed.orchestrator.v1.GetClusterStatusRequest
-	1,  // 65: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
-	3,  // 66: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
-	5,  // 67: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
-	7,  // 68: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
-	9,  // 69: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
-	11, // 70: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
-	13, // 71: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
-	16, // 72: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
-	18, // 73: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
-	20, // 74: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
-	22, // 75: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
-	25, // 76: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
-	28, // 77: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
-	30, // 78: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
-	32, // 79: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
-	34, // 80: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
-	36, // 81: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
-	38, // 82: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
-	40, // 83: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
-	42, // 84: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
-	44, // 85: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
-	46, // 86: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
-	48, // 87: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
-	54, // 88: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
-	57, // 89: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:output_type -> lightspeed.orchestrator.v1.GetClusterStatusResponse
-	65, // [65:90] is the sub-list for method output_type
-	40, // [40:65] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	80, // 40: lightspeed.orchestrator.v1.AddClusterNodeRequest.peer:type_name -> lightspeed.orchestrator.v1.ClusterPeer
+	63, // 41: lightspeed.orchestrator.v1.AddClusterNodeResponse.changes:type_name -> lightspeed.orchestrator.v1.ClusterGroupChange
+	80, // 42: lightspeed.orchestrator.v1.AddClusterNodeResponse.peers:type_name -> lightspeed.orchestrator.v1.ClusterPeer
+	63, // 43: lightspeed.orchestrator.v1.RemoveClusterNodeResponse.changes:type_name -> lightspeed.orchestrator.v1.ClusterGroupChange
+	80, // 44: lightspeed.orchestrator.v1.RemoveClusterNodeResponse.peers:type_name -> lightspeed.orchestrator.v1.ClusterPeer
+	0,  // 45: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:input_type -> lightspeed.orchestrator.v1.CreatePipelineRequest
+	2,  // 46: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:input_type -> lightspeed.orchestrator.v1.GetPipelineRequest
+	4,  // 47: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:input_type -> lightspeed.orchestrator.v1.ListPipelinesRequest
+	6,  // 48: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:input_type -> lightspeed.orchestrator.v1.DeletePipelineRequest
+	8,  // 49: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:input_type -> lightspeed.orchestrator.v1.UpdatePipelineRequest
+	10, // 50: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:input_type -> lightspeed.orchestrator.v1.EnqueueBatchRequest
+	12, // 51: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:input_type -> lightspeed.orchestrator.v1.EnqueueBatchesRequest
+	15, // 52: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:input_type -> lightspeed.orchestrator.v1.StartAvailableRequest
+	17, // 53: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:input_type -> lightspeed.orchestrator.v1.WatchStartedRequest
+	19, // 54: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:input_type -> lightspeed.orchestrator.v1.WatchEventsRequest
+	21, // 55: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:input_type -> lightspeed.orchestrator.v1.AckBatchRequest
+	23, // 56: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:input_type -> lightspeed.orchestrator.v1.AckBatchesRequest
+	27, // 57: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:input_type -> lightspeed.orchestrator.v1.FailBatchRequest
+	29, // 58: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:input_type -> lightspeed.orchestrator.v1.ExtendLeaseRequest
+	31, // 59: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:input_type -> lightspeed.orchestrator.v1.ApplyActionRequest
+	33, // 60: lightspeed.orchestrator.v1.OrchestratorService.StartRun:input_type -> lightspeed.orchestrator.v1.StartRunRequest
+	35, // 61: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:input_type -> lightspeed.orchestrator.v1.CompleteRunRequest
+	37, // 62: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:input_type -> lightspeed.orchestrator.v1.ListBatchesRequest
+	39, // 63: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:input_type -> lightspeed.orchestrator.v1.ListRetriesRequest
+	41, // 64: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:input_type -> lightspeed.orchestrator.v1.ListDeadLettersRequest
+	43, // 65: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:input_type -> lightspeed.orchestrator.v1.ListRunsRequest
+	45, // 66: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:input_type -> lightspeed.orchestrator.v1.ListAuditLogRequest
+	47, // 67: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:input_type -> lightspeed.orchestrator.v1.GetStatusRequest
+	49, // 68: lightspeed.orchestrator.v1.OrchestratorService.Work:input_type -> lightspeed.orchestrator.v1.WorkRequest
+	56, // 69: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:input_type -> lightspeed.orchestrator.v1.GetClusterStatusRequest
+	59, // 70: lightspeed.orchestrator.v1.OrchestratorService.AddClusterNode:input_type -> lightspeed.orchestrator.v1.AddClusterNodeRequest
+	61, // 71: lightspeed.orchestrator.v1.OrchestratorService.RemoveClusterNode:input_type -> lightspeed.orchestrator.v1.RemoveClusterNodeRequest
+	1,  // 72: lightspeed.orchestrator.v1.OrchestratorService.CreatePipeline:output_type -> lightspeed.orchestrator.v1.CreatePipelineResponse
+	3,  // 73: lightspeed.orchestrator.v1.OrchestratorService.GetPipeline:output_type -> lightspeed.orchestrator.v1.GetPipelineResponse
+	5,  // 74: lightspeed.orchestrator.v1.OrchestratorService.ListPipelines:output_type -> lightspeed.orchestrator.v1.ListPipelinesResponse
+	7,  // 75: lightspeed.orchestrator.v1.OrchestratorService.DeletePipeline:output_type -> lightspeed.orchestrator.v1.DeletePipelineResponse
+	9,  // 76: lightspeed.orchestrator.v1.OrchestratorService.UpdatePipeline:output_type -> lightspeed.orchestrator.v1.UpdatePipelineResponse
+	11, // 77: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatch:output_type -> lightspeed.orchestrator.v1.EnqueueBatchResponse
+	13, // 78: lightspeed.orchestrator.v1.OrchestratorService.EnqueueBatches:output_type -> lightspeed.orchestrator.v1.EnqueueBatchesResponse
+	16, // 79: lightspeed.orchestrator.v1.OrchestratorService.StartAvailable:output_type -> lightspeed.orchestrator.v1.StartAvailableResponse
+	18, // 80: lightspeed.orchestrator.v1.OrchestratorService.WatchStarted:output_type -> lightspeed.orchestrator.v1.WatchStartedResponse
+	20, // 81: lightspeed.orchestrator.v1.OrchestratorService.WatchEvents:output_type -> lightspeed.orchestrator.v1.WatchEventsResponse
+	22, // 82: lightspeed.orchestrator.v1.OrchestratorService.AckBatch:output_type -> lightspeed.orchestrator.v1.AckBatchResponse
+	25, // 83: lightspeed.orchestrator.v1.OrchestratorService.AckBatches:output_type -> lightspeed.orchestrator.v1.AckBatchesResponse
+	28, // 84: lightspeed.orchestrator.v1.OrchestratorService.FailBatch:output_type -> lightspeed.orchestrator.v1.FailBatchResponse
+	30, // 85: lightspeed.orchestrator.v1.OrchestratorService.ExtendLease:output_type -> lightspeed.orchestrator.v1.ExtendLeaseResponse
+	32, // 86: lightspeed.orchestrator.v1.OrchestratorService.ApplyAction:output_type -> lightspeed.orchestrator.v1.ApplyActionResponse
+	34, // 87: lightspeed.orchestrator.v1.OrchestratorService.StartRun:output_type -> lightspeed.orchestrator.v1.StartRunResponse
+	36, // 88: lightspeed.orchestrator.v1.OrchestratorService.CompleteRun:output_type -> lightspeed.orchestrator.v1.CompleteRunResponse
+	38, // 89: lightspeed.orchestrator.v1.OrchestratorService.ListBatches:output_type -> lightspeed.orchestrator.v1.ListBatchesResponse
+	40, // 90: lightspeed.orchestrator.v1.OrchestratorService.ListRetries:output_type -> lightspeed.orchestrator.v1.ListRetriesResponse
+	42, // 91: lightspeed.orchestrator.v1.OrchestratorService.ListDeadLetters:output_type -> lightspeed.orchestrator.v1.ListDeadLettersResponse
+	44, // 92: lightspeed.orchestrator.v1.OrchestratorService.ListRuns:output_type -> lightspeed.orchestrator.v1.ListRunsResponse
+	46, // 93: lightspeed.orchestrator.v1.OrchestratorService.ListAuditLog:output_type -> lightspeed.orchestrator.v1.ListAuditLogResponse
+	48, // 94: lightspeed.orchestrator.v1.OrchestratorService.GetStatus:output_type -> lightspeed.orchestrator.v1.GetStatusResponse
+	54, // 95: lightspeed.orchestrator.v1.OrchestratorService.Work:output_type -> lightspeed.orchestrator.v1.WorkResponse
+	57, // 96: lightspeed.orchestrator.v1.OrchestratorService.GetClusterStatus:output_type -> lightspeed.orchestrator.v1.GetClusterStatusResponse
+	60, // 97: lightspeed.orchestrator.v1.OrchestratorService.AddClusterNode:output_type -> lightspeed.orchestrator.v1.AddClusterNodeResponse
+	62, // 98: lightspeed.orchestrator.v1.OrchestratorService.RemoveClusterNode:output_type -> lightspeed.orchestrator.v1.RemoveClusterNodeResponse
+	72, // [72:99] is the sub-list for method output_type
+	45, // [45:72] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() }
@@ -4186,6 +4487,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 		return
 	}
 	file_lightspeed_orchestrator_v1_batch_proto_init()
+	file_lightspeed_orchestrator_v1_cluster_config_proto_init()
 	file_lightspeed_orchestrator_v1_event_proto_init()
 	file_lightspeed_orchestrator_v1_operator_proto_init()
 	file_lightspeed_orchestrator_v1_pipeline_proto_init()
@@ -4212,7 +4514,7 @@ func file_lightspeed_orchestrator_v1_orchestrator_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc), len(file_lightspeed_orchestrator_v1_orchestrator_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

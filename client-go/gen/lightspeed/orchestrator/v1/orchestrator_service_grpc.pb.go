@@ -22,31 +22,33 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrchestratorService_CreatePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/CreatePipeline"
-	OrchestratorService_GetPipeline_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/GetPipeline"
-	OrchestratorService_ListPipelines_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/ListPipelines"
-	OrchestratorService_DeletePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline"
-	OrchestratorService_UpdatePipeline_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline"
-	OrchestratorService_EnqueueBatch_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch"
-	OrchestratorService_EnqueueBatches_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
-	OrchestratorService_StartAvailable_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
-	OrchestratorService_WatchStarted_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted"
-	OrchestratorService_WatchEvents_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents"
-	OrchestratorService_AckBatch_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatch"
-	OrchestratorService_AckBatches_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatches"
-	OrchestratorService_FailBatch_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/FailBatch"
-	OrchestratorService_ExtendLease_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ExtendLease"
-	OrchestratorService_ApplyAction_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ApplyAction"
-	OrchestratorService_StartRun_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/StartRun"
-	OrchestratorService_CompleteRun_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/CompleteRun"
-	OrchestratorService_ListBatches_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ListBatches"
-	OrchestratorService_ListRetries_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ListRetries"
-	OrchestratorService_ListDeadLetters_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/ListDeadLetters"
-	OrchestratorService_ListRuns_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/ListRuns"
-	OrchestratorService_ListAuditLog_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ListAuditLog"
-	OrchestratorService_GetStatus_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/GetStatus"
-	OrchestratorService_Work_FullMethodName             = "/lightspeed.orchestrator.v1.OrchestratorService/Work"
-	OrchestratorService_GetClusterStatus_FullMethodName = "/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus"
+	OrchestratorService_CreatePipeline_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/CreatePipeline"
+	OrchestratorService_GetPipeline_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/GetPipeline"
+	OrchestratorService_ListPipelines_FullMethodName     = "/lightspeed.orchestrator.v1.OrchestratorService/ListPipelines"
+	OrchestratorService_DeletePipeline_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/DeletePipeline"
+	OrchestratorService_UpdatePipeline_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/UpdatePipeline"
+	OrchestratorService_EnqueueBatch_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatch"
+	OrchestratorService_EnqueueBatches_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/EnqueueBatches"
+	OrchestratorService_StartAvailable_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/StartAvailable"
+	OrchestratorService_WatchStarted_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/WatchStarted"
+	OrchestratorService_WatchEvents_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/WatchEvents"
+	OrchestratorService_AckBatch_FullMethodName          = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatch"
+	OrchestratorService_AckBatches_FullMethodName        = "/lightspeed.orchestrator.v1.OrchestratorService/AckBatches"
+	OrchestratorService_FailBatch_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/FailBatch"
+	OrchestratorService_ExtendLease_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/ExtendLease"
+	OrchestratorService_ApplyAction_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/ApplyAction"
+	OrchestratorService_StartRun_FullMethodName          = "/lightspeed.orchestrator.v1.OrchestratorService/StartRun"
+	OrchestratorService_CompleteRun_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/CompleteRun"
+	OrchestratorService_ListBatches_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/ListBatches"
+	OrchestratorService_ListRetries_FullMethodName       = "/lightspeed.orchestrator.v1.OrchestratorService/ListRetries"
+	OrchestratorService_ListDeadLetters_FullMethodName   = "/lightspeed.orchestrator.v1.OrchestratorService/ListDeadLetters"
+	OrchestratorService_ListRuns_FullMethodName          = "/lightspeed.orchestrator.v1.OrchestratorService/ListRuns"
+	OrchestratorService_ListAuditLog_FullMethodName      = "/lightspeed.orchestrator.v1.OrchestratorService/ListAuditLog"
+	OrchestratorService_GetStatus_FullMethodName         = "/lightspeed.orchestrator.v1.OrchestratorService/GetStatus"
+	OrchestratorService_Work_FullMethodName              = "/lightspeed.orchestrator.v1.OrchestratorService/Work"
+	OrchestratorService_GetClusterStatus_FullMethodName  = "/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus"
+	OrchestratorService_AddClusterNode_FullMethodName    = "/lightspeed.orchestrator.v1.OrchestratorService/AddClusterNode"
+	OrchestratorService_RemoveClusterNode_FullMethodName = "/lightspeed.orchestrator.v1.OrchestratorService/RemoveClusterNode"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -459,6 +461,40 @@ type OrchestratorServiceClient interface {
 	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
 	//     started with --cluster.
 	GetClusterStatus(ctx context.Context, in *GetClusterStatusRequest, opts ...grpc.CallOption) (*GetClusterStatusResponse, error)
+	// Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+	// node must be running, started with --join, on the given addresses. Every
+	// group whose members the placement over the new list of nodes changes
+	// gets the new node as a member (it is caught up by the group's leader,
+	// from a snapshot if needed) and loses the member it replaces, through
+	// Raft's configuration change. Every node learns the new list of nodes.
+	// Answered when every group has changed. Needs the admin role. A change
+	// that failed half-way (a node did not answer) can be sent again.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+	//     malformed.
+	//   - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+	//     node's.
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+	//   - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+	//     longer) a member of the cluster; call a member.
+	//   - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+	//     answer; what changed so far is kept, send the call again.
+	AddClusterNode(ctx context.Context, in *AddClusterNodeRequest, opts ...grpc.CallOption) (*AddClusterNodeResponse, error)
+	// Removes a node from the running cluster (docs/cluster.md, "Membership"):
+	// every group it is a member of gets the next node by placement as a
+	// member, through Raft's configuration change, and the removed node drops
+	// those groups (their directories are kept, renamed) and then refuses
+	// every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+	//   - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+	//   - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+	//     replication factor would be left.
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+	//     JOURNAL_UNAVAILABLE: as for AddClusterNode.
+	RemoveClusterNode(ctx context.Context, in *RemoveClusterNodeRequest, opts ...grpc.CallOption) (*RemoveClusterNodeResponse, error)
 }
 
 type orchestratorServiceClient struct {
@@ -743,6 +779,26 @@ func (c *orchestratorServiceClient) GetClusterStatus(ctx context.Context, in *Ge
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetClusterStatusResponse)
 	err := c.cc.Invoke(ctx, OrchestratorService_GetClusterStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orchestratorServiceClient) AddClusterNode(ctx context.Context, in *AddClusterNodeRequest, opts ...grpc.CallOption) (*AddClusterNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddClusterNodeResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_AddClusterNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orchestratorServiceClient) RemoveClusterNode(ctx context.Context, in *RemoveClusterNodeRequest, opts ...grpc.CallOption) (*RemoveClusterNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveClusterNodeResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_RemoveClusterNode_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1159,6 +1215,40 @@ type OrchestratorServiceServer interface {
 	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server, not
 	//     started with --cluster.
 	GetClusterStatus(context.Context, *GetClusterStatusRequest) (*GetClusterStatusResponse, error)
+	// Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+	// node must be running, started with --join, on the given addresses. Every
+	// group whose members the placement over the new list of nodes changes
+	// gets the new node as a member (it is caught up by the group's leader,
+	// from a snapshot if needed) and loses the member it replaces, through
+	// Raft's configuration change. Every node learns the new list of nodes.
+	// Answered when every group has changed. Needs the admin role. A change
+	// that failed half-way (a node did not answer) can be sent again.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+	//     malformed.
+	//   - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+	//     node's.
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+	//   - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+	//     longer) a member of the cluster; call a member.
+	//   - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+	//     answer; what changed so far is kept, send the call again.
+	AddClusterNode(context.Context, *AddClusterNodeRequest) (*AddClusterNodeResponse, error)
+	// Removes a node from the running cluster (docs/cluster.md, "Membership"):
+	// every group it is a member of gets the next node by placement as a
+	// member, through Raft's configuration change, and the removed node drops
+	// those groups (their directories are kept, renamed) and then refuses
+	// every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+	//   - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+	//   - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+	//     replication factor would be left.
+	//   - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+	//     JOURNAL_UNAVAILABLE: as for AddClusterNode.
+	RemoveClusterNode(context.Context, *RemoveClusterNodeRequest) (*RemoveClusterNodeResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -1243,6 +1333,12 @@ func (UnimplementedOrchestratorServiceServer) Work(grpc.BidiStreamingServer[Work
 }
 func (UnimplementedOrchestratorServiceServer) GetClusterStatus(context.Context, *GetClusterStatusRequest) (*GetClusterStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetClusterStatus not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) AddClusterNode(context.Context, *AddClusterNodeRequest) (*AddClusterNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddClusterNode not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) RemoveClusterNode(context.Context, *RemoveClusterNodeRequest) (*RemoveClusterNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveClusterNode not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -1683,6 +1779,42 @@ func _OrchestratorService_GetClusterStatus_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrchestratorService_AddClusterNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddClusterNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).AddClusterNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_AddClusterNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).AddClusterNode(ctx, req.(*AddClusterNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrchestratorService_RemoveClusterNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveClusterNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).RemoveClusterNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_RemoveClusterNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).RemoveClusterNode(ctx, req.(*RemoveClusterNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1773,6 +1905,14 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetClusterStatus",
 			Handler:    _OrchestratorService_GetClusterStatus_Handler,
+		},
+		{
+			MethodName: "AddClusterNode",
+			Handler:    _OrchestratorService_AddClusterNode_Handler,
+		},
+		{
+			MethodName: "RemoveClusterNode",
+			Handler:    _OrchestratorService_RemoveClusterNode_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -44,6 +44,10 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_REQUIRED: _ClassVar[ErrorReason]
     JOURNAL_UNAVAILABLE: _ClassVar[ErrorReason]
     NOT_A_CLUSTER: _ClassVar[ErrorReason]
+    CLUSTER_NODE_EXISTS: _ClassVar[ErrorReason]
+    CLUSTER_NODE_NOT_FOUND: _ClassVar[ErrorReason]
+    CLUSTER_TOO_SMALL: _ClassVar[ErrorReason]
+    NOT_A_MEMBER: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_BATCH: ErrorReason
 INVALID_FAILURE: ErrorReason
@@ -82,3 +86,7 @@ INVALID_CREDENTIALS: ErrorReason
 ROLE_REQUIRED: ErrorReason
 JOURNAL_UNAVAILABLE: ErrorReason
 NOT_A_CLUSTER: ErrorReason
+CLUSTER_NODE_EXISTS: ErrorReason
+CLUSTER_NODE_NOT_FOUND: ErrorReason
+CLUSTER_TOO_SMALL: ErrorReason
+NOT_A_MEMBER: ErrorReason

@@ -2,6 +2,7 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.rpc import error_details_pb2 as _error_details_pb2
 from google.rpc import status_pb2 as _status_pb2
 from lightspeed.orchestrator.v1 import batch_pb2 as _batch_pb2
+from lightspeed.orchestrator.v1 import cluster_config_pb2 as _cluster_config_pb2
 from lightspeed.orchestrator.v1 import event_pb2 as _event_pb2
 from lightspeed.orchestrator.v1 import operator_pb2 as _operator_pb2
 from lightspeed.orchestrator.v1 import pipeline_pb2 as _pipeline_pb2
@@ -534,3 +535,41 @@ class ClusterGroupStatus(_message.Message):
     valid: bool
     snapshot_index: int
     def __init__(self, group: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ..., leader_id: _Optional[str] = ..., role: _Optional[str] = ..., term: _Optional[int] = ..., commit_index: _Optional[int] = ..., applied_index: _Optional[int] = ..., signature: _Optional[str] = ..., pipeline_count: _Optional[int] = ..., valid: _Optional[bool] = ..., snapshot_index: _Optional[int] = ...) -> None: ...
+
+class AddClusterNodeRequest(_message.Message):
+    __slots__ = ("peer",)
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    peer: _cluster_config_pb2.ClusterPeer
+    def __init__(self, peer: _Optional[_Union[_cluster_config_pb2.ClusterPeer, _Mapping]] = ...) -> None: ...
+
+class AddClusterNodeResponse(_message.Message):
+    __slots__ = ("changes", "peers")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[ClusterGroupChange]
+    peers: _containers.RepeatedCompositeFieldContainer[_cluster_config_pb2.ClusterPeer]
+    def __init__(self, changes: _Optional[_Iterable[_Union[ClusterGroupChange, _Mapping]]] = ..., peers: _Optional[_Iterable[_Union[_cluster_config_pb2.ClusterPeer, _Mapping]]] = ...) -> None: ...
+
+class RemoveClusterNodeRequest(_message.Message):
+    __slots__ = ("node_id",)
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    def __init__(self, node_id: _Optional[str] = ...) -> None: ...
+
+class RemoveClusterNodeResponse(_message.Message):
+    __slots__ = ("changes", "peers")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[ClusterGroupChange]
+    peers: _containers.RepeatedCompositeFieldContainer[_cluster_config_pb2.ClusterPeer]
+    def __init__(self, changes: _Optional[_Iterable[_Union[ClusterGroupChange, _Mapping]]] = ..., peers: _Optional[_Iterable[_Union[_cluster_config_pb2.ClusterPeer, _Mapping]]] = ...) -> None: ...
+
+class ClusterGroupChange(_message.Message):
+    __slots__ = ("group", "old_members", "new_members")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    OLD_MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    NEW_MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    group: int
+    old_members: _containers.RepeatedScalarFieldContainer[str]
+    new_members: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, group: _Optional[int] = ..., old_members: _Optional[_Iterable[str]] = ..., new_members: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -209,6 +209,16 @@ class OrchestratorServiceStub:
                 request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.SerializeToString,
                 response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.FromString,
                 _registered_method=True)
+        self.AddClusterNode = channel.unary_unary(
+                '/lightspeed.orchestrator.v1.OrchestratorService/AddClusterNode',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeResponse.FromString,
+                _registered_method=True)
+        self.RemoveClusterNode = channel.unary_unary(
+                '/lightspeed.orchestrator.v1.OrchestratorService/RemoveClusterNode',
+                request_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeRequest.SerializeToString,
+                response_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -751,6 +761,50 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddClusterNode(self, request, context):
+        """Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+        node must be running, started with --join, on the given addresses. Every
+        group whose members the placement over the new list of nodes changes
+        gets the new node as a member (it is caught up by the group's leader,
+        from a snapshot if needed) and loses the member it replaces, through
+        Raft's configuration change. Every node learns the new list of nodes.
+        Answered when every group has changed. Needs the admin role. A change
+        that failed half-way (a node did not answer) can be sent again.
+
+        Errors:
+        - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+        malformed.
+        - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+        node's.
+        - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+        - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+        longer) a member of the cluster; call a member.
+        - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+        answer; what changed so far is kept, send the call again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveClusterNode(self, request, context):
+        """Removes a node from the running cluster (docs/cluster.md, "Membership"):
+        every group it is a member of gets the next node by placement as a
+        member, through Raft's configuration change, and the removed node drops
+        those groups (their directories are kept, renamed) and then refuses
+        every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+
+        Errors:
+        - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+        - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+        - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+        replication factor would be left.
+        - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+        JOURNAL_UNAVAILABLE: as for AddClusterNode.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -878,6 +932,16 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.GetClusterStatus,
                     request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.FromString,
                     response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.SerializeToString,
+            ),
+            'AddClusterNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddClusterNode,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeResponse.SerializeToString,
+            ),
+            'RemoveClusterNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveClusterNode,
+                    request_deserializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeRequest.FromString,
+                    response_serializer=lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1605,6 +1669,60 @@ class OrchestratorService:
             '/lightspeed.orchestrator.v1.OrchestratorService/GetClusterStatus',
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusRequest.SerializeToString,
             lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetClusterStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddClusterNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/AddClusterNode',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.AddClusterNodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveClusterNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lightspeed.orchestrator.v1.OrchestratorService/RemoveClusterNode',
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeRequest.SerializeToString,
+            lightspeed_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RemoveClusterNodeResponse.FromString,
             options,
             channel_credentials,
             insecure,

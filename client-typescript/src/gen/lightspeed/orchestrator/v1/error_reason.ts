@@ -199,6 +199,24 @@ export enum ErrorReason {
    * server, one not started with --cluster.
    */
   NOT_A_CLUSTER = 37,
+  /**
+   * CLUSTER_NODE_EXISTS - ALREADY_EXISTS. AddClusterNode with the id or an address of a node that
+   * is already in the cluster.
+   */
+  CLUSTER_NODE_EXISTS = 38,
+  /** CLUSTER_NODE_NOT_FOUND - NOT_FOUND. RemoveClusterNode with an id that is no node of the cluster. */
+  CLUSTER_NODE_NOT_FOUND = 39,
+  /**
+   * CLUSTER_TOO_SMALL - FAILED_PRECONDITION. RemoveClusterNode would leave fewer nodes than the
+   * cluster's replication factor.
+   */
+  CLUSTER_TOO_SMALL = 40,
+  /**
+   * NOT_A_MEMBER - FAILED_PRECONDITION. The cluster node called is not a member of the
+   * cluster: it was removed (RemoveClusterNode), or it was started with
+   * --join and has not been added yet (AddClusterNode).
+   */
+  NOT_A_MEMBER = 41,
   UNRECOGNIZED = -1,
 }
 
@@ -318,6 +336,18 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 37:
     case "NOT_A_CLUSTER":
       return ErrorReason.NOT_A_CLUSTER;
+    case 38:
+    case "CLUSTER_NODE_EXISTS":
+      return ErrorReason.CLUSTER_NODE_EXISTS;
+    case 39:
+    case "CLUSTER_NODE_NOT_FOUND":
+      return ErrorReason.CLUSTER_NODE_NOT_FOUND;
+    case 40:
+    case "CLUSTER_TOO_SMALL":
+      return ErrorReason.CLUSTER_TOO_SMALL;
+    case 41:
+    case "NOT_A_MEMBER":
+      return ErrorReason.NOT_A_MEMBER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -403,6 +433,14 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "JOURNAL_UNAVAILABLE";
     case ErrorReason.NOT_A_CLUSTER:
       return "NOT_A_CLUSTER";
+    case ErrorReason.CLUSTER_NODE_EXISTS:
+      return "CLUSTER_NODE_EXISTS";
+    case ErrorReason.CLUSTER_NODE_NOT_FOUND:
+      return "CLUSTER_NODE_NOT_FOUND";
+    case ErrorReason.CLUSTER_TOO_SMALL:
+      return "CLUSTER_TOO_SMALL";
+    case ErrorReason.NOT_A_MEMBER:
+      return "NOT_A_MEMBER";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -35,6 +35,7 @@ import {
   RetryRecord,
   StartedBatch,
 } from "./batch";
+import { ClusterPeer } from "./cluster_config";
 import { Event, EventType, eventTypeFromJSON, eventTypeToJSON } from "./event";
 import { AuditLogEntry, OperatorAction, RunSummary } from "./operator";
 import { PipelineMode, pipelineModeFromJSON, pipelineModeToJSON, PipelineSpec } from "./pipeline";
@@ -784,7 +785,10 @@ export interface GetClusterStatusResponse {
 export interface ClusterGroupStatus {
   /** The group's number, 0 to the cluster's `groups` - 1. */
   group: number;
-  /** The node ids of the group's members, by placement. */
+  /**
+   * The node ids of the group's members, by placement over the cluster's
+   * current list of nodes (docs/cluster.md, "Membership").
+   */
   members: string[];
   /**
    * The leader this node knows of; empty when it knows none (an election is
@@ -820,6 +824,47 @@ export interface ClusterGroupStatus {
   valid: boolean;
   /** The index of this node's newest snapshot of the group; -1 if it has none. */
   snapshotIndex: number;
+}
+
+/** Request for the AddClusterNode method. */
+export interface AddClusterNodeRequest {
+  /**
+   * The node to add: its id and its Raft and API addresses (the same as in
+   * the cluster file it was started with).
+   */
+  peer?: ClusterPeer | undefined;
+}
+
+/** Response for the AddClusterNode method. */
+export interface AddClusterNodeResponse {
+  /** Every group whose members changed, by group number. */
+  changes: ClusterGroupChange[];
+  /** The nodes of the cluster after the change. */
+  peers: ClusterPeer[];
+}
+
+/** Request for the RemoveClusterNode method. */
+export interface RemoveClusterNodeRequest {
+  /** The id of the node to remove. */
+  nodeId: string;
+}
+
+/** Response for the RemoveClusterNode method. */
+export interface RemoveClusterNodeResponse {
+  /** Every group whose members changed, by group number. */
+  changes: ClusterGroupChange[];
+  /** The nodes of the cluster after the change. */
+  peers: ClusterPeer[];
+}
+
+/** One Raft group whose members a membership change changed. */
+export interface ClusterGroupChange {
+  /** The group's number. */
+  group: number;
+  /** The members before the change, highest placement score first. */
+  oldMembers: string[];
+  /** The members after the change, highest placement score first. */
+  newMembers: string[];
 }
 
 function createBaseCreatePipelineRequest(): CreatePipelineRequest {
@@ -6544,6 +6589,431 @@ export const ClusterGroupStatus: MessageFns<ClusterGroupStatus> = {
   },
 };
 
+function createBaseAddClusterNodeRequest(): AddClusterNodeRequest {
+  return { peer: undefined };
+}
+
+export const AddClusterNodeRequest: MessageFns<AddClusterNodeRequest> = {
+  encode(message: AddClusterNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== undefined) {
+      ClusterPeer.encode(message.peer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddClusterNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddClusterNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = ClusterPeer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddClusterNodeRequest {
+    return { peer: isSet(object.peer) ? ClusterPeer.fromJSON(object.peer) : undefined };
+  },
+
+  toJSON(message: AddClusterNodeRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = ClusterPeer.toJSON(message.peer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddClusterNodeRequest>): AddClusterNodeRequest {
+    return AddClusterNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddClusterNodeRequest>): AddClusterNodeRequest {
+    const message = createBaseAddClusterNodeRequest();
+    message.peer = (object.peer !== undefined && object.peer !== null)
+      ? ClusterPeer.fromPartial(object.peer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddClusterNodeResponse(): AddClusterNodeResponse {
+  return { changes: [], peers: [] };
+}
+
+export const AddClusterNodeResponse: MessageFns<AddClusterNodeResponse> = {
+  encode(message: AddClusterNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      ClusterGroupChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.peers) {
+      ClusterPeer.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddClusterNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddClusterNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(ClusterGroupChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.peers.push(ClusterPeer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddClusterNodeResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => ClusterGroupChange.fromJSON(e))
+        : [],
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => ClusterPeer.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AddClusterNodeResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => ClusterGroupChange.toJSON(e));
+    }
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => ClusterPeer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddClusterNodeResponse>): AddClusterNodeResponse {
+    return AddClusterNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddClusterNodeResponse>): AddClusterNodeResponse {
+    const message = createBaseAddClusterNodeResponse();
+    message.changes = object.changes?.map((e) => ClusterGroupChange.fromPartial(e)) || [];
+    message.peers = object.peers?.map((e) => ClusterPeer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveClusterNodeRequest(): RemoveClusterNodeRequest {
+  return { nodeId: "" };
+}
+
+export const RemoveClusterNodeRequest: MessageFns<RemoveClusterNodeRequest> = {
+  encode(message: RemoveClusterNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveClusterNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveClusterNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveClusterNodeRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveClusterNodeRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveClusterNodeRequest>): RemoveClusterNodeRequest {
+    return RemoveClusterNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveClusterNodeRequest>): RemoveClusterNodeRequest {
+    const message = createBaseRemoveClusterNodeRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveClusterNodeResponse(): RemoveClusterNodeResponse {
+  return { changes: [], peers: [] };
+}
+
+export const RemoveClusterNodeResponse: MessageFns<RemoveClusterNodeResponse> = {
+  encode(message: RemoveClusterNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      ClusterGroupChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.peers) {
+      ClusterPeer.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveClusterNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveClusterNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(ClusterGroupChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.peers.push(ClusterPeer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveClusterNodeResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => ClusterGroupChange.fromJSON(e))
+        : [],
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => ClusterPeer.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RemoveClusterNodeResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => ClusterGroupChange.toJSON(e));
+    }
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => ClusterPeer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveClusterNodeResponse>): RemoveClusterNodeResponse {
+    return RemoveClusterNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveClusterNodeResponse>): RemoveClusterNodeResponse {
+    const message = createBaseRemoveClusterNodeResponse();
+    message.changes = object.changes?.map((e) => ClusterGroupChange.fromPartial(e)) || [];
+    message.peers = object.peers?.map((e) => ClusterPeer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseClusterGroupChange(): ClusterGroupChange {
+  return { group: 0, oldMembers: [], newMembers: [] };
+}
+
+export const ClusterGroupChange: MessageFns<ClusterGroupChange> = {
+  encode(message: ClusterGroupChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== 0) {
+      writer.uint32(8).int32(message.group);
+    }
+    for (const v of message.oldMembers) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.newMembers) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterGroupChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterGroupChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.group = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.oldMembers.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newMembers.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterGroupChange {
+    return {
+      group: isSet(object.group) ? globalThis.Number(object.group) : 0,
+      oldMembers: globalThis.Array.isArray(object?.oldMembers)
+        ? object.oldMembers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.old_members)
+        ? object.old_members.map((e: any) => globalThis.String(e))
+        : [],
+      newMembers: globalThis.Array.isArray(object?.newMembers)
+        ? object.newMembers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.new_members)
+        ? object.new_members.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ClusterGroupChange): unknown {
+    const obj: any = {};
+    if (message.group !== 0) {
+      obj.group = Math.round(message.group);
+    }
+    if (message.oldMembers?.length) {
+      obj.oldMembers = message.oldMembers;
+    }
+    if (message.newMembers?.length) {
+      obj.newMembers = message.newMembers;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClusterGroupChange>): ClusterGroupChange {
+    return ClusterGroupChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterGroupChange>): ClusterGroupChange {
+    const message = createBaseClusterGroupChange();
+    message.group = object.group ?? 0;
+    message.oldMembers = object.oldMembers?.map((e) => e) || [];
+    message.newMembers = object.newMembers?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * Orchestrates batches of records through the stages of named pipelines.
  * Producers enqueue batches; workers start the batches that are available
@@ -7221,6 +7691,64 @@ export const OrchestratorServiceService = {
       Buffer.from(GetClusterStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetClusterStatusResponse => GetClusterStatusResponse.decode(value),
   },
+  /**
+   * Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+   * node must be running, started with --join, on the given addresses. Every
+   * group whose members the placement over the new list of nodes changes
+   * gets the new node as a member (it is caught up by the group's leader,
+   * from a snapshot if needed) and loses the member it replaces, through
+   * Raft's configuration change. Every node learns the new list of nodes.
+   * Answered when every group has changed. Needs the admin role. A change
+   * that failed half-way (a node did not answer) can be sent again.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+   *   malformed.
+   * - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+   *   node's.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+   * - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+   *   longer) a member of the cluster; call a member.
+   * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+   *   answer; what changed so far is kept, send the call again.
+   */
+  addClusterNode: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/AddClusterNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddClusterNodeRequest): Buffer =>
+      Buffer.from(AddClusterNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddClusterNodeRequest => AddClusterNodeRequest.decode(value),
+    responseSerialize: (value: AddClusterNodeResponse): Buffer =>
+      Buffer.from(AddClusterNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddClusterNodeResponse => AddClusterNodeResponse.decode(value),
+  },
+  /**
+   * Removes a node from the running cluster (docs/cluster.md, "Membership"):
+   * every group it is a member of gets the next node by placement as a
+   * member, through Raft's configuration change, and the removed node drops
+   * those groups (their directories are kept, renamed) and then refuses
+   * every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+   * - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+   * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+   *   replication factor would be left.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   */
+  removeClusterNode: {
+    path: "/lightspeed.orchestrator.v1.OrchestratorService/RemoveClusterNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveClusterNodeRequest): Buffer =>
+      Buffer.from(RemoveClusterNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveClusterNodeRequest => RemoveClusterNodeRequest.decode(value),
+    responseSerialize: (value: RemoveClusterNodeResponse): Buffer =>
+      Buffer.from(RemoveClusterNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveClusterNodeResponse => RemoveClusterNodeResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServiceServer extends UntypedServiceImplementation {
@@ -7629,6 +8157,44 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    *   started with --cluster.
    */
   getClusterStatus: handleUnaryCall<GetClusterStatusRequest, GetClusterStatusResponse>;
+  /**
+   * Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+   * node must be running, started with --join, on the given addresses. Every
+   * group whose members the placement over the new list of nodes changes
+   * gets the new node as a member (it is caught up by the group's leader,
+   * from a snapshot if needed) and loses the member it replaces, through
+   * Raft's configuration change. Every node learns the new list of nodes.
+   * Answered when every group has changed. Needs the admin role. A change
+   * that failed half-way (a node did not answer) can be sent again.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+   *   malformed.
+   * - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+   *   node's.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+   * - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+   *   longer) a member of the cluster; call a member.
+   * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+   *   answer; what changed so far is kept, send the call again.
+   */
+  addClusterNode: handleUnaryCall<AddClusterNodeRequest, AddClusterNodeResponse>;
+  /**
+   * Removes a node from the running cluster (docs/cluster.md, "Membership"):
+   * every group it is a member of gets the next node by placement as a
+   * member, through Raft's configuration change, and the removed node drops
+   * those groups (their directories are kept, renamed) and then refuses
+   * every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+   * - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+   * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+   *   replication factor would be left.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   */
+  removeClusterNode: handleUnaryCall<RemoveClusterNodeRequest, RemoveClusterNodeResponse>;
 }
 
 export interface OrchestratorServiceClient extends Client {
@@ -8353,6 +8919,72 @@ export interface OrchestratorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetClusterStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Adds a node to the running cluster (docs/cluster.md, "Membership"): the
+   * node must be running, started with --join, on the given addresses. Every
+   * group whose members the placement over the new list of nodes changes
+   * gets the new node as a member (it is caught up by the group's leader,
+   * from a snapshot if needed) and loses the member it replaces, through
+   * Raft's configuration change. Every node learns the new list of nodes.
+   * Answered when every group has changed. Needs the admin role. A change
+   * that failed half-way (a node did not answer) can be sent again.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: peer.id or an address is missing or
+   *   malformed.
+   * - ALREADY_EXISTS CLUSTER_NODE_EXISTS: the id or an address is already a
+   *   node's.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER: the server is a single server.
+   * - FAILED_PRECONDITION NOT_A_MEMBER: the node called is not (or no
+   *   longer) a member of the cluster; call a member.
+   * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
+   *   answer; what changed so far is kept, send the call again.
+   */
+  addClusterNode(
+    request: AddClusterNodeRequest,
+    callback: (error: ServiceError | null, response: AddClusterNodeResponse) => void,
+  ): ClientUnaryCall;
+  addClusterNode(
+    request: AddClusterNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddClusterNodeResponse) => void,
+  ): ClientUnaryCall;
+  addClusterNode(
+    request: AddClusterNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddClusterNodeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes a node from the running cluster (docs/cluster.md, "Membership"):
+   * every group it is a member of gets the next node by placement as a
+   * member, through Raft's configuration change, and the removed node drops
+   * those groups (their directories are kept, renamed) and then refuses
+   * every call with FAILED_PRECONDITION NOT_A_MEMBER. Needs the admin role.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT INVALID_REQUEST: node_id is empty.
+   * - NOT_FOUND CLUSTER_NODE_NOT_FOUND: no node of the cluster has that id.
+   * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
+   *   replication factor would be left.
+   * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
+   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   */
+  removeClusterNode(
+    request: RemoveClusterNodeRequest,
+    callback: (error: ServiceError | null, response: RemoveClusterNodeResponse) => void,
+  ): ClientUnaryCall;
+  removeClusterNode(
+    request: RemoveClusterNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveClusterNodeResponse) => void,
+  ): ClientUnaryCall;
+  removeClusterNode(
+    request: RemoveClusterNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveClusterNodeResponse) => void,
   ): ClientUnaryCall;
 }
 

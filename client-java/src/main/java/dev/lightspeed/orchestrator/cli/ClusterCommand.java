@@ -17,11 +17,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code lightspeed cluster status}: every node's own view of the Raft groups, compared. */
+/**
+ * {@code lightspeed cluster status}: every node's own view of the Raft groups, compared; {@code
+ * cluster add-node} / {@code remove-node}: membership changes (docs/cluster.md, "Membership").
+ */
 @Command(
     name = "cluster",
-    description = "Inspect a cluster's nodes (docs/cluster.md).",
-    subcommands = {ClusterCommand.Status.class})
+    description = "Inspect a cluster's nodes, add and remove nodes (docs/cluster.md).",
+    subcommands = {ClusterCommand.Status.class, ClusterCommand.AddNode.class,
+        ClusterCommand.RemoveNode.class})
 final class ClusterCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -169,5 +173,124 @@ final class ClusterCommand implements Runnable {
       out.println(agrees() ? "all groups agree" : "NOT all groups agree");
       out.flush();
     }
+  }
+
+  /** What a membership change waits for when --deadline was left at its default. */
+  static final Duration CHANGE_DEADLINE = Duration.ofMinutes(2);
+
+  /** The client for a membership change: one that waits for every group to change. */
+  static OrchestratorClient changeClient(CommandSpec spec) {
+    OrchestratorCli root = (OrchestratorCli) spec.root().userObject();
+    boolean deadlineGiven = spec.root().commandLine().getParseResult() != null
+        && spec.root().commandLine().getParseResult().hasMatchedOption("--deadline");
+    return root.connect(root.effectiveTargets(), deadlineGiven ? root.deadline : CHANGE_DEADLINE);
+  }
+
+  @Command(
+      name = "add-node",
+      description = {
+        "Adds a node to the running cluster (AddClusterNode, admin role): every Raft group whose"
+            + " members the placement over the new list of nodes changes gets the new node (the"
+            + " group's leader catches it up) and loses the member it replaces. Prints each"
+            + " changed group's members before and after.",
+        "Start the new node first, with --cluster FILE --node-id ID --join (FILE lists it with"
+            + " these addresses); then run this against any member. Afterwards, list the node in"
+            + " the cluster file of every node.",
+        "A change that failed half-way (a node did not answer) is finished by running the same"
+            + " command again.",
+        "",
+        "Example: lightspeed --target n1:50051 cluster add-node --id n4"
+            + " --raft-address 10.0.0.4:6001 --api-address 10.0.0.4:50051",
+      },
+      footer = {
+        "",
+        "Waits up to 2 minutes (--deadline changes it). Exit codes: 0 added; 1 refused (the"
+            + " reason is printed: INVALID_REQUEST, CLUSTER_NODE_EXISTS, NOT_A_CLUSTER,"
+            + " NOT_A_MEMBER, ROLE_REQUIRED, ...) or not finished (run it again); 2 usage error."
+      })
+  static final class AddNode implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--id", required = true, paramLabel = "ID",
+        description = "The new node's id (its --node-id).")
+    String id;
+
+    @Option(names = "--raft-address", required = true, paramLabel = "HOST:PORT",
+        description = "Where the new node's Raft server listens (its raftAddress).")
+    String raftAddress;
+
+    @Option(names = "--api-address", required = true, paramLabel = "HOST:PORT",
+        description = "Where the new node serves the API (its apiAddress).")
+    String apiAddress;
+
+    @Override
+    public Integer call() {
+      try (OrchestratorClient client = changeClient(spec)) {
+        var reply = client.addClusterNode(dev.lightspeed.orchestrator.v1.ClusterPeer.newBuilder()
+            .setId(id).setRaftAddress(raftAddress).setApiAddress(apiAddress).build());
+        printChange(spec.commandLine().getOut(), "added " + id, reply.getChangesList(),
+            reply.getPeersList());
+        return 0;
+      }
+    }
+  }
+
+  @Command(
+      name = "remove-node",
+      description = {
+        "Removes a node from the running cluster (RemoveClusterNode, admin role): every Raft"
+            + " group it is a member of gets the next node by placement instead; the removed node"
+            + " drops those groups (their directories are kept, moved to"
+            + " <data-dir>/raft-removed/) and from then on refuses every call NOT_A_MEMBER."
+            + " Prints each changed group's members before and after.",
+        "Refused when fewer nodes than the replication factor would be left. Run it against"
+            + " any member (the removed one included); afterwards, take the node out of the"
+            + " cluster file of every node.",
+        "",
+        "Example: lightspeed --target n1:50051 cluster remove-node n4",
+      },
+      footer = {
+        "",
+        "Waits up to 2 minutes (--deadline changes it). Exit codes: 0 removed; 1 refused"
+            + " (CLUSTER_NODE_NOT_FOUND, CLUSTER_TOO_SMALL, NOT_A_CLUSTER, ROLE_REQUIRED, ...) or"
+            + " not finished (run it again); 2 usage error."
+      })
+  static final class RemoveNode implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @picocli.CommandLine.Parameters(paramLabel = "NODE_ID", description = "The node to remove.")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (OrchestratorClient client = changeClient(spec)) {
+        var reply = client.removeClusterNode(id);
+        printChange(spec.commandLine().getOut(), "removed " + id, reply.getChangesList(),
+            reply.getPeersList());
+        return 0;
+      }
+    }
+  }
+
+  static void printChange(PrintWriter out, String what,
+      List<dev.lightspeed.orchestrator.v1.ClusterGroupChange> changes,
+      List<dev.lightspeed.orchestrator.v1.ClusterPeer> peers) {
+    out.println(what + ": " + changes.size() + " group(s) changed");
+    List<List<String>> rows = new ArrayList<>();
+    for (var c : changes) {
+      List<String> joined = c.getNewMembersList().stream()
+          .filter(m -> !c.getOldMembersList().contains(m)).toList();
+      List<String> left = c.getOldMembersList().stream()
+          .filter(m -> !c.getNewMembersList().contains(m)).toList();
+      rows.add(List.of(Integer.toString(c.getGroup()), String.join(",", c.getOldMembersList()),
+          String.join(",", c.getNewMembersList()), String.join(",", joined),
+          String.join(",", left)));
+    }
+    Output.table(out, List.of("GROUP", "OLD MEMBERS", "NEW MEMBERS", "JOINED", "LEFT"), rows);
+    out.println("nodes now: " + String.join(", ", peers.stream()
+        .map(p -> p.getId() + " (raft " + p.getRaftAddress() + ", api " + p.getApiAddress() + ")")
+        .toList()));
+    out.println("update the cluster file of every node to list these nodes");
+    out.flush();
   }
 }

@@ -224,8 +224,13 @@ public final class OrchestratorCli implements Runnable {
 
   /** A client for the global options but these targets (e.g. one node); the caller closes it. */
   OrchestratorClient connect(java.util.List<String> targets) {
+    return connect(targets, deadline);
+  }
+
+  /** As {@link #connect(java.util.List)}, with another deadline per call. */
+  OrchestratorClient connect(java.util.List<String> targets, Duration callDeadline) {
     OrchestratorClient.Builder b =
-        OrchestratorClient.builder().targets(targets).tls(tls).deadline(deadline);
+        OrchestratorClient.builder().targets(targets).tls(tls).deadline(callDeadline);
     if (serverName != null && !serverName.isBlank()) {
       b.overrideAuthority(serverName.strip());
     }

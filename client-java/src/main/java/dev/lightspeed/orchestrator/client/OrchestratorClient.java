@@ -359,6 +359,25 @@ public final class OrchestratorClient implements AutoCloseable {
         dev.lightspeed.orchestrator.v1.GetClusterStatusRequest.getDefaultInstance()));
   }
 
+  /**
+   * Adds a node, started with {@code --join} on the peer's addresses, to the running cluster
+   * (admin role; docs/cluster.md, "Membership"). Waits until every group it changes has its new
+   * members: give the client a deadline of a minute or more. Not retried by the client; the same
+   * call again finishes a change that failed half-way.
+   */
+  public dev.lightspeed.orchestrator.v1.AddClusterNodeResponse addClusterNode(
+      dev.lightspeed.orchestrator.v1.ClusterPeer peer) {
+    return call(s -> s.addClusterNode(
+        dev.lightspeed.orchestrator.v1.AddClusterNodeRequest.newBuilder().setPeer(peer).build()));
+  }
+
+  /** Removes a node from the running cluster (admin role); as {@link #addClusterNode}. */
+  public dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse removeClusterNode(
+      String nodeId) {
+    return call(s -> s.removeClusterNode(dev.lightspeed.orchestrator.v1.RemoveClusterNodeRequest
+        .newBuilder().setNodeId(nodeId).build()));
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /**

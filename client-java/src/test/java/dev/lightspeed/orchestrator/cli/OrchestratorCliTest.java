@@ -61,8 +61,8 @@ class OrchestratorCliTest {
     CommandLine cli = OrchestratorCli.newCommandLine(); // one for all: parsing resets it
     List<String> paths = new ArrayList<>();
     collect(cli, "", paths);
-    assertThat(paths).hasSize(35).contains("pipelines create", "pipelines update", "watch", "events", "runs list",
-        "cluster", "cluster status");
+    assertThat(paths).hasSize(37).contains("pipelines create", "pipelines update", "watch", "events", "runs list",
+        "cluster", "cluster status", "cluster add-node", "cluster remove-node");
     for (String path : paths) {
       List<String> args = new ArrayList<>(List.of(path.split(" ")));
       args.add("--help");

@@ -25,7 +25,7 @@ public final class ClusterConfigs {
   public static final int DEFAULT_REPLICATION_FACTOR = 3;
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
-  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   private ClusterConfigs() {}
 

@@ -20,6 +20,7 @@ public final class ClusterLayout {
   private final Placement placement;
   private final Map<String, ClusterPeer> peers;
   private final List<RaftGroupId> groupIds;
+  private final RaftGroupId membershipGroupId;
 
   public ClusterLayout(ClusterConfig config) throws InvalidClusterConfig {
     this.config = ClusterConfigs.validate(config);
@@ -33,6 +34,33 @@ public final class ClusterLayout {
       ids.add(groupId(config.getName(), g));
     }
     this.groupIds = List.copyOf(ids);
+    this.membershipGroupId = RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+        (config.getName() + "/membership").getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** The same cluster with another list of nodes (a membership change); validated. */
+  public ClusterLayout withPeers(List<ClusterPeer> newPeers) throws InvalidClusterConfig {
+    return new ClusterLayout(config.toBuilder().clearPeers().addAllPeers(newPeers).build());
+  }
+
+  /** The node's entry, or null when it is not a node of this layout. */
+  public ClusterPeer peer(String nodeId) {
+    return peers.get(nodeId);
+  }
+
+  /**
+   * The membership group's Ratis id: the name-based UUID of {@code "<cluster>/membership"}. Every
+   * node of the cluster is a member of it; its log holds the list of nodes (docs/cluster.md,
+   * "Membership").
+   */
+  public RaftGroupId membershipGroupId() {
+    return membershipGroupId;
+  }
+
+  /** The membership group with every node of the layout as a member. */
+  public RaftGroup membershipGroup() {
+    return RaftGroup.valueOf(membershipGroupId,
+        config.getPeersList().stream().map(p -> raftPeer(p.getId())).toList());
   }
 
   /**

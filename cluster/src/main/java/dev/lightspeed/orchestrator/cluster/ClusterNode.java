@@ -43,22 +43,41 @@ public final class ClusterNode implements Closeable {
   /** How long a graceful stop waits for one member to take over a group it leads. */
   private static final long HAND_OVER_TIMEOUT_MS = 3_000;
 
-  private final ClusterLayout layout;
-  private final String nodeId;
-  private final RaftServer server;
-  private final List<Integer> groups;
+  /** What the node tells its host when the membership changes (docs/cluster.md, "Membership"). */
+  public interface MembershipListener {
+    /** The membership group applied a new list of nodes; groups are placed by it from now on. */
+    void changed(ClusterLayout layout);
 
-  private ClusterNode(ClusterLayout layout, String nodeId, RaftServer server, List<Integer> groups) {
+    /** This node's member of a pipeline group was removed (it left that group). */
+    void groupRemoved(int group);
+
+    /** This node was removed from the cluster (its member of the membership group is gone). */
+    void removed();
+  }
+
+  private final String nodeId;
+  private final Path dataDir;
+  private final RaftTuning tuning;
+  /** Mutual TLS of this node's Raft traffic, or null for plaintext. */
+  private final RaftTls tls;
+  private volatile ClusterLayout layout;
+  private volatile RaftServer server;
+  private volatile MembershipListener listener;
+  private volatile boolean removed;
+
+  private ClusterNode(ClusterLayout layout, String nodeId, Path dataDir, RaftTuning tuning,
+      RaftTls tls) {
     this.layout = layout;
     this.nodeId = nodeId;
-    this.server = server;
-    this.groups = groups;
+    this.dataDir = dataDir;
+    this.tuning = tuning;
+    this.tls = tls;
   }
 
   /** Starts the node {@code nodeId} of the layout, with its Raft data under {@code dataDir}. */
   public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
       ReplicatedState.Factory states, RaftTuning tuning) throws IOException {
-    return start(layout, nodeId, dataDir, states, tuning, null);
+    return start(layout, nodeId, dataDir, states, tuning, null, false);
   }
 
   /**
@@ -67,41 +86,76 @@ public final class ClusterNode implements Closeable {
    */
   public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
       ReplicatedState.Factory states, RaftTuning tuning, RaftTls tls) throws IOException {
+    return start(layout, nodeId, dataDir, states, tuning, tls, false);
+  }
+
+  /**
+   * As {@link #start(ClusterLayout, String, Path, ReplicatedState.Factory, RaftTuning)}, plaintext.
+   */
+  public static ClusterNode start(ClusterLayout layout, String nodeId, Path dataDir,
+      ReplicatedState.Factory states, RaftTuning tuning, boolean join) throws IOException {
+    return start(layout, nodeId, dataDir, states, tuning, null, join);
+  }
+
+  /**
+   * As {@link #start(ClusterLayout, String, Path, ReplicatedState.Factory, RaftTuning, RaftTls)};
+   * with {@code join}, the node creates no group at all: it waits to be added to a running
+   * cluster (AddClusterNode), which gives it its groups. When the data dir holds a committed
+   * membership ({@link MembershipFile}), its list of nodes is used instead of {@code
+   * clusterFile}'s, with a warning when they differ.
+   */
+  public static ClusterNode start(ClusterLayout clusterFile, String nodeId, Path dataDir,
+      ReplicatedState.Factory states, RaftTuning tuning, RaftTls tls, boolean join)
+      throws IOException {
+    // The committed membership (add-node / remove-node) wins over an outdated cluster file.
+    ClusterLayout layout = clusterFile.withPeers(
+        MembershipFile.effective(clusterFile.config(), dataDir).getPeersList());
     ClusterConfigs.requireNode(layout.config(), nodeId);
     Path storage = dataDir.resolve("raft");
     Files.createDirectories(storage);
     refuseForeignGroups(layout, storage);
-    HostPort address = ClusterConfigs.raftAddress(
-        layout.config().getPeersList().stream()
-            .filter(p -> p.getId().equals(nodeId)).findFirst().orElseThrow());
+    HostPort address = ClusterConfigs.raftAddress(layout.peer(nodeId));
 
     RaftProperties properties = RaftProps.of(tuning);
     RaftServerConfigKeys.setStorageDir(properties, List.of(storage.toFile()));
+    // A member removed from a group keeps its directory, moved here (Ratis' default is /tmp).
+    RaftServerConfigKeys.setRemovedGroupsDir(properties, dataDir.resolve("raft-removed").toFile());
     GrpcConfigKeys.Server.setHost(properties, address.host());
     GrpcConfigKeys.Server.setPort(properties, address.port());
 
+    ClusterNode node = new ClusterNode(layout, nodeId, dataDir, tuning, tls);
     RaftServer server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(nodeId))
         .setProperties(properties)
         .setParameters(RaftTls.parameters(tls))
-        .setStateMachineRegistry(groupId -> stateMachineFor(layout, groupId, states))
+        .setStateMachineRegistry(groupId -> node.stateMachineFor(groupId, states))
         // No group here: the server recovers every group directory it finds under storage.
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
+    node.server = server;
     server.start();
 
-    List<Integer> mine = layout.placement().groupsOf(nodeId);
     try {
       Set<RaftGroupId> present = new HashSet<>();
       server.getGroupIds().forEach(present::add);
-      AtomicLong callId = new AtomicLong();
-      for (int group : mine) {
-        if (!present.contains(layout.groupId(group))) {
+      if (!join) {
+        AtomicLong callId = new AtomicLong();
+        List<org.apache.ratis.protocol.RaftGroup> toCreate = new ArrayList<>();
+        if (!present.contains(layout.membershipGroupId())) {
+          // The cluster's first start (or its first with membership changes): every node of the
+          // file creates the membership group with the file's nodes, as it creates its groups.
+          toCreate.add(layout.membershipGroup());
+        }
+        for (int group : layout.placement().groupsOf(nodeId)) {
+          if (!present.contains(layout.groupId(group))) {
+            toCreate.add(layout.raftGroup(group));
+          }
+        }
+        for (org.apache.ratis.protocol.RaftGroup group : toCreate) {
           RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(
-              ClientId.randomId(), server.getId(), callId.incrementAndGet(),
-              layout.raftGroup(group), true));
+              ClientId.randomId(), server.getId(), callId.incrementAndGet(), group, true));
           if (!reply.isSuccess()) {
-            throw new IOException("cannot add group " + group + " on " + nodeId,
+            throw new IOException("cannot add group " + group.getGroupId() + " on " + nodeId,
                 reply.getException());
           }
         }
@@ -110,7 +164,7 @@ public final class ClusterNode implements Closeable {
       server.close();
       throw e;
     }
-    return new ClusterNode(layout, nodeId, server, mine);
+    return node;
   }
 
   /**
@@ -126,7 +180,8 @@ public final class ClusterNode implements Closeable {
         } catch (IllegalArgumentException notAGroup) {
           continue;
         }
-        if (layout.indexOf(RaftGroupId.valueOf(uuid)) < 0) {
+        RaftGroupId id = RaftGroupId.valueOf(uuid);
+        if (layout.indexOf(id) < 0 && !id.equals(layout.membershipGroupId())) {
           throw new IOException(dir + " holds a Raft group that is not one of cluster '"
               + layout.config().getName() + "' (its groups are derived from the cluster name):"
               + " is this another cluster's data dir? Use an empty --data-dir for this cluster");
@@ -135,24 +190,119 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  private static StateMachine stateMachineFor(
-      ClusterLayout layout, RaftGroupId groupId, ReplicatedState.Factory states) {
-    int group = layout.indexOf(groupId);
+  private StateMachine stateMachineFor(RaftGroupId groupId, ReplicatedState.Factory states) {
+    ClusterLayout current = layout;
+    if (groupId.equals(current.membershipGroupId())) {
+      return new MembershipStateMachine(current.config(), dataDir, this::membershipApplied,
+          this::removedFromCluster);
+    }
+    int group = current.indexOf(groupId);
     if (group < 0) {
       throw new IllegalStateException("the data dir holds Raft group " + groupId
-          + ", which is not a group of cluster '" + layout.config().getName()
+          + ", which is not a group of cluster '" + current.config().getName()
           + "': is this data dir another cluster's?");
     }
-    return new PipelineGroupStateMachine(states.create(group));
+    return new PipelineGroupStateMachine(states.create(group), () -> {
+      MembershipListener l = listener;
+      if (l != null) {
+        l.groupRemoved(group);
+      }
+    });
+  }
+
+  private void membershipApplied(dev.lightspeed.orchestrator.v1.ClusterConfig config) {
+    ClusterLayout next;
+    try {
+      next = layout.withPeers(config.getPeersList());
+    } catch (InvalidClusterConfig e) {
+      log.error("the membership group applied a list of nodes that is not valid; keeping {}: {}",
+          layout.config().getPeersList(), e.getMessage());
+      return;
+    }
+    layout = next;
+    log.atInfo().addKeyValue("event", "cluster_membership_applied")
+        .log("node {}: the cluster's nodes are now {}", nodeId,
+            config.getPeersList().stream().map(p -> p.getId()).toList());
+    MembershipListener l = listener;
+    if (l != null) {
+      l.changed(next);
+    }
+  }
+
+  private void removedFromCluster() {
+    removed = true;
+    MembershipFile.markRemoved(dataDir, "removed from cluster '" + layout.config().getName()
+        + "' at " + java.time.Instant.now());
+    log.atWarn().addKeyValue("event", "cluster_node_removed")
+        .log("node {} was removed from cluster '{}': it refuses every call from now on", nodeId,
+            layout.config().getName());
+    MembershipListener l = listener;
+    if (l != null) {
+      l.removed();
+    }
+  }
+
+  /** Where membership changes go; set once by the host, after which it reads {@link #layout}. */
+  public void setMembershipListener(MembershipListener listener) {
+    this.listener = listener;
+  }
+
+  /** The cluster as this node last applied it (the committed membership, or the file's). */
+  public ClusterLayout layout() {
+    return layout;
+  }
+
+  /**
+   * Whether this node is a member of the cluster: it holds the membership group and its list
+   * names this node. False for a node started with {@code --join} until it is added, and for a
+   * removed node.
+   */
+  public boolean isMember() {
+    if (removed || layout.peer(nodeId) == null) {
+      return false;
+    }
+    for (RaftGroupId id : server.getGroupIds()) {
+      if (id.equals(layout.membershipGroupId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether this node was removed from the cluster (RemoveClusterNode). */
+  public boolean isRemoved() {
+    return removed;
+  }
+
+  RaftServer server() {
+    return server;
+  }
+
+  /** Mutual TLS of this node's Raft traffic, or null for plaintext. */
+  RaftTls tls() {
+    return tls;
+  }
+
+  RaftTuning tuning() {
+    return tuning;
   }
 
   public String nodeId() {
     return nodeId;
   }
 
-  /** The groups this node is a member of, by placement. */
+  /** The pipeline groups this node holds a member of, in ascending order. */
   public List<Integer> groups() {
-    return groups;
+    ClusterLayout current = layout;
+    List<Integer> held = new ArrayList<>();
+    for (RaftGroupId id : server.getGroupIds()) {
+      int group = current.indexOf(id);
+      if (group >= 0) {
+        held.add(group);
+      }
+    }
+    held.sort(null);
+    return held;
   }
 
   /** This node's state machine of the group. */
@@ -167,7 +317,7 @@ public final class ClusterNode implements Closeable {
   /** How this node sees each of its groups. */
   public List<GroupStatus> status() throws IOException {
     List<GroupStatus> rows = new ArrayList<>();
-    for (int group : groups) {
+    for (int group : groups()) {
       RaftServer.Division division = division(group);
       DivisionInfo info = division.getInfo();
       SnapshotInfo snapshot = division.getStateMachine().getLatestSnapshot();
@@ -191,7 +341,7 @@ public final class ClusterNode implements Closeable {
    */
   @Override
   public void close() throws IOException {
-    for (int group : groups) {
+    for (int group : groups()) {
       handOverLeadership(group);
     }
     server.close();
@@ -211,10 +361,11 @@ public final class ClusterNode implements Closeable {
   private void handOverLeadership(int group) {
     RaftGroupId groupId = layout.groupId(group);
     try {
-      if (!server.getDivision(groupId).getInfo().isLeader()) {
+      RaftServer.Division division = server.getDivision(groupId);
+      if (!division.getInfo().isLeader()) {
         return;
       }
-      for (RaftPeer peer : layout.raftGroup(group).getPeers()) {
+      for (RaftPeer peer : division.getGroup().getPeers()) {
         if (peer.getId().equals(server.getId())) {
           continue;
         }

@@ -55,8 +55,21 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
   /** Stale reads waiting until this replica has applied their minimum index. */
   private final NavigableMap<Long, List<CompletableFuture<Void>>> waitingForIndex = new TreeMap<>();
 
+  /** Told when this node's member of the group is removed (a membership change). */
+  private final Runnable onGroupRemove;
+
   public PipelineGroupStateMachine(ReplicatedState state) {
+    this(state, () -> { });
+  }
+
+  public PipelineGroupStateMachine(ReplicatedState state, Runnable onGroupRemove) {
     this.state = state;
+    this.onGroupRemove = onGroupRemove;
+  }
+
+  @Override
+  public void notifyGroupRemove() {
+    onGroupRemove.run();
   }
 
   /** The state this adapter drives (for status pages and tests). */

@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.boot;
 import dev.lightspeed.orchestrator.cluster.ClusterConfigs;
 import dev.lightspeed.orchestrator.cluster.ClusterLayout;
 import dev.lightspeed.orchestrator.cluster.RaftTls;
+import dev.lightspeed.orchestrator.cluster.MembershipFile;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
@@ -38,11 +39,25 @@ final class ClusterBoot {
       return 2;
     }
     ClusterLayout layout;
+    ClusterLayout peerCheckLayout;
     ClusterPeer peer;
     try {
-      ClusterConfig config = ClusterConfigs.load(main.cluster);
-      peer = ClusterConfigs.requireNode(config, main.nodeId);
-      layout = new ClusterLayout(config);
+      // The committed membership (changed by add-node / remove-node) wins over the file: it
+      // gives this node's addresses here, and ClusterNode.start warns when the file is out of
+      // date.
+      ClusterConfig file = ClusterConfigs.load(main.cluster);
+      ClusterConfig committed = MembershipFile.effective(file, main.dataDir, false);
+      peer = ClusterConfigs.requireNode(committed, main.nodeId);
+      layout = new ClusterLayout(file);
+      // Raft's peer check knows the nodes of the file and of the committed membership: a node
+      // added at run time stays known after a restart with the old file, and a node listed in
+      // the file before it is added (the way to add one under mutual TLS, docs/cluster.md) is
+      // accepted once the others know it.
+      java.util.Map<String, ClusterPeer> known = new java.util.LinkedHashMap<>();
+      file.getPeersList().forEach(p -> known.put(p.getId(), p));
+      committed.getPeersList().forEach(p -> known.putIfAbsent(p.getId(), p));
+      peerCheckLayout = new ClusterLayout(file.toBuilder().clearPeers()
+          .addAllPeers(known.values()).build());
     } catch (IOException e) {
       System.err.println("--cluster " + main.cluster + ": " + e.getMessage());
       return 2;
@@ -65,7 +80,7 @@ final class ClusterBoot {
     }
     RaftTls raftTls;
     try {
-      raftTls = RaftSecurity.tls(main.production, layout, main.nodeId);
+      raftTls = RaftSecurity.tls(main.production, peerCheckLayout, main.nodeId);
     } catch (IOException e) {
       System.err.println("cannot start: Raft's mutual TLS (--tls-cert, --tls-key,"
           + " --tls-client-ca): " + e.getMessage());
@@ -85,7 +100,8 @@ final class ClusterBoot {
     ClusterHost node;
     try {
       node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),
-          RaftTuning.defaults().withSnapshotEveryEntries(main.raftSnapshotEvery), raftTls);
+          RaftTuning.defaults().withSnapshotEveryEntries(main.raftSnapshotEvery), raftTls,
+          main.join);
     } catch (IOException e) {
       System.err.println("cannot start cluster node " + main.nodeId + " (data in "
           + main.dataDir.toAbsolutePath() + "): " + e.getMessage());
@@ -126,6 +142,9 @@ final class ClusterBoot {
 
   /** What a cluster node does not do yet: refused at start, saying so (docs/cluster.md). */
   private static String unsupported(ServerMain main) {
+    if (main.join && main.cluster == null) {
+      return "--join needs --cluster FILE and --node-id ID (the new node's entry in the file)";
+    }
     if (main.nodeId == null) {
       return "--cluster needs --node-id: the id of this node in the cluster file's peers";
     }

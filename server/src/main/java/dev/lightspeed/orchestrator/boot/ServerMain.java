@@ -101,6 +101,14 @@ public final class ServerMain implements Callable<Integer> {
   long raftSnapshotEvery;
 
   @Option(
+      names = "--join",
+      description = "With --cluster: start as a new node of a running cluster, holding no group"
+          + " until a member adds it (`lightspeed cluster add-node`); it refuses calls until"
+          + " then. Its entry in the cluster file gives its addresses (docs/cluster.md,"
+          + " Membership).")
+  boolean join;
+
+  @Option(
       names = "--in-memory",
       description = "Keep pipelines in memory only: nothing is written, a restart starts empty.")
   boolean inMemory;
@@ -308,7 +316,7 @@ public final class ServerMain implements Callable<Integer> {
         return 2;
       }
     }
-    if (cluster != null || nodeId != null) {
+    if (cluster != null || nodeId != null || join) {
       return ClusterBoot.run(this, tokens);
     }
     NettyServerBuilder builder;

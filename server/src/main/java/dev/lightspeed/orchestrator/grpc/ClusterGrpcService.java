@@ -464,6 +464,44 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
   }
 
   /**
+   * Runs the change on this node's thread for the call (it waits for every affected group's
+   * configuration change: seconds, an operator's call). A group that did not answer fails the
+   * call UNAVAILABLE; what changed stays, and the same call again finishes it.
+   */
+  @Override
+  public void addClusterNode(dev.lightspeed.orchestrator.v1.AddClusterNodeRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.AddClusterNodeResponse> out) {
+    membershipChange(out, () -> routing.addNode(req.getPeer()));
+  }
+
+  @Override
+  public void removeClusterNode(dev.lightspeed.orchestrator.v1.RemoveClusterNodeRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse> out) {
+    membershipChange(out, () -> routing.removeNode(req.getNodeId()));
+  }
+
+  private interface Change<T> {
+    T run() throws java.io.IOException;
+  }
+
+  private static <T> void membershipChange(StreamObserver<T> out, Change<T> change) {
+    T reply;
+    try {
+      reply = change.run();
+    } catch (Rejection r) {
+      out.onError(ErrorMapper.toException(r, null, ""));
+      return;
+    } catch (java.io.IOException | RuntimeException e) {
+      out.onError(ErrorMapper.toException(Rejection.of(ServerReason.JOURNAL_UNAVAILABLE,
+          "the membership change did not finish: " + e.getMessage() + "; what changed so far is"
+              + " kept: send the same call again once every node involved answers"), null, ""));
+      return;
+    }
+    out.onNext(reply);
+    out.onCompleted();
+  }
+
+  /**
    * CreatePipeline returns nothing to one node's registry; the cluster's apply returns the
    * effective spec (every default filled in), which the reply carries.
    */

@@ -66,4 +66,22 @@ public interface ClusterRouting {
 
   /** The group that holds the pipeline (for messages). */
   int groupOf(String pipeline);
+
+  /**
+   * Null while this node is a member of the cluster; otherwise why it is not (it was removed, or
+   * it was started with --join and not added yet), for a FAILED_PRECONDITION NOT_A_MEMBER refusal.
+   */
+  String notAMember();
+
+  /**
+   * AddClusterNode, run by this node (docs/cluster.md, "Membership"); a refusal of the input is a
+   * {@link dev.lightspeed.orchestrator.core.Rejection}, a group that did not answer an
+   * IOException.
+   */
+  dev.lightspeed.orchestrator.v1.AddClusterNodeResponse addNode(
+      dev.lightspeed.orchestrator.v1.ClusterPeer peer) throws java.io.IOException;
+
+  /** RemoveClusterNode, as {@link #addNode}. */
+  dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse removeNode(String nodeId)
+      throws java.io.IOException;
 }

@@ -314,6 +314,24 @@ public final class OrchestratorGrpcService
             + " FILE --node-id ID); GetStatus of a pipeline shows its signature here"), null, ""));
   }
 
+  @Override
+  public void addClusterNode(dev.lightspeed.orchestrator.v1.AddClusterNodeRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.AddClusterNodeResponse> out) {
+    out.onError(notACluster());
+  }
+
+  @Override
+  public void removeClusterNode(dev.lightspeed.orchestrator.v1.RemoveClusterNodeRequest req,
+      StreamObserver<dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse> out) {
+    out.onError(notACluster());
+  }
+
+  private static io.grpc.StatusRuntimeException notACluster() {
+    return ErrorMapper.toException(Rejection.of(ServerReason.NOT_A_CLUSTER,
+        "this server is a single server, not a cluster node (it was not started with --cluster"
+            + " FILE --node-id ID): it has no nodes to add or remove"), null, "");
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   /**

@@ -47,6 +47,14 @@ public enum ServerReason implements RefusalReason {
 
   /** A cluster RPC (GetClusterStatus) reached a single server, not started with --cluster. */
   NOT_A_CLUSTER(Category.FAILED_PRECONDITION),
+  /** AddClusterNode with the id or an address of a node already in the cluster. */
+  CLUSTER_NODE_EXISTS(Category.ALREADY_EXISTS),
+  /** RemoveClusterNode with an id that is no node of the cluster. */
+  CLUSTER_NODE_NOT_FOUND(Category.NOT_FOUND),
+  /** RemoveClusterNode would leave fewer nodes than the replication factor. */
+  CLUSTER_TOO_SMALL(Category.FAILED_PRECONDITION),
+  /** The cluster node called was removed, or started with --join and not added yet. */
+  NOT_A_MEMBER(Category.FAILED_PRECONDITION),
 
   /** WatchEvents resumed after an event older than the oldest retained one (SPEC 3.10). */
   EVENTS_EXPIRED(Category.OUT_OF_RANGE);

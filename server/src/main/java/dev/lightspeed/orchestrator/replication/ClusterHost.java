@@ -5,6 +5,14 @@ import dev.lightspeed.orchestrator.cluster.ClusterNode;
 import dev.lightspeed.orchestrator.cluster.GroupClient;
 import dev.lightspeed.orchestrator.cluster.GroupStatus;
 import dev.lightspeed.orchestrator.cluster.RaftTls;
+import dev.lightspeed.orchestrator.cluster.MembershipChanges;
+import dev.lightspeed.orchestrator.v1.ClusterPeer;
+import dev.lightspeed.orchestrator.v1.AddClusterNodeResponse;
+import dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse;
+import dev.lightspeed.orchestrator.v1.ClusterGroupChange;
+import dev.lightspeed.orchestrator.core.Rejection;
+import dev.lightspeed.orchestrator.host.ServerReason;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.host.PipelineRegistry;
 import dev.lightspeed.orchestrator.grpc.ClusterRouting;
@@ -34,27 +42,47 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   private static final int READ_ATTEMPTS = 10;
   private static final long READ_PAUSE_MS = 100;
 
-  private final ClusterLayout layout;
-  private final ClusterNode node;
-  private final List<GroupClient> clients;
-  /** Per group: this node's writes, several to one log entry while others are in flight. */
-  private final List<EntryBatcher> batchers;
-  /** This node's replicas, by group; Ratis makes each once per start. */
-  private final Map<Integer, GroupState> replicas;
+  /** How long a replaced group client stays open, so that the calls already sent end. */
+  private static final long RETIRED_CLIENT_CLOSE_MS = 30_000;
 
-  private ClusterHost(ClusterLayout layout, ClusterNode node, List<GroupClient> clients,
+  private volatile ClusterLayout layout;
+  private final ClusterNode node;
+  private final RaftTuning tuning;
+  /** Mutual TLS of the group clients' Raft traffic, or null for plaintext. */
+  private final RaftTls tls;
+  /** One client per group, replaced when the group's members change. */
+  private final AtomicReferenceArray<GroupClient> clients;
+  /**
+   * Per group: this node's writes, several to one log entry while others are in flight; each
+   * sends through the group's client of the moment.
+   */
+  private final List<EntryBatcher> batchers;
+  /** This node's replicas, by group; Ratis makes each when the node gets the group. */
+  private final Map<Integer, GroupState> replicas;
+  private final MembershipChanges changes;
+
+  private ClusterHost(ClusterNode node, RaftTuning tuning, RaftTls tls,
       Map<Integer, GroupState> replicas) {
-    this.layout = layout;
     this.node = node;
-    this.clients = clients;
-    this.batchers = clients.stream().map(c -> new EntryBatcher(c::writeAsync)).toList();
+    this.tuning = tuning;
+    this.tls = tls;
     this.replicas = replicas;
+    this.layout = node.layout();
+    this.clients = new AtomicReferenceArray<>(layout.groups());
+    List<EntryBatcher> perGroup = new ArrayList<>(layout.groups());
+    for (int g = 0; g < layout.groups(); g++) {
+      clients.set(g, new GroupClient(layout, g, tuning, tls));
+      int group = g;
+      perGroup.add(new EntryBatcher(entry -> client(group).writeAsync(entry)));
+    }
+    this.batchers = List.copyOf(perGroup);
+    this.changes = new MembershipChanges(node);
   }
 
   /** Starts node {@code nodeId}, its Raft data under {@code dataDir}, Raft in plaintext. */
   public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
       Limits limits, RaftTuning tuning) throws IOException {
-    return start(layout, nodeId, dataDir, limits, tuning, null);
+    return start(layout, nodeId, dataDir, limits, tuning, null, false);
   }
 
   /**
@@ -63,17 +91,153 @@ public final class ClusterHost implements ClusterRouting, Closeable {
    */
   public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
       Limits limits, RaftTuning tuning, RaftTls tls) throws IOException {
+    return start(layout, nodeId, dataDir, limits, tuning, tls, false);
+  }
+
+  /** As below, Raft in plaintext. */
+  public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
+      Limits limits, RaftTuning tuning, boolean join) throws IOException {
+    return start(layout, nodeId, dataDir, limits, tuning, null, join);
+  }
+
+  /**
+   * As {@link #start(ClusterLayout, String, Path, Limits, RaftTuning, RaftTls)}; with {@code join}
+   * the node holds no group until a member adds it (AddClusterNode), and refuses calls until
+   * then.
+   */
+  public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
+      Limits limits, RaftTuning tuning, RaftTls tls, boolean join) throws IOException {
     Map<Integer, GroupState> replicas = new ConcurrentHashMap<>();
     ClusterNode node = ClusterNode.start(layout, nodeId, dataDir, group -> {
       GroupState state = new GroupState(limits);
       replicas.put(group, state);
       return state;
-    }, tuning, tls);
-    List<GroupClient> clients = new ArrayList<>(layout.groups());
-    for (int g = 0; g < layout.groups(); g++) {
-      clients.add(new GroupClient(layout, g, tuning, tls));
+    }, tuning, tls, join);
+    ClusterHost host = new ClusterHost(node, tuning, tls, replicas);
+    node.setMembershipListener(host.new Listener());
+    // A change applied while the host was being built: place by the node's latest list.
+    host.membershipChanged(node.layout());
+    return host;
+  }
+
+  /** What the node reports of membership changes (docs/cluster.md, "Membership"). */
+  private final class Listener implements ClusterNode.MembershipListener {
+    @Override
+    public void changed(ClusterLayout next) {
+      membershipChanged(next);
     }
-    return new ClusterHost(layout, node, clients, replicas);
+
+    /**
+     * The node left the group: its replica stops applying, so the watch and Work streams it fed
+     * end UNAVAILABLE and reconnect (to a member, since this node now refuses them).
+     */
+    @Override
+    public void groupRemoved(int group) {
+      GroupState gone = replicas.remove(group);
+      if (gone == null) {
+        return;
+      }
+      RuntimeException why = io.grpc.Status.UNAVAILABLE.withDescription("node " + node.nodeId()
+          + " left Raft group " + group + " (a membership change): open the stream again on a"
+          + " member; WatchEvents: after the last event id you received").asRuntimeException();
+      for (dev.lightspeed.orchestrator.host.PipelineHandle h : gone.registry().all()) {
+        h.closeWatchers(why);
+      }
+    }
+
+    @Override
+    public void removed() {
+      // isMember() turns false; the server's interceptor refuses calls from now on.
+    }
+  }
+
+  /**
+   * Routing follows the new list of nodes: the client of every group whose members changed is
+   * replaced (the old one is closed a little later, so that calls already sent through it end).
+   */
+  private synchronized void membershipChanged(ClusterLayout next) {
+    ClusterLayout previous = layout;
+    layout = next;
+    for (int g = 0; g < next.groups(); g++) {
+      if (previous.placement().membersOf(g).equals(next.placement().membersOf(g))
+          && clients.get(g) != null) {
+        continue;
+      }
+      GroupClient retired = clients.getAndSet(g, new GroupClient(next, g, tuning, tls));
+      if (retired != null) {
+        CompletableFuture.delayedExecutor(RETIRED_CLIENT_CLOSE_MS, TimeUnit.MILLISECONDS)
+            .execute(() -> {
+              try {
+                retired.close();
+              } catch (IOException | RuntimeException e) {
+                // Its pending calls fail, which they would anyway.
+              }
+            });
+      }
+    }
+  }
+
+  private GroupClient client(int group) {
+    return clients.get(group);
+  }
+
+  @Override
+  public String notAMember() {
+    if (node.isMember()) {
+      return null;
+    }
+    ClusterLayout current = layout;
+    String others = current.config().getPeersList().stream()
+        .filter(p -> !p.getId().equals(node.nodeId()))
+        .map(p -> p.getId() + " " + p.getApiAddress())
+        .collect(java.util.stream.Collectors.joining(", "));
+    if (node.isRemoved() || current.peer(node.nodeId()) == null) {
+      return "node " + node.nodeId() + " was removed from cluster '" + current.config().getName()
+          + "' (RemoveClusterNode) and serves nothing; call a node of the cluster: " + others;
+    }
+    return "node " + node.nodeId() + " was started with --join and is not a member of cluster '"
+        + current.config().getName() + "' yet: add it with `lightspeed cluster add-node` (the"
+        + " AddClusterNode call) through a member: " + others;
+  }
+
+  @Override
+  public AddClusterNodeResponse addNode(ClusterPeer peer) throws IOException {
+    MembershipChanges.Result done;
+    try {
+      done = changes.add(peer);
+    } catch (MembershipChanges.Refused refused) {
+      throw rejection(refused);
+    }
+    return AddClusterNodeResponse.newBuilder().addAllChanges(changes(done))
+        .addAllPeers(done.after().getPeersList()).build();
+  }
+
+  @Override
+  public RemoveClusterNodeResponse removeNode(String nodeId) throws IOException {
+    MembershipChanges.Result done;
+    try {
+      done = changes.remove(nodeId);
+    } catch (MembershipChanges.Refused refused) {
+      throw rejection(refused);
+    }
+    return RemoveClusterNodeResponse.newBuilder().addAllChanges(changes(done))
+        .addAllPeers(done.after().getPeersList()).build();
+  }
+
+  private static List<ClusterGroupChange> changes(MembershipChanges.Result done) {
+    return done.changes().stream().map(c -> ClusterGroupChange.newBuilder().setGroup(c.group())
+        .addAllOldMembers(c.oldMembers()).addAllNewMembers(c.newMembers()).build()).toList();
+  }
+
+  private static Rejection rejection(MembershipChanges.Refused refused) {
+    ServerReason reason = switch (refused.kind()) {
+      case INVALID -> ServerReason.INVALID_REQUEST;
+      case EXISTS -> ServerReason.CLUSTER_NODE_EXISTS;
+      case NOT_FOUND -> ServerReason.CLUSTER_NODE_NOT_FOUND;
+      case TOO_SMALL -> ServerReason.CLUSTER_TOO_SMALL;
+    };
+    return refused.field() == null ? Rejection.of(reason, refused.getMessage())
+        : Rejection.ofField(reason, refused.field(), refused.getMessage());
   }
 
   public ClusterNode node() {
@@ -151,7 +315,7 @@ public final class ClusterHost implements ClusterRouting, Closeable {
 
   @Override
   public CompletableFuture<byte[]> read(String pipeline, byte[] query) {
-    return read(clients.get(groupOf(pipeline)), query, 1);
+    return read(client(groupOf(pipeline)), query, 1);
   }
 
   /**
@@ -179,9 +343,9 @@ public final class ClusterHost implements ClusterRouting, Closeable {
 
   @Override
   public CompletableFuture<List<byte[]>> readEveryGroup(byte[] query) {
-    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.size());
-    for (GroupClient client : clients) {
-      reads.add(read(client, query, 1));
+    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.length());
+    for (int g = 0; g < clients.length(); g++) {
+      reads.add(read(client(g), query, 1));
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(done -> reads.stream().map(CompletableFuture::join).toList());
@@ -191,14 +355,14 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   public CompletableFuture<byte[]> readStale(String pipeline, byte[] query) {
     int group = groupOf(pipeline);
     return replicas.containsKey(group)
-        ? readLocal(group, query) : read(clients.get(group), query, 1);
+        ? readLocal(group, query) : read(client(group), query, 1);
   }
 
   @Override
   public CompletableFuture<List<byte[]>> readEveryGroupStale(byte[] query) {
-    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.size());
-    for (int g = 0; g < clients.size(); g++) {
-      reads.add(replicas.containsKey(g) ? readLocal(g, query) : read(clients.get(g), query, 1));
+    List<CompletableFuture<byte[]>> reads = new ArrayList<>(clients.length());
+    for (int g = 0; g < clients.length(); g++) {
+      reads.add(replicas.containsKey(g) ? readLocal(g, query) : read(client(g), query, 1));
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(done -> reads.stream().map(CompletableFuture::join).toList());
@@ -222,9 +386,9 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   @Override
   public void close() throws IOException {
     IOException first = null;
-    for (GroupClient client : clients) {
+    for (int g = 0; g < clients.length(); g++) {
       try {
-        client.close();
+        clients.get(g).close();
       } catch (IOException e) {
         first = first == null ? e : first;
       }

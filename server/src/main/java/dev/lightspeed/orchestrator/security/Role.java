@@ -18,7 +18,10 @@ public enum Role {
   WORKER,
   /** ApplyAction, StartRun, CompleteRun. */
   OPERATOR,
-  /** CreatePipeline, UpdatePipeline, DeletePipeline, GetClusterStatus. */
+  /**
+   * CreatePipeline, UpdatePipeline, DeletePipeline, GetClusterStatus, AddClusterNode,
+   * RemoveClusterNode.
+   */
   ADMIN,
   /** GetPipeline, ListPipelines, the List* RPCs, GetStatus, WatchStarted, WatchEvents. */
   READER;
@@ -41,6 +44,8 @@ public enum Role {
           entry(OrchestratorServiceGrpc.getUpdatePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getDeletePipelineMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getGetClusterStatusMethod(), ADMIN),
+          entry(OrchestratorServiceGrpc.getAddClusterNodeMethod(), ADMIN),
+          entry(OrchestratorServiceGrpc.getRemoveClusterNodeMethod(), ADMIN),
           entry(OrchestratorServiceGrpc.getGetPipelineMethod(), READER),
           entry(OrchestratorServiceGrpc.getListPipelinesMethod(), READER),
           entry(OrchestratorServiceGrpc.getListBatchesMethod(), READER),

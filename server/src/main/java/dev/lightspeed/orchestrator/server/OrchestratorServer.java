@@ -147,6 +147,10 @@ public final class OrchestratorServer {
     List<ServerInterceptor> interceptors = new ArrayList<>();
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchEventsMethod()));
+    if (cluster != null) {
+      // Inside authentication: a caller without a valid token learns nothing of membership.
+      interceptors.add(new dev.lightspeed.orchestrator.grpc.NotAMemberGuard(cluster));
+    }
     if (settings.tokens() != null) {
       interceptors.add(new AuthInterceptor(settings.tokens()));
     }

@@ -108,10 +108,23 @@ abstract class ClusterTestBase {
 
   /** Starts (or restarts, on its data directory and ports) one node of {@link #layout}. */
   protected void startNode(String id, ServerSettings settings, String token) throws Exception {
-    ClusterPeer peer = layout.config().getPeersList().stream()
-        .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
-    ClusterHost host = ClusterHost.start(layout, peer.getId(), dataDirs.resolve(peer.getId()),
-        ServerSettings.defaults().limits(), tuning, raftTls.apply(peer.getId()));
+    startNode(layout, id, settings, token, false);
+  }
+
+  /**
+   * Starts node {@code id} of {@code file} (its cluster file); with {@code join}, as a new node
+   * that waits to be added (--join).
+   */
+  protected void startNode(ClusterLayout file, String id, ServerSettings settings, String token,
+      boolean join) throws Exception {
+    // The node's own entry: from the file, or (a node added at run time, restarted with an
+    // outdated file) from the membership it committed.
+    ClusterPeer peer = file.peer(id) != null ? file.peer(id)
+        : dev.lightspeed.orchestrator.cluster.MembershipFile.effective(
+            file.config(), dataDirs.resolve(id), false).getPeersList().stream()
+            .filter(p -> p.getId().equals(id)).findFirst().orElseThrow();
+    ClusterHost host = ClusterHost.start(file, peer.getId(), dataDirs.resolve(peer.getId()),
+        ServerSettings.defaults().limits(), tuning, raftTls.apply(peer.getId()), join);
     int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
     OrchestratorServer server = new OrchestratorServer(
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),

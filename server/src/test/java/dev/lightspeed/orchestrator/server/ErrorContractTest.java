@@ -99,6 +99,10 @@ class ErrorContractTest {
     SPEC_CODES.put(ServerReason.JOURNAL_UNAVAILABLE, Code.UNAVAILABLE);
     SPEC_CODES.put(ServerReason.ROLE_REQUIRED, Code.PERMISSION_DENIED);
     SPEC_CODES.put(ServerReason.NOT_A_CLUSTER, Code.FAILED_PRECONDITION);
+    SPEC_CODES.put(ServerReason.CLUSTER_NODE_EXISTS, Code.ALREADY_EXISTS);
+    SPEC_CODES.put(ServerReason.CLUSTER_NODE_NOT_FOUND, Code.NOT_FOUND);
+    SPEC_CODES.put(ServerReason.CLUSTER_TOO_SMALL, Code.FAILED_PRECONDITION);
+    SPEC_CODES.put(ServerReason.NOT_A_MEMBER, Code.FAILED_PRECONDITION);
   }
 
   private OrchestratorServiceBlockingStub stub;

@@ -58,6 +58,14 @@ public enum ErrorReason {
 
   /** FAILED_PRECONDITION: a cluster RPC (GetClusterStatus) reached a single server. */
   NOT_A_CLUSTER,
+  /** ALREADY_EXISTS: AddClusterNode with the id or an address of a node already there. */
+  CLUSTER_NODE_EXISTS,
+  /** NOT_FOUND: RemoveClusterNode with an id that is no node of the cluster. */
+  CLUSTER_NODE_NOT_FOUND,
+  /** FAILED_PRECONDITION: RemoveClusterNode would leave fewer nodes than the replication factor. */
+  CLUSTER_TOO_SMALL,
+  /** FAILED_PRECONDITION: the node called was removed from the cluster, or not added yet. */
+  NOT_A_MEMBER,
 
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;

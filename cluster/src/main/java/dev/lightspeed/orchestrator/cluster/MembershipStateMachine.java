@@ -1,0 +1,68 @@
+package dev.lightspeed.orchestrator.cluster;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.lightspeed.orchestrator.v1.ClusterConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+/**
+ * The state machine of the membership group, of which every node of the cluster is a member: its
+ * state is the list of nodes (a {@code ClusterConfig}), each entry the whole new list, written by
+ * the node that runs a membership change. Every node applies it, keeps a copy in its data dir
+ * ({@link MembershipFile}, read before Raft starts next time) and tells the node, which places
+ * the groups by it. The log stays tiny (one entry per change), so it takes no snapshots: a new
+ * member gets the whole log.
+ */
+final class MembershipStateMachine extends BaseStateMachine {
+  private final Path dataDir;
+  private final Consumer<ClusterConfig> onChange;
+  private final Runnable onRemoved;
+  private volatile ClusterConfig current;
+
+  MembershipStateMachine(ClusterConfig initial, Path dataDir, Consumer<ClusterConfig> onChange,
+      Runnable onRemoved) {
+    this.current = initial;
+    this.dataDir = dataDir;
+    this.onChange = onChange;
+    this.onRemoved = onRemoved;
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    ClusterConfig config;
+    try {
+      config = ClusterConfig.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      // Only MembershipChanges writes here; a bad entry is a bug, and this replica stops trusting
+      // itself rather than guess a membership.
+      return CompletableFuture.failedFuture(e);
+    }
+    synchronized (this) {
+      current = config;
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+    }
+    MembershipFile.write(dataDir, config);
+    onChange.accept(config);
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  /** The list of nodes this replica has applied (a read-index read makes it the committed one). */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(
+        Message.valueOf(ByteString.copyFrom(current.toByteArray())));
+  }
+
+  /** This node's member of the group was removed: the node left the cluster. */
+  @Override
+  public void notifyGroupRemove() {
+    onRemoved.run();
+  }
+}
