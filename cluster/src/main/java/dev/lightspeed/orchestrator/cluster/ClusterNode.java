@@ -42,6 +42,10 @@ public final class ClusterNode implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
   /** How long a graceful stop waits for one member to take over a group it leads. */
   private static final long HAND_OVER_TIMEOUT_MS = 3_000;
+  /** How long leader balancing waits for the preferred leader to have the whole log. */
+  private static final long BALANCE_TIMEOUT_MS = 1_000;
+  /** A preferred leader that has not answered a heartbeat for this long is left alone. */
+  private static final long BALANCE_RECENT_MS = 500;
 
   /** What the node tells its host when the membership changes (docs/cluster.md, "Membership"). */
   public interface MembershipListener {
@@ -345,6 +349,58 @@ public final class ClusterNode implements Closeable {
       handOverLeadership(group);
     }
     server.close();
+  }
+
+  /**
+   * Leader balancing (docs/cluster.md, "Leaders spread over the nodes"): each group this node
+   * leads whose preferred leader — its first member by placement, the highest rendezvous score,
+   * so the groups' leaders spread over the nodes as their members do — is another node that
+   * answered the leader's last heartbeat recently is handed to it. Ratis waits up to {@code
+   * BALANCE_TIMEOUT_MS} for that node to have the whole log; meanwhile the group refuses new
+   * writes "stepping down", which the nodes' clients resend ({@link GroupClient}). Returns the
+   * groups handed over.
+   */
+  public List<Integer> handLeadershipToPreferred() {
+    List<Integer> moved = new ArrayList<>();
+    ClusterLayout current = layout;
+    for (int group : groups()) {
+      String preferred = current.placement().membersOf(group).get(0);
+      if (preferred.equals(nodeId)) {
+        continue;
+      }
+      try {
+        RaftServer.Division division = division(group);
+        if (!division.getInfo().isLeader() || !division.getInfo().isLeaderReady()
+            || !answeredRecently(division, preferred)) {
+          continue;
+        }
+        RaftClientReply reply = server.transferLeadership(new TransferLeadershipRequest(
+            ClientId.randomId(), server.getId(), division.getGroup().getGroupId(), 0,
+            RaftPeerId.valueOf(preferred), BALANCE_TIMEOUT_MS));
+        if (reply.isSuccess()) {
+          moved.add(group);
+          log.atInfo().addKeyValue("event", "leader_balanced").log("group {}: leadership"
+              + " handed from {} to {}, its preferred leader", group, nodeId, preferred);
+        } else {
+          log.debug("group {}: {} did not take the leadership ({})", group, preferred,
+              reply.getException());
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("group {}: leader balancing skipped", group, e);
+      }
+    }
+    return moved;
+  }
+
+  /** Whether the leader heard from {@code peer} within the last {@code BALANCE_RECENT_MS}. */
+  private static boolean answeredRecently(RaftServer.Division division, String peer) {
+    var role = division.getInfo().getRoleInfoProto();
+    if (!role.hasLeaderInfo()) {
+      return false;
+    }
+    return role.getLeaderInfo().getFollowerInfoList().stream().anyMatch(f ->
+        f.getId().getId().toStringUtf8().equals(peer)
+            && f.getLastRpcElapsedTimeMs() < BALANCE_RECENT_MS);
   }
 
   /**

@@ -42,6 +42,20 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   private static final int READ_ATTEMPTS = 10;
   private static final long READ_PAUSE_MS = 100;
 
+  /**
+   * Leader balancing: first a few seconds after the start (the groups have elected someone),
+   * then every 15 s; each round hands the groups this node leads to their preferred leaders.
+   */
+  private static final long BALANCE_FIRST_MS = 5_000;
+  private static final long BALANCE_EVERY_MS = 15_000;
+
+  private final java.util.concurrent.ScheduledExecutorService balancer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "leader-balancer");
+        t.setDaemon(true);
+        return t;
+      });
+
   /** How long a replaced group client stays open, so that the calls already sent end. */
   private static final long RETIRED_CLIENT_CLOSE_MS = 30_000;
 
@@ -117,7 +131,18 @@ public final class ClusterHost implements ClusterRouting, Closeable {
     node.setMembershipListener(host.new Listener());
     // A change applied while the host was being built: place by the node's latest list.
     host.membershipChanged(node.layout());
+    host.balancer.scheduleWithFixedDelay(host::balanceLeaders, BALANCE_FIRST_MS, BALANCE_EVERY_MS,
+        TimeUnit.MILLISECONDS);
     return host;
+  }
+
+  /** One round of leader balancing ({@link ClusterNode#handLeadershipToPreferred}). */
+  private void balanceLeaders() {
+    try {
+      node.handLeadershipToPreferred();
+    } catch (RuntimeException e) {
+      // the next round tries again; a scheduled task that throws would never run again
+    }
   }
 
   /** What the node reports of membership changes (docs/cluster.md, "Membership"). */
@@ -385,6 +410,7 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   /** Stops the Raft clients and the node; the data dir stays for the next start. */
   @Override
   public void close() throws IOException {
+    balancer.shutdownNow();
     IOException first = null;
     for (int g = 0; g < clients.length(); g++) {
       try {
