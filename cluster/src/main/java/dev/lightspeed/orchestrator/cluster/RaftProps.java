@@ -29,12 +29,6 @@ final class RaftProps {
     // other node grow without bound.
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(tuning.snapshotEveryEntries(), 1024));
-    // No metadata entries: by default Ratis appends, after each advance of the commit index, an
-    // entry recording it (so that a node restarting alone can apply up to it). That doubled the
-    // log entries, each written, replicated and flushed like a command. Without them a restarted
-    // node applies what its snapshot and log hold once a leader confirms the commit index, which
-    // Raft needs anyway before a linearizable answer (docs/cluster.md, "Snapshots").
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(tuning.segmentBytes()));
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(tuning.requestTimeout().toMillis()));
     return p;
