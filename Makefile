@@ -159,7 +159,7 @@ $(SERVER_JAR): $(SERVER_SOURCES)
 	@touch $@
 
 run: $(SERVER_JAR)
-	java -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --http-port $(HTTP_PORT) --config examples/pipelines.json $(ARGS)
+	java -XX:+ExitOnOutOfMemoryError -jar $(SERVER_JAR) --bind 127.0.0.1 --port $(PORT) --data-dir $(DATA) --http-port $(HTTP_PORT) --config examples/pipelines.json $(ARGS)
 
 # Three local cluster nodes in the background (examples/cluster-local.json, data and logs under
 # data/cluster/); returns once each serves, printing its API address and pid (docs/cluster.md).

@@ -28,7 +28,7 @@ case "${1:-}" in
     mkdir -p "$ROOT"
     while read -r id api; do
       if running "$id"; then echo "$id already running (pid $(cat "$ROOT/$id.pid"))"; continue; fi
-      nohup java -jar "$JAR" --cluster "$CLUSTER" --node-id "$id" --data-dir "$ROOT/$id" \
+      nohup java -XX:+ExitOnOutOfMemoryError -jar "$JAR" --cluster "$CLUSTER" --node-id "$id" --data-dir "$ROOT/$id" \
         ${ARGS:-} >"$ROOT/$id.log" 2>&1 &
       echo $! >"$ROOT/$id.pid"
     done < <(nodes)

@@ -3,6 +3,7 @@ package dev.lightspeed.orchestrator.boot;
 import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
 import dev.lightspeed.orchestrator.grpc.ConnectionLimiter;
 import dev.lightspeed.orchestrator.grpc.OutboundBudget;
+import dev.lightspeed.orchestrator.host.HeapGuard;
 import dev.lightspeed.orchestrator.host.Limits;
 import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.server.ServerSettings;
@@ -99,6 +100,16 @@ public final class ProductionOptions {
       description = "Most pipelines on this server; creating one more is RESOURCE_EXHAUSTED"
           + " TOO_MANY_PIPELINES (default: ${DEFAULT-VALUE}).")
   int maxPipelines;
+
+  @Option(
+      names = "--max-heap-percent",
+      defaultValue = "" + HeapGuard.DEFAULT_MAX_HEAP_PERCENT,
+      paramLabel = "PERCENT",
+      description = "While garbage collection leaves the heap at least this full, new batches and"
+          + " pipelines are refused RESOURCE_EXHAUSTED QUEUE_FULL (with RetryInfo) instead of"
+          + " running out of memory; taken again 5 points below. 50..100, 100 = off (default:"
+          + " ${DEFAULT-VALUE}).")
+  int maxHeapPercent;
 
   @Option(
       names = "--event-retention",
@@ -246,6 +257,9 @@ public final class ProductionOptions {
     positive(out, "--max-watchers-per-pipeline", maxWatchersPerPipeline);
     positive(out, "--event-retention", eventRetention);
     positive(out, "--max-pipelines", maxPipelines);
+    if (maxHeapPercent < 50 || maxHeapPercent > 100) {
+      out.add("--max-heap-percent must be 50..100 (100 = off), got " + maxHeapPercent);
+    }
     positive(out, "--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
     positive(out, "--max-connections", maxConnections);
     positive(out, "--max-connections-per-address", maxConnectionsPerAddress);
@@ -329,7 +343,8 @@ public final class ProductionOptions {
   }
 
   Limits limits() {
-    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines, eventRetention);
+    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines, eventRetention)
+        .withHeap(HeapGuard.watchThisJvm(maxHeapPercent));
   }
 
   /**

@@ -111,7 +111,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
       CreatePipelineRequest req, StreamObserver<CreatePipelineResponse> out) {
     String name = req.getSpec().getName();
     write(out, name, "spec.", false, (byte) 0,
-        () -> creating(ProtoMapper.toCore(req.getSpec())),
+        () -> {
+          limits.heap().checkRoom("pipelines");
+          return creating(ProtoMapper.toCore(req.getSpec()));
+        },
         spec -> CreatePipelineResponse.newBuilder()
             .setPipeline(ProtoMapper.toProto((PipelineSpec) spec)).build());
   }
@@ -183,8 +186,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
 
   @Override
   public void enqueueBatch(EnqueueBatchRequest req, StreamObserver<EnqueueBatchResponse> out) {
-    write(out, req.getPipeline(), "batch.", true, (byte) 0, () -> RequestMapper.enqueue(req),
-        ResponseMapper::enqueueBatch);
+    write(out, req.getPipeline(), "batch.", true, (byte) 0, () -> {
+      limits.heap().checkRoom("batches");
+      return RequestMapper.enqueue(req);
+    }, ResponseMapper::enqueueBatch);
   }
 
   @Override
@@ -192,6 +197,7 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
       EnqueueBatchesRequest req, StreamObserver<EnqueueBatchesResponse> out) {
     write(out, req.getPipeline(), "", true, (byte) 0, () -> {
       limits.checkItems("batches", req.getBatchesCount());
+      limits.heap().checkRoom("batches");
       return RequestMapper.enqueue(req);
     }, results -> ResponseMapper.enqueueBatches(req, results));
   }

@@ -96,6 +96,7 @@ public final class OrchestratorGrpcService
       CreatePipelineRequest req, StreamObserver<CreatePipelineResponse> out) {
     String name = req.getSpec().getName();
     calls.mutation(out, name, "spec.", () -> {
+      limits.heap().checkRoom("pipelines");
       var durable = registry.create(ProtoMapper.toCore(req.getSpec()), calls.now());
       return new Calls.Reply<>(CreatePipelineResponse.newBuilder()
           .setPipeline(Reads.effectiveSpec(registry.get(name))).build(), durable);
@@ -151,7 +152,10 @@ public final class OrchestratorGrpcService
   @Override
   public void enqueueBatch(EnqueueBatchRequest req, StreamObserver<EnqueueBatchResponse> out) {
     calls.mutation(out, req.getPipeline(), "batch.", () -> calls.submit(req.getPipeline(),
-        () -> RequestMapper.enqueue(req), ResponseMapper::enqueueBatch,
+        () -> {
+          limits.heap().checkRoom("batches");
+          return RequestMapper.enqueue(req);
+        }, ResponseMapper::enqueueBatch,
         metrics.on() ? r -> metrics.enqueued("EnqueueBatch", req.getPipeline(), r) : null));
   }
 
@@ -160,6 +164,7 @@ public final class OrchestratorGrpcService
       EnqueueBatchesRequest req, StreamObserver<EnqueueBatchesResponse> out) {
     calls.mutation(out, req.getPipeline(), "", () -> calls.submit(req.getPipeline(), () -> {
       limits.checkItems("batches", req.getBatchesCount());
+      limits.heap().checkRoom("batches");
       return RequestMapper.enqueue(req);
     }, results -> ResponseMapper.enqueueBatches(req, results),
         metrics.on() ? r -> metrics.enqueued("EnqueueBatches", req.getPipeline(), r) : null));

@@ -13,9 +13,12 @@ import dev.lightspeed.orchestrator.core.Rejection;
  * @param maxPipelines pipelines per server; creating one more is RESOURCE_EXHAUSTED
  *     TOO_MANY_PIPELINES
  * @param eventRetention events kept per pipeline for WatchEvents to resume from (SPEC 3.10)
+ * @param heap refuses new batches and pipelines while the heap stays nearly full after garbage
+ *     collection ({@link HeapGuard#OFF} unless the server is started with it)
  */
 public record Limits(
-    int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines, int eventRetention) {
+    int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines, int eventRetention,
+    HeapGuard heap) {
   public static final int DEFAULT_MAX_ITEMS_PER_CALL = 1000;
   // Each watcher buffers up to --watch-buffer started batches (4096 by default, ~150 bytes each),
   // so 256 watchers cap that memory near 150 MiB per pipeline; dashboards and fan-out (the
@@ -34,6 +37,18 @@ public record Limits(
       throw new IllegalArgumentException("every limit must be ≥ 1: " + maxItemsPerCall + ", "
           + maxWatchersPerPipeline + ", " + maxPipelines + ", " + eventRetention);
     }
+    java.util.Objects.requireNonNull(heap, "heap");
+  }
+
+  /** Without a heap guard. */
+  public Limits(
+      int maxItemsPerCall, int maxWatchersPerPipeline, int maxPipelines, int eventRetention) {
+    this(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines, eventRetention, HeapGuard.OFF);
+  }
+
+  /** These limits with {@code guard} refusing new batches while the heap is full. */
+  public Limits withHeap(HeapGuard guard) {
+    return new Limits(maxItemsPerCall, maxWatchersPerPipeline, maxPipelines, eventRetention, guard);
   }
 
   /** With the default event retention. */
