@@ -38,7 +38,9 @@ public final class ClusterBench implements Callable<Integer> {
       description = "The shaded server jar (default: ${DEFAULT-VALUE}).")
   Path serverJar;
 
-  @Option(names = "--server-jvm", paramLabel = "FLAGS", defaultValue = "-Xms512m -Xmx1g -XX:+UseG1GC",
+  // -Xmx2g: the catch-up case holds 1M queued batches per node; with 1g that is near the heap
+  // guard's 80 % (--max-heap-percent), which would refuse the fill QUEUE_FULL.
+  @Option(names = "--server-jvm", paramLabel = "FLAGS", defaultValue = "-Xms512m -Xmx2g -XX:+UseG1GC",
       description = "JVM flags of each node (default: ${DEFAULT-VALUE}).")
   String serverJvm;
 
