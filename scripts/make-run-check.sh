@@ -43,7 +43,7 @@ trap cleanup EXIT
 
 dry="$(make -n run PORT=50999 DATA="$WORK/d" ARGS="--fsync never --snapshot-every 7")"
 check "PORT, DATA and ARGS reach the server's command line" \
-  "java -jar .* --port 50999 --data-dir $WORK/d .*--fsync never --snapshot-every 7" "$dry"
+  "java .*-jar .* --port 50999 --data-dir $WORK/d .*--fsync never --snapshot-every 7" "$dry"
 check "the defaults are 50051 and data" "--port 50051 --data-dir data " "$(make -n run)"
 check_not "an up-to-date jar is not rebuilt" "mvn " "$dry"
 check "a changed server source rebuilds the jar first, with progress (no -q)" \
