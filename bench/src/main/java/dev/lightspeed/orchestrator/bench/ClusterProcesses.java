@@ -124,7 +124,8 @@ final class ClusterProcesses implements ServerUnderTest, AutoCloseable {
   private void spawn(Node n) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmFlags);
+    // "%n" in a flag is the node's id (e.g. one JFR file per node; JDK 17's JFR has no %p).
+    jvmFlags.forEach(f -> command.add(f.replace("%n", n.id)));
     command.addAll(List.of("-jar", jar.toString(), "--cluster", clusterFile.toString(),
         "--node-id", n.id, "--data-dir", n.dataDir.toString()));
     command.addAll(nodeArgs);

@@ -609,7 +609,9 @@ public final class LoadGenerator implements Callable<Integer> {
   private List<String> jvmFlags(String mode) {
     List<String> flags = new ArrayList<>(Arrays.asList(serverJvm.trim().split("\\s+")));
     if (serverJfr) {
-      flags.add("-XX:StartFlightRecording=filename=" + out.resolve("server-" + mode + ".jfr")
+      // %n (the node's id, ClusterProcesses): three nodes would otherwise write one file at once.
+      flags.add("-XX:StartFlightRecording=filename="
+          + out.resolve("server-" + mode + (mode.equals("cluster") ? "-%n" : "") + ".jfr")
           + ",settings=profile,dumponexit=true");
     }
     return flags;

@@ -31,6 +31,19 @@ public interface ReplicatedState {
   /** Answers a read-only request from the current state; changes nothing. */
   byte[] query(byte[] request);
 
+  /**
+   * A read in two steps: this call, under the adapter's lock, takes what must be consistent; the
+   * returned supplier finishes the answer after the lock is released, while commands are applied
+   * again (it may read only what this call captured, or take the state's own finer locks). For a
+   * read whose finishing is O(state), such as a status's signature over every remembered batch,
+   * which took seconds on a large group and held up every apply meanwhile. By default the whole
+   * read is done under the lock.
+   */
+  default java.util.function.Supplier<byte[]> prepareQuery(byte[] request) {
+    byte[] reply = query(request);
+    return () -> reply;
+  }
+
   /** The index of the last command applied (0 before the first). */
   long lastAppliedIndex();
 

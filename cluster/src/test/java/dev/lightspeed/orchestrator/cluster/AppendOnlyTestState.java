@@ -16,7 +16,7 @@ import java.util.List;
  * {@code "<index>@<now_ms>:<text>"} lines in apply order. Equal lists on two replicas mean they
  * applied the same commands at the same indexes with the same time.
  */
-final class AppendOnlyTestState implements ReplicatedState {
+class AppendOnlyTestState implements ReplicatedState {
   private final List<String> lines = new ArrayList<>();
   private long lastApplied;
   /** The index of each snapshot that replaced this state, in order (none: all from the log). */

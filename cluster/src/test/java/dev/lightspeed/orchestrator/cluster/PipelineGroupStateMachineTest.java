@@ -173,4 +173,37 @@ class PipelineGroupStateMachineTest {
     assertThat(new String(state.query("size".getBytes(StandardCharsets.UTF_8)),
         StandardCharsets.UTF_8)).isEqualTo("3");
   }
+
+  /**
+   * A read that is slow to finish (a large status's signature) neither runs on the thread that
+   * asked (Ratis asks from the leader's append-entries reply handler: blocking it cost the leader
+   * its leadership) nor holds up applies while it finishes.
+   */
+  @Test
+  void aSlowReadRunsOffTheCallersThread_andAppliesGoOnWhileItFinishes() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    AppendOnlyTestState slowReads = new AppendOnlyTestState() {
+      @Override
+      public java.util.function.Supplier<byte[]> prepareQuery(byte[] request) {
+        byte[] reply = query(request);
+        return () -> {
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return reply;
+        };
+      }
+    };
+    PipelineGroupStateMachine machine = started(slowReads, storage());
+    apply(machine, 1, 1, command(100, "a"));
+
+    CompletableFuture<Message> read = CompletableFuture.supplyAsync(() -> machine.query(text("size")))
+        .get(5, TimeUnit.SECONDS); // returned at once: the caller's thread is free
+    assertThat(read).isNotDone();
+    assertThat(apply(machine, 1, 2, command(200, "b"))).isEqualTo("2"); // not blocked by the read
+    release.countDown();
+    assertThat(read.get(5, TimeUnit.SECONDS).getContent().toStringUtf8()).isEqualTo("1");
+  }
 }

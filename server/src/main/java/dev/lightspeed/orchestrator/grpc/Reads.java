@@ -106,9 +106,21 @@ public final class Reads {
    * cached until the next one), so this runs on the read pool, never on a transport thread.
    */
   public static GetStatusResponse getStatus(PipelineHandle pipeline) {
-    // Under the lock only what must be consistent; the signature's sort-and-hash of every
-    // remembered batch runs after the lock is released, so calls on the pipeline do not wait.
-    StatusDraft draft = pipeline.read(q -> q.statusDraft());
+    return finishStatus(pipeline, statusDraft(pipeline));
+  }
+
+  /**
+   * GetStatus's first step: under the pipeline's lock, only what must be consistent; {@link
+   * #finishStatus} computes the signature's sort-and-hash of every remembered batch after the lock
+   * is released, so calls on the pipeline do not wait (a cluster replica also leaves its apply
+   * lock in between, {@code GroupState.prepareQuery}).
+   */
+  public static StatusDraft statusDraft(PipelineHandle pipeline) {
+    return pipeline.read(q -> q.statusDraft());
+  }
+
+  /** GetStatus's second step, outside every lock; caches the signature it computed. */
+  public static GetStatusResponse finishStatus(PipelineHandle pipeline, StatusDraft draft) {
     PipelineStatus status = draft.finish();
     if (!draft.signatureKnown()) {
       try {
@@ -122,6 +134,7 @@ public final class Reads {
     }
     return ProtoMapper.toProto(status);
   }
+
 
   /** One page of a pipeline's list, read by cursor (see {@link Paging}). */
   @FunctionalInterface

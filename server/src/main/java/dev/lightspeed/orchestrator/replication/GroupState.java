@@ -131,6 +131,35 @@ public final class GroupState implements ReplicatedState {
     }
   }
 
+  /**
+   * GetStatus in two steps, as on one server: the draft under the adapter's lock, the signature
+   * (O(remembered batches)) after it, while this replica goes on applying; other reads whole.
+   */
+  @Override
+  public java.util.function.Supplier<byte[]> prepareQuery(byte[] request) {
+    ClusterEntries.Query q;
+    try {
+      q = ClusterEntries.parseQuery(request);
+    } catch (IOException e) {
+      byte[] refused = query(request);
+      return () -> refused;
+    }
+    if (q.read() != ClusterEntries.Read.GET_STATUS) {
+      byte[] reply = query(request);
+      return () -> reply;
+    }
+    PipelineHandle handle;
+    dev.lightspeed.orchestrator.core.StatusDraft draft;
+    try {
+      handle = registry.get(q.pipeline());
+      draft = Reads.statusDraft(handle);
+    } catch (Rejection r) {
+      byte[] refused = ReplyCodec.refused(r);
+      return () -> refused;
+    }
+    return () -> ReplyCodec.ok(Reads.finishStatus(handle, draft).toByteArray());
+  }
+
   private com.google.protobuf.MessageLite read(ClusterEntries.Read read, String pipeline, byte[] body)
       throws IOException {
     PipelineRegistry r = registry;
