@@ -290,11 +290,16 @@ public final class ClusterHost implements ClusterRouting, Closeable {
           .setTerm(raft.term())
           .setCommitIndex(raft.commitIndex())
           .setSnapshotIndex(raft.snapshotIndex());
-      node.stateMachine(raft.group()).readAtIndex((state, applied) -> {
-        GroupState.Summary s = ((GroupState) state).summary();
-        return row.setAppliedIndex(applied).setSignature(s.signature())
-            .setPipelineCount(s.pipelines()).setValid(s.valid());
+      // The drafts at the applied index under the group's lock; the signatures after it.
+      java.util.List<java.util.function.Supplier<GroupState.Summary>> finish =
+          new java.util.ArrayList<>(1);
+      long applied = node.stateMachine(raft.group()).readAtIndex((state, index) -> {
+        finish.add(((GroupState) state).summaryInTwoSteps());
+        return index;
       });
+      GroupState.Summary s = finish.get(0).get();
+      row.setAppliedIndex(applied).setSignature(s.signature())
+          .setPipelineCount(s.pipelines()).setValid(s.valid());
       out.addGroups(row);
     }
     return out.build();

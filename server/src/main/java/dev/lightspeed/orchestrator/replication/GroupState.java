@@ -183,26 +183,43 @@ public final class GroupState implements ReplicatedState {
 
   /**
    * SHA-256 over the pipelines in name order, each its name and its GetStatus signature (each
-   * followed by a newline): replicas that applied the same entries have equal summaries. Called
-   * under the state machine's lock, so no apply changes the registry meanwhile.
+   * followed by a newline): replicas that applied the same entries have equal summaries. In two
+   * steps, as GetStatus: call this under the state machine's lock (no apply changes the registry
+   * meanwhile); it takes each pipeline's status draft, and the returned supplier computes the
+   * signatures after the lock is released (O(remembered batches) each: seconds on a large
+   * group, during which applies used to wait).
    */
-  public Summary summary() {
-    java.security.MessageDigest sha;
-    try {
-      sha = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java has SHA-256", e);
-    }
+  public java.util.function.Supplier<Summary> summaryInTwoSteps() {
     java.util.List<PipelineHandle> handles = new java.util.ArrayList<>(registry.all());
     handles.sort(java.util.Comparator.comparing(PipelineHandle::name));
-    boolean valid = true;
+    java.util.List<dev.lightspeed.orchestrator.core.StatusDraft> drafts =
+        new java.util.ArrayList<>(handles.size());
     for (PipelineHandle h : handles) {
-      dev.lightspeed.orchestrator.v1.GetStatusResponse status = Reads.getStatus(h);
-      valid &= status.getValid();
-      sha.update((h.name() + "\n" + status.getSignature() + "\n")
-          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      drafts.add(Reads.statusDraft(h));
     }
-    return new Summary(java.util.HexFormat.of().formatHex(sha.digest()), handles.size(), valid);
+    return () -> {
+      java.security.MessageDigest sha;
+      try {
+        sha = java.security.MessageDigest.getInstance("SHA-256");
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every Java has SHA-256", e);
+      }
+      boolean valid = true;
+      for (int i = 0; i < handles.size(); i++) {
+        PipelineHandle h = handles.get(i);
+        dev.lightspeed.orchestrator.v1.GetStatusResponse status =
+            Reads.finishStatus(h, drafts.get(i));
+        valid &= status.getValid();
+        sha.update((h.name() + "\n" + status.getSignature() + "\n")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return new Summary(java.util.HexFormat.of().formatHex(sha.digest()), handles.size(), valid);
+    };
+  }
+
+  /** {@link #summaryInTwoSteps} in one (under the caller's lock throughout). */
+  public Summary summary() {
+    return summaryInTwoSteps().get();
   }
 
   @Override
