@@ -25,6 +25,8 @@ final class CaseResult {
   double clientCpuMicrosPerOp;
   List<Latency> latencies = new ArrayList<>();
   String note = "";
+  /** Cluster rows: each node's CPU per operation, microseconds, by node id. */
+  java.util.Map<String, Double> nodeCpuMicrosPerOp = new java.util.TreeMap<>();
 
   // Recovery rows only.
   /** Journal records replayed at start-up. */

@@ -447,6 +447,8 @@ public final class LoadGenerator implements Callable<Integer> {
         notes.add(String.format(Locale.ROOT, "JIT compiling: %.1f µs of the server CPU per op"
             + " (%.0f%%)", jit * 1000.0 / Math.max(1, r.operations), 100.0 * jit / serverCpu));
       }
+      nodeCpu.forEach((node, ms) -> r.nodeCpuMicrosPerOp.put(node,
+          (ms - nodeCpu0.getOrDefault(node, 0L)) * 1000.0 / Math.max(1, r.operations)));
       if (!nodeCpu.isEmpty()) {
         notes.add("server CPU per op by node: " + nodeCpu.entrySet().stream()
             .map(e -> String.format(Locale.ROOT, "%s %.0f µs", e.getKey(),

@@ -258,6 +258,7 @@ public final class Report implements Runnable {
             new TypeToken<List<CaseResult>>() {}.getType());
         md.append("### Throughput: 3 nodes against one\n\n");
         md.append(Tables.loadTable(rows)).append('\n');
+        md.append(Tables.clusterTargets(rows));
       }
       return md;
     }

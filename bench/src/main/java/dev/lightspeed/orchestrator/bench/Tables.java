@@ -7,6 +7,44 @@ import java.util.Locale;
 final class Tables {
   private Tables() {}
 
+  /**
+   * Issue 17's throughput targets from one run's rows: each cluster case against the single
+   * durable server's case of the same kind and clients. Measured: the rates on this machine,
+   * where three nodes share the cores. Projected (issue 17: "projected from the per-node cost
+   * and written down, not claimed"): each node on its own machine with the same cores, both
+   * CPU-bound, so the busiest node's CPU per life cycle against the single server's sets the
+   * ratio; the disk, the network and a leader's fsyncs are not in it.
+   */
+  static String clusterTargets(List<CaseResult> results) {
+    StringBuilder out = new StringBuilder();
+    for (CaseResult c : results) {
+      if (!"cluster".equals(c.server) || c.nodeCpuMicrosPerOp.isEmpty()) {
+        continue;
+      }
+      CaseResult one = results.stream().filter(r -> "durable".equals(r.server)
+          && r.kind.equals(c.kind) && r.clients == c.clients).findFirst().orElse(null);
+      if (one == null || one.serverCpuMicrosPerOp <= 0) {
+        continue;
+      }
+      if (out.length() == 0) {
+        out.append("Issue 17's targets, from the rows above (projected: each node on its own"
+            + " machine with these cores, both CPU-bound, so the busiest node's CPU per life"
+            + " cycle sets the cluster's rate; disk and network not included):\n\n");
+        out.append("| case | 3 nodes / one node, measured here | busiest node's CPU / one"
+            + " node's (target ≤ 1.5×) | 3 nodes / one node, projected (target ≥ 0.5×) |\n");
+        out.append("|---|---:|---:|---:|\n");
+      }
+      var busiest = c.nodeCpuMicrosPerOp.entrySet().stream()
+          .max(java.util.Map.Entry.comparingByValue()).orElseThrow();
+      double cpuRatio = busiest.getValue() / one.serverCpuMicrosPerOp;
+      out.append(String.format(Locale.ROOT,
+          "| %s/%d | %,.0f / %,.0f = %.2f× | %s %.0f µs / %.1f µs = %.2f× | %.2f× |\n",
+          c.kind, c.clients, c.rate, one.rate, c.rate / one.rate, busiest.getKey(),
+          busiest.getValue(), one.serverCpuMicrosPerOp, cpuRatio, 1 / cpuRatio));
+    }
+    return out.length() == 0 ? "" : out.append('\n').toString();
+  }
+
   static String loadTable(List<CaseResult> results) {
     StringBuilder out = new StringBuilder();
     out.append("| case | server | clients | measured | rate | server CPU / op | client CPU / op"
