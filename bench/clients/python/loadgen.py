@@ -55,7 +55,7 @@ def run(client: Client, workload: str, n: int) -> None:
     async def handle_async(started) -> None:
         handle(started)
 
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     if workload != "enqueue":
         worker = StreamWorker(client, handle_async if ASYNC_HANDLER else handle, StreamWorkerOptions(
             pipeline=name, concurrency=OUTSTANDING, on_result=on_result)).start()
@@ -71,7 +71,10 @@ def run(client: Client, workload: str, n: int) -> None:
             time.sleep(0.005)
         worker.stop()
     seconds = time.monotonic() - t0
-    line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds}
+    # The whole process's CPU (every thread: producer, worker loop, handlers, grpcio's own).
+    cpu_us = (time.process_time() - cpu0) * 1e6 / n
+    line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds,
+            "client_cpu_us_per_item": cpu_us}
     if workload == "lifecycle":
         line.update(percentiles(latencies_ms))
     print(json.dumps(line), flush=True)
