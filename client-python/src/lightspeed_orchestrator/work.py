@@ -217,7 +217,12 @@ class StreamWorker:
     for up to ``shutdown_grace`` seconds, then returns. ``abort()`` stops at once: leases expire.
 
     ``handler`` is a plain function (run on a handler thread: it may block) or an ``async def``
-    coroutine function (run on the worker's event loop: it must not block; the cheapest way).
+    coroutine function (run on the worker's event loop: it must not block).
+
+    The worker opens ``streams`` Work streams (default one per 16 of ``concurrency``, at most 4)
+    whose capacities add up to ``concurrency``: grpcio moves one message per call at a time each
+    way, so streams side by side carry more (docs/work-stream.md, "The Python worker's engine").
+    ``stop()`` and ``abort()`` act on all of them.
     """
 
     def __init__(self, client: Client, handler: StreamHandler, options: StreamWorkerOptions):
