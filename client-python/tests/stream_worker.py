@@ -156,7 +156,7 @@ def heartbeats_and_stop(client: Client) -> None:
 
     def stuck(batch: pb.StartedBatch) -> None:
         started.set()
-        release.wait(10)
+        release.wait(30)
 
     worker = StreamWorker(client, stuck, StreamWorkerOptions(pipeline=name)).start()
     check(started.wait(10), "a blocking handler started")
@@ -164,7 +164,7 @@ def heartbeats_and_stop(client: Client) -> None:
     worker.abort()
     took = time.monotonic() - t0
     release.set()
-    check(took < 2 and worker.stats().acked == 0,
+    check(took < 10 and worker.stats().acked == 0,
           f"abort() returned at once ({took:.2f} s) without waiting for the handler, nothing acked")
     status = client.GetStatus(pb.GetStatusRequest(pipeline=name))
     check(status.in_flight_count == 1, "after abort() the batch stays in flight (its lease expires)")
