@@ -94,6 +94,7 @@ run_example() {
 }
 
 run_example python "${root}/.venv/bin/python" client-python/examples/story.py "${address}"
+run_example python-stream-worker "${root}/.venv/bin/python" client-python/tests/stream_worker.py "${address}"
 run_example python-batcher "${root}/.venv/bin/python" client-python/tests/batcher_sync_done.py
 run_example python-batcher-refill "${root}/.venv/bin/python" client-python/tests/batcher_refill.py
 run_example go-unit bash -c "cd client-go && go test ./orchestrator/"

@@ -7,14 +7,37 @@ client certificate lets ListPipelines in, that without one the call fails (UNAVA
 handshake is refused), and that a certificate without its key is refused before any call.
 With DEAD (an address nobody listens on) as a third argument, also TLS with several targets:
 Client([DEAD, target]) gets in through the second, checking the certificate for the first
-target's host, or for ``server_name``; a wrong ``server_name`` fails the handshake.
+target's host, or for ``server_name``; a wrong ``server_name`` fails the handshake; and a
+StreamWorker on that client (its own grpc.aio channel, with the same credentials and targets)
+handles a batch.
 """
 
 import sys
+import time
+import uuid
 
 import grpc
 
-from lightspeed_orchestrator import Client, OrchestratorError, pb, tls_credentials
+from lightspeed_orchestrator import Client, OrchestratorError, StreamWorker, StreamWorkerOptions, pb, tls_credentials
+
+
+def stream_worker(client: Client) -> None:
+    name = f"mtls-{uuid.uuid4().hex[:8]}"
+    client.CreatePipeline(pb.CreatePipelineRequest(spec=pb.PipelineSpec(
+        name=name, stages=["work"],
+        connectors=[pb.Connector(name="src", kind=pb.CONNECTOR_KIND_SOURCE, stage="work")])), timeout=20)
+    client.EnqueueBatch(pb.EnqueueBatchRequest(pipeline=name, batch=pb.Batch(
+        key="k", stage="work", records=1, sequence=1, idempotency_key="k")), timeout=20)
+    worker = StreamWorker(client, lambda started: None, StreamWorkerOptions(pipeline=name)).start()
+    try:
+        deadline = time.monotonic() + 20
+        while worker.stats().acked < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+    assert worker.stats().acked == 1, worker.stats()
+    client.DeletePipeline(pb.DeletePipelineRequest(name=name, force=True), timeout=20)
+    print("ok   mTLS, several targets: a StreamWorker (grpc.aio channel) handles a batch")
 
 
 def several_targets(target: str, d: str, dead: str) -> None:
@@ -23,7 +46,8 @@ def several_targets(target: str, d: str, dead: str) -> None:
         with Client([dead, target], credentials=creds, server_name=server_name) as client:
             names = [p.name for p in client.ListPipelines(pb.ListPipelinesRequest(), timeout=20).pipelines]
             assert "orders" in names, names
-        print(f"ok   mTLS, targets [DEAD, server], server_name {server_name}: the second one answers")
+            print(f"ok   mTLS, targets [DEAD, server], server_name {server_name}: the second one answers")
+            stream_worker(client)
     with Client([dead, target], credentials=creds, server_name="wrong.example") as client:
         try:
             client.ListPipelines(pb.ListPipelinesRequest(), timeout=20)

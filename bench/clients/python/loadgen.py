@@ -5,6 +5,7 @@ Prints one JSON line per workload (see ../README.md)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -13,6 +14,8 @@ from lightspeed_orchestrator import (
     BatchingProducer, Client, StreamWorker, StreamWorkerOptions, pb)
 
 OUTSTANDING = 64
+# LOADGEN_ASYNC_HANDLER=1: the same handler as an ``async def`` (run on the worker's event loop).
+ASYNC_HANDLER = os.environ.get("LOADGEN_ASYNC_HANDLER") == "1"
 
 
 def percentiles(ms: list[float]) -> dict:
@@ -49,9 +52,12 @@ def run(client: Client, workload: str, n: int) -> None:
         if workload == "dlq":
             raise RuntimeError("always")
 
-    t0 = time.monotonic()
+    async def handle_async(started) -> None:
+        handle(started)
+
+    t0, cpu0 = time.monotonic(), time.process_time()
     if workload != "enqueue":
-        worker = StreamWorker(client, handle, StreamWorkerOptions(
+        worker = StreamWorker(client, handle_async if ASYNC_HANDLER else handle, StreamWorkerOptions(
             pipeline=name, concurrency=OUTSTANDING, on_result=on_result)).start()
     window = threading.Semaphore(OUTSTANDING)
     for i in range(n):
@@ -65,7 +71,10 @@ def run(client: Client, workload: str, n: int) -> None:
             time.sleep(0.005)
         worker.stop()
     seconds = time.monotonic() - t0
-    line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds}
+    # The whole process's CPU (every thread: producer, worker loop, handlers, grpcio's own).
+    cpu_us = (time.process_time() - cpu0) * 1e6 / n
+    line = {"client": "python", "workload": workload, "items": n, "seconds": seconds, "rate": n / seconds,
+            "client_cpu_us_per_item": cpu_us}
     if workload == "lifecycle":
         line.update(percentiles(latencies_ms))
     print(json.dumps(line), flush=True)

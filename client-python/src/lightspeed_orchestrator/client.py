@@ -69,6 +69,9 @@ class Client:
         if not any(k == "grpc.service_config" for k, _ in given):
             extra.append(("grpc.service_config", SERVICE_CONFIG))
         options = given + extra
+        # What the StreamWorker needs to open its own grpc.aio channel to the same servers.
+        self._target, self._credentials, self._options = target, credentials, options
+        self._metadata = None if interceptor is None else (interceptor._header,)
         if credentials is None:
             self.channel = grpc.insecure_channel(target, options=options)
         else:
