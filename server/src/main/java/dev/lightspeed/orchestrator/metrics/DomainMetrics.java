@@ -78,6 +78,34 @@ public final class DomainMetrics {
     }
   }
 
+  /**
+   * A cluster replica applied {@code command} to {@code pipeline} with {@code result} (its typed
+   * result; null for a refused command, which counts nothing): the same counters a single
+   * server's service counts from the same results, as this replica applied them. Refused items of
+   * bulk calls are not counted here (a replica does not know the RPC): the node that took the
+   * call counts whole refusals ({@link MetricsInterceptor}).
+   */
+  public void applied(String pipeline, dev.lightspeed.orchestrator.core.Command<?> command,
+      Object result) {
+    if (metrics == null || result == null) {
+      return;
+    }
+    if (command instanceof dev.lightspeed.orchestrator.core.Command.Enqueue
+        && result instanceof ItemResults<?> items) {
+      for (int i = 0; i < items.size(); i++) {
+        if (items.refusal(i) == null) {
+          (Boolean.TRUE.equals(items.value(i)) ? metrics.deduplicated : metrics.enqueued)
+              .labelValues(pipeline).inc();
+        }
+      }
+    } else if (result instanceof StartResult started) {
+      metrics.started(pipeline, started);
+    } else if (command instanceof dev.lightspeed.orchestrator.core.Command.Fail
+        && result instanceof ProcessOutcome outcome) {
+      failed(pipeline, outcome);
+    }
+  }
+
   /** A pipeline was deleted: its series go. */
   public void deleted(String pipeline) {
     if (metrics != null) {

@@ -127,7 +127,13 @@ public final class OrchestratorServer {
     registry.maxPipelines(settings.limits().maxPipelines());
     registry.eventRetention(settings.limits().eventRetention());
     MalformedRequests.quietOversizeWarnings();
-    this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
+    // A cluster node's pipelines are its replicas' (its own store holds none).
+    this.metrics = !settings.metricsEnabled() ? null
+        : cluster != null ? new ServerMetrics(cluster::localPipelines, clock)
+        : new ServerMetrics(registry, clock);
+    if (metrics != null && cluster != null) {
+      cluster.registerMetrics(metrics);
+    }
     if (metrics != null) {
       TransportMetrics.register(metrics, settings.connections(), settings.outbound());
     }
