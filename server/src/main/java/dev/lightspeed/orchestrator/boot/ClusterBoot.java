@@ -29,14 +29,30 @@ import org.slf4j.LoggerFactory;
 final class ClusterBoot {
   private static final Logger log = LoggerFactory.getLogger(ClusterBoot.class);
 
+  /**
+   * How long {@code --config} waits for the groups of its pipelines to have a leader before the
+   * node serves without the rest of the file (docs/cluster.md, "--config on a cluster").
+   */
+  static final java.time.Duration CONFIG_WAIT = java.time.Duration.ofSeconds(60);
+
   private ClusterBoot() {}
 
   /** Runs the node until it is stopped; returns the process's exit code. */
-  static int run(ServerMain main, TokenFile tokens) throws Exception {
+  static int run(ServerMain main, TokenFile tokens,
+      dev.lightspeed.orchestrator.v1.ServerConfig config) throws Exception {
     String unsupported = unsupported(main);
     if (unsupported != null) {
       System.err.println(unsupported);
       return 2;
+    }
+    if (config != null) {
+      // The file's own mistakes stop the start before anything is written or joined.
+      try {
+        OrchestratorServer.checkConfig(config.getPipelinesList());
+      } catch (dev.lightspeed.orchestrator.core.Rejection r) {
+        System.err.println("--config " + main.config + ": " + OrchestratorServer.describe(r));
+        return 2;
+      }
     }
     ClusterLayout layout;
     ClusterLayout peerCheckLayout;
@@ -109,6 +125,19 @@ final class ClusterBoot {
     }
     OrchestratorServer server = new OrchestratorServer(
         builder, Clock.systemUTC(), PipelineStore.inMemory(), settings, node);
+    if (config != null) {
+      // Through the groups' leaders, before the node serves (as one server applies its file
+      // first); a group without a leader is waited for CONFIG_WAIT, then the node serves anyway.
+      try {
+        server.applyClusterConfig(config.getPipelinesList(), main.nodeId, CONFIG_WAIT);
+      } catch (dev.lightspeed.orchestrator.core.Rejection r) {
+        System.err.println("--config " + main.config + ": " + OrchestratorServer.describe(r));
+        server.stop(0, TimeUnit.SECONDS);
+        node.close();
+        return 2;
+      }
+      log.info("config {} lists {} pipelines", main.config, config.getPipelinesCount());
+    }
     try {
       server.start();
     } catch (IOException e) {
@@ -150,10 +179,6 @@ final class ClusterBoot {
     }
     if (main.cluster == null) {
       return "--node-id needs --cluster FILE (the cluster file that lists this node)";
-    }
-    if (main.config != null) {
-      return "--config is not supported with --cluster yet: create the pipelines with"
-          + " CreatePipeline through any node (docs/cluster.md)";
     }
     if (main.inMemory) {
       return "--in-memory is not supported with --cluster: a cluster node keeps its Raft log"
