@@ -7,6 +7,7 @@ import dev.lightspeed.orchestrator.cluster.MembershipFile;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
 import dev.lightspeed.orchestrator.host.PipelineStore;
 import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.replication.ClusterHost;
@@ -145,6 +146,32 @@ final class ClusterBoot {
       node.close();
       return 2;
     }
+    if (server.metricsPort() >= 0) {
+      log.atInfo().addKeyValue("event", "metrics_listening")
+          .addKeyValue("address", main.production.metricsBind + ":" + server.metricsPort())
+          .log("metrics on http://{}:{}/metrics", main.production.metricsBind,
+              server.metricsPort());
+    }
+    DashboardHttpServer http = null;
+    if (main.dashboard.enabled()) {
+      // The same service as the API port (ClusterGrpcService behind the same interceptors), so
+      // the page's reads are routed and its event feeds served as a client's calls are.
+      try {
+        http = main.production.dashboardServer(
+            server.httpService(), tokens, host, main.dashboard.httpPort).start();
+      } catch (IllegalStateException e) {
+        System.err.println("cannot serve the dashboard on " + host + ":"
+            + main.dashboard.httpPort + ": " + e.getMessage());
+        server.stop(0, TimeUnit.SECONDS);
+        node.close();
+        return 2;
+      }
+      log.atInfo().addKeyValue("event", "http_listening")
+          .addKeyValue("address", host + ":" + http.port())
+          .log("dashboard on {}://{}:{}/", main.production.tls() ? "https" : "http",
+              host.contains(":") ? "[" + host + "]" : host, http.port());
+    }
+    DashboardHttpServer httpServer = http;
     log.atInfo().addKeyValue("event", "cluster_node_listening")
         .addKeyValue("node", main.nodeId).addKeyValue("address", api)
         .log("lightspeed-orchestrator node {} of cluster '{}' listening on {} (Raft on {},"
@@ -154,6 +181,9 @@ final class ClusterBoot {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutting down");
+      if (httpServer != null) {
+        httpServer.close();
+      }
       try {
         server.stop(main.shutdownGraceSeconds, TimeUnit.SECONDS);
         node.close();
@@ -187,9 +217,6 @@ final class ClusterBoot {
     if (main.raftSnapshotEvery < 1) {
       return "--raft-snapshot-every must be at least 1 (entries between a group's snapshots),"
           + " was " + main.raftSnapshotEvery;
-    }
-    if (main.dashboard.enabled()) {
-      return "--http-port (the dashboard) is not served by a cluster node yet (docs/cluster.md)";
     }
     return null;
   }
