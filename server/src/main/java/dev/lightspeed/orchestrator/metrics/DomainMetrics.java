@@ -92,11 +92,23 @@ public final class DomainMetrics {
     }
     if (command instanceof dev.lightspeed.orchestrator.core.Command.Enqueue
         && result instanceof ItemResults<?> items) {
+      int enqueued = 0;
+      int deduplicated = 0;
       for (int i = 0; i < items.size(); i++) {
         if (items.refusal(i) == null) {
-          (Boolean.TRUE.equals(items.value(i)) ? metrics.deduplicated : metrics.enqueued)
-              .labelValues(pipeline).inc();
+          if (Boolean.TRUE.equals(items.value(i))) {
+            deduplicated++;
+          } else {
+            enqueued++;
+          }
         }
+      }
+      // One look-up per series per apply, not per item: a bulk enqueue applies on every replica.
+      if (enqueued > 0) {
+        metrics.enqueued.labelValues(pipeline).inc(enqueued);
+      }
+      if (deduplicated > 0) {
+        metrics.deduplicated.labelValues(pipeline).inc(deduplicated);
       }
     } else if (result instanceof StartResult started) {
       metrics.started(pipeline, started);
