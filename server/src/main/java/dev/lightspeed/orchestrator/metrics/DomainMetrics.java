@@ -37,6 +37,22 @@ public final class DomainMetrics {
     }
   }
 
+  /**
+   * A cluster node's EnqueueBatch(es) answered: only its refused items (the replicas count the
+   * enqueued and deduplicated ones as they apply: {@link #applied}).
+   */
+  public void enqueueRefusals(String method, ItemResults<Boolean> results) {
+    if (metrics == null) {
+      return;
+    }
+    for (int i = 0; i < results.size(); i++) {
+      Rejection r = results.refusal(i);
+      if (r != null) {
+        itemRefused(method, r);
+      }
+    }
+  }
+
   /** An AckBatches answered: its refused items ({@code invalid} never reached the pipeline). */
   public void acked(String method, Rejection[] invalid, ItemResults<?> results) {
     if (metrics == null) {
@@ -83,7 +99,7 @@ public final class DomainMetrics {
    * result; null for a refused command, which counts nothing): the same counters a single
    * server's service counts from the same results, as this replica applied them. Refused items of
    * bulk calls are not counted here (a replica does not know the RPC): the node that took the
-   * call counts whole refusals ({@link MetricsInterceptor}).
+   * call counts them ({@link #enqueueRefusals}, {@link #acked}).
    */
   public void applied(String pipeline, dev.lightspeed.orchestrator.core.Command<?> command,
       Object result) {

@@ -148,7 +148,8 @@ public final class OrchestratorServer {
     CallContext.install(CallGuard::ensureCallLive, AuthInterceptor::callerName);
     this.clusterService = cluster != null
         ? new ClusterGrpcService(cluster, clock, settings.limits(), watchExecutor,
-            settings.watchBufferCapacity())
+            settings.watchBufferCapacity(), new dev.lightspeed.orchestrator.metrics.DomainMetrics(
+                metrics))
         : null;
     io.grpc.BindableService service = cluster != null
         ? clusterService

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lightspeed.orchestrator.v1.CreatePipelineRequest;
 import dev.lightspeed.orchestrator.v1.EnqueueBatchRequest;
+import dev.lightspeed.orchestrator.v1.EnqueueBatchesRequest;
 import dev.lightspeed.orchestrator.v1.FailBatchRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableRequest;
 import dev.lightspeed.orchestrator.v1.StartAvailableResponse;
@@ -43,6 +44,15 @@ class ClusterMetricsTest extends ClusterTestBase {
         .setKey(started.get(0).getStarted().getBatch().getKey())
         .setAttempt(started.get(0).getStarted().getAttempt()).setReason("boom").build());
 
+    // A bulk call's refused item: counted by the node that took the call, not by the replicas.
+    stub("n2").enqueueBatches(EnqueueBatchesRequest.newBuilder().setPipeline("orders")
+        .addBatches(batch("x1", "no-such-stage", 10)).build());
+    assertThat(MetricsScrape.of(nodes.get("n2").server().metricsPort()).value(
+        "lightspeed_rejections_total", "method", "EnqueueBatches", "reason", "UNKNOWN_STAGE"))
+        .isEqualTo(1);
+    assertThat(MetricsScrape.of(nodes.get("n1").server().metricsPort()).values(
+        "lightspeed_rejections_total", "method", "EnqueueBatches")).isEmpty();
+
     int group = layout.placement().groupOf("orders");
     String g = Integer.toString(group);
     // Every node is a member of both groups (3 nodes, factor 3): each replica's view, once it
@@ -78,9 +88,9 @@ class ClusterMetricsTest extends ClusterTestBase {
       assertThat(m.values("lightspeed_raft_term")).as(id).hasSize(2);
       assertThat(m.value("lightspeed_raft_term", "group", g)).as(id).isGreaterThanOrEqualTo(1);
       double commit = m.value("lightspeed_raft_commit_index", "group", g);
-      assertThat(commit).as(id).isGreaterThanOrEqualTo(6); // create, 4 enqueues, start, fail
+      assertThat(commit).as(id).isGreaterThanOrEqualTo(7); // create, 5 enqueues, start, fail
       assertThat(m.value("lightspeed_raft_applied_index", "group", g)).as(id)
-          .isLessThanOrEqualTo(commit).isGreaterThanOrEqualTo(6);
+          .isLessThanOrEqualTo(commit).isGreaterThanOrEqualTo(7);
       assertThat(m.value("lightspeed_raft_last_log_index", "group", g)).as(id)
           .isGreaterThanOrEqualTo(commit);
       assertThat(m.value("lightspeed_raft_snapshot_index", "group", g)).as(id).isEqualTo(-1);
