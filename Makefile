@@ -4,7 +4,8 @@
 #                only if a source changed). Choose with
 #                make run PORT=50052 HTTP_PORT=8081 DATA=/tmp/ls2 ARGS="--fsync never"
 #   make run-cluster  three local cluster nodes in the background (examples/cluster-local.json,
-#                data/cluster/), prints each node's API address and pid; make stop-cluster stops them
+#                data/cluster/), prints each node's API address and pid; make stop-cluster stops them.
+#                METRICS_PORT_BASE=9470 HTTP_PORT_BASE=8090 add each node's /metrics and dashboard
 #   make test    proto lint and breaking check + the whole test suite (what CI runs)
 #   make build   compile everything and package the server jar
 #   make cli     build the operator CLI jar (client-java) and print how to run it

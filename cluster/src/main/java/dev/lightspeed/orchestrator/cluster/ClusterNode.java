@@ -334,6 +334,43 @@ public final class ClusterNode implements Closeable {
     return rows;
   }
 
+  /**
+   * This node's Raft figures of each of its groups ({@link GroupMetrics}), for {@code /metrics}.
+   * A group that goes away meanwhile is left out of this reading.
+   */
+  public List<GroupMetrics> metrics() {
+    List<GroupMetrics> rows = new ArrayList<>();
+    for (int group : groups()) {
+      try {
+        RaftServer.Division division = division(group);
+        DivisionInfo info = division.getInfo();
+        SnapshotInfo snapshot = division.getStateMachine().getLatestSnapshot();
+        long last = division.getRaftLog().getLastEntryTermIndex() == null ? -1
+            : division.getRaftLog().getLastEntryTermIndex().getIndex();
+        long lag = -1;
+        if (info.isLeader()) {
+          lag = 0;
+          for (long match : info.getFollowerMatchIndices()) {
+            lag = Math.max(lag, last - match);
+          }
+        }
+        String member = division.getMemberId().toString();
+        long leaderChanges = division.getStateMachine() instanceof PipelineGroupStateMachine sm
+            ? sm.leaderChanges() : 0;
+        rows.add(new GroupMetrics(group, info.isLeader(), info.getCurrentTerm(),
+            division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(), last,
+            snapshot == null ? -1 : snapshot.getIndex(), lag, leaderChanges,
+            RatisCounters.read(member, "leader_election", "electionCount"),
+            RatisCounters.read(member, "leader_election", "timeoutCount"),
+            RatisCounters.read(member, "leader_election", "transferLeadershipCount"),
+            RatisCounters.read(member, "server", "numInstallSnapshot")));
+      } catch (IOException | RuntimeException goneMeanwhile) {
+        // removed by a membership change between groups() and here
+      }
+    }
+    return rows;
+  }
+
   private RaftServer.Division division(int group) throws IOException {
     return server.getDivision(layout.groupId(group));
   }

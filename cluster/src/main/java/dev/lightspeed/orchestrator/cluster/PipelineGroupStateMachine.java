@@ -67,6 +67,23 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
     this.onGroupRemove = onGroupRemove;
   }
 
+  /** Leaders this replica learnt of since its start (Ratis counts no such thing per member). */
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  @Override
+  public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId member,
+      org.apache.ratis.protocol.RaftPeerId newLeader) {
+    if (newLeader != null) { // null: the old leader is gone, none known yet
+      leaderChanges.incrementAndGet();
+    }
+  }
+
+  /** How often this replica saw the group's leader change (a metric). */
+  public long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   @Override
   public void notifyGroupRemove() {
     onGroupRemove.run();

@@ -7,6 +7,7 @@ import dev.lightspeed.orchestrator.cluster.MembershipFile;
 import dev.lightspeed.orchestrator.cluster.RaftTuning;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import dev.lightspeed.orchestrator.v1.ClusterPeer;
+import dev.lightspeed.orchestrator.dashboard.DashboardHttpServer;
 import dev.lightspeed.orchestrator.host.PipelineStore;
 import dev.lightspeed.orchestrator.security.TokenFile;
 import dev.lightspeed.orchestrator.replication.ClusterHost;
@@ -29,14 +30,30 @@ import org.slf4j.LoggerFactory;
 final class ClusterBoot {
   private static final Logger log = LoggerFactory.getLogger(ClusterBoot.class);
 
+  /**
+   * How long {@code --config} waits for the groups of its pipelines to have a leader before the
+   * node serves without the rest of the file (docs/cluster.md, "--config on a cluster").
+   */
+  static final java.time.Duration CONFIG_WAIT = java.time.Duration.ofSeconds(60);
+
   private ClusterBoot() {}
 
   /** Runs the node until it is stopped; returns the process's exit code. */
-  static int run(ServerMain main, TokenFile tokens) throws Exception {
+  static int run(ServerMain main, TokenFile tokens,
+      dev.lightspeed.orchestrator.v1.ServerConfig config) throws Exception {
     String unsupported = unsupported(main);
     if (unsupported != null) {
       System.err.println(unsupported);
       return 2;
+    }
+    if (config != null) {
+      // The file's own mistakes stop the start before anything is written or joined.
+      try {
+        OrchestratorServer.checkConfig(config.getPipelinesList());
+      } catch (dev.lightspeed.orchestrator.core.Rejection r) {
+        System.err.println("--config " + main.config + ": " + OrchestratorServer.describe(r));
+        return 2;
+      }
     }
     ClusterLayout layout;
     ClusterLayout peerCheckLayout;
@@ -109,6 +126,19 @@ final class ClusterBoot {
     }
     OrchestratorServer server = new OrchestratorServer(
         builder, Clock.systemUTC(), PipelineStore.inMemory(), settings, node);
+    if (config != null) {
+      // Through the groups' leaders, before the node serves (as one server applies its file
+      // first); a group without a leader is waited for CONFIG_WAIT, then the node serves anyway.
+      try {
+        server.applyClusterConfig(config.getPipelinesList(), main.nodeId, CONFIG_WAIT);
+      } catch (dev.lightspeed.orchestrator.core.Rejection r) {
+        System.err.println("--config " + main.config + ": " + OrchestratorServer.describe(r));
+        server.stop(0, TimeUnit.SECONDS);
+        node.close();
+        return 2;
+      }
+      log.info("config {} lists {} pipelines", main.config, config.getPipelinesCount());
+    }
     try {
       server.start();
     } catch (IOException e) {
@@ -116,6 +146,32 @@ final class ClusterBoot {
       node.close();
       return 2;
     }
+    if (server.metricsPort() >= 0) {
+      log.atInfo().addKeyValue("event", "metrics_listening")
+          .addKeyValue("address", main.production.metricsBind + ":" + server.metricsPort())
+          .log("metrics on http://{}:{}/metrics", main.production.metricsBind,
+              server.metricsPort());
+    }
+    DashboardHttpServer http = null;
+    if (main.dashboard.enabled()) {
+      // The same service as the API port (ClusterGrpcService behind the same interceptors), so
+      // the page's reads are routed and its event feeds served as a client's calls are.
+      try {
+        http = main.production.dashboardServer(
+            server.httpService(), tokens, host, main.dashboard.httpPort).start();
+      } catch (IllegalStateException e) {
+        System.err.println("cannot serve the dashboard on " + host + ":"
+            + main.dashboard.httpPort + ": " + e.getMessage());
+        server.stop(0, TimeUnit.SECONDS);
+        node.close();
+        return 2;
+      }
+      log.atInfo().addKeyValue("event", "http_listening")
+          .addKeyValue("address", host + ":" + http.port())
+          .log("dashboard on {}://{}:{}/", main.production.tls() ? "https" : "http",
+              host.contains(":") ? "[" + host + "]" : host, http.port());
+    }
+    DashboardHttpServer httpServer = http;
     log.atInfo().addKeyValue("event", "cluster_node_listening")
         .addKeyValue("node", main.nodeId).addKeyValue("address", api)
         .log("lightspeed-orchestrator node {} of cluster '{}' listening on {} (Raft on {},"
@@ -125,6 +181,9 @@ final class ClusterBoot {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutting down");
+      if (httpServer != null) {
+        httpServer.close();
+      }
       try {
         server.stop(main.shutdownGraceSeconds, TimeUnit.SECONDS);
         node.close();
@@ -151,10 +210,6 @@ final class ClusterBoot {
     if (main.cluster == null) {
       return "--node-id needs --cluster FILE (the cluster file that lists this node)";
     }
-    if (main.config != null) {
-      return "--config is not supported with --cluster yet: create the pipelines with"
-          + " CreatePipeline through any node (docs/cluster.md)";
-    }
     if (main.inMemory) {
       return "--in-memory is not supported with --cluster: a cluster node keeps its Raft log"
           + " in --data-dir";
@@ -162,9 +217,6 @@ final class ClusterBoot {
     if (main.raftSnapshotEvery < 1) {
       return "--raft-snapshot-every must be at least 1 (entries between a group's snapshots),"
           + " was " + main.raftSnapshotEvery;
-    }
-    if (main.dashboard.enabled()) {
-      return "--http-port (the dashboard) is not served by a cluster node yet (docs/cluster.md)";
     }
     return null;
   }

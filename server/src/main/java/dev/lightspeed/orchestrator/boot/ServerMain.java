@@ -61,7 +61,8 @@ public final class ServerMain implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "JSON ServerConfig ({\"pipelines\": [PipelineSpec, ...]}) whose pipelines are created at"
-              + " start-up; see examples/pipelines.json. An invalid pipeline stops start-up.")
+              + " start-up; see examples/pipelines.json. An invalid pipeline stops start-up."
+              + " A cluster node applies it through the pipelines' Raft groups.")
   Path config;
 
   @Option(
@@ -317,7 +318,7 @@ public final class ServerMain implements Callable<Integer> {
       }
     }
     if (cluster != null || nodeId != null || join) {
-      return ClusterBoot.run(this, tokens);
+      return ClusterBoot.run(this, tokens, parsed);
     }
     NettyServerBuilder builder;
     try {

@@ -94,8 +94,21 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
   private final int watchBufferCapacity;
   private final ClusterWorkStreams work;
 
+  /**
+   * The refused items of this node's bulk calls (the replicas count what the commands did:
+   * DomainMetrics.applied); off when metrics are.
+   */
+  private final dev.lightspeed.orchestrator.metrics.DomainMetrics metrics;
+
   public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
       int watchBufferCapacity) {
+    this(routing, clock, limits, watchExecutor, watchBufferCapacity,
+        new dev.lightspeed.orchestrator.metrics.DomainMetrics(null));
+  }
+
+  public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
+      int watchBufferCapacity, dev.lightspeed.orchestrator.metrics.DomainMetrics metrics) {
+    this.metrics = metrics;
     this.routing = routing;
     this.clock = clock;
     this.limits = limits;
@@ -189,7 +202,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
     write(out, req.getPipeline(), "batch.", true, (byte) 0, () -> {
       limits.heap().checkRoom("batches");
       return RequestMapper.enqueue(req);
-    }, ResponseMapper::enqueueBatch);
+    }, results -> {
+      metrics.enqueueRefusals("EnqueueBatch", results);
+      return ResponseMapper.enqueueBatch(results);
+    });
   }
 
   @Override
@@ -199,7 +215,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
       limits.checkItems("batches", req.getBatchesCount());
       limits.heap().checkRoom("batches");
       return RequestMapper.enqueue(req);
-    }, results -> ResponseMapper.enqueueBatches(req, results));
+    }, results -> {
+      metrics.enqueueRefusals("EnqueueBatches", results);
+      return ResponseMapper.enqueueBatches(req, results);
+    });
   }
 
   @Override
@@ -258,7 +277,10 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
       limits.checkItems("acks", req.getAcksCount());
       acks[0] = RequestMapper.acks(req);
       return acks[0].command();
-    }, results -> ResponseMapper.ackBatches(req, acks[0].invalid(), results));
+    }, results -> {
+      metrics.acked("AckBatches", acks[0].invalid(), results);
+      return ResponseMapper.ackBatches(req, acks[0].invalid(), results);
+    });
   }
 
   @Override

@@ -84,4 +84,15 @@ public interface ClusterRouting {
   /** RemoveClusterNode, as {@link #addNode}. */
   dev.lightspeed.orchestrator.v1.RemoveClusterNodeResponse removeNode(String nodeId)
       throws java.io.IOException;
+
+  /**
+   * Metrics are on: this node's replicas count the domain counters as they apply, and its Raft
+   * figures join {@code metrics} (docs/operations.md, "Cluster metrics").
+   */
+  default void registerMetrics(dev.lightspeed.orchestrator.metrics.ServerMetrics metrics) {}
+
+  /** The pipelines of this node's replicas, every group it is a member of ({@code /metrics}). */
+  default List<dev.lightspeed.orchestrator.host.PipelineHandle> localPipelines() {
+    return localReplicas().stream().flatMap(r -> r.all().stream()).toList();
+  }
 }

@@ -37,6 +37,22 @@ public final class DomainMetrics {
     }
   }
 
+  /**
+   * A cluster node's EnqueueBatch(es) answered: only its refused items (the replicas count the
+   * enqueued and deduplicated ones as they apply: {@link #applied}).
+   */
+  public void enqueueRefusals(String method, ItemResults<Boolean> results) {
+    if (metrics == null) {
+      return;
+    }
+    for (int i = 0; i < results.size(); i++) {
+      Rejection r = results.refusal(i);
+      if (r != null) {
+        itemRefused(method, r);
+      }
+    }
+  }
+
   /** An AckBatches answered: its refused items ({@code invalid} never reached the pipeline). */
   public void acked(String method, Rejection[] invalid, ItemResults<?> results) {
     if (metrics == null) {
@@ -75,6 +91,46 @@ public final class DomainMetrics {
   public void started(String pipeline, StartResult result) {
     if (metrics != null) {
       metrics.started(pipeline, result);
+    }
+  }
+
+  /**
+   * A cluster replica applied {@code command} to {@code pipeline} with {@code result} (its typed
+   * result; null for a refused command, which counts nothing): the same counters a single
+   * server's service counts from the same results, as this replica applied them. Refused items of
+   * bulk calls are not counted here (a replica does not know the RPC): the node that took the
+   * call counts them ({@link #enqueueRefusals}, {@link #acked}).
+   */
+  public void applied(String pipeline, dev.lightspeed.orchestrator.core.Command<?> command,
+      Object result) {
+    if (metrics == null || result == null) {
+      return;
+    }
+    if (command instanceof dev.lightspeed.orchestrator.core.Command.Enqueue
+        && result instanceof ItemResults<?> items) {
+      int enqueued = 0;
+      int deduplicated = 0;
+      for (int i = 0; i < items.size(); i++) {
+        if (items.refusal(i) == null) {
+          if (Boolean.TRUE.equals(items.value(i))) {
+            deduplicated++;
+          } else {
+            enqueued++;
+          }
+        }
+      }
+      // One look-up per series per apply, not per item: a bulk enqueue applies on every replica.
+      if (enqueued > 0) {
+        metrics.enqueued.labelValues(pipeline).inc(enqueued);
+      }
+      if (deduplicated > 0) {
+        metrics.deduplicated.labelValues(pipeline).inc(deduplicated);
+      }
+    } else if (result instanceof StartResult started) {
+      metrics.started(pipeline, started);
+    } else if (command instanceof dev.lightspeed.orchestrator.core.Command.Fail
+        && result instanceof ProcessOutcome outcome) {
+      failed(pipeline, outcome);
     }
   }
 

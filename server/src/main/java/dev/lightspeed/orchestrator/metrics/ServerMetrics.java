@@ -94,6 +94,15 @@ public final class ServerMetrics {
   private ExecutorService httpExecutor;
 
   public ServerMetrics(PipelineRegistry pipelines, Clock clock) {
+    this(pipelines::all, clock);
+  }
+
+  /**
+   * Per-pipeline gauges of the pipelines {@code pipelines} lists at each scrape: a single server's
+   * registry, or a cluster node's replicas (the groups it is a member of, as it has applied them).
+   */
+  public ServerMetrics(
+      java.util.function.Supplier<? extends Iterable<PipelineHandle>> pipelines, Clock clock) {
     registry.register(new PipelineCollector(pipelines, clock));
     JvmMetrics.builder().register(registry);
   }
@@ -153,10 +162,11 @@ public final class ServerMetrics {
 
   /** Reads every pipeline once per scrape. */
   private static final class PipelineCollector implements MultiCollector {
-    private final PipelineRegistry pipelines;
+    private final java.util.function.Supplier<? extends Iterable<PipelineHandle>> pipelines;
     private final Clock clock;
 
-    PipelineCollector(PipelineRegistry pipelines, Clock clock) {
+    PipelineCollector(
+        java.util.function.Supplier<? extends Iterable<PipelineHandle>> pipelines, Clock clock) {
       this.pipelines = pipelines;
       this.clock = clock;
     }
@@ -170,7 +180,7 @@ public final class ServerMetrics {
     public MetricSnapshots collect() {
       long now = clock.millis();
       List<Reading> readings = new ArrayList<>();
-      for (PipelineHandle h : pipelines.all()) {
+      for (PipelineHandle h : pipelines.get()) {
         try {
           int watchers = h.watcherCount();
           readings.add(h.read(q -> new Reading(
@@ -227,7 +237,8 @@ public final class ServerMetrics {
               CounterDataPointSnapshot.builder().labels(ps).value(s.recordsProcessed()).build());
         }
       }
-      GaugeSnapshot count = gauge("lightspeed_pipelines", "Pipelines hosted by this server.")
+      GaugeSnapshot count = gauge("lightspeed_pipelines",
+          "Pipelines hosted by this server (a cluster node: by its replicas).")
           .dataPoint(point(Labels.EMPTY, readings.size()))
           .build();
       return MetricSnapshots.builder()

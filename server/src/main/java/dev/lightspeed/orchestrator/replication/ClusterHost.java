@@ -74,6 +74,9 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   /** This node's replicas, by group; Ratis makes each when the node gets the group. */
   private final Map<Integer, GroupState> replicas;
   private final MembershipChanges changes;
+  /** What this node's replicas count into when they apply; empty while metrics are off. */
+  private java.util.concurrent.atomic.AtomicReference<
+      dev.lightspeed.orchestrator.metrics.DomainMetrics> counters;
 
   private ClusterHost(ClusterNode node, RaftTuning tuning, RaftTls tls,
       Map<Integer, GroupState> replicas) {
@@ -122,12 +125,15 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   public static ClusterHost start(ClusterLayout layout, String nodeId, Path dataDir,
       Limits limits, RaftTuning tuning, RaftTls tls, boolean join) throws IOException {
     Map<Integer, GroupState> replicas = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicReference<dev.lightspeed.orchestrator.metrics.DomainMetrics>
+        counters = new java.util.concurrent.atomic.AtomicReference<>();
     ClusterNode node = ClusterNode.start(layout, nodeId, dataDir, group -> {
-      GroupState state = new GroupState(limits);
+      GroupState state = new GroupState(limits, counters::get);
       replicas.put(group, state);
       return state;
     }, tuning, tls, join);
     ClusterHost host = new ClusterHost(node, tuning, tls, replicas);
+    host.counters = counters;
     node.setMembershipListener(host.new Listener());
     // A change applied while the host was being built: place by the node's latest list.
     host.membershipChanged(node.layout());
@@ -165,8 +171,12 @@ public final class ClusterHost implements ClusterRouting, Closeable {
       RuntimeException why = io.grpc.Status.UNAVAILABLE.withDescription("node " + node.nodeId()
           + " left Raft group " + group + " (a membership change): open the stream again on a"
           + " member; WatchEvents: after the last event id you received").asRuntimeException();
+      var domain = counters.get();
       for (dev.lightspeed.orchestrator.host.PipelineHandle h : gone.registry().all()) {
         h.closeWatchers(why);
+        if (domain != null) {
+          domain.deleted(h.name()); // no longer this node's replica: its series go
+        }
       }
     }
 
@@ -204,6 +214,12 @@ public final class ClusterHost implements ClusterRouting, Closeable {
 
   private GroupClient client(int group) {
     return clients.get(group);
+  }
+
+  @Override
+  public void registerMetrics(dev.lightspeed.orchestrator.metrics.ServerMetrics metrics) {
+    counters.set(new dev.lightspeed.orchestrator.metrics.DomainMetrics(metrics));
+    metrics.registry.register(new RaftMetrics(node));
   }
 
   @Override

@@ -18,6 +18,7 @@ import dev.lightspeed.orchestrator.grpc.ReplyCodec;
 import dev.lightspeed.orchestrator.core.Command;
 import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.journal.InMemoryCommandLog;
+import dev.lightspeed.orchestrator.metrics.DomainMetrics;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
 import dev.lightspeed.orchestrator.journal.v1.SnapshotFile;
 import java.io.IOException;
@@ -46,8 +47,20 @@ public final class GroupState implements ReplicatedState {
   /** Written by Ratis' apply thread; read by the Work streams' dispatchers (volatile). */
   private volatile long lastApplied;
 
+  /**
+   * The domain counters this replica counts as it applies (docs/operations.md, "Cluster
+   * metrics"); they do nothing until the node's server turns metrics on.
+   */
+  private final java.util.function.Supplier<DomainMetrics> metrics;
+
   public GroupState(Limits limits) {
+    this(limits, () -> null);
+  }
+
+  /** A replica whose applies count into {@code metrics} (its value may be null: off). */
+  public GroupState(Limits limits, java.util.function.Supplier<DomainMetrics> metrics) {
     this.limits = limits;
+    this.metrics = metrics;
     this.registry = freshRegistry();
   }
 
@@ -113,9 +126,18 @@ public final class GroupState implements ReplicatedState {
     }
     if (entry.command() instanceof Command.DeletePipeline) {
       registry.delete(name, force, now);
+      DomainMetrics counters = metrics.get();
+      if (counters != null) {
+        counters.deleted(name);
+      }
       return null;
     }
-    return registry.get(name).execute(entry.command(), now).result();
+    Object result = registry.get(name).execute(entry.command(), now).result();
+    DomainMetrics counters = metrics.get();
+    if (counters != null) {
+      counters.applied(name, entry.command(), result);
+    }
+    return result;
   }
 
   @Override

@@ -73,6 +73,8 @@ public final class OrchestratorServer {
    * a pipeline waits only for reads of the same pipeline, and for a free thread).
    */
   static final int READ_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
+  /** A cluster node's service (null for a single server): --config goes through it. */
+  private final ClusterGrpcService clusterService;
   /** The service with its interceptors, for {@link DashboardHttpServer}. */
   private final io.grpc.ServerServiceDefinition httpService;
 
@@ -127,7 +129,13 @@ public final class OrchestratorServer {
     registry.maxPipelines(settings.limits().maxPipelines());
     registry.eventRetention(settings.limits().eventRetention());
     MalformedRequests.quietOversizeWarnings();
-    this.metrics = settings.metricsEnabled() ? new ServerMetrics(registry, clock) : null;
+    // A cluster node's pipelines are its replicas' (its own store holds none).
+    this.metrics = !settings.metricsEnabled() ? null
+        : cluster != null ? new ServerMetrics(cluster::localPipelines, clock)
+        : new ServerMetrics(registry, clock);
+    if (metrics != null && cluster != null) {
+      cluster.registerMetrics(metrics);
+    }
     if (metrics != null) {
       TransportMetrics.register(metrics, settings.connections(), settings.outbound());
     }
@@ -138,9 +146,13 @@ public final class OrchestratorServer {
     }
     // Hosting learns of the gRPC call it serves (deadline, caller) only through these.
     CallContext.install(CallGuard::ensureCallLive, AuthInterceptor::callerName);
-    io.grpc.BindableService service = cluster != null
+    this.clusterService = cluster != null
         ? new ClusterGrpcService(cluster, clock, settings.limits(), watchExecutor,
-            settings.watchBufferCapacity())
+            settings.watchBufferCapacity(), new dev.lightspeed.orchestrator.metrics.DomainMetrics(
+                metrics))
+        : null;
+    io.grpc.BindableService service = cluster != null
+        ? clusterService
         : new OrchestratorGrpcService(
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);
@@ -183,16 +195,11 @@ public final class OrchestratorServer {
    * an UpdatePipeline (see {@link ConfigReconciler}); a name listed twice is refused.
    */
   public void createPipelines(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
-    java.util.Set<String> listed = new java.util.HashSet<>();
+    checkConfig(specs);
     for (int i = 0; i < specs.size(); i++) {
       var spec = specs.get(i);
       try {
         var core = ProtoMapper.toCore(spec);
-        dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
-        if (!listed.add(core.name())) {
-          throw Rejection.of(ServerReason.PIPELINE_EXISTS,
-              "the config lists pipeline '" + core.name() + "' more than once");
-        }
         if (registry.exists(core.name())) {
           ConfigReconciler.reconcile(registry.get(core.name()), spec, clock.millis());
         } else {
@@ -203,6 +210,44 @@ public final class OrchestratorServer {
         throw Rejection.of(r.reason(), where + r.getMessage());
       }
     }
+  }
+
+  /**
+   * Checks the pipelines of a config file without applying them: each spec's own rules and names
+   * listed twice; the Rejection names the pipeline and its index in the file.
+   */
+  public static void checkConfig(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs) {
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    for (int i = 0; i < specs.size(); i++) {
+      var spec = specs.get(i);
+      try {
+        var core = ProtoMapper.toCore(spec);
+        dev.lightspeed.orchestrator.core.PipelineSpecValidator.validate(core);
+        if (!listed.add(core.name())) {
+          throw Rejection.of(ServerReason.PIPELINE_EXISTS,
+              "the config lists pipeline '" + core.name() + "' more than once");
+        }
+      } catch (Rejection r) {
+        String where = "pipeline '" + spec.getName() + "' (pipelines[" + i + "]): ";
+        throw Rejection.of(r.reason(), where + r.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A cluster node's {@code --config} (docs/cluster.md, "--config on a cluster"): each pipeline
+   * created, or updated to the file's spec, through its Raft group as a client's call would be,
+   * waiting up to {@code wait} for groups without a leader. Returns the pipelines left undone when
+   * the wait ran out (the node serves anyway); throws the Rejection of a refused change, naming
+   * the pipeline.
+   */
+  public List<String> applyClusterConfig(List<dev.lightspeed.orchestrator.v1.PipelineSpec> specs,
+      String nodeId, java.time.Duration wait) throws InterruptedException {
+    if (clusterService == null) {
+      throw new IllegalStateException("not a cluster node");
+    }
+    checkConfig(specs);
+    return new ClusterConfigApplier(clusterService, nodeId).apply(specs, wait).notApplied();
   }
 
   public OrchestratorServer start() throws IOException {

@@ -224,4 +224,27 @@ class StartupMessagesTest {
         + " group's snapshots), was 0");
     assertThat(data).doesNotExist();
   }
+
+  @Test
+  void clusterNodeWithAConfigThatFailsItsOwnChecks_isRefusedBeforeAnythingStarts()
+      throws Exception {
+    // --config is applied by a cluster node through its groups (docs/cluster.md); the file's own
+    // mistakes are found first, before the node writes or joins anything.
+    Path data = dir.resolve("data");
+    Path config = Files.writeString(dir.resolve("config.json"), """
+        {"pipelines": [
+          {"name": "p", "stages": ["s"],
+           "connectors": [{"name": "c", "kind": "CONNECTOR_KIND_SOURCE", "stage": "s"}]},
+          {"name": "p", "stages": ["s"],
+           "connectors": [{"name": "c", "kind": "CONNECTOR_KIND_SOURCE", "stage": "s"}]}]}
+        """);
+
+    Run r = run("--cluster", "examples/cluster-local.json", "--node-id", "n1",
+        "--data-dir", data.toString(), "--config", config.toString());
+
+    assertThat(r.exit).isEqualTo(2);
+    assertThat(r.err).contains("--config " + config + ": PIPELINE_EXISTS: pipeline 'p'"
+        + " (pipelines[1]): the config lists pipeline 'p' more than once");
+    assertThat(data).doesNotExist();
+  }
 }
