@@ -117,7 +117,15 @@ for pass in $(seq 1 20); do
   else
     warm() { node bench/clients/node/loadgen.js "${target}" "$@"; }
   fi
-  rate="$(warm 50000 enqueue | python3 -c 'import json,sys; print(round(json.loads(sys.stdin.readline())["rate"]))')"
+  # A pass whose connection was refused (seen twice in six runs right after "listening on")
+  # is tried again, up to 3 times, instead of ending the whole run.
+  rate=""
+  for attempt in 1 2 3; do
+    rate="$(warm 50000 enqueue | python3 -c 'import json,sys; print(round(json.loads(sys.stdin.readline())["rate"]))')" && break
+    echo "run-peer-bench: warm-up pass failed (attempt ${attempt}); trying again in 1 s" >&2
+    sleep 1
+  done
+  [[ -n "${rate}" ]] || { echo "run-peer-bench: the server did not take the warm-up load (see ${log})" >&2; exit 1; }
   warm 20000 lifecycle >/dev/null
   warm 2000 retry,dlq >/dev/null
   warm_rates+=("${rate}")
