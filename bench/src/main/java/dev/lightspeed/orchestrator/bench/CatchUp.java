@@ -75,7 +75,10 @@ final class CatchUp {
       load(leader);
       say("catch-up: %s down; %,d queued batches written through %s in %.1f s", behind.id,
           records, leader.id, (System.nanoTime() - t0) / 1e9);
-      ClusterGroupStatus before = awaitSnapshotAndPurge(cluster, leader);
+      // The leader may have moved meanwhile (the nodes hand a group to its preferred leader,
+      // docs/cluster.md "Leaders spread over the nodes"): the purge to wait for is the leader's.
+      ClusterGroupStatus before = awaitSnapshotAndPurge(cluster);
+      leader = cluster.leaderOf(0);
       long snapshotBytes = newestSnapshotBytes(leader.dataDir);
       say("catch-up: the leader's snapshot is at index %,d (%,d bytes), its commit index %,d",
           before.getSnapshotIndex(), snapshotBytes, before.getCommitIndex());
@@ -147,11 +150,12 @@ final class CatchUp {
    * Waits until the leader has a snapshot within one interval of its commit index and its log
    * starts after the entries the stopped node has, so that node needs the snapshot.
    */
-  private ClusterGroupStatus awaitSnapshotAndPurge(ClusterProcesses cluster,
-      ClusterProcesses.Node leader) throws InterruptedException {
+  private ClusterGroupStatus awaitSnapshotAndPurge(ClusterProcesses cluster)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     ClusterGroupStatus g = null;
     while (System.nanoTime() < deadline) {
+      ClusterProcesses.Node leader = cluster.leaderOf(0);
       g = group(cluster.status(leader));
       if (g != null && g.getSnapshotIndex() > 0
           && g.getCommitIndex() - g.getSnapshotIndex() <= snapshotEvery
