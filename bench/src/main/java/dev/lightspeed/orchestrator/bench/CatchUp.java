@@ -188,11 +188,23 @@ final class CatchUp {
   }
 
   /**
-   * The first index in the leader's Raft log: the smallest start of its segment files, which Ratis
-   * names {@code log_<first>-<last>} and {@code log_inprogress_<first>} under {@code current/}.
+   * The first index in the pipeline group's Raft log: the smallest start of its segment files,
+   * which Ratis names {@code log_<first>-<last>} and {@code log_inprogress_<first>} under
+   * {@code raft/<group>/current/}. Each group directory counts on its own and the largest start
+   * wins: the node also holds the membership group (docs/cluster.md, "Membership"), whose few
+   * entries are never purged and whose log starts at 0 (counted together, the purge was never
+   * seen and the run failed after 120 s).
    */
   private static long logStartIndex(Path dataDir) {
-    try (Stream<Path> files = Files.walk(dataDir.resolve("raft"))) {
+    try (Stream<Path> groups = Files.list(dataDir.resolve("raft"))) {
+      return groups.filter(Files::isDirectory).mapToLong(CatchUp::groupLogStart).max().orElse(0);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static long groupLogStart(Path groupDir) {
+    try (Stream<Path> files = Files.walk(groupDir)) {
       return files.map(f -> f.getFileName().toString())
           .map(n -> n.startsWith("log_inprogress_") ? n.substring("log_inprogress_".length())
               : n.startsWith("log_") ? n.substring(4, n.indexOf('-') < 0 ? 4 : n.indexOf('-'))
