@@ -181,11 +181,13 @@ class PipelineGroupStateMachineTest {
    */
   @Test
   void aSlowReadRunsOffTheCallersThread_andAppliesGoOnWhileItFinishes() throws Exception {
+    java.util.concurrent.CountDownLatch prepared = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     AppendOnlyTestState slowReads = new AppendOnlyTestState() {
       @Override
       public java.util.function.Supplier<byte[]> prepareQuery(byte[] request) {
         byte[] reply = query(request);
+        prepared.countDown();
         return () -> {
           try {
             release.await();
@@ -202,6 +204,8 @@ class PipelineGroupStateMachineTest {
     CompletableFuture<Message> read = CompletableFuture.supplyAsync(() -> machine.query(text("size")))
         .get(5, TimeUnit.SECONDS); // returned at once: the caller's thread is free
     assertThat(read).isNotDone();
+    // Its consistent part (under the lock) has run; the apply must not wait for the rest.
+    assertThat(prepared.await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(apply(machine, 1, 2, command(200, "b"))).isEqualTo("2"); // not blocked by the read
     release.countDown();
     assertThat(read.get(5, TimeUnit.SECONDS).getContent().toStringUtf8()).isEqualTo("1");
