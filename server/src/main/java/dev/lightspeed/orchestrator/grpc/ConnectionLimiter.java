@@ -157,9 +157,11 @@ public final class ConnectionLimiter extends ChannelInboundHandlerAdapter implem
   }
 
   private void refuse(Channel child, InetAddress address, Limit limit) {
+    // Counted before the close, so that whoever sees the socket closed also sees it counted
+    // (ConnectionFloodTest once read 4 of 5 right after its fifth socket was closed).
+    (limit == Limit.MAX_CONNECTIONS ? refusedTotal : refusedPerAddress).increment();
     // Not registered with an event loop yet: closing it here just closes the socket.
     child.unsafe().closeForcibly();
-    (limit == Limit.MAX_CONNECTIONS ? refusedTotal : refusedPerAddress).increment();
     int refused = refusedSinceWarning.incrementAndGet();
     long now = System.currentTimeMillis();
     if (now - lastWarnMs >= WARN_EVERY_MS) {
