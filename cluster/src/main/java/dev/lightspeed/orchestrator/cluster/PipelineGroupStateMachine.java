@@ -171,10 +171,10 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     byte[] command = entry.getStateMachineLogEntry().getLogData().toByteArray();
-    byte[] reply;
+    java.util.function.Supplier<byte[]> reply;
     synchronized (lock) {
       try {
-        reply = state.apply(entry.getIndex(), command);
+        reply = state.applyDeferringReply(entry.getIndex(), command);
       } catch (RuntimeException e) {
         log.error("{}: apply({}) threw; the state is no longer trustworthy",
             getGroupId(), entry.getIndex(), e);
@@ -183,7 +183,7 @@ public final class PipelineGroupStateMachine extends BaseStateMachine {
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     }
     wakeReadsUpTo(entry.getIndex());
-    return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+    return CompletableFuture.completedFuture(new DeferredReply(reply));
   }
 
   @Override

@@ -37,6 +37,25 @@ class AppendOnlyTestState implements ReplicatedState {
     return String.valueOf(lines.size()).getBytes(StandardCharsets.UTF_8);
   }
 
+  /** How many of this replica's replies were encoded (read by Ratis). */
+  private final java.util.concurrent.atomic.AtomicInteger repliesEncoded =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Applies now; the reply (the line count then) is encoded, and counted, when read. */
+  @Override
+  public synchronized java.util.function.Supplier<byte[]> applyDeferringReply(
+      long index, byte[] command) {
+    byte[] reply = apply(index, command);
+    return () -> {
+      repliesEncoded.incrementAndGet();
+      return reply;
+    };
+  }
+
+  int repliesEncoded() {
+    return repliesEncoded.get();
+  }
+
   /** "size" → the number of lines; anything else → the last line. */
   @Override
   public synchronized byte[] query(byte[] request) {

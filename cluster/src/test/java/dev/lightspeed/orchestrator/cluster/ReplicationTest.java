@@ -53,6 +53,26 @@ class ReplicationTest {
   }
 
   @Test
+  void onlyTheLeaderEncodesItsReplies_followersLeaveThemToBeEncodedIfEverRead()
+      throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(3, 1, RaftTuning.defaults(), dataDirs)) {
+      GroupClient client = cluster.client(0);
+      for (int i = 1; i <= 20; i++) {
+        assertThat(text(client.write(command(i, "w" + i)).bytes()))
+            .isEqualTo(String.valueOf(i));
+      }
+      String leader = cluster.awaitLeader(0);
+      cluster.awaitApplied(0, 20);
+      for (String node : cluster.runningNodes()) {
+        // The leader encoded each reply it sent; a follower's replies sit unread in Ratis'
+        // retry cache (encoding them cost a follower 10-14 % of its apply time).
+        assertThat(cluster.state(node, 0).repliesEncoded()).as(node)
+            .isEqualTo(node.equals(leader) ? 20 : 0);
+      }
+    }
+  }
+
+  @Test
   void readsThroughTheLeaderSeeTheLastWriteAndStaleReadsWaitForTheirIndex() throws Exception {
     try (LocalCluster cluster = LocalCluster.start(3, 1, RaftTuning.defaults(), dataDirs)) {
       GroupClient client = cluster.client(0);

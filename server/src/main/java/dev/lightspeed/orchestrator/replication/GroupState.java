@@ -27,6 +27,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The pipelines of one Raft group on one node: the server's own registry and handles, driven by
@@ -78,6 +79,16 @@ public final class GroupState implements ReplicatedState {
 
   @Override
   public byte[] apply(long index, byte[] command) {
+    return applyDeferringReply(index, command).get();
+  }
+
+  /**
+   * Applies now; encodes the reply only when it is read (on a follower, normally never). The
+   * results the supplier encodes are the core's immutable records, which nothing changes after
+   * the apply returns them.
+   */
+  @Override
+  public Supplier<byte[]> applyDeferringReply(long index, byte[] command) {
     lastApplied = index; // a refused command is applied too: it changed nothing
     if (!ClusterEntries.isBatch(command)) {
       return applyOne(index, command);
@@ -88,32 +99,41 @@ public final class GroupState implements ReplicatedState {
     } catch (IOException e) {
       // Refused as a whole on every replica: one reply, which the sending node gives every call
       // of the batch (EntryBatcher).
-      return ClusterEntries.replies(List.of(ReplyCodec.refused(Rejection.of(
-          ServerReason.MALFORMED_REQUEST, "the cluster cannot read this batch of commands: "
-              + e.getMessage() + " (do all nodes run the same version?)"))));
+      Rejection refused = Rejection.of(ServerReason.MALFORMED_REQUEST,
+          "the cluster cannot read this batch of commands: " + e.getMessage()
+              + " (do all nodes run the same version?)");
+      return () -> ClusterEntries.replies(List.of(ReplyCodec.refused(refused)));
     }
-    List<byte[]> replies = new ArrayList<>(entries.size());
+    List<Supplier<byte[]>> replies = new ArrayList<>(entries.size());
     for (byte[] entry : entries) {
       replies.add(applyOne(index, entry));
     }
-    return ClusterEntries.replies(replies);
+    return () -> {
+      List<byte[]> encoded = new ArrayList<>(replies.size());
+      for (Supplier<byte[]> reply : replies) {
+        encoded.add(reply.get());
+      }
+      return ClusterEntries.replies(encoded);
+    };
   }
 
   /** One command, applied at {@code index} (a batch's entries share their batch's index). */
-  private byte[] applyOne(long index, byte[] command) {
+  private Supplier<byte[]> applyOne(long index, byte[] command) {
     JournalCodec.Entry entry;
     try {
       entry = JournalCodec.decode(index, Arrays.copyOfRange(command, 1, command.length));
     } catch (IOException e) {
       // The same bytes fail the same way on every replica: answered, the state unchanged.
-      return ReplyCodec.refused(Rejection.of(ServerReason.MALFORMED_REQUEST,
+      Rejection refused = Rejection.of(ServerReason.MALFORMED_REQUEST,
           "the cluster cannot read this command: " + e.getMessage()
-              + " (do all nodes run the same version?)"));
+              + " (do all nodes run the same version?)");
+      return () -> ReplyCodec.refused(refused);
     }
     try {
-      return ReplyCodec.ok(run(entry, (command[0] & ClusterEntries.FORCE) != 0));
+      Object result = run(entry, (command[0] & ClusterEntries.FORCE) != 0);
+      return () -> ReplyCodec.ok(result);
     } catch (Rejection r) {
-      return ReplyCodec.refused(r);
+      return () -> ReplyCodec.refused(r);
     }
   }
 
