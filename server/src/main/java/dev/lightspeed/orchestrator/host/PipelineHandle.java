@@ -8,7 +8,6 @@ import dev.lightspeed.orchestrator.core.Rejection;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.CommandLog;
-import dev.lightspeed.orchestrator.journal.JournalCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -109,8 +108,8 @@ public final class PipelineHandle {
       return new Executed<>(result, settled);
     }
     // The journal keeps the command exactly as it ran, at the time it effectively ran at.
-    CommandLog.Appended appended = log.get().append(
-        JournalCodec.encode(name(), runtime.queries().lastNowMs(), command));
+    CommandLog.Appended appended =
+        log.get().append(name(), runtime.queries().lastNowMs(), command);
     appliedIndex = appended.index();
     settled = appended.durable();
     if (result instanceof StartResult started && !started.started().isEmpty() && !watchers.isEmpty()) {

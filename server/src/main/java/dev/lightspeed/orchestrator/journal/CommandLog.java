@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.journal;
 
+import dev.lightspeed.orchestrator.core.Command;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
@@ -29,6 +30,14 @@ public interface CommandLog extends AutoCloseable {
    * reply is fine), and use the {@code *Async} variants for anything longer.
    */
   Appended append(byte[] command);
+
+  /**
+   * Appends {@code command}, as {@code pipeline} ran it at {@code nowMs}, as its journal record
+   * ({@link JournalCodec#encode}). A log that keeps no records skips the encoding.
+   */
+  default Appended append(String pipeline, long nowMs, Command<?> command) {
+    return append(JournalCodec.encode(pipeline, nowMs, command));
+  }
 
   /**
    * Why the log refuses appends for good (a write or fsync failed), or null while it takes them.

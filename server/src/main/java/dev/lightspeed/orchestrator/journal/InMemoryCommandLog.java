@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.journal;
 
+import dev.lightspeed.orchestrator.core.Command;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,6 +16,17 @@ public final class InMemoryCommandLog implements CommandLog {
   @Override
   public Appended append(byte[] command) {
     bytes.addAndGet(command.length);
+    return new Appended(lastIndex.incrementAndGet(), DONE);
+  }
+
+  /**
+   * Counts the index without encoding the record, which nobody would read: this log is the
+   * journal of a cluster replica (the Raft log is the real one), of the snapshotter's shadow and
+   * of recovery's replay, where encoding every applied command cost 4-6 % of a cluster node's CPU
+   * (round 16's profiles). {@link #appendedBytes} counts only records appended as bytes.
+   */
+  @Override
+  public Appended append(String pipeline, long nowMs, Command<?> command) {
     return new Appended(lastIndex.incrementAndGet(), DONE);
   }
 
