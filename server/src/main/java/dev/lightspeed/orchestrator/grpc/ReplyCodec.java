@@ -18,9 +18,7 @@ import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -55,13 +53,13 @@ public final class ReplyCodec {
   }
 
   static byte[] encode(Object value) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
+    Bytes out = new Bytes(64);
+    try {
       write(out, value);
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a byte array never fails
     }
-    return bytes.toByteArray();
+    return out.toByteArray();
   }
 
   /** The result; a refusal is returned as the {@link Rejection} (the caller throws it). */
@@ -74,7 +72,7 @@ public final class ReplyCodec {
     }
   }
 
-  private static void write(DataOutputStream out, Object v) throws IOException {
+  private static void write(Bytes out, Object v) throws IOException {
     if (v == null) {
       out.writeByte('N');
     } else if (v instanceof Rejection r) {
@@ -280,7 +278,7 @@ public final class ReplyCodec {
   }
 
   /** UTF-8 with an int length: writeUTF stops at 64 KiB. */
-  private static void text(DataOutputStream out, String s) throws IOException {
+  private static void text(Bytes out, String s) throws IOException {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     out.writeInt(b.length);
     out.write(b);
@@ -294,5 +292,58 @@ public final class ReplyCodec {
     byte[] b = new byte[in.readInt()];
     in.readFully(b);
     return b;
+  }
+
+  /**
+   * The bytes of a reply being written, in DataOutputStream's format (big-endian), without its
+   * per-call stream layers and locks: a leader encodes one reply per apply, and encoding through
+   * DataOutputStream over ByteArrayOutputStream was about 5 % of a leader's CPU under the bulk
+   * benchmark (round 16's profiles).
+   */
+  private static final class Bytes {
+    private byte[] buf;
+    private int size;
+
+    Bytes(int capacity) {
+      buf = new byte[capacity];
+    }
+
+    private void room(int n) {
+      if (size + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+      }
+    }
+
+    void writeByte(int v) {
+      room(1);
+      buf[size++] = (byte) v;
+    }
+
+    void writeBoolean(boolean v) {
+      writeByte(v ? 1 : 0);
+    }
+
+    void writeInt(int v) {
+      room(4);
+      buf[size++] = (byte) (v >>> 24);
+      buf[size++] = (byte) (v >>> 16);
+      buf[size++] = (byte) (v >>> 8);
+      buf[size++] = (byte) v;
+    }
+
+    void writeLong(long v) {
+      writeInt((int) (v >>> 32));
+      writeInt((int) v);
+    }
+
+    void write(byte[] b) {
+      room(b.length);
+      System.arraycopy(b, 0, buf, size, b.length);
+      size += b.length;
+    }
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, size);
+    }
   }
 }

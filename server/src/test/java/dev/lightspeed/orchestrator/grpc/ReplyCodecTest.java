@@ -42,6 +42,22 @@ class ReplyCodecTest {
     assertThat((byte[]) roundTrip(new byte[] {1, 2, 3})).containsExactly(1, 2, 3);
   }
 
+  /**
+   * The bytes themselves, as the DataOutputStream-based encoder of before wrote them: nodes of
+   * two builds exchange replies during a rolling restart, so the writer may change, the format not.
+   */
+  @Test
+  void theFormatIsByteForByteTheOneEarlierBuildsWrote() {
+    Object value = ItemResults.of(List.of(
+        new ProcessOutcome.Processed(new ProcessResult("b1", "load", 10, 2, 7, 1_000, 2_000)),
+        new RunSummary(1, 2, 3, 4, 5, 6, 7), Optional.of(-5L), "é", true));
+    assertThat(java.util.HexFormat.of().formatHex(ReplyCodec.ok(value))).isEqualTo(
+        "490000000550000000026231000000046c6f6164000000000000000a0000000200000000000000070000"
+            + "0000000003e800000000000007d0550000000000000001000000000000000200000000000000030000"
+            + "0000000000040000000000000005000000000000000600000000000000074f014afffffffffffffffb"
+            + "5300000002c3a95a01");
+  }
+
   @Test
   void startedBatchesKeepEveryField() {
     StartResult result = new StartResult(
