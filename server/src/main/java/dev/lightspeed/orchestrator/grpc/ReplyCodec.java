@@ -17,8 +17,6 @@ import dev.lightspeed.orchestrator.core.RunSummary;
 import dev.lightspeed.orchestrator.core.StartResult;
 import dev.lightspeed.orchestrator.core.StartedBatch;
 import dev.lightspeed.orchestrator.journal.JournalCodec;
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +62,8 @@ public final class ReplyCodec {
 
   /** The result; a refusal is returned as the {@link Rejection} (the caller throws it). */
   public static Object decode(byte[] reply) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(reply))) {
-      return read(in);
+    try {
+      return read(new Reader(reply));
     } catch (IOException e) {
       throw new IllegalStateException("a cluster reply cannot be read: " + e.getMessage()
           + " (do all nodes run the same version?)", e);
@@ -187,7 +185,7 @@ public final class ReplyCodec {
     }
   }
 
-  private static Object read(DataInputStream in) throws IOException {
+  private static Object read(Reader in) throws IOException {
     int tag = in.readByte();
     switch (tag) {
       case 'N':
@@ -284,14 +282,12 @@ public final class ReplyCodec {
     out.write(b);
   }
 
-  private static String text(DataInputStream in) throws IOException {
+  private static String text(Reader in) throws IOException {
     return new String(bytes(in), StandardCharsets.UTF_8);
   }
 
-  private static byte[] bytes(DataInputStream in) throws IOException {
-    byte[] b = new byte[in.readInt()];
-    in.readFully(b);
-    return b;
+  private static byte[] bytes(Reader in) throws IOException {
+    return in.readBytes(in.readInt());
   }
 
   /**
@@ -344,6 +340,52 @@ public final class ReplyCodec {
 
     byte[] toByteArray() {
       return java.util.Arrays.copyOf(buf, size);
+    }
+  }
+
+  /** Reads what {@link Bytes} wrote (DataInputStream's format), without its stream layers. */
+  private static final class Reader {
+    private final java.nio.ByteBuffer buf;
+
+    Reader(byte[] bytes) {
+      buf = java.nio.ByteBuffer.wrap(bytes); // big-endian, as written
+    }
+
+    private void need(int n) throws java.io.EOFException {
+      if (buf.remaining() < n) {
+        throw new java.io.EOFException("the reply ends " + (n - buf.remaining())
+            + " bytes early at offset " + buf.position());
+      }
+    }
+
+    byte readByte() throws java.io.EOFException {
+      need(1);
+      return buf.get();
+    }
+
+    boolean readBoolean() throws java.io.EOFException {
+      return readByte() != 0;
+    }
+
+    int readInt() throws java.io.EOFException {
+      need(4);
+      return buf.getInt();
+    }
+
+    long readLong() throws java.io.EOFException {
+      need(8);
+      return buf.getLong();
+    }
+
+    /** {@code n} bytes; a length the reply cannot hold is refused before anything is allocated. */
+    byte[] readBytes(int n) throws IOException {
+      if (n < 0) {
+        throw new IOException("a length of " + n + " at offset " + (buf.position() - 4));
+      }
+      need(n);
+      byte[] b = new byte[n];
+      buf.get(b);
+      return b;
     }
   }
 }

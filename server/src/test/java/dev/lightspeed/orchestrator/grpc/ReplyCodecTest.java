@@ -59,6 +59,24 @@ class ReplyCodecTest {
   }
 
   @Test
+  void aTruncatedOrCorruptReplyIsRefusedWithAMessage_neverAHugeAllocation() {
+    byte[] whole = ReplyCodec.ok("paused stage load");
+    byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 3);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReplyCodec.decode(truncated))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("a cluster reply cannot be read");
+    // 'S' then a length of 2^31 - 1: refused before allocating it.
+    byte[] huge = {'S', 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 'x'};
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReplyCodec.decode(huge))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("a cluster reply cannot be read");
+    byte[] negative = {'S', (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xfe};
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReplyCodec.decode(negative))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("a length of -2");
+  }
+
+  @Test
   void startedBatchesKeepEveryField() {
     StartResult result = new StartResult(
         List.of(new StartedBatch(new Batch("b1", "extract", 10, 5, "idem-b1", 1), 1, 100, 30_100,
