@@ -90,17 +90,19 @@ final class ClusterBoot {
     }
     String raft = peer.getRaftAddress();
     String raftHost = raft.substring(0, raft.lastIndexOf(':')).replace("[", "").replace("]", "");
-    String raftProblem = RaftSecurity.problem(main.production, main.nodeId, raftHost, raft);
+    String raftProblem =
+        RaftSecurity.problem(main.production, main.raftTlsCa, main.nodeId, raftHost, raft);
     if (raftProblem != null) {
       System.err.println(raftProblem);
       return 2;
     }
     RaftTls raftTls;
     try {
-      raftTls = RaftSecurity.tls(main.production, peerCheckLayout, main.nodeId);
+      raftTls = RaftSecurity.tls(main.production, main.raftTlsCa, peerCheckLayout, main.nodeId);
     } catch (IOException e) {
-      System.err.println("cannot start: Raft's mutual TLS (--tls-cert, --tls-key,"
-          + " --tls-client-ca): " + e.getMessage());
+      System.err.println("cannot start: Raft's mutual TLS (--tls-cert, --tls-key, "
+          + (main.raftTlsCa != null ? "--raft-tls-ca" : "--tls-client-ca") + "): "
+          + e.getMessage());
       return 2;
     }
     NettyServerBuilder builder;
@@ -112,7 +114,7 @@ final class ClusterBoot {
       return 2;
     }
     SecurityStartupLog.log(main.production, host, tokens);
-    RaftSecurity.log(raftTls, raftHost, raft);
+    RaftSecurity.log(raftTls, main.raftTlsCa != null, raftHost, raft);
     ServerSettings settings = main.production.settings(main.watchBuffer, tokens);
     ClusterHost node;
     try {

@@ -91,6 +91,15 @@ public final class ServerMain implements Callable<Integer> {
   String nodeId;
 
   @Option(
+      names = "--raft-tls-ca",
+      paramLabel = "FILE",
+      description = "With --cluster and --tls-cert/--tls-key: PEM CA certificates that sign the"
+          + " nodes' certificates, for the Raft traffic between the nodes (mutual TLS) instead of"
+          + " --tls-client-ca. The API then needs no client certificates: it can take TLS clients"
+          + " with tokens (--token-file) alone.")
+  Path raftTlsCa;
+
+  @Option(
       names = "--raft-snapshot-every",
       paramLabel = "ENTRIES",
       defaultValue = "100000",
@@ -316,6 +325,12 @@ public final class ServerMain implements Callable<Integer> {
             "Check the path; examples/pipelines.json is an example."));
         return 2;
       }
+    }
+    if (raftTlsCa != null && cluster == null) {
+      System.err.println("--raft-tls-ca needs --cluster FILE: it is the CA of the cluster nodes'"
+          + " certificates for their Raft traffic; a single server has none (for the API's client"
+          + " certificates use --tls-client-ca)");
+      return 2;
     }
     if (cluster != null || nodeId != null || join) {
       return ClusterBoot.run(this, tokens, parsed);

@@ -88,7 +88,8 @@ class ClusterRaftSecurityStartupTest {
     assertThat(r.exit).isEqualTo(2);
     assertThat(r.err).contains("refusing to run Raft on 192.0.2.1:")
         .contains("(the raftAddress of n1), which is not a loopback address, in plaintext")
-        .contains("--tls-cert, --tls-key and --tls-client-ca").contains("--insecure");
+        .contains("--tls-cert, --tls-key and --raft-tls-ca or --tls-client-ca")
+        .contains("--insecure");
   }
 
   @Test
@@ -99,7 +100,8 @@ class ClusterRaftSecurityStartupTest {
         "--tls-key", cert.keyFile().toString());
 
     assertThat(r.exit).isEqualTo(2);
-    assertThat(r.err).contains("a cluster node with --tls-cert needs --tls-client-ca FILE");
+    assertThat(r.err).contains("a cluster node with --tls-cert needs a CA to check the other"
+        + " nodes by: --raft-tls-ca FILE");
   }
 
   @Test
@@ -136,17 +138,23 @@ class ClusterRaftSecurityStartupTest {
 
   @Test
   void problem_isNoneOnLoopback_withMutualTls_orWithInsecure() throws Exception {
-    assertThat(RaftSecurity.problem(options(), "n1", "127.0.0.1", "127.0.0.1:6001")).isNull();
-    assertThat(RaftSecurity.problem(options("--insecure"), "n1", "10.0.0.1", "10.0.0.1:6001"))
+    assertThat(RaftSecurity.problem(options(), null, "n1", "127.0.0.1", "127.0.0.1:6001")).isNull();
+    assertThat(RaftSecurity.problem(options("--insecure"), null, "n1", "10.0.0.1", "10.0.0.1:6001"))
         .isNull();
     assertThat(RaftSecurity.problem(
-        options("--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "ca"),
+        options("--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "ca"), null,
         "n1", "10.0.0.1", "10.0.0.1:6001")).isNull();
-    assertThat(RaftSecurity.problem(options(), "n1", "10.0.0.1", "10.0.0.1:6001"))
+    // --raft-tls-ca alone is a CA for the peers: the API needs no client certificates.
+    assertThat(RaftSecurity.problem(options("--tls-cert", "c", "--tls-key", "k"), Path.of("ca"),
+        "n1", "10.0.0.1", "10.0.0.1:6001")).isNull();
+    assertThat(RaftSecurity.problem(options(), Path.of("ca"), "n1", "127.0.0.1",
+        "127.0.0.1:6001")).contains("--raft-tls-ca needs --tls-cert and --tls-key");
+    assertThat(RaftSecurity.problem(options(), null, "n1", "10.0.0.1", "10.0.0.1:6001"))
         .contains("refusing to run Raft on 10.0.0.1:6001");
     // --insecure does not make TLS without a CA usable: there is nothing to check peers by.
     assertThat(RaftSecurity.problem(options("--insecure", "--tls-cert", "c", "--tls-key", "k"),
-        "n1", "127.0.0.1", "127.0.0.1:6001")).contains("needs --tls-client-ca");
+        null, "n1", "127.0.0.1", "127.0.0.1:6001")).contains("--raft-tls-ca FILE")
+        .contains("--tls-client-ca FILE");
   }
 
   private static ProductionOptions options(String... args) {
