@@ -95,8 +95,18 @@ abstract class ClusterTestBase {
 
   /** With {@code token} (when not null) on every node's stub. */
   protected void startCluster(int groups, ServerSettings settings, String token) throws Exception {
-    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
-    for (int i = 1; i <= 3; i++) {
+    startCluster(groups, 3, 0, settings, token);
+  }
+
+  /**
+   * {@code count} nodes n1..n{count}; {@code replicationFactor} 0 is the cluster file's default
+   * (3): with more nodes than that, a group leaves some nodes out.
+   */
+  protected void startCluster(int groups, int count, int replicationFactor,
+      ServerSettings settings, String token) throws Exception {
+    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups)
+        .setReplicationFactor(replicationFactor);
+    for (int i = 1; i <= count; i++) {
       config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
           .setRaftAddress("127.0.0.1:" + freePort()).setApiAddress("127.0.0.1:" + freePort()));
     }
