@@ -375,6 +375,17 @@ public final class ProductionOptions {
     return metricsPort == null ? s : s.withMetrics(metricsBind, metricsPort);
   }
 
+  /**
+   * How a cluster node dials the other members' API to relay a stream (docs/cluster.md, "Streams
+   * on a node outside the pipeline's group"): with {@code --tls-cert}, TLS presenting this node's
+   * certificate and trusting {@code --tls-client-ca} (else the JVM's default roots); else null,
+   * plaintext.
+   */
+  public io.grpc.ChannelCredentials memberCredentials() throws IOException {
+    return !tls() ? null : dev.lightspeed.orchestrator.grpc.MemberChannels.tls(tlsCert.toFile(),
+        tlsKey.toFile(), tlsClientCa == null ? null : tlsClientCa.toFile());
+  }
+
   /** The dashboard's HTTP server on {@code bind:port}, with this TLS and message limit. */
   DashboardHttpServer dashboardServer(io.grpc.ServerServiceDefinition service, TokenFile tokens,
       String bind, int port) {

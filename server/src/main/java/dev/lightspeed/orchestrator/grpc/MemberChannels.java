@@ -21,13 +21,31 @@ import java.util.concurrent.TimeUnit;
  * stopped answering without closing its connection, so its relayed streams end instead of
  * hanging.
  */
-final class MemberChannels implements Closeable {
+public final class MemberChannels implements Closeable {
   static final long KEEPALIVE_S = 30;
   static final long KEEPALIVE_TIMEOUT_S = 10;
 
   private final ChannelCredentials credentials;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private volatile boolean closed;
+
+  /**
+   * The credentials of a node that serves its API with TLS: its own certificate and key
+   * ({@code --tls-cert}, {@code --tls-key}) presented as a client certificate (a member under
+   * mutual TLS asks for one), and the members' certificates checked against {@code trusted}
+   * ({@code --tls-client-ca}, the cluster's CA) or, when null, the JVM's default trust roots
+   * (certificates from a public CA). The member's certificate must name the host of its
+   * apiAddress, as for any client.
+   */
+  public static ChannelCredentials tls(java.io.File cert, java.io.File key, java.io.File trusted)
+      throws java.io.IOException {
+    io.grpc.TlsChannelCredentials.Builder b =
+        io.grpc.TlsChannelCredentials.newBuilder().keyManager(cert, key);
+    if (trusted != null) {
+      b.trustManager(trusted);
+    }
+    return b.build();
+  }
 
   /** {@code credentials} null: plaintext. */
   MemberChannels(ChannelCredentials credentials) {

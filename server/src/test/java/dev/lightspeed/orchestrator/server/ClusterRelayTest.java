@@ -268,4 +268,47 @@ class ClusterRelayTest extends ClusterTestBase {
     assertStatus(io.grpc.protobuf.StatusProto.fromThrowable(end), Status.Code.PERMISSION_DENIED,
         "ROLE_REQUIRED");
   }
+
+  @Test
+  void underMutualTls_theRelayDialsMembersWithTheNodesOwnCertificate(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path certs) throws Exception {
+    TestCertificates.Authority ca = TestCertificates.authority(certs, "cluster-ca");
+    java.util.Map<String, TestCertificates.Issued> own = new java.util.HashMap<>();
+    for (int i = 1; i <= 4; i++) {
+      own.put("n" + i, TestCertificates.node(certs, ca, "n" + i));
+    }
+    TestCertificates.Issued caller = TestCertificates.client(certs, ca, "caller");
+    apiTls = id -> {
+      try {
+        return io.grpc.TlsServerCredentials.newBuilder()
+            .keyManager(own.get(id).certFile().toFile(), own.get(id).keyFile().toFile())
+            .trustManager(ca.certFile().toFile())
+            .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE).build();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    apiClientTls = id -> {
+      try {
+        return dev.lightspeed.orchestrator.grpc.MemberChannels.tls(caller.certFile().toFile(),
+            caller.keyFile().toFile(), ca.certFile().toFile());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    // As ClusterBoot sets it from --tls-cert, --tls-key and --tls-client-ca.
+    nodeSettings = (id, s) -> {
+      try {
+        return s.withMemberCredentials(dev.lightspeed.orchestrator.grpc.MemberChannels.tls(
+            own.get(id).certFile().toFile(), own.get(id).keyFile().toFile(),
+            ca.certFile().toFile()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    startFourNodes(ServerSettings.defaults(), null);
+    PipelineClient orders = createOrders(members.get(0));
+    orders.enqueue(batch("b1", "extract", 1));
+    assertThat(events(channel(outsider), 1)).isEqualTo(events(channel(members.get(0)), 1));
+  }
 }
