@@ -70,6 +70,8 @@ public final class MemberChannels implements Closeable {
           .maxInboundMessageSize(Integer.MAX_VALUE)
           .keepAliveTime(KEEPALIVE_S, TimeUnit.SECONDS)
           .keepAliveTimeout(KEEPALIVE_TIMEOUT_S, TimeUnit.SECONDS)
+          // The relay's callbacks only pass a message on (never block): no thread hand-off.
+          .directExecutor()
           .build();
     });
   }

@@ -40,9 +40,9 @@ import org.slf4j.LoggerFactory;
  * batches of a Work stream belong to that member's stream and its slots.
  *
  * <ul>
- *   <li>Flow control both ways, one message in hand at most: a message is asked from the member
- *       only while the caller's transport is ready, and from the caller only while the member's
- *       is. A slow caller slows the member's stream (whose own rules then apply: a WatchStarted
+ *   <li>Flow control both ways, at most {@link #WINDOW} messages asked ahead: more are asked
+ *       from the member only while the caller's transport is ready, and from the caller only
+ *       while the member's is. A slow caller slows the member's stream (whose own rules then apply: a WatchStarted
  *       buffer that fills ends the stream WATCH_BUFFER_FULL, passed on as it is).
  *   <li>The member's end (status, description, trailers with their ErrorInfo) is the caller's.
  *       An end the member did not send (the connection to it was lost) is UNAVAILABLE naming the
@@ -81,6 +81,13 @@ final class StreamRelay implements ServerInterceptor {
   private static final java.util.Set<String> TRANSPORT_KEYS = java.util.Set.of("content-type",
       "te", "user-agent", "grpc-encoding", "grpc-accept-encoding", "grpc-status", "grpc-message",
       "grpc-timeout");
+
+  /**
+   * Messages asked ahead from either side: each is one event, started batch or result (a few
+   * hundred bytes), so what the relay may hold beyond a not-ready transport stays small, and a
+   * stream is not slowed to one message per thread hand-off.
+   */
+  static final int WINDOW = 32;
 
   private final ClusterRouting routing;
   private final MemberChannels channels;
@@ -211,10 +218,10 @@ final class StreamRelay implements ServerInterceptor {
     // Guarded by this.
     private Attempt attempt;
     private boolean halfClosed;
-    /** A message was asked from the member and has not arrived. */
-    private boolean memberAsked;
-    /** A message was asked from the caller and has not arrived. */
-    private boolean callerAsked;
+    /** Messages asked from the member that have not arrived. */
+    private int memberAsked;
+    /** Messages asked from the caller that have not arrived. */
+    private int callerAsked;
     /** The caller's call is closed (or the caller went away): nothing more is passed. */
     private boolean ended;
 
@@ -282,7 +289,7 @@ final class StreamRelay implements ServerInterceptor {
           if (attempt != this || ended) {
             return;
           }
-          memberAsked = false;
+          memberAsked--;
           call.sendMessage(message);
           askMember();
         }
@@ -349,15 +356,18 @@ final class StreamRelay implements ServerInterceptor {
         }
         a.upstream = upstream;
         attempt = a;
-        memberAsked = true;
+        memberAsked = WINDOW;
         Context previous = context.attach();
         try {
           upstream.start(a, copy(forward));
+          if (attempt != a || ended) {
+            return; // it ended at once (its end was handled, on this thread)
+          }
           upstream.sendMessage(first);
           if (halfClosed) {
             upstream.halfClose();
           }
-          upstream.request(1);
+          upstream.request(WINDOW);
         } finally {
           context.detach(previous);
         }
@@ -372,11 +382,15 @@ final class StreamRelay implements ServerInterceptor {
           + " through another node"), new Metadata());
     }
 
-    /** Asks the member for a message when none is asked and the caller can take one. */
+    /**
+     * Tops up the messages asked from the member to {@link #WINDOW} once half of them arrived,
+     * while the caller's transport is ready to send.
+     */
     private void askMember() {
-      if (!ended && !memberAsked && call.isReady()) {
-        memberAsked = true;
-        attempt.upstream.request(1);
+      if (!ended && memberAsked <= WINDOW / 2 && call.isReady()) {
+        int more = WINDOW - memberAsked;
+        memberAsked = WINDOW;
+        attempt.upstream.request(more);
       }
     }
 
@@ -385,10 +399,11 @@ final class StreamRelay implements ServerInterceptor {
      * before the stream has reached the member (until then it may still move to the next).
      */
     private void askCaller() {
-      if (!ended && !halfClosed && !callerAsked && attempt.created
+      if (!ended && !halfClosed && callerAsked <= WINDOW / 2 && attempt.created
           && attempt.upstream.isReady()) {
-        callerAsked = true;
-        call.request(1);
+        int more = WINDOW - callerAsked;
+        callerAsked = WINDOW;
+        call.request(more);
       }
     }
 
@@ -397,7 +412,7 @@ final class StreamRelay implements ServerInterceptor {
       if (ended) {
         return;
       }
-      callerAsked = false;
+      callerAsked--;
       attempt.upstream.sendMessage(message);
       askCaller();
     }
