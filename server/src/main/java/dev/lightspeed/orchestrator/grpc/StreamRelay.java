@@ -18,6 +18,8 @@ import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -88,6 +90,9 @@ final class StreamRelay implements ServerInterceptor {
    * stream is not slowed to one message per thread hand-off.
    */
   static final int WINDOW = 32;
+
+  /** How long a member may take to carry the stream (connect, handshake) before the next. */
+  static final long OPEN_WAIT_MS = ClusterReplicas.OPEN_WAIT_MS;
 
   private final ClusterRouting routing;
   private final MemberChannels channels;
@@ -251,6 +256,8 @@ final class StreamRelay implements ServerInterceptor {
       volatile boolean created;
       /** The member sent the status that ended the call (not made up by this node). */
       volatile boolean endedByMember;
+      /** Cancelled here: no connection carried the stream within {@link #OPEN_WAIT_MS}. */
+      boolean timedOut;
 
       Attempt(ClusterRouting.Member member) {
         this.member = member;
@@ -310,10 +317,11 @@ final class StreamRelay implements ServerInterceptor {
           if (attempt != this || ended) {
             return;
           }
-          if (!created && status.getCode() == Status.Code.UNAVAILABLE) {
+          if (!created && (timedOut || status.getCode() == Status.Code.UNAVAILABLE)) {
             // The stream never reached the member: nothing of it exists there; try the next.
             unreachable.add(member.id() + " (" + member.apiAddress() + "): "
-                + status.getDescription());
+                + (timedOut ? "no connection within " + OPEN_WAIT_MS + " ms"
+                    : status.getDescription()));
             openNext();
             return;
           }
@@ -371,6 +379,17 @@ final class StreamRelay implements ServerInterceptor {
         } finally {
           context.detach(previous);
         }
+        // A member whose process is frozen accepts the TCP connection and never answers the
+        // HTTP/2 handshake: give up on it after a while, as on one that refused.
+        CompletableFuture.delayedExecutor(OPEN_WAIT_MS, TimeUnit.MILLISECONDS).execute(() -> {
+          synchronized (this) {
+            if (attempt == a && !a.created && !ended) {
+              a.timedOut = true;
+              a.upstream.cancel("no connection to the member within " + OPEN_WAIT_MS + " ms",
+                  null);
+            }
+          }
+        });
         return;
       }
       ended = true;

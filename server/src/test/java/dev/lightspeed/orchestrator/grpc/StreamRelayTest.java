@@ -111,22 +111,32 @@ class StreamRelayTest {
   }
 
   /** A routing that holds no replica of any pipeline and names the stand-in as the member. */
-  private static ClusterRouting outsideTheGroup(String memberAddress) {
+  private static ClusterRouting outsideTheGroup(List<ClusterRouting.Member> members) {
     return (ClusterRouting) Proxy.newProxyInstance(ClusterRouting.class.getClassLoader(),
         new Class<?>[] {ClusterRouting.class}, (proxy, method, args) -> switch (method.getName()) {
           case "localReplica" -> null;
-          case "relayOrder" -> List.of(new ClusterRouting.Member("m1", memberAddress));
-          case "membersOf" -> List.of("m1");
+          case "relayOrder" -> members;
+          case "membersOf" -> members.stream().map(ClusterRouting.Member::id).toList();
           case "groupOf" -> 0;
           default -> throw new UnsupportedOperationException(method.getName());
         });
   }
 
   private void start() throws Exception {
+    start(null);
+  }
+
+  /** With {@code frozen} (when not null) as the first member in the relay's order. */
+  private void start(String frozen) throws Exception {
     member = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new Member()).build().start();
     channels = new MemberChannels(null);
-    StreamRelay relay = new StreamRelay(outsideTheGroup("127.0.0.1:" + member.getPort()), channels);
+    List<ClusterRouting.Member> order = new java.util.ArrayList<>();
+    if (frozen != null) {
+      order.add(new ClusterRouting.Member("frozen", frozen));
+    }
+    order.add(new ClusterRouting.Member("m1", "127.0.0.1:" + member.getPort()));
+    StreamRelay relay = new StreamRelay(outsideTheGroup(order), channels);
     relaying = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(
             new OrchestratorServiceGrpc.OrchestratorServiceImplBase() {}, relay))
@@ -266,6 +276,23 @@ class StreamRelayTest {
       }
     } finally {
       direct.shutdownNow();
+    }
+  }
+
+  @Test
+  void aMemberThatAcceptsButNeverAnswers_isPassedOverAfterTheOpenWait() throws Exception {
+    // A frozen process: the kernel accepts its connections, nothing answers the handshake.
+    try (java.net.ServerSocket frozen = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress())) {
+      start("127.0.0.1:" + frozen.getLocalPort());
+      Reader reader = new Reader();
+      long t0 = System.nanoTime();
+      OrchestratorServiceGrpc.newStub(caller)
+          .watchEvents(WatchEventsRequest.newBuilder().setPipeline("orders").build(), reader);
+      reader.call.request(10);
+      awaitTrue("the next member's first message", () -> reader.received.get() == 1);
+      assertThat(System.nanoTime() - t0).as("passed over after the open wait")
+          .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(StreamRelay.OPEN_WAIT_MS));
     }
   }
 }
