@@ -122,8 +122,9 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
    * @param memberCredentials how this node dials the other members' API to relay a stream (null:
    *     plaintext)
    */
-  public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
-      int watchBufferCapacity, dev.lightspeed.orchestrator.metrics.DomainMetrics metrics,
+  public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits,
+      Executor watchExecutor, int watchBufferCapacity,
+      dev.lightspeed.orchestrator.metrics.DomainMetrics metrics,
       io.grpc.ChannelCredentials memberCredentials) {
     this.members = new MemberChannels(memberCredentials);
     this.relay = new StreamRelay(routing, members);

@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Flow control both ways, at most {@link #WINDOW} messages asked ahead: more are asked
  *       from the member only while the caller's transport is ready, and from the caller only
- *       while the member's is. A slow caller slows the member's stream (whose own rules then apply: a WatchStarted
- *       buffer that fills ends the stream WATCH_BUFFER_FULL, passed on as it is).
+ *       while the member's is. A slow caller slows the member's stream (whose own rules then
+ *       apply: a WatchStarted buffer that fills ends the stream WATCH_BUFFER_FULL, passed on as
+ *       it is).
  *   <li>The member's end (status, description, trailers with their ErrorInfo) is the caller's.
  *       An end the member did not send (the connection to it was lost) is UNAVAILABLE naming the
  *       member and what to do. The caller cancelling, or going away, cancels the member's stream.

@@ -70,7 +70,7 @@ abstract class ClusterTestBase {
   protected RaftTuning tuning = TUNING;
   /** Each node's Raft TLS, by node id (null: plaintext); a test may set it before starting. */
   protected java.util.function.Function<String, RaftTls> raftTls = id -> null;
-  /** Each node's API server TLS, by node id (null: plaintext); a test may set it before starting. */
+  /** Each node's API server TLS, by node id (null: plaintext); set before starting. */
   protected java.util.function.Function<String, io.grpc.ServerCredentials> apiTls = id -> null;
   /** The test's own channel to each node, by node id (null: plaintext). */
   protected java.util.function.Function<String, io.grpc.ChannelCredentials> apiClientTls =
