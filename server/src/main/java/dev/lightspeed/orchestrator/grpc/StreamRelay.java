@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Otherwise the stream is opened on the members in {@link ClusterRouting#relayOrder} order
  * with the caller's {@code authorization} header (the member authenticates and authorizes the
- * original caller) and the caller's deadline. A member the stream never reached (no connection)
- * is passed over for the next; once a member has the stream, the relay never moves it: the
- * batches of a Work stream belong to that member's stream and its slots.
+ * original caller) and the caller's deadline. A member the stream never reached (no connection,
+ * or none within {@link #OPEN_WAIT_MS}) is passed over for the next; once a member has the
+ * stream, the relay never moves it: the batches of a Work stream belong to that member's stream
+ * and its slots.
  *
  * <ul>
  *   <li>Flow control both ways, at most {@link #WINDOW} messages asked ahead: more are asked
