@@ -115,7 +115,15 @@ final class ClusterBoot {
     }
     SecurityStartupLog.log(main.production, host, tokens);
     RaftSecurity.log(raftTls, main.raftTlsCa != null, raftHost, raft);
-    ServerSettings settings = main.production.settings(main.watchBuffer, tokens);
+    ServerSettings settings;
+    try {
+      settings = main.production.settings(main.watchBuffer, tokens)
+          .withMemberCredentials(main.production.memberCredentials(main.raftTlsCa));
+    } catch (IOException e) {
+      System.err.println("cannot start: the TLS certificate, key or CA cannot be used to reach"
+          + " the other nodes' API: " + e.getMessage());
+      return 2;
+    }
     ClusterHost node;
     try {
       node = ClusterHost.start(layout, main.nodeId, main.dataDir, settings.limits(),

@@ -375,6 +375,19 @@ public final class ProductionOptions {
     return metricsPort == null ? s : s.withMetrics(metricsBind, metricsPort);
   }
 
+  /**
+   * How a cluster node dials the other members' API to relay a stream (docs/cluster.md, "Streams
+   * on a node outside the pipeline's group"): with {@code --tls-cert}, TLS presenting this node's
+   * certificate and trusting the nodes' CA ({@code --raft-tls-ca}, else {@code --tls-client-ca},
+   * else the JVM's default roots); else null, plaintext.
+   */
+  public io.grpc.ChannelCredentials memberCredentials(Path raftTlsCa) throws IOException {
+    // The nodes' certificates (the API's too) are of the nodes' CA: --raft-tls-ca when given.
+    Path ca = raftTlsCa != null ? raftTlsCa : tlsClientCa;
+    return !tls() ? null : dev.lightspeed.orchestrator.grpc.MemberChannels.tls(tlsCert.toFile(),
+        tlsKey.toFile(), ca == null ? null : ca.toFile());
+  }
+
   /** The dashboard's HTTP server on {@code bind:port}, with this TLS and message limit. */
   DashboardHttpServer dashboardServer(io.grpc.ServerServiceDefinition service, TokenFile tokens,
       String bind, int port) {

@@ -85,14 +85,21 @@ import java.util.function.UnaryOperator;
  * it hands a watcher the started batches and events it applies, the same on every replica (with
  * the same event ids). The Work stream ({@link ClusterWorkStream}) replicates its starts and
  * requests, and learns from the same replica when to try a start.
+ *
+ * <p>A node that holds no replica of the pipeline's group relays those three streams to a member
+ * of the group ({@link StreamRelay}, over {@link MemberChannels}), in front of these handlers.
  */
-public final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServiceImplBase {
+public final class ClusterGrpcService extends OrchestratorServiceGrpc.OrchestratorServiceImplBase
+    implements java.io.Closeable {
   private final ClusterRouting routing;
   private final Clock clock;
   private final Limits limits;
   private final Executor watchExecutor;
   private final int watchBufferCapacity;
   private final ClusterWorkStreams work;
+  /** The channels that streams of pipelines this node holds no replica of are relayed over. */
+  private final MemberChannels members;
+  private final StreamRelay relay;
 
   /**
    * The refused items of this node's bulk calls (the replicas count what the commands did:
@@ -108,6 +115,19 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
 
   public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits, Executor watchExecutor,
       int watchBufferCapacity, dev.lightspeed.orchestrator.metrics.DomainMetrics metrics) {
+    this(routing, clock, limits, watchExecutor, watchBufferCapacity, metrics, null);
+  }
+
+  /**
+   * @param memberCredentials how this node dials the other members' API to relay a stream (null:
+   *     plaintext)
+   */
+  public ClusterGrpcService(ClusterRouting routing, Clock clock, Limits limits,
+      Executor watchExecutor, int watchBufferCapacity,
+      dev.lightspeed.orchestrator.metrics.DomainMetrics metrics,
+      io.grpc.ChannelCredentials memberCredentials) {
+    this.members = new MemberChannels(memberCredentials);
+    this.relay = new StreamRelay(routing, members);
     this.metrics = metrics;
     this.routing = routing;
     this.clock = clock;
@@ -115,6 +135,21 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
     this.watchExecutor = watchExecutor;
     this.watchBufferCapacity = watchBufferCapacity;
     this.work = new ClusterWorkStreams(routing, clock, watchExecutor);
+  }
+
+  /**
+   * The interceptor that relays the WatchStarted, WatchEvents and Work streams of a pipeline whose
+   * group does not include this node to a member ({@link StreamRelay}); the innermost, so that
+   * the caller is authenticated here first and the call counted here as any other.
+   */
+  public io.grpc.ServerInterceptor relay() {
+    return relay;
+  }
+
+  /** Closes the channels to the other members (and the streams relayed over them). */
+  @Override
+  public void close() {
+    members.close();
   }
 
   // ---- pipelines -----------------------------------------------------------------------------

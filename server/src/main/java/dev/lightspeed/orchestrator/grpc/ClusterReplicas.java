@@ -24,8 +24,10 @@ final class ClusterReplicas {
   /**
    * This node's replica of {@code pipeline}, once a linearizable read says the pipeline exists
    * (PIPELINE_NOT_FOUND as on one node) and the replica has applied its creation (waited for up to
-   * {@link #OPEN_WAIT_MS}, else UNAVAILABLE). A node that is not a member of the pipeline's group
-   * is refused FAILED_PRECONDITION naming the members. Blocks the calling thread meanwhile.
+   * {@link #OPEN_WAIT_MS}, else UNAVAILABLE). A stream of a pipeline whose group does not include
+   * this node is relayed to a member before it gets here ({@link StreamRelay}); one that finds no
+   * replica all the same (a membership change moved the group away since) is refused
+   * FAILED_PRECONDITION naming the members. Blocks the calling thread meanwhile.
    *
    * @throws StatusRuntimeException the refusal to send
    */

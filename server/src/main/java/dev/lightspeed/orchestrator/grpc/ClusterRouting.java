@@ -61,6 +61,16 @@ public interface ClusterRouting {
   /** The members of the pipeline's group (for messages). */
   List<String> membersOf(String pipeline);
 
+  /** A member of a group as a relay reaches it: its node id and the API address it serves on. */
+  record Member(String id, String apiAddress) {}
+
+  /**
+   * The members of the pipeline's group in the order a relayed stream tries them ({@link
+   * StreamRelay}): the group's leader first when this node's Raft client knows it (the member's
+   * stream writes through that leader anyway), then the group's placement order.
+   */
+  List<Member> relayOrder(String pipeline);
+
   /** This node's own view of its groups and of its replicas (GetClusterStatus). */
   dev.lightspeed.orchestrator.v1.GetClusterStatusResponse status() throws java.io.IOException;
 

@@ -338,6 +338,25 @@ public final class ClusterHost implements ClusterRouting, Closeable {
   }
 
   @Override
+  public List<Member> relayOrder(String pipeline) {
+    int group = groupOf(pipeline);
+    ClusterLayout now = layout;
+    List<String> ids = new ArrayList<>(now.placement().membersOf(group));
+    String leader = client(group).leaderId();
+    if (leader != null && ids.remove(leader)) {
+      ids.add(0, leader);
+    }
+    List<Member> out = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      ClusterPeer peer = now.peer(id);
+      if (peer != null) {
+        out.add(new Member(id, peer.getApiAddress()));
+      }
+    }
+    return out;
+  }
+
+  @Override
   public int groupOf(String pipeline) {
     return layout.placement().groupOf(pipeline);
   }

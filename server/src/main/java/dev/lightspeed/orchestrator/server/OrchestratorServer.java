@@ -149,7 +149,7 @@ public final class OrchestratorServer {
     this.clusterService = cluster != null
         ? new ClusterGrpcService(cluster, clock, settings.limits(), watchExecutor,
             settings.watchBufferCapacity(), new dev.lightspeed.orchestrator.metrics.DomainMetrics(
-                metrics))
+                metrics), settings.memberCredentials())
         : null;
     io.grpc.BindableService service = cluster != null
         ? clusterService
@@ -157,6 +157,11 @@ public final class OrchestratorServer {
             registry, clock, watchExecutor, readPool, settings.watchBufferCapacity(),
             settings.limits(), metrics);
     List<ServerInterceptor> interceptors = new ArrayList<>();
+    if (cluster != null) {
+      // Innermost (the last in the list runs first): decides on the first request, after every
+      // check a local stream passes, whether a member of the pipeline's group serves the stream.
+      interceptors.add(clusterService.relay());
+    }
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchStartedMethod()));
     interceptors.add(new EarlyHeaders(OrchestratorServiceGrpc.getWatchEventsMethod()));
     if (cluster != null) {
@@ -322,6 +327,8 @@ public final class OrchestratorServer {
           h.closeWatchers(goingAway.asRuntimeException());
         }
       }
+      // The streams this node relays to other members end with it (UNAVAILABLE, saying so).
+      clusterService.close();
     }
     if (!server.awaitTermination(grace, unit)) {
       log.warn("calls still running after {} {}; cancelling them", grace, unit);

@@ -10,8 +10,6 @@ import dev.lightspeed.orchestrator.v1.OrchestratorServiceGrpc;
 import dev.lightspeed.orchestrator.v1.WatchEventsRequest;
 import dev.lightspeed.orchestrator.v1.WatchEventsResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -131,7 +129,7 @@ class ClusterDashboardTest extends ClusterTestBase {
   }
 
   @Test
-  void aNodeWithoutAReplicaRefusesTheEventFeedNamingTheGroupsNodes() throws Exception {
+  void aNodeWithoutAReplicaRelaysTheEventFeedFromAMember() throws Exception {
     // One replica per group: two of the three nodes hold no replica of a pipeline.
     ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(1)
         .setReplicationFactor(1);
@@ -158,20 +156,25 @@ class ClusterDashboardTest extends ClusterTestBase {
     // Reads are routed to the group wherever they arrive ...
     assertThat(ok(other, "GetStatus", "{\"pipeline\":\"orders\"}").body())
         .contains("PIPELINE_MODE_RUNNING");
-    // ... but the event feed is the node's own replica's: a node without one says so.
+    // ... and so is the event feed: a node without a replica relays a member's (StreamRelay).
+    nodes.get(member).stub().enqueueBatch(dev.lightspeed.orchestrator.v1.EnqueueBatchRequest
+        .newBuilder().setPipeline("orders").setBatch(Fixtures.batch("b1", "load", 1)).build());
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", http.get(other).port())
         .usePlaintext().build();
+    io.grpc.Context.CancellableContext watching = io.grpc.Context.current().withCancellation();
     try {
-      Iterator<WatchEventsResponse> events = OrchestratorServiceGrpc.newBlockingStub(ch)
-          .withDeadlineAfter(30, TimeUnit.SECONDS)
-          .watchEvents(WatchEventsRequest.newBuilder().setPipeline("orders").build());
-      StatusRuntimeException refused = org.assertj.core.api.Assertions.catchThrowableOfType(
-          StatusRuntimeException.class, events::hasNext);
-      assertThat(refused).isNotNull();
-      assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-      assertThat(refused.getStatus().getDescription())
-          .contains("holds no replica of pipeline 'orders'").contains(member);
+      WatchEventsResponse relayed = watching.call(() -> OrchestratorServiceGrpc
+          .newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .watchEvents(WatchEventsRequest.newBuilder().setPipeline("orders").setAfterEventId(0)
+              .build()).next());
+      WatchEventsResponse onMember = watching.call(() -> OrchestratorServiceGrpc
+          .newBlockingStub(nodes.get(member).channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .watchEvents(WatchEventsRequest.newBuilder().setPipeline("orders").setAfterEventId(0)
+              .build()).next());
+      assertThat(relayed.getEvent().getEnqueued().getKey()).isEqualTo("b1");
+      assertThat(relayed).isEqualTo(onMember);
     } finally {
+      watching.cancel(null);
       ch.shutdownNow();
     }
   }

@@ -70,6 +70,14 @@ abstract class ClusterTestBase {
   protected RaftTuning tuning = TUNING;
   /** Each node's Raft TLS, by node id (null: plaintext); a test may set it before starting. */
   protected java.util.function.Function<String, RaftTls> raftTls = id -> null;
+  /** Each node's API server TLS, by node id (null: plaintext); set before starting. */
+  protected java.util.function.Function<String, io.grpc.ServerCredentials> apiTls = id -> null;
+  /** The test's own channel to each node, by node id (null: plaintext). */
+  protected java.util.function.Function<String, io.grpc.ChannelCredentials> apiClientTls =
+      id -> null;
+  /** Each node's settings from the cluster's, by node id (e.g. its own credentials). */
+  protected java.util.function.BiFunction<String, ServerSettings, ServerSettings> nodeSettings =
+      (id, s) -> s;
   protected ClusterLayout layout;
   protected final Map<String, Node> nodes = new LinkedHashMap<>();
 
@@ -95,8 +103,18 @@ abstract class ClusterTestBase {
 
   /** With {@code token} (when not null) on every node's stub. */
   protected void startCluster(int groups, ServerSettings settings, String token) throws Exception {
-    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups);
-    for (int i = 1; i <= 3; i++) {
+    startCluster(groups, 3, 0, settings, token);
+  }
+
+  /**
+   * {@code count} nodes n1..n{count}; {@code replicationFactor} 0 is the cluster file's default
+   * (3): with more nodes than that, a group leaves some nodes out.
+   */
+  protected void startCluster(int groups, int count, int replicationFactor,
+      ServerSettings settings, String token) throws Exception {
+    ClusterConfig.Builder config = ClusterConfig.newBuilder().setName("test").setGroups(groups)
+        .setReplicationFactor(replicationFactor);
+    for (int i = 1; i <= count; i++) {
       config.addPeers(ClusterPeer.newBuilder().setId("n" + i)
           .setRaftAddress("127.0.0.1:" + freePort()).setApiAddress("127.0.0.1:" + freePort()));
     }
@@ -126,11 +144,17 @@ abstract class ClusterTestBase {
     ClusterHost host = ClusterHost.start(file, peer.getId(), dataDirs.resolve(peer.getId()),
         ServerSettings.defaults().limits(), tuning, raftTls.apply(peer.getId()), join);
     int port = Integer.parseInt(peer.getApiAddress().split(":")[1]);
+    InetSocketAddress api = new InetSocketAddress("127.0.0.1", port);
+    io.grpc.ServerCredentials serverTls = apiTls.apply(id);
     OrchestratorServer server = new OrchestratorServer(
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-        Clock.systemUTC(), PipelineStore.inMemory(), settings, host).start();
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        serverTls == null ? NettyServerBuilder.forAddress(api)
+            : NettyServerBuilder.forAddress(api, serverTls),
+        Clock.systemUTC(), PipelineStore.inMemory(), nodeSettings.apply(id, settings), host)
+        .start();
+    io.grpc.ChannelCredentials clientTls = apiClientTls.apply(id);
+    ManagedChannel channel = clientTls == null
+        ? NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build()
+        : NettyChannelBuilder.forAddress("127.0.0.1", server.port(), clientTls).build();
     io.grpc.Channel authed = token == null ? channel
         : AuthTest.withHeader(channel, "Bearer " + token);
     nodes.put(peer.getId(), new Node(host, server, channel,
