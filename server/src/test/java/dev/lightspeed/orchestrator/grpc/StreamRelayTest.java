@@ -250,9 +250,12 @@ class StreamRelayTest {
 
   /**
    * Not a check: prints what the hop costs, relayed against direct, for a stream of small
-   * messages read as fast as they come (alternating runs; the machine's load varies).
+   * messages read as fast as they come (alternating runs; the machine's load varies). A
+   * measurement, so not part of `make test`: {@code mvn -pl server test -Dtest=StreamRelayTest
+   * -Drelay.cost=true}.
    */
   @Test
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "relay.cost", matches = "true")
   void theHopsCost_printed() throws Exception {
     start();
     ManagedChannel direct = NettyChannelBuilder.forAddress("127.0.0.1", member.getPort())
