@@ -48,10 +48,13 @@ type lane[I, R any] struct {
 	bytes    int
 	inFlight bool
 	timer    *time.Timer
-	// refill is how many items the lane's last call returned to their callers (0 once a call
-	// has left): a caller that keeps a bounded number outstanding sends that many again right
-	// away, so a call holding that many leaves without waiting for the timer.
+	// refill is how many items the lane's last call returned to their callers plus those that
+	// waited for it (0 once a call has left): a caller that keeps a bounded number outstanding
+	// sends the returned ones again right away, so a call holding that many leaves without
+	// waiting for the timer.
 	refill int
+	// first is when the oldest waiting item arrived (its MaxDelay runs from then).
+	first time.Time
 }
 
 // batcher groups items per lane; one call in flight per lane; each item's result to its own
@@ -95,6 +98,9 @@ func (b *batcher[I, R]) add(key string, item I) *Pending[R] {
 		l = &lane[I, R]{}
 		b.lanes[key] = l
 	}
+	if len(l.items) == 0 {
+		l.first = time.Now()
+	}
 	l.items = append(l.items, item)
 	l.pendings = append(l.pendings, p)
 	l.bytes += size
@@ -105,16 +111,21 @@ func (b *batcher[I, R]) add(key string, item I) *Pending[R] {
 		(l.refill > 0 && len(l.items) >= l.refill) {
 		b.sendLocked(l)
 	} else if l.timer == nil {
-		l.timer = time.AfterFunc(b.maxDelay, func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			l.timer = nil
-			if !l.inFlight && len(l.items) > 0 {
-				b.sendLocked(l)
-			}
-		})
+		b.startTimerLocked(l, b.maxDelay)
 	}
 	return p
+}
+
+// startTimerLocked sends what the lane holds after d, unless a call is in flight then.
+func (b *batcher[I, R]) startTimerLocked(l *lane[I, R], d time.Duration) {
+	l.timer = time.AfterFunc(d, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		l.timer = nil
+		if !l.inFlight && len(l.items) > 0 {
+			b.sendLocked(l)
+		}
+	})
 }
 
 // flush sends what waits and waits for every call so far.
@@ -153,12 +164,18 @@ func (b *batcher[I, R]) sendLocked(l *lane[I, R]) {
 	items, pendings := l.items[:n:n], l.pendings[:n:n]
 	l.items, l.pendings = l.items[n:], l.pendings[n:]
 	l.bytes -= bytes
+	l.first = time.Now() // what stays waited at least this long already
 	l.inFlight = true
 	l.refill = 0
 	b.calls.Add(1)
 	go func() {
 		defer b.calls.Done()
 		results, itemErrs, err := b.send(items)
+		// What waited for this call, counted before its callers are answered: those may send
+		// again (into the lane) before the lane is looked at below.
+		b.mu.Lock()
+		waited := len(l.items)
+		b.mu.Unlock()
 		for i, p := range pendings {
 			switch {
 			case err != nil:
@@ -174,9 +191,20 @@ func (b *batcher[I, R]) sendLocked(l *lane[I, R]) {
 		}
 		b.mu.Lock()
 		l.inFlight = false
-		l.refill = n
+		// The n callers just answered are about to send again: the next call waits for them
+		// (or MaxDelay after its first item), so that a producer with W outstanding sends
+		// calls of W, not two alternating calls of about W/2 (what sending the waiting items
+		// at once converged to: twice the calls, each paying the server's fsync).
+		l.refill = n + waited
 		if len(l.items) > 0 {
-			b.sendLocked(l) // they waited a call long already
+			if len(l.items) >= l.refill || len(l.items) >= b.maxItems || l.bytes >= b.maxBytes ||
+				b.maxDelay == 0 {
+				b.sendLocked(l)
+			} else if wait := b.maxDelay - time.Since(l.first); wait <= 0 {
+				b.sendLocked(l)
+			} else if l.timer == nil {
+				b.startTimerLocked(l, wait)
+			}
 		}
 		b.mu.Unlock()
 	}()
