@@ -97,6 +97,7 @@ run_example python "${root}/.venv/bin/python" client-python/examples/story.py "$
 run_example python-stream-worker "${root}/.venv/bin/python" client-python/tests/stream_worker.py "${address}"
 run_example python-batcher "${root}/.venv/bin/python" client-python/tests/batcher_sync_done.py
 run_example python-batcher-refill "${root}/.venv/bin/python" client-python/tests/batcher_refill.py
+run_example python-batcher-waited "${root}/.venv/bin/python" client-python/tests/batcher_waited.py
 run_example go-unit bash -c "cd client-go && go test ./orchestrator/"
 if (( go_built )); then
   run_example go "${work}/go-story" "${address}"

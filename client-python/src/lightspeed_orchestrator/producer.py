@@ -8,6 +8,7 @@ result or raises its own :class:`OrchestratorError`."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -37,10 +38,13 @@ class _Lane:
         self.bytes = 0
         self.in_flight = False
         self.timer: Optional[list] = None
-        # How many items the lane's last call returned to their callers (0 once a call has left):
-        # a caller that keeps a bounded number outstanding sends that many again right away, so a
-        # call holding that many leaves without waiting for the timer.
+        # How many items the lane's last call returned to their callers plus those that waited
+        # for it (0 once a call has left): a caller that keeps a bounded number outstanding sends
+        # the returned ones again right away, so a call holding that many leaves without waiting
+        # for the timer.
         self.refill = 0
+        # When the oldest waiting item arrived (time.monotonic()): its max_delay runs from then.
+        self.first = 0.0
 
 
 class _Batcher:
@@ -64,6 +68,8 @@ class _Batcher:
         size = self._size(item)
         with self._lock:
             lane = self._lanes.setdefault(lane_key, _Lane())
+            if not lane.queue:
+                lane.first = time.monotonic()
             lane.queue.append((item, size, future))
             lane.bytes += size
             if lane.in_flight:
@@ -77,12 +83,19 @@ class _Batcher:
 
     def flush(self, timeout: Optional[float] = None) -> None:
         """Sends what waits now and blocks until every call so far has completed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            for lane in self._lanes.values():
-                if not lane.in_flight and lane.queue:
-                    self._send_locked(lane)
-            self._idle.wait_for(lambda: self._calls == 0 and all(
-                not lane.queue for lane in self._lanes.values()), timeout)
+            while True:
+                # Again after each call: what waited for it may wait for a refill (or its timer).
+                for lane in self._lanes.values():
+                    if not lane.in_flight and lane.queue:
+                        self._send_locked(lane)
+                if self._calls == 0 and all(not lane.queue for lane in self._lanes.values()):
+                    return
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                self._idle.wait(remaining)
 
     def _timer_fired(self, lane: _Lane) -> None:
         with self._lock:
@@ -105,9 +118,15 @@ class _Batcher:
             taken.append(item)
         lane.in_flight = True
         lane.refill = 0
+        lane.first = time.monotonic()  # what stays has waited at least this long already
         self._calls += 1
 
         def done(results, error) -> None:
+            # What waited for this call, counted before its callers are answered: they may send
+            # again (into the lane, from a future's callback on this thread or from their own)
+            # before the lane is looked at below, and must not be counted twice.
+            with self._lock:
+                waited = len(lane.queue)
             for i, (_, _, future) in enumerate(taken):
                 if error is not None:
                     future.set_exception(error)
@@ -120,9 +139,18 @@ class _Batcher:
             with self._lock:
                 self._calls -= 1
                 lane.in_flight = False
-                lane.refill = len(taken)
+                # The callers just answered are about to send again: the next call waits for them
+                # (or max_delay after its first item), so that a producer with W outstanding sends
+                # calls of W, not two alternating calls of about W/2 (what sending the waiting
+                # items at once converged to: twice the calls, each paying the server's fsync).
+                lane.refill = len(taken) + waited
                 if lane.queue:
-                    self._send_locked(lane)  # they waited a call long already
+                    wait = self._max_delay - (time.monotonic() - lane.first)
+                    if (len(lane.queue) >= lane.refill or len(lane.queue) >= self._max_items
+                            or lane.bytes >= self._max_bytes or wait <= 0):
+                        self._send_locked(lane)
+                    elif lane.timer is None:
+                        lane.timer = _TIMERS.schedule(wait, lambda: self._timer_fired(lane))
                 self._idle.notify_all()
 
         self._send([t[0] for t in taken], done)
