@@ -32,15 +32,20 @@ interface Lane<I, R> {
   inFlight: boolean;
   timer?: NodeJS.Timeout;
   /**
-   * How many items the lane's last call returned to their callers (0 once a call has left): a
-   * caller that keeps a bounded number outstanding sends that many again right away, so a call
-   * holding that many leaves without waiting for the timer.
+   * How many items the lane's last call returned to their callers plus those that waited for it
+   * (0 once a call has left): a caller that keeps a bounded number outstanding sends the returned
+   * ones again right away, so a call holding that many leaves without waiting for the timer.
    */
   refill: number;
+  /** When the oldest waiting item arrived (performance.now()): its maxDelayMs runs from then. */
+  first: number;
 }
 
-/** Groups items per lane; one call in flight per lane; each item's result to its own promise. */
-class Batcher<I, R> {
+/**
+ * Groups items per lane; one call in flight per lane; each item's result to its own promise.
+ * Exported for the client's own checks (examples/batcher-waited.ts), not from the package.
+ */
+export class Batcher<I, R> {
   private readonly lanes = new Map<string, Lane<I, R>>();
   private readonly calls = new Set<Promise<void>>();
   private readonly maxItems: number;
@@ -65,9 +70,10 @@ class Batcher<I, R> {
     return new Promise<R>((resolve, reject) => {
       let lane = this.lanes.get(laneKey);
       if (!lane) {
-        lane = { queue: [], bytes: 0, inFlight: false, refill: 0 };
+        lane = { queue: [], bytes: 0, inFlight: false, refill: 0, first: 0 };
         this.lanes.set(laneKey, lane);
       }
+      if (lane.queue.length === 0) lane.first = performance.now();
       const bytes = this.size(item);
       lane.queue.push({ item, bytes, resolve, reject });
       lane.bytes += bytes;
@@ -80,21 +86,27 @@ class Batcher<I, R> {
       ) {
         this.sendLane(lane);
       } else if (!lane.timer) {
-        const l = lane;
-        lane.timer = setTimeout(() => {
-          l.timer = undefined;
-          if (!l.inFlight && l.queue.length > 0) this.sendLane(l);
-        }, this.maxDelayMs);
+        this.startTimer(lane, this.maxDelayMs);
       }
     });
   }
 
+  /** Sends what the lane holds after delayMs, unless a call is in flight then. */
+  private startTimer(lane: Lane<I, R>, delayMs: number): void {
+    lane.timer = setTimeout(() => {
+      lane.timer = undefined;
+      if (!lane.inFlight && lane.queue.length > 0) this.sendLane(lane);
+    }, delayMs);
+  }
+
   /** Sends what waits now; resolves when every call so far has completed. */
   async flush(): Promise<void> {
-    for (const lane of this.lanes.values()) {
-      if (!lane.inFlight && lane.queue.length > 0) this.sendLane(lane);
-    }
-    while (this.calls.size > 0) {
+    // Again after each call: what waited for it may wait for a refill (or its timer).
+    for (;;) {
+      for (const lane of this.lanes.values()) {
+        if (!lane.inFlight && lane.queue.length > 0) this.sendLane(lane);
+      }
+      if (this.calls.size === 0) return;
       await Promise.allSettled([...this.calls]);
     }
   }
@@ -114,22 +126,46 @@ class Batcher<I, R> {
     }
     lane.inFlight = true;
     lane.refill = 0;
+    lane.first = performance.now(); // what stays has waited at least this long already
+    // What waited for this call, counted before its callers are answered: they may send again
+    // (into the lane) before the lane is looked at below, and must not be counted twice.
+    let waited = 0;
     const call: Promise<void> = this.send(taken.map((t) => t.item)).then(
-      (results) => taken.forEach((t, i) => {
-        const r = results[i];
-        if (r === undefined) t.reject(new Error("the server sent no result for this item"));
-        else if (r instanceof OrchestratorError) t.reject(r);
-        else t.resolve(r);
-      }),
+      (results) => {
+        waited = lane.queue.length;
+        taken.forEach((t, i) => {
+          const r = results[i];
+          if (r === undefined) t.reject(new Error("the server sent no result for this item"));
+          else if (r instanceof OrchestratorError) t.reject(r);
+          else t.resolve(r);
+        });
+      },
       (err) => {
+        waited = lane.queue.length;
         const e = OrchestratorError.fromServiceError(err);
         taken.forEach((t) => t.reject(e));
       },
     ).finally(() => {
       this.calls.delete(call);
       lane.inFlight = false;
-      lane.refill = taken.length;
-      if (lane.queue.length > 0) this.sendLane(lane); // they waited a call long already
+      // The callers just answered are about to send again: the next call waits for them (or
+      // maxDelayMs after its first item), so that a producer with W outstanding sends calls of
+      // W, not two alternating calls of about W/2 (what sending the waiting items at once
+      // converges to when a caller sends again more than a microtask after its answer: twice
+      // the calls, each paying the server's fsync).
+      lane.refill = taken.length + waited;
+      if (lane.queue.length === 0) return;
+      const wait = this.maxDelayMs - (performance.now() - lane.first);
+      if (
+        lane.queue.length >= lane.refill ||
+        lane.queue.length >= this.maxItems ||
+        lane.bytes >= this.maxBytes ||
+        wait <= 0
+      ) {
+        this.sendLane(lane);
+      } else if (!lane.timer) {
+        this.startTimer(lane, wait);
+      }
     });
     this.calls.add(call);
   }
