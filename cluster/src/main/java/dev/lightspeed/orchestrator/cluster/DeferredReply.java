@@ -5,10 +5,10 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
- * An apply's reply that is encoded the first time Ratis reads it, then kept. On the leader that
- * is when the reply goes to the client (after the apply lock is released); on a follower it is
- * normally never: Ratis keeps the reply in its retry cache and drops it unread unless a client
- * resends that call to this node after it became the leader. See
+ * A leader's apply reply, encoded the first time Ratis reads it (when it sends the reply to the
+ * client, after the apply lock is released), then kept. Only the leader's replies are deferred:
+ * a follower's would wait unread in Ratis' retry cache for a minute, holding the apply's result
+ * objects (see {@link PipelineGroupStateMachine#applyTransaction}). See
  * {@link ReplicatedState#applyDeferringReply}.
  */
 final class DeferredReply implements Message {

@@ -29,14 +29,12 @@ public interface ReplicatedState {
   byte[] apply(long index, byte[] command);
 
   /**
-   * Applies like {@link #apply} but may leave encoding the reply until someone reads it. Every
-   * replica applies every command, but only the leader's reply reaches a client; a follower's is
-   * kept by Ratis' retry cache in case a client resends the call to it after a fail-over, and
-   * is otherwise dropped unread. Encoding it anyway cost a follower 10-14 % of its apply time
-   * (docs/cluster.md, "The reply"). The supplier runs at most once, possibly on another thread
-   * and after later commands were applied: it may read only what this call captured (results
-   * that nothing changes afterwards), never the live state. By default the reply is encoded
-   * here, under the adapter's lock.
+   * Applies like {@link #apply} but may leave encoding the reply until someone reads it: the
+   * leader's reply is then encoded when it is sent, off the thread that applies the group's
+   * commands one at a time. The supplier runs at most once, possibly on another thread and after
+   * later commands were applied: it may read only what this call captured (results that nothing
+   * changes afterwards), never the live state. By default the reply is encoded here, under the
+   * adapter's lock.
    */
   default java.util.function.Supplier<byte[]> applyDeferringReply(long index, byte[] command) {
     byte[] reply = apply(index, command);

@@ -46,14 +46,26 @@ class AppendOnlyTestState implements ReplicatedState {
   public synchronized java.util.function.Supplier<byte[]> applyDeferringReply(
       long index, byte[] command) {
     byte[] reply = apply(index, command);
+    Thread applier = Thread.currentThread();
     return () -> {
       repliesEncoded.incrementAndGet();
+      if (Thread.currentThread() == applier) {
+        encodedOnTheApplyThread.incrementAndGet();
+      }
       return reply;
     };
   }
 
+  /** Of those, how many were encoded on the thread that applied the command. */
+  private final java.util.concurrent.atomic.AtomicInteger encodedOnTheApplyThread =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   int repliesEncoded() {
     return repliesEncoded.get();
+  }
+
+  int encodedOnTheApplyThread() {
+    return encodedOnTheApplyThread.get();
   }
 
   /** "size" → the number of lines; anything else → the last line. */
