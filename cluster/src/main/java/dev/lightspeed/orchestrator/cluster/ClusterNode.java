@@ -10,6 +10,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -23,6 +26,7 @@ import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.impl.StuckTransferRelease;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachine;
@@ -46,6 +50,13 @@ public final class ClusterNode implements Closeable {
   private static final long BALANCE_TIMEOUT_MS = 1_000;
   /** A preferred leader that has not answered a heartbeat for this long is left alone. */
   private static final long BALANCE_RECENT_MS = 500;
+  /** How often the node looks for a leadership transfer Ratis left stuck. */
+  private static final long STUCK_TRANSFER_CHECK_MS = 500;
+  /**
+   * A transfer still pending after this is stuck: every transfer this node asks for ends within
+   * {@code HAND_OVER_TIMEOUT_MS}, and one Ratis starts itself within its request timeout (3 s).
+   */
+  private static final long STUCK_TRANSFER_MAX_MS = 5_000;
 
   /** What the node tells its host when the membership changes (docs/cluster.md, "Membership"). */
   public interface MembershipListener {
@@ -68,6 +79,10 @@ public final class ClusterNode implements Closeable {
   private volatile RaftServer server;
   private volatile MembershipListener listener;
   private volatile boolean removed;
+  /** Releases stuck transfers ({@link #releaseStuckTransfers}); one daemon thread per node. */
+  private final ScheduledExecutorService transferWatchdog;
+  private final StuckTransferRelease stuckTransfers =
+      new StuckTransferRelease(STUCK_TRANSFER_MAX_MS);
 
   private ClusterNode(ClusterLayout layout, String nodeId, Path dataDir, RaftTuning tuning,
       RaftTls tls) {
@@ -76,6 +91,11 @@ public final class ClusterNode implements Closeable {
     this.dataDir = dataDir;
     this.tuning = tuning;
     this.tls = tls;
+    this.transferWatchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, nodeId + "-transfer-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** Starts the node {@code nodeId} of the layout, with its Raft data under {@code dataDir}. */
@@ -165,9 +185,12 @@ public final class ClusterNode implements Closeable {
         }
       }
     } catch (IOException | RuntimeException e) {
+      node.transferWatchdog.shutdownNow();
       server.close();
       throw e;
     }
+    node.transferWatchdog.scheduleWithFixedDelay(node::releaseStuckTransfers,
+        STUCK_TRANSFER_CHECK_MS, STUCK_TRANSFER_CHECK_MS, TimeUnit.MILLISECONDS);
     return node;
   }
 
@@ -385,7 +408,41 @@ public final class ClusterNode implements Closeable {
     for (int group : groups()) {
       handOverLeadership(group);
     }
+    transferWatchdog.shutdownNow();
     server.close();
+  }
+
+  /**
+   * Releases every division of this node that Ratis left "stepping down" after a leadership
+   * transfer that had already failed ({@link StuckTransferRelease}: such a leader would refuse
+   * every write until another node is elected). Runs every {@code STUCK_TRANSFER_CHECK_MS}, and
+   * after each transfer this node asks for. Returns how many it released.
+   */
+  int releaseStuckTransfers() {
+    int released = 0;
+    try {
+      for (RaftGroupId id : server.getGroupIds()) {
+        if (releaseIfStuck(server.getDivision(id))) {
+          released++;
+        }
+      }
+    } catch (IOException | RuntimeException | LinkageError e) {
+      // LinkageError: a Ratis upgrade changed what StuckTransferRelease reads; say so loudly.
+      log.error("looking for stuck leadership transfers failed", e);
+    }
+    return released;
+  }
+
+  private boolean releaseIfStuck(RaftServer.Division division) {
+    String why = stuckTransfers.releaseIfStuck(division, System.nanoTime());
+    if (why == null) {
+      return false;
+    }
+    log.atWarn().addKeyValue("event", "stuck_transfer_released").log("{}: a leadership transfer"
+        + " kept this leader 'stepping down', refusing writes, though {} (a Ratis bug, see"
+        + " StuckTransferRelease); released, writes are accepted again", division.getMemberId(),
+        why);
+    return true;
   }
 
   /**
@@ -411,7 +468,7 @@ public final class ClusterNode implements Closeable {
             || !answeredRecently(division, preferred)) {
           continue;
         }
-        RaftClientReply reply = server.transferLeadership(new TransferLeadershipRequest(
+        RaftClientReply reply = transfer(division, new TransferLeadershipRequest(
             ClientId.randomId(), server.getId(), division.getGroup().getGroupId(), 0,
             RaftPeerId.valueOf(preferred), BALANCE_TIMEOUT_MS));
         if (reply.isSuccess()) {
@@ -429,15 +486,39 @@ public final class ClusterNode implements Closeable {
     return moved;
   }
 
+  /**
+   * Asks Ratis for the transfer; once the call is over, a request of it that Ratis left pending
+   * is released at once ({@link StuckTransferRelease#releaseAfterCall}), so the leader never keeps
+   * refusing writes "stepping down" after a transfer that failed.
+   */
+  private RaftClientReply transfer(RaftServer.Division division,
+      TransferLeadershipRequest request) throws IOException {
+    try {
+      return server.transferLeadership(request);
+    } finally {
+      if (stuckTransfers.releaseAfterCall(division, request)) {
+        log.atWarn().addKeyValue("event", "stuck_transfer_released").log("{}: the transfer to"
+            + " {} had ended but still kept this leader 'stepping down', refusing writes (a"
+            + " Ratis bug, see StuckTransferRelease); released, writes are accepted again",
+            division.getMemberId(), request.getNewLeader());
+      }
+    }
+  }
+
   /** Whether the leader heard from {@code peer} within the last {@code BALANCE_RECENT_MS}. */
   private static boolean answeredRecently(RaftServer.Division division, String peer) {
+    return answeredWithin(division, peer, BALANCE_RECENT_MS);
+  }
+
+  /** Whether the leader heard from {@code peer} within the last {@code ms}. */
+  private static boolean answeredWithin(RaftServer.Division division, String peer, long ms) {
     var role = division.getInfo().getRoleInfoProto();
     if (!role.hasLeaderInfo()) {
       return false;
     }
     return role.getLeaderInfo().getFollowerInfoList().stream().anyMatch(f ->
         f.getId().getId().toStringUtf8().equals(peer)
-            && f.getLastRpcElapsedTimeMs() < BALANCE_RECENT_MS);
+            && f.getLastRpcElapsedTimeMs() < ms);
   }
 
   /**
@@ -458,11 +539,20 @@ public final class ClusterNode implements Closeable {
       if (!division.getInfo().isLeader()) {
         return;
       }
+      long recentMs = tuning.electionTimeoutMin().toMillis();
       for (RaftPeer peer : division.getGroup().getPeers()) {
         if (peer.getId().equals(server.getId())) {
           continue;
         }
-        RaftClientReply reply = server.transferLeadership(new TransferLeadershipRequest(
+        if (!answeredWithin(division, peer.getId().toString(), recentMs)) {
+          // Down or cut off as far as Raft is concerned: asking it would cost the whole
+          // timeout (and, failing at once, trip the Ratis bug StuckTransferRelease works
+          // around).
+          log.info("group {}: {} has not answered for {} ms; not handing the leadership to it",
+              group, peer.getId(), recentMs);
+          continue;
+        }
+        RaftClientReply reply = transfer(division, new TransferLeadershipRequest(
             ClientId.randomId(), server.getId(), groupId, 0, peer.getId(),
             HAND_OVER_TIMEOUT_MS));
         if (reply.isSuccess()) {

@@ -29,10 +29,12 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  */
 public final class GroupClient implements Closeable {
   /**
-   * Sends of a call refused by a leader stepping down: 80 x 50 ms covers a hand-over, which gives
-   * up after 3 s ({@code ClusterNode.HAND_OVER_TIMEOUT_MS}).
+   * Sends of a call refused by a leader stepping down: at least 160 x 50 ms = 8 s, which covers a
+   * hand-over, which gives up after 3 s ({@code ClusterNode.HAND_OVER_TIMEOUT_MS}), and a
+   * transfer Ratis left stuck, which the leader's node releases after at most 5.5 s ({@code
+   * ClusterNode.STUCK_TRANSFER_MAX_MS}, see {@code StuckTransferRelease}).
    */
-  private static final int STEPPING_DOWN_RETRIES = 80;
+  private static final int STEPPING_DOWN_RETRIES = 160;
   private static final long STEPPING_DOWN_PAUSE_MS = 50;
 
   private final ClusterLayout layout;
