@@ -3,11 +3,17 @@
 
 usage: bench/scripts/jfr-top.py FILE.jfr [--top N] [--thread SUBSTRING] [--native] [--callers TEXT]
                                 [--between HH:MM:SS HH:MM:SS]   (one case of a server's recording)
+                                [--owners 'NAME=TEXT|TEXT;NAME=TEXT']
 
 Prints, per thread filter: the hottest leaf frames (self time) and the hottest frames anywhere
 in the stack (total time), as a share of the samples. Uses jdk.ExecutionSample (Java code
 running on CPU); jdk.NativeMethodSample (threads in native code, e.g. epoll or fsync) is counted
 separately.
+
+--owners charges each sample to the innermost frame that contains one of the owners' texts, e.g.
+  --owners 'raft client=org.apache.ratis.client.|org.apache.ratis.grpc.client.;ours=dev.lightspeed.'
+so a callback of ours that runs under Ratis' client is ours, and protobuf or Netty code that
+Ratis' client calls is the client's. Samples with no owner are listed by thread.
 """
 import argparse
 import collections
@@ -36,6 +42,28 @@ def samples(path, event):
 
 def method(frame):
     return re.sub(r"\(.*\)", "", frame)
+
+
+def owners_report(path, event, thread_filter, spec):
+    owners = []
+    for part in spec.split(";"):
+        name, _, texts = part.partition("=")
+        owners.append((name.strip(), [t for t in texts.split("|") if t]))
+    counts = collections.Counter()
+    n = 0
+    for thread, frames in samples(path, event):
+        if thread_filter and thread_filter not in thread:
+            continue
+        n += 1
+        owner = None
+        for f in frames:
+            owner = next((name for name, texts in owners if any(t in f for t in texts)), None)
+            if owner:
+                break
+        counts[owner or "no owner: " + re.sub(r"\d+", "#", thread)] += 1
+    print(f"== {event} by owner: {n} samples")
+    for o, c in counts.most_common():
+        print(f"{100*c/max(n, 1):6.1f}%  {c:6d}  {o}")
 
 
 def report(path, event, top, thread_filter, callers_of=None):
@@ -82,11 +110,16 @@ def main():
     p.add_argument("--thread", default=None)
     p.add_argument("--native", action="store_true", help="also jdk.NativeMethodSample")
     p.add_argument("--callers", default=None, help="who calls frames containing this text")
+    p.add_argument("--owners", default=None,
+                   help="NAME=TEXT|TEXT;...: samples by the innermost frame holding a TEXT")
     p.add_argument("--between", nargs=2, metavar=("FIRST", "LAST"),
                    help="only samples from FIRST to LAST (HH:MM:SS, the recording's clock)")
     a = p.parse_args()
     global BETWEEN
     BETWEEN = a.between
+    if a.owners:
+        owners_report(a.file, "jdk.ExecutionSample", a.thread, a.owners)
+        return
     report(a.file, "jdk.ExecutionSample", a.top, a.thread, a.callers)
     if a.native:
         report(a.file, "jdk.NativeMethodSample", a.top, a.thread, a.callers)
