@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.cluster;
 
+import dev.lightspeed.orchestrator.v1.ClusterConfig;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -23,6 +24,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -30,6 +32,7 @@ import org.apache.ratis.server.impl.StuckTransferRelease;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +60,8 @@ public final class ClusterNode implements Closeable {
    * {@code HAND_OVER_TIMEOUT_MS}, and one Ratis starts itself within its request timeout (3 s).
    */
   private static final long STUCK_TRANSFER_MAX_MS = 5_000;
+  /** How often a node looks whether its membership group has gone quiet ({@link #checkStillMember}). */
+  private static final long MEMBERSHIP_CHECK_MS = 3_000;
 
   /** What the node tells its host when the membership changes (docs/cluster.md, "Membership"). */
   public interface MembershipListener {
@@ -83,6 +88,10 @@ public final class ClusterNode implements Closeable {
   private final ScheduledExecutorService transferWatchdog;
   private final StuckTransferRelease stuckTransfers =
       new StuckTransferRelease(STUCK_TRANSFER_MAX_MS);
+  /** Runs {@link #checkStillMember}, whose read can block for seconds; one daemon thread. */
+  private final ScheduledExecutorService membershipCheck;
+  /** Since when ({@link System#nanoTime}) the membership group has been quiet; -1: it is not. */
+  private long membershipQuietSince = -1;
 
   private ClusterNode(ClusterLayout layout, String nodeId, Path dataDir, RaftTuning tuning,
       RaftTls tls) {
@@ -91,8 +100,13 @@ public final class ClusterNode implements Closeable {
     this.dataDir = dataDir;
     this.tuning = tuning;
     this.tls = tls;
-    this.transferWatchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, nodeId + "-transfer-watchdog");
+    this.transferWatchdog = daemonThread(nodeId + "-transfer-watchdog");
+    this.membershipCheck = daemonThread(nodeId + "-membership-check");
+  }
+
+  private static ScheduledExecutorService daemonThread(String name) {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
       t.setDaemon(true);
       return t;
     });
@@ -186,11 +200,14 @@ public final class ClusterNode implements Closeable {
       }
     } catch (IOException | RuntimeException e) {
       node.transferWatchdog.shutdownNow();
+      node.membershipCheck.shutdownNow();
       server.close();
       throw e;
     }
     node.transferWatchdog.scheduleWithFixedDelay(node::releaseStuckTransfers,
         STUCK_TRANSFER_CHECK_MS, STUCK_TRANSFER_CHECK_MS, TimeUnit.MILLISECONDS);
+    node.membershipCheck.scheduleWithFixedDelay(node::checkStillMember,
+        MEMBERSHIP_CHECK_MS, MEMBERSHIP_CHECK_MS, TimeUnit.MILLISECONDS);
     return node;
   }
 
@@ -256,7 +273,10 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  private void removedFromCluster() {
+  private synchronized void removedFromCluster() {
+    if (removed) {
+      return; // told twice: by the membership check, then by dropping its groups
+    }
     removed = true;
     MembershipFile.markRemoved(dataDir, "removed from cluster '" + layout.config().getName()
         + "' at " + java.time.Instant.now());
@@ -409,7 +429,85 @@ public final class ClusterNode implements Closeable {
       handOverLeadership(group);
     }
     transferWatchdog.shutdownNow();
+    membershipCheck.shutdownNow();
     server.close();
+  }
+
+  /**
+   * A node removed from the cluster while it was down learns it on its own (docs/cluster.md,
+   * "A node removed while it was down"). Its replica of the membership group still lists it, but
+   * no leader sends that group anything any more, so the group goes quiet. When it has heard no
+   * leader for three election timeouts, the node reads the committed list of nodes through the
+   * other members (read index on the group's current leader). A list that no longer names this
+   * node with its Raft address means it was removed: it does what a node told of its removal
+   * does (refuses every call, marks its data dir) and drops its groups' members, directories
+   * moved to {@code raft-removed/}. No answer (a partition, the others down) changes nothing;
+   * the next look tries again.
+   */
+  void checkStillMember() {
+    try {
+      if (removed || !isMember()) {
+        return;
+      }
+      ClusterLayout current = layout;
+      RaftServer.Division membership = server.getDivision(current.membershipGroupId());
+      long now = System.nanoTime();
+      if (heardLeaderWithin(membership, tuning.electionTimeoutMax().toMillis())) {
+        membershipQuietSince = -1;
+        return;
+      }
+      if (membershipQuietSince < 0) {
+        membershipQuietSince = now;
+      }
+      long quietMs = (now - membershipQuietSince) / 1_000_000;
+      if (quietMs < 3 * tuning.electionTimeoutMax().toMillis()) {
+        return;
+      }
+      ClusterConfig committed = MembershipChanges.readCommitted(this, current.membershipGroup(),
+          RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
+              TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)));
+      String myRaft = current.peer(nodeId).getRaftAddress();
+      boolean listed = committed.getPeersList().stream().anyMatch(
+          p -> p.getId().equals(nodeId) && p.getRaftAddress().equals(myRaft));
+      if (listed) {
+        return;
+      }
+      log.atWarn().addKeyValue("event", "cluster_node_removed_while_down").log("node {}: its"
+          + " membership group has heard no leader for {} ms, and the cluster's committed nodes"
+          + " are {}, without this node (Raft {}): it was removed while it was down", nodeId,
+          quietMs, committed.getPeersList().stream().map(p -> p.getId()).toList(), myRaft);
+      removedFromCluster();
+      dropAllGroups();
+    } catch (IOException | RuntimeException e) {
+      log.debug("node {}: the membership check got no answer; trying again later", nodeId, e);
+    }
+  }
+
+  /** Whether this member leads its group, or heard from its leader within {@code ms}. */
+  private static boolean heardLeaderWithin(RaftServer.Division division, long ms) {
+    if (division.getInfo().isLeader()) {
+      return true;
+    }
+    var role = division.getInfo().getRoleInfoProto();
+    return division.getInfo().getLeaderId() != null && role.hasFollowerInfo()
+        && role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < ms;
+  }
+
+  /** Drops every member this node holds, as a removal does: directories kept, moved aside. */
+  private void dropAllGroups() {
+    AtomicLong callId = new AtomicLong();
+    for (RaftGroupId id : server.getGroupIds()) {
+      try {
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+            ClientId.randomId(), server.getId(), callId.incrementAndGet(), id, false, true));
+        if (!reply.isSuccess()) {
+          log.warn("node {}: dropping its member of group {} failed: {}", nodeId, id,
+              reply.getException());
+        }
+      } catch (IOException | RuntimeException e) {
+        log.warn("node {}: dropping its member of group {} failed", nodeId, id, e);
+      }
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -17,7 +18,10 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.retry.MultipleLinearRandomRetry;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -190,15 +194,24 @@ public final class MembershipChanges {
    */
   private ClusterLayout committed() throws IOException {
     ClusterLayout mine = node.layout();
-    try (RaftClient client = client(mine.membershipGroup())) {
+    ClusterConfig config = readCommitted(node, mine.membershipGroup(),
+        MultipleLinearRandomRetry.parseCommaSeparated(node.tuning().clientRetries()));
+    return mine.withPeers(config.getPeersList());
+  }
+
+  /**
+   * The list of nodes the membership group has committed, read through its leader (read index),
+   * reaching it through {@code group}'s peers, retrying as {@code retries} says.
+   */
+  static ClusterConfig readCommitted(ClusterNode node, RaftGroup group, RetryPolicy retries)
+      throws IOException {
+    try (RaftClient client = new MembershipChanges(node).client(group, retries)) {
       RaftClientReply reply = client.io().sendReadOnly(Message.EMPTY);
       if (!reply.isSuccess()) {
         throw new IOException("the membership group did not answer: " + reply.getException(),
             reply.getException());
       }
-      ClusterConfig config = ClusterConfig.parseFrom(
-          reply.getMessage().getContent().toByteArray());
-      return mine.withPeers(config.getPeersList());
+      return ClusterConfig.parseFrom(reply.getMessage().getContent().toByteArray());
     } catch (InvalidProtocolBufferException e) {
       throw new IOException("the membership group answered something that is not a list of"
           + " nodes", e);
@@ -232,9 +245,16 @@ public final class MembershipChanges {
     }
   }
 
-  /** Drops the member; a node that does not answer keeps it (a warning, not a failure). */
+  /**
+   * Drops the member; a node that does not answer keeps it (a warning, not a failure). Asked a
+   * few times only: the node is no longer a member either way, a node that is down learns it
+   * when it comes back ({@link ClusterNode#checkStillMember}), and the client's full retries
+   * (about 22 s per group) made removing a node that is down take minutes.
+   */
   private void removeMember(RaftPeer peer, RaftGroupId groupId, List<String> warnings) {
-    try (RaftClient client = client(RaftGroup.valueOf(groupId, peer))) {
+    try (RaftClient client = client(RaftGroup.valueOf(groupId, peer),
+        RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
+            TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))) {
       RaftClientReply reply = client.getGroupManagementApi(peer.getId())
           .remove(groupId, false, true);
       if (!reply.isSuccess() && !caused(reply.getException(), GroupMismatchException.class)) {
@@ -285,12 +305,16 @@ public final class MembershipChanges {
   }
 
   private RaftClient client(RaftGroup group) {
-    RaftTuning tuning = node.tuning();
+    return client(group,
+        MultipleLinearRandomRetry.parseCommaSeparated(node.tuning().clientRetries()));
+  }
+
+  private RaftClient client(RaftGroup group, RetryPolicy retries) {
     return RaftClient.newBuilder()
-        .setProperties(RaftProps.of(tuning))
+        .setProperties(RaftProps.of(node.tuning()))
         .setParameters(RaftTls.parameters(node.tls()))
         .setRaftGroup(group)
-        .setRetryPolicy(MultipleLinearRandomRetry.parseCommaSeparated(tuning.clientRetries()))
+        .setRetryPolicy(retries)
         .build();
   }
 
