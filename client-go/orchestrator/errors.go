@@ -66,6 +66,9 @@ var (
 	ReasonClusterNodeNotFound = orchestratorv1.ErrorReason_CLUSTER_NODE_NOT_FOUND.String()
 	ReasonClusterTooSmall     = orchestratorv1.ErrorReason_CLUSTER_TOO_SMALL.String()
 	ReasonNotAMember          = orchestratorv1.ErrorReason_NOT_A_MEMBER.String()
+	// ReasonClusterChangeInProgress: ABORTED, a membership change sent to another node is
+	// under way; send the call again once it is done.
+	ReasonClusterChangeInProgress = orchestratorv1.ErrorReason_CLUSTER_CHANGE_IN_PROGRESS.String()
 )
 
 // Error is a refusal of the server, read from its google.rpc.Status.

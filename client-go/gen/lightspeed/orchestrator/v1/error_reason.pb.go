@@ -168,6 +168,10 @@ const (
 	// cluster: it was removed (RemoveClusterNode), or it was started with
 	// --join and has not been added yet (AddClusterNode).
 	ErrorReason_NOT_A_MEMBER ErrorReason = 41
+	// ABORTED. AddClusterNode or RemoveClusterNode while another membership
+	// change, sent to another node, is under way (the cluster runs one at a
+	// time); send it again once that one is done.
+	ErrorReason_CLUSTER_CHANGE_IN_PROGRESS ErrorReason = 42
 )
 
 // Enum value maps for ErrorReason.
@@ -215,50 +219,52 @@ var (
 		39: "CLUSTER_NODE_NOT_FOUND",
 		40: "CLUSTER_TOO_SMALL",
 		41: "NOT_A_MEMBER",
+		42: "CLUSTER_CHANGE_IN_PROGRESS",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"INVALID_BATCH":            1,
-		"INVALID_FAILURE":          2,
-		"INVALID_ACTION":           3,
-		"INVALID_PIPELINE_SPEC":    4,
-		"PIPELINE_NOT_FOUND":       5,
-		"BATCH_NOT_FOUND":          6,
-		"CONNECTOR_NOT_FOUND":      7,
-		"PIPELINE_EXISTS":          8,
-		"BATCH_KEY_EXISTS":         9,
-		"IDEMPOTENCY_CONFLICT":     10,
-		"UNKNOWN_STAGE":            11,
-		"NO_CONNECTOR":             12,
-		"CONNECTOR_DISABLED":       13,
-		"BATCH_TOO_LARGE":          14,
-		"PIPELINE_DRAINING":        15,
-		"SEQUENCE_REGRESSION":      16,
-		"NOT_IN_FLIGHT":            17,
-		"NOT_DEAD_LETTERED":        18,
-		"NOT_CANCELLABLE":          19,
-		"PIPELINE_NOT_EMPTY":       20,
-		"QUEUE_FULL":               21,
-		"LAG_EXCEEDED":             22,
-		"STALE_ATTEMPT":            23,
-		"INVALID_UPDATE_MASK":      24,
-		"STAGE_IN_FLIGHT":          25,
-		"EVENTS_EXPIRED":           26,
-		"WATCH_BUFFER_FULL":        27,
-		"INVALID_REQUEST":          28,
-		"MALFORMED_REQUEST":        29,
-		"TOO_MANY_ITEMS":           30,
-		"TOO_MANY_WATCHERS":        31,
-		"TOO_MANY_PIPELINES":       32,
-		"MISSING_CREDENTIALS":      33,
-		"INVALID_CREDENTIALS":      34,
-		"ROLE_REQUIRED":            35,
-		"JOURNAL_UNAVAILABLE":      36,
-		"NOT_A_CLUSTER":            37,
-		"CLUSTER_NODE_EXISTS":      38,
-		"CLUSTER_NODE_NOT_FOUND":   39,
-		"CLUSTER_TOO_SMALL":        40,
-		"NOT_A_MEMBER":             41,
+		"ERROR_REASON_UNSPECIFIED":   0,
+		"INVALID_BATCH":              1,
+		"INVALID_FAILURE":            2,
+		"INVALID_ACTION":             3,
+		"INVALID_PIPELINE_SPEC":      4,
+		"PIPELINE_NOT_FOUND":         5,
+		"BATCH_NOT_FOUND":            6,
+		"CONNECTOR_NOT_FOUND":        7,
+		"PIPELINE_EXISTS":            8,
+		"BATCH_KEY_EXISTS":           9,
+		"IDEMPOTENCY_CONFLICT":       10,
+		"UNKNOWN_STAGE":              11,
+		"NO_CONNECTOR":               12,
+		"CONNECTOR_DISABLED":         13,
+		"BATCH_TOO_LARGE":            14,
+		"PIPELINE_DRAINING":          15,
+		"SEQUENCE_REGRESSION":        16,
+		"NOT_IN_FLIGHT":              17,
+		"NOT_DEAD_LETTERED":          18,
+		"NOT_CANCELLABLE":            19,
+		"PIPELINE_NOT_EMPTY":         20,
+		"QUEUE_FULL":                 21,
+		"LAG_EXCEEDED":               22,
+		"STALE_ATTEMPT":              23,
+		"INVALID_UPDATE_MASK":        24,
+		"STAGE_IN_FLIGHT":            25,
+		"EVENTS_EXPIRED":             26,
+		"WATCH_BUFFER_FULL":          27,
+		"INVALID_REQUEST":            28,
+		"MALFORMED_REQUEST":          29,
+		"TOO_MANY_ITEMS":             30,
+		"TOO_MANY_WATCHERS":          31,
+		"TOO_MANY_PIPELINES":         32,
+		"MISSING_CREDENTIALS":        33,
+		"INVALID_CREDENTIALS":        34,
+		"ROLE_REQUIRED":              35,
+		"JOURNAL_UNAVAILABLE":        36,
+		"NOT_A_CLUSTER":              37,
+		"CLUSTER_NODE_EXISTS":        38,
+		"CLUSTER_NODE_NOT_FOUND":     39,
+		"CLUSTER_TOO_SMALL":          40,
+		"NOT_A_MEMBER":               41,
+		"CLUSTER_CHANGE_IN_PROGRESS": 42,
 	}
 )
 
@@ -293,7 +299,7 @@ var File_lightspeed_orchestrator_v1_error_reason_proto protoreflect.FileDescript
 
 const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xb2\a\n" +
+	"-lightspeed/orchestrator/v1/error_reason.proto\x12\x1alightspeed.orchestrator.v1*\xd2\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_BATCH\x10\x01\x12\x13\n" +
@@ -338,7 +344,8 @@ const file_lightspeed_orchestrator_v1_error_reason_proto_rawDesc = "" +
 	"\x13CLUSTER_NODE_EXISTS\x10&\x12\x1a\n" +
 	"\x16CLUSTER_NODE_NOT_FOUND\x10'\x12\x15\n" +
 	"\x11CLUSTER_TOO_SMALL\x10(\x12\x10\n" +
-	"\fNOT_A_MEMBER\x10)B\x9b\x01\n" +
+	"\fNOT_A_MEMBER\x10)\x12\x1e\n" +
+	"\x1aCLUSTER_CHANGE_IN_PROGRESS\x10*B\x9b\x01\n" +
 	"\x1edev.lightspeed.orchestrator.v1B\x10ErrorReasonProtoP\x01Zegithub.com/lightspeed-orchestrator/lightspeed/client-go/gen/lightspeed/orchestrator/v1;orchestratorv1b\x06proto3"
 
 var (

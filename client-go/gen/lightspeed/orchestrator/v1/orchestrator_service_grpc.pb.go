@@ -480,6 +480,9 @@ type OrchestratorServiceClient interface {
 	//     longer) a member of the cluster; call a member.
 	//   - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
 	//     answer; what changed so far is kept, send the call again.
+	//   - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+	//     under way (one change at a time); nothing changed, send it again
+	//     once that one is done.
 	AddClusterNode(ctx context.Context, in *AddClusterNodeRequest, opts ...grpc.CallOption) (*AddClusterNodeResponse, error)
 	// Removes a node from the running cluster (docs/cluster.md, "Membership"):
 	// every group it is a member of gets the next node by placement as a
@@ -493,7 +496,8 @@ type OrchestratorServiceClient interface {
 	//   - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
 	//     replication factor would be left.
 	//   - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-	//     JOURNAL_UNAVAILABLE: as for AddClusterNode.
+	//     JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+	//     AddClusterNode.
 	RemoveClusterNode(ctx context.Context, in *RemoveClusterNodeRequest, opts ...grpc.CallOption) (*RemoveClusterNodeResponse, error)
 }
 
@@ -1234,6 +1238,9 @@ type OrchestratorServiceServer interface {
 	//     longer) a member of the cluster; call a member.
 	//   - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
 	//     answer; what changed so far is kept, send the call again.
+	//   - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+	//     under way (one change at a time); nothing changed, send it again
+	//     once that one is done.
 	AddClusterNode(context.Context, *AddClusterNodeRequest) (*AddClusterNodeResponse, error)
 	// Removes a node from the running cluster (docs/cluster.md, "Membership"):
 	// every group it is a member of gets the next node by placement as a
@@ -1247,7 +1254,8 @@ type OrchestratorServiceServer interface {
 	//   - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
 	//     replication factor would be left.
 	//   - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-	//     JOURNAL_UNAVAILABLE: as for AddClusterNode.
+	//     JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+	//     AddClusterNode.
 	RemoveClusterNode(context.Context, *RemoveClusterNodeRequest) (*RemoveClusterNodeResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }

@@ -48,6 +48,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLUSTER_NODE_NOT_FOUND: _ClassVar[ErrorReason]
     CLUSTER_TOO_SMALL: _ClassVar[ErrorReason]
     NOT_A_MEMBER: _ClassVar[ErrorReason]
+    CLUSTER_CHANGE_IN_PROGRESS: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_BATCH: ErrorReason
 INVALID_FAILURE: ErrorReason
@@ -90,3 +91,4 @@ CLUSTER_NODE_EXISTS: ErrorReason
 CLUSTER_NODE_NOT_FOUND: ErrorReason
 CLUSTER_TOO_SMALL: ErrorReason
 NOT_A_MEMBER: ErrorReason
+CLUSTER_CHANGE_IN_PROGRESS: ErrorReason

@@ -781,6 +781,9 @@ class OrchestratorServiceServicer:
         longer) a member of the cluster; call a member.
         - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
         answer; what changed so far is kept, send the call again.
+        - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+        under way (one change at a time); nothing changed, send it again
+        once that one is done.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -799,7 +802,8 @@ class OrchestratorServiceServicer:
         - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
         replication factor would be left.
         - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-        JOURNAL_UNAVAILABLE: as for AddClusterNode.
+        JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+        AddClusterNode.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -217,6 +217,12 @@ export enum ErrorReason {
    * --join and has not been added yet (AddClusterNode).
    */
   NOT_A_MEMBER = 41,
+  /**
+   * CLUSTER_CHANGE_IN_PROGRESS - ABORTED. AddClusterNode or RemoveClusterNode while another membership
+   * change, sent to another node, is under way (the cluster runs one at a
+   * time); send it again once that one is done.
+   */
+  CLUSTER_CHANGE_IN_PROGRESS = 42,
   UNRECOGNIZED = -1,
 }
 
@@ -348,6 +354,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 41:
     case "NOT_A_MEMBER":
       return ErrorReason.NOT_A_MEMBER;
+    case 42:
+    case "CLUSTER_CHANGE_IN_PROGRESS":
+      return ErrorReason.CLUSTER_CHANGE_IN_PROGRESS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -441,6 +450,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "CLUSTER_TOO_SMALL";
     case ErrorReason.NOT_A_MEMBER:
       return "NOT_A_MEMBER";
+    case ErrorReason.CLUSTER_CHANGE_IN_PROGRESS:
+      return "CLUSTER_CHANGE_IN_PROGRESS";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

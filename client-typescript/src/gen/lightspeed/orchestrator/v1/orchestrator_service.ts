@@ -7711,6 +7711,9 @@ export const OrchestratorServiceService = {
    *   longer) a member of the cluster; call a member.
    * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
    *   answer; what changed so far is kept, send the call again.
+   * - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+   *   under way (one change at a time); nothing changed, send it again
+   *   once that one is done.
    */
   addClusterNode: {
     path: "/lightspeed.orchestrator.v1.OrchestratorService/AddClusterNode" as const,
@@ -7736,7 +7739,8 @@ export const OrchestratorServiceService = {
    * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
    *   replication factor would be left.
    * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   *   JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+   *   AddClusterNode.
    */
   removeClusterNode: {
     path: "/lightspeed.orchestrator.v1.OrchestratorService/RemoveClusterNode" as const,
@@ -8177,6 +8181,9 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    *   longer) a member of the cluster; call a member.
    * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
    *   answer; what changed so far is kept, send the call again.
+   * - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+   *   under way (one change at a time); nothing changed, send it again
+   *   once that one is done.
    */
   addClusterNode: handleUnaryCall<AddClusterNodeRequest, AddClusterNodeResponse>;
   /**
@@ -8192,7 +8199,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
    * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
    *   replication factor would be left.
    * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   *   JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+   *   AddClusterNode.
    */
   removeClusterNode: handleUnaryCall<RemoveClusterNodeRequest, RemoveClusterNodeResponse>;
 }
@@ -8940,6 +8948,9 @@ export interface OrchestratorServiceClient extends Client {
    *   longer) a member of the cluster; call a member.
    * - UNAVAILABLE JOURNAL_UNAVAILABLE: a group or the new node did not
    *   answer; what changed so far is kept, send the call again.
+   * - ABORTED CLUSTER_CHANGE_IN_PROGRESS: a change sent to another node is
+   *   under way (one change at a time); nothing changed, send it again
+   *   once that one is done.
    */
   addClusterNode(
     request: AddClusterNodeRequest,
@@ -8969,7 +8980,8 @@ export interface OrchestratorServiceClient extends Client {
    * - FAILED_PRECONDITION CLUSTER_TOO_SMALL: fewer nodes than the
    *   replication factor would be left.
    * - FAILED_PRECONDITION NOT_A_CLUSTER, NOT_A_MEMBER, UNAVAILABLE
-   *   JOURNAL_UNAVAILABLE: as for AddClusterNode.
+   *   JOURNAL_UNAVAILABLE, ABORTED CLUSTER_CHANGE_IN_PROGRESS: as for
+   *   AddClusterNode.
    */
   removeClusterNode(
     request: RemoveClusterNodeRequest,

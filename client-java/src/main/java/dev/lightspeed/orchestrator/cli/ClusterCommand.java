@@ -206,7 +206,8 @@ final class ClusterCommand implements Runnable {
         "",
         "Waits up to 2 minutes (--deadline changes it). Exit codes: 0 added; 1 refused (the"
             + " reason is printed: INVALID_REQUEST, CLUSTER_NODE_EXISTS, NOT_A_CLUSTER,"
-            + " NOT_A_MEMBER, ROLE_REQUIRED, ...) or not finished (run it again); 2 usage error."
+            + " NOT_A_MEMBER, CLUSTER_CHANGE_IN_PROGRESS (a change sent to another node is under"
+            + " way), ROLE_REQUIRED, ...) or not finished (run it again); 2 usage error."
       })
   static final class AddNode implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -252,7 +253,8 @@ final class ClusterCommand implements Runnable {
       footer = {
         "",
         "Waits up to 2 minutes (--deadline changes it). Exit codes: 0 removed; 1 refused"
-            + " (CLUSTER_NODE_NOT_FOUND, CLUSTER_TOO_SMALL, NOT_A_CLUSTER, ROLE_REQUIRED, ...) or"
+            + " (CLUSTER_NODE_NOT_FOUND, CLUSTER_TOO_SMALL, CLUSTER_CHANGE_IN_PROGRESS,"
+            + " NOT_A_CLUSTER, ROLE_REQUIRED, ...) or"
             + " not finished (run it again); 2 usage error."
       })
   static final class RemoveNode implements Callable<Integer> {

@@ -42,11 +42,17 @@ import org.slf4j.LoggerFactory;
  *
  * Then the membership group, of which every node is a member, records the new list of nodes, so
  * every node places groups by it. Each step can be run again: a change that failed half-way (a
- * node did not answer) is finished by sending the same call again. One change at a time per node.
+ * node did not answer) is finished by sending the same call again. One change at a time in the
+ * cluster: each holds the membership group's {@link ChangeLock} while it runs.
  */
 public final class MembershipChanges {
   private static final Logger log = LoggerFactory.getLogger(MembershipChanges.class);
   private static final int SET_CONFIGURATION_ATTEMPTS = 5;
+  /**
+   * How long the change lock holds if its holder never gives it back (it died mid-change): longer
+   * than a change takes (seconds per group; minutes when a new member needs a large snapshot).
+   */
+  static final long CHANGE_LOCK_TTL_MS = 10 * 60_000;
 
   /** One group whose members changed. */
   public record GroupChange(int group, List<String> oldMembers, List<String> newMembers) {}
@@ -57,7 +63,7 @@ public final class MembershipChanges {
   /** A change refused before anything changed. */
   public static final class Refused extends Exception {
     /** Why: each maps onto one documented error reason. */
-    public enum Kind { INVALID, EXISTS, NOT_FOUND, TOO_SMALL }
+    public enum Kind { INVALID, EXISTS, NOT_FOUND, TOO_SMALL, IN_PROGRESS }
 
     private final Kind kind;
     private final String field;
@@ -96,6 +102,11 @@ public final class MembershipChanges {
       throw new Refused(Refused.Kind.INVALID, "peer.api_address", "peer.api_address " + api
           + " is also peer.raft_address: the node needs a port for each");
     }
+    return underChangeLock(() -> addLocked(peer, raft, api));
+  }
+
+  private Result addLocked(ClusterPeer peer, HostPort raft, HostPort api)
+      throws Refused, IOException {
     ClusterLayout before = committed();
     for (ClusterPeer p : before.config().getPeersList()) {
       if (p.getId().equals(peer.getId())) {
@@ -133,6 +144,10 @@ public final class MembershipChanges {
       throw new Refused(Refused.Kind.INVALID, "node_id", "node_id is empty: name the node to"
           + " remove (e.g. \"n4\")");
     }
+    return underChangeLock(() -> removeLocked(nodeId));
+  }
+
+  private Result removeLocked(String nodeId) throws Refused, IOException {
     ClusterLayout before = committed();
     if (before.peer(nodeId) == null) {
       throw new Refused(Refused.Kind.NOT_FOUND, "node_id", "node '" + nodeId + "' is not a"
@@ -158,6 +173,44 @@ public final class MembershipChanges {
         .log("node {} removed from cluster '{}'; groups changed: {}", nodeId,
             after.config().getName(), changes);
     return new Result(changes, after.config(), warnings);
+  }
+
+  /** A change run under the cluster's change lock. */
+  private interface LockedChange {
+    Result run() throws Refused, IOException;
+  }
+
+  /**
+   * Runs {@code change} holding the cluster's {@link ChangeLock}, so that no change sent to
+   * another node runs at the same time (docs/cluster.md, "Two changes at once"); the list of
+   * nodes is read after the lock is taken. Refused (IN_PROGRESS) while another node holds it.
+   */
+  private Result underChangeLock(LockedChange change) throws Refused, IOException {
+    String holder = node.nodeId();
+    byte[] reply = write(node.layout().membershipGroup(),
+        ChangeLock.acquire(holder, System.currentTimeMillis(), CHANGE_LOCK_TTL_MS),
+        "take the cluster's membership-change lock");
+    ChangeLock.Held other = ChangeLock.refusal(reply);
+    if (other != null) {
+      throw new Refused(Refused.Kind.IN_PROGRESS, null, "another membership change is under"
+          + " way, sent to node '" + other.holder() + "' (it holds the cluster's change lock"
+          + " until it finishes, or until " + java.time.Instant.ofEpochMilli(other.untilMs())
+          + " if it died): wait for that change, check `lightspeed cluster status`, then send"
+          + " this one again");
+    }
+    try {
+      return change.run();
+    } finally {
+      try {
+        write(node.layout().membershipGroup(),
+            ChangeLock.release(holder, System.currentTimeMillis()),
+            "give the cluster's membership-change lock back");
+      } catch (IOException | RuntimeException e) {
+        log.warn("node {} could not give the membership-change lock back ({}); it expires"
+            + " {} ms after it was taken, and a change sent to this node takes it at once",
+            holder, e.getMessage(), CHANGE_LOCK_TTL_MS);
+      }
+    }
   }
 
   /** Every group whose members the new placement changes, changed one by one. */
@@ -294,13 +347,18 @@ public final class MembershipChanges {
 
   /** Records the new list of nodes in the membership group (every node applies it). */
   private void record(RaftGroup membership, ClusterConfig config) throws IOException {
+    write(membership, config.toByteArray(), "record the new list of nodes");
+  }
+
+  /** Replicates {@code entry} through the membership group; returns the group's reply. */
+  private byte[] write(RaftGroup membership, byte[] entry, String what) throws IOException {
     try (RaftClient client = client(membership)) {
-      RaftClientReply reply = client.io().send(
-          Message.valueOf(ByteString.copyFrom(config.toByteArray())));
+      RaftClientReply reply = client.io().send(Message.valueOf(ByteString.copyFrom(entry)));
       if (!reply.isSuccess()) {
-        throw new IOException("the membership group did not record the new list of nodes: "
+        throw new IOException("the membership group did not " + what + ": "
             + reply.getException(), reply.getException());
       }
+      return reply.getMessage().getContent().toByteArray();
     }
   }
 

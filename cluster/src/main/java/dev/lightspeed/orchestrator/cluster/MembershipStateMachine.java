@@ -16,14 +16,17 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * state is the list of nodes (a {@code ClusterConfig}), each entry the whole new list, written by
  * the node that runs a membership change. Every node applies it, keeps a copy in its data dir
  * ({@link MembershipFile}, read before Raft starts next time) and tells the node, which places
- * the groups by it. The log stays tiny (one entry per change), so it takes no snapshots: a new
- * member gets the whole log.
+ * the groups by it. It also keeps the cluster's {@link ChangeLock}, taken and given back by each
+ * change (two more entries per change). The log stays tiny, so it takes no snapshots: a new
+ * member gets the whole log, and a restarted one replays it (the lock included).
  */
 final class MembershipStateMachine extends BaseStateMachine {
   private final Path dataDir;
   private final Consumer<ClusterConfig> onChange;
   private final Runnable onRemoved;
   private volatile ClusterConfig current;
+  /** Which node's membership change may run now (replayed from the log after a restart). */
+  private final ChangeLock changeLock = new ChangeLock();
 
   MembershipStateMachine(ClusterConfig initial, Path dataDir, Consumer<ClusterConfig> onChange,
       Runnable onRemoved) {
@@ -36,9 +39,22 @@ final class MembershipStateMachine extends BaseStateMachine {
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
+    byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
+    if (ChangeLock.isLockEntry(data)) {
+      byte[] reply;
+      try {
+        reply = changeLock.apply(data);
+      } catch (java.io.IOException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      synchronized (this) {
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      }
+      return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+    }
     ClusterConfig config;
     try {
-      config = ClusterConfig.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      config = ClusterConfig.parseFrom(data);
     } catch (InvalidProtocolBufferException e) {
       // Only MembershipChanges writes here; a bad entry is a bug, and this replica stops trusting
       // itself rather than guess a membership.

@@ -55,6 +55,8 @@ public enum ServerReason implements RefusalReason {
   CLUSTER_TOO_SMALL(Category.FAILED_PRECONDITION),
   /** The cluster node called was removed, or started with --join and not added yet. */
   NOT_A_MEMBER(Category.FAILED_PRECONDITION),
+  /** AddClusterNode / RemoveClusterNode while a change sent to another node is under way. */
+  CLUSTER_CHANGE_IN_PROGRESS(Category.ABORTED),
 
   /** WatchEvents resumed after an event older than the oldest retained one (SPEC 3.10). */
   EVENTS_EXPIRED(Category.OUT_OF_RANGE);

@@ -276,6 +276,7 @@ public final class ClusterHost implements ClusterRouting, Closeable {
       case EXISTS -> ServerReason.CLUSTER_NODE_EXISTS;
       case NOT_FOUND -> ServerReason.CLUSTER_NODE_NOT_FOUND;
       case TOO_SMALL -> ServerReason.CLUSTER_TOO_SMALL;
+      case IN_PROGRESS -> ServerReason.CLUSTER_CHANGE_IN_PROGRESS;
     };
     return refused.field() == null ? Rejection.of(reason, refused.getMessage())
         : Rejection.ofField(reason, refused.field(), refused.getMessage());

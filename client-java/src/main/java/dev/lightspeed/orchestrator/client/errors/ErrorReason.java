@@ -66,6 +66,8 @@ public enum ErrorReason {
   CLUSTER_TOO_SMALL,
   /** FAILED_PRECONDITION: the node called was removed from the cluster, or not added yet. */
   NOT_A_MEMBER,
+  /** ABORTED: a membership change sent to another node is under way; send it again later. */
+  CLUSTER_CHANGE_IN_PROGRESS,
 
   /** No ErrorInfo of this domain, or a reason this client does not know. */
   UNKNOWN;
