@@ -142,6 +142,11 @@ public final class ClusterGrpcService extends OrchestratorServiceGrpc.Orchestrat
    * group does not include this node to a member ({@link StreamRelay}); the innermost, so that
    * the caller is authenticated here first and the call counted here as any other.
    */
+  /** The relayed streams' figures, registered on {@code /metrics} by the server. */
+  public io.prometheus.metrics.model.registry.MultiCollector relayMetrics() {
+    return relay.metrics();
+  }
+
   public io.grpc.ServerInterceptor relay() {
     return relay;
   }

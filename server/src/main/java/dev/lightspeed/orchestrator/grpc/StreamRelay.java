@@ -98,10 +98,17 @@ final class StreamRelay implements ServerInterceptor {
 
   private final ClusterRouting routing;
   private final MemberChannels channels;
+  private final RelayMetrics metrics = new RelayMetrics(METHODS.values().stream()
+      .map(MethodDescriptor::getBareMethodName).sorted().toList());
 
   StreamRelay(ClusterRouting routing, MemberChannels channels) {
     this.routing = routing;
     this.channels = channels;
+  }
+
+  /** This node's relayed streams, for {@code /metrics}. */
+  RelayMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -273,6 +280,7 @@ final class StreamRelay implements ServerInterceptor {
             @Override
             public void streamCreated(io.grpc.Attributes transportAttrs, Metadata headers) {
               created = true;
+              metrics.opened(method.getBareMethodName());
             }
 
             @Override
@@ -315,9 +323,21 @@ final class StreamRelay implements ServerInterceptor {
 
       @Override
       public void onClose(Status status, Metadata trailers) {
+        boolean lost = false;
+        try {
+          lost = closed(status, trailers);
+        } finally {
+          if (created) {
+            metrics.ended(method.getBareMethodName(), lost);
+          }
+        }
+      }
+
+      /** Passes the member's end on, or tries the next member; true when the member was lost. */
+      private boolean closed(Status status, Metadata trailers) {
         synchronized (Relay.this) {
           if (attempt != this || ended) {
-            return;
+            return false;
           }
           if (!created && (timedOut || status.getCode() == Status.Code.UNAVAILABLE)) {
             // The stream never reached the member: nothing of it exists there; try the next.
@@ -325,7 +345,7 @@ final class StreamRelay implements ServerInterceptor {
                 + (timedOut ? "no connection within " + OPEN_WAIT_MS + " ms"
                     : status.getDescription()));
             openNext();
-            return;
+            return false;
           }
           ended = true;
           if (endedByMember || status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
@@ -346,7 +366,9 @@ final class StreamRelay implements ServerInterceptor {
                 + "). Open the stream again, on this node or any other: a Work stream's"
                 + " unacknowledged batches come back when their leases expire; WatchEvents"
                 + " resumes with after_event_id").withCause(status.getCause()), new Metadata());
+            return true;
           }
+          return false;
         }
       }
     }
@@ -395,6 +417,7 @@ final class StreamRelay implements ServerInterceptor {
         return;
       }
       ended = true;
+      metrics.unplaced(method.getBareMethodName());
       call.close(Status.UNAVAILABLE.withDescription("this node holds no replica of pipeline '"
           + pipeline + "' (Raft group " + routing.groupOf(pipeline) + ") and could not reach"
           + " any of its group's nodes to relay the stream to"

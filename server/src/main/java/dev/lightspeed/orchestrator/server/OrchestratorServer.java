@@ -151,6 +151,9 @@ public final class OrchestratorServer {
             settings.watchBufferCapacity(), new dev.lightspeed.orchestrator.metrics.DomainMetrics(
                 metrics), settings.memberCredentials())
         : null;
+    if (clusterService != null && metrics != null) {
+      metrics.registry.register(clusterService.relayMetrics());
+    }
     io.grpc.BindableService service = cluster != null
         ? clusterService
         : new OrchestratorGrpcService(

@@ -149,7 +149,10 @@ class ClusterRelayTest extends ClusterTestBase {
 
   @Test
   void aNonMemberRelaysWorkAndWatchStreams_asTheMemberServesThem() throws Exception {
-    startFourNodes(ServerSettings.defaults(), null);
+    startFourNodes(ServerSettings.defaults().withMetrics("127.0.0.1", 0), null);
+    int outsiderMetrics = nodes.get(outsider).server().metricsPort();
+    assertThat(MetricsScrape.of(outsiderMetrics).value("lightspeed_relay_streams_opened_total",
+        "method", "Work")).as("a series before the first stream").isZero();
     String member = members.get(0);
     PipelineClient orders = createOrders(member);
 
@@ -234,6 +237,36 @@ class ClusterRelayTest extends ClusterTestBase {
     assertThat(seenAgain).isNotNull();
     assertThat(seenAgain.getBatch().getKey()).isEqualTo("w2");
     again.call.cancel("done", null);
+
+    // The outsider's /metrics counts what it relayed: the three WatchStarted streams (one lost
+    // with its member), the Work streams and WatchEvents streams above; none is left open.
+    awaitTrue("the outsider's relayed streams all ended",
+        () -> activeRelays(outsiderMetrics) == 0);
+    MetricsScrape scrape = MetricsScrape.of(outsiderMetrics);
+    assertThat(scrape.value("lightspeed_relay_streams_opened_total", "method", "WatchStarted"))
+        .isEqualTo(3);
+    assertThat(scrape.value("lightspeed_relay_streams_lost_total", "method", "WatchStarted"))
+        .isEqualTo(1);
+    assertThat(scrape.value("lightspeed_relay_streams_opened_total", "method", "Work"))
+        .isEqualTo(2);
+    assertThat(scrape.value("lightspeed_relay_streams_opened_total", "method", "WatchEvents"))
+        .isGreaterThanOrEqualTo(2);
+    assertThat(scrape.sum("lightspeed_relay_streams_lost_total", "method", "Work")).isZero();
+    // The members relayed nothing.
+    for (String m : members) {
+      if (nodes.containsKey(m)) {
+        assertThat(MetricsScrape.of(nodes.get(m).server().metricsPort())
+            .sum("lightspeed_relay_streams_opened_total")).as(m).isZero();
+      }
+    }
+  }
+
+  private static double activeRelays(int metricsPort) {
+    try {
+      return MetricsScrape.of(metricsPort).sum("lightspeed_relay_streams_active");
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
