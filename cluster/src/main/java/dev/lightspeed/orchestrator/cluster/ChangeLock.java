@@ -1,5 +1,6 @@
 package dev.lightspeed.orchestrator.cluster;
 
+import dev.lightspeed.orchestrator.v1.ClusterPeer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -30,6 +31,8 @@ final class ChangeLock {
   record Held(String holder, long untilMs) {}
 
   private Held held;
+  /** The node the holder's change adds, while it runs (null: none, or a removal). */
+  private ClusterPeer joining;
 
   /** Whether {@code entry} is one of this lock's entries (else it is a list of nodes). */
   static boolean isLockEntry(byte[] entry) {
@@ -37,14 +40,24 @@ final class ChangeLock {
   }
 
   static byte[] acquire(String holder, long nowMs, long ttlMs) {
-    return entry(ACQUIRE, holder, nowMs, ttlMs);
+    return acquire(holder, nowMs, ttlMs, null);
+  }
+
+  /**
+   * Takes the lock for a change that adds {@code joining} (null: a removal): while the change
+   * runs, every node's Raft TLS check accepts that node's certificate ({@link
+   * PeerCertificateCheck#trustAlso}), since its groups change before the list of nodes does.
+   */
+  static byte[] acquire(String holder, long nowMs, long ttlMs, ClusterPeer joining) {
+    return entry(ACQUIRE, holder, nowMs, ttlMs, joining);
   }
 
   static byte[] release(String holder, long nowMs) {
-    return entry(RELEASE, holder, nowMs, 0);
+    return entry(RELEASE, holder, nowMs, 0, null);
   }
 
-  private static byte[] entry(byte op, String holder, long nowMs, long ttlMs) {
+  private static byte[] entry(byte op, String holder, long nowMs, long ttlMs,
+      ClusterPeer joining) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(ENTRY_MARK);
@@ -52,6 +65,9 @@ final class ChangeLock {
       out.writeUTF(holder);
       out.writeLong(nowMs);
       out.writeLong(ttlMs);
+      byte[] peer = joining == null ? new byte[0] : joining.toByteArray();
+      out.writeInt(peer.length);
+      out.write(peer);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -69,10 +85,13 @@ final class ChangeLock {
     String holder = in.readUTF();
     long nowMs = in.readLong();
     long ttlMs = in.readLong();
+    byte[] peer = new byte[in.readInt()];
+    in.readFully(peer);
     switch (op) {
       case ACQUIRE -> {
         if (held == null || held.holder().equals(holder) || held.untilMs() <= nowMs) {
           held = new Held(holder, nowMs + ttlMs);
+          joining = peer.length == 0 ? null : ClusterPeer.parseFrom(peer);
           return new byte[0];
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -85,11 +104,17 @@ final class ChangeLock {
       case RELEASE -> {
         if (held != null && held.holder().equals(holder)) {
           held = null;
+          joining = null;
         }
         return new byte[0];
       }
       default -> throw new IOException("unknown change-lock operation " + op);
     }
+  }
+
+  /** The node the running change adds, or null. */
+  synchronized ClusterPeer joining() {
+    return joining;
   }
 
   /** Who holds the lock now, or null. */

@@ -238,7 +238,7 @@ public final class ClusterNode implements Closeable {
     ClusterLayout current = layout;
     if (groupId.equals(current.membershipGroupId())) {
       return new MembershipStateMachine(current.config(), dataDir, this::membershipApplied,
-          this::removedFromCluster);
+          this::removedFromCluster, this::trustJoining);
     }
     int group = current.indexOf(groupId);
     if (group < 0) {
@@ -254,7 +254,17 @@ public final class ClusterNode implements Closeable {
     });
   }
 
+  /** A change adding {@code peer} started: its Raft certificate is accepted from now on. */
+  private void trustJoining(dev.lightspeed.orchestrator.v1.ClusterPeer peer) {
+    if (tls != null) {
+      tls.trustAlso(List.of(peer));
+    }
+  }
+
   private void membershipApplied(dev.lightspeed.orchestrator.v1.ClusterConfig config) {
+    if (tls != null) {
+      tls.trustAlso(config.getPeersList());
+    }
     ClusterLayout next;
     try {
       next = layout.withPeers(config.getPeersList());

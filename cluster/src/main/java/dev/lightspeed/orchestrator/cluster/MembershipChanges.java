@@ -102,7 +102,7 @@ public final class MembershipChanges {
       throw new Refused(Refused.Kind.INVALID, "peer.api_address", "peer.api_address " + api
           + " is also peer.raft_address: the node needs a port for each");
     }
-    return underChangeLock(() -> addLocked(peer, raft, api));
+    return underChangeLock(peer, () -> addLocked(peer, raft, api));
   }
 
   private Result addLocked(ClusterPeer peer, HostPort raft, HostPort api)
@@ -144,7 +144,7 @@ public final class MembershipChanges {
       throw new Refused(Refused.Kind.INVALID, "node_id", "node_id is empty: name the node to"
           + " remove (e.g. \"n4\")");
     }
-    return underChangeLock(() -> removeLocked(nodeId));
+    return underChangeLock(null, () -> removeLocked(nodeId));
   }
 
   private Result removeLocked(String nodeId) throws Refused, IOException {
@@ -185,10 +185,11 @@ public final class MembershipChanges {
    * another node runs at the same time (docs/cluster.md, "Two changes at once"); the list of
    * nodes is read after the lock is taken. Refused (IN_PROGRESS) while another node holds it.
    */
-  private Result underChangeLock(LockedChange change) throws Refused, IOException {
+  private Result underChangeLock(ClusterPeer joining, LockedChange change)
+      throws Refused, IOException {
     String holder = node.nodeId();
     byte[] reply = write(node.layout().membershipGroup(),
-        ChangeLock.acquire(holder, System.currentTimeMillis(), CHANGE_LOCK_TTL_MS),
+        ChangeLock.acquire(holder, System.currentTimeMillis(), CHANGE_LOCK_TTL_MS, joining),
         "take the cluster's membership-change lock");
     ChangeLock.Held other = ChangeLock.refusal(reply);
     if (other != null) {

@@ -2,6 +2,7 @@ package dev.lightspeed.orchestrator.cluster;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lightspeed.orchestrator.v1.ClusterConfig;
+import dev.lightspeed.orchestrator.v1.ClusterPeer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -24,16 +25,19 @@ final class MembershipStateMachine extends BaseStateMachine {
   private final Path dataDir;
   private final Consumer<ClusterConfig> onChange;
   private final Runnable onRemoved;
+  private final Consumer<ClusterPeer> onJoining;
   private volatile ClusterConfig current;
   /** Which node's membership change may run now (replayed from the log after a restart). */
   private final ChangeLock changeLock = new ChangeLock();
 
+  /** {@code onJoining}: a change that adds this node started (it may not be in the list yet). */
   MembershipStateMachine(ClusterConfig initial, Path dataDir, Consumer<ClusterConfig> onChange,
-      Runnable onRemoved) {
+      Runnable onRemoved, Consumer<ClusterPeer> onJoining) {
     this.current = initial;
     this.dataDir = dataDir;
     this.onChange = onChange;
     this.onRemoved = onRemoved;
+    this.onJoining = onJoining;
   }
 
   @Override
@@ -49,6 +53,10 @@ final class MembershipStateMachine extends BaseStateMachine {
       }
       synchronized (this) {
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      }
+      ClusterPeer joining = changeLock.joining();
+      if (joining != null) {
+        onJoining.accept(joining);
       }
       return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
     }

@@ -31,8 +31,9 @@ final class PeerCertificateCheck extends X509ExtendedTrustManager {
 
   private final X509ExtendedTrustManager pkix;
   private final String clusterName;
-  private final Set<String> nodeIds;
-  private final Map<HostPort, String> nodeByRaftAddress;
+  /** Replaced whole ({@link #trustAlso}); read by every handshake. */
+  private volatile Set<String> nodeIds;
+  private volatile Map<HostPort, String> nodeByRaftAddress;
   private final Set<String> logged = ConcurrentHashMap.newKeySet();
 
   PeerCertificateCheck(X509ExtendedTrustManager pkix, ClusterLayout layout) {
@@ -42,6 +43,23 @@ final class PeerCertificateCheck extends X509ExtendedTrustManager {
         .collect(Collectors.toUnmodifiableSet());
     this.nodeByRaftAddress = layout.config().getPeersList().stream().collect(
         Collectors.toUnmodifiableMap(ClusterConfigs::raftAddress, ClusterPeer::getId));
+  }
+
+  /**
+   * Accepts {@code peers} from now on as well (docs/cluster.md, "Adding a node under mutual
+   * TLS"): a node being added, as soon as the change that adds it starts, and every list of nodes
+   * the membership group applies. Nothing is forgotten until the node restarts, so a node being
+   * removed can still be told to drop its groups.
+   */
+  synchronized void trustAlso(Iterable<ClusterPeer> peers) {
+    Set<String> ids = new java.util.HashSet<>(nodeIds);
+    Map<HostPort, String> byAddress = new java.util.HashMap<>(nodeByRaftAddress);
+    for (ClusterPeer p : peers) {
+      ids.add(p.getId());
+      byAddress.put(ClusterConfigs.raftAddress(p), p.getId());
+    }
+    nodeIds = Set.copyOf(ids);
+    nodeByRaftAddress = Map.copyOf(byAddress);
   }
 
   // ---- a peer connecting to this node (this node is the TLS server) ------------------------

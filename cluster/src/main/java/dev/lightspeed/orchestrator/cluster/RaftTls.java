@@ -31,11 +31,16 @@ public final class RaftTls {
   private static final char[] NO_PASSWORD = new char[0];
 
   private final KeyManager keyManager;
-  private final TrustManager trustManager;
+  private final PeerCertificateCheck trustManager;
 
-  private RaftTls(KeyManager keyManager, TrustManager trustManager) {
+  private RaftTls(KeyManager keyManager, PeerCertificateCheck trustManager) {
     this.keyManager = keyManager;
     this.trustManager = trustManager;
+  }
+
+  /** Accepts these nodes' certificates from now on too ({@link PeerCertificateCheck#trustAlso}). */
+  void trustAlso(Iterable<dev.lightspeed.orchestrator.v1.ClusterPeer> peers) {
+    trustManager.trustAlso(peers);
   }
 
   /**

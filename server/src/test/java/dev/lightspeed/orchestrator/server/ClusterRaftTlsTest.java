@@ -112,6 +112,61 @@ class ClusterRaftTlsTest extends ClusterTestBase {
     }
   }
 
+  /**
+   * AddClusterNode under mutual Raft TLS, the other nodes not restarted: the change's lock entry
+   * names the joining node, so every node's check accepts its certificate before its groups
+   * change (docs/cluster.md, "Adding a node under mutual TLS"). Without that, the members refuse
+   * it ("the address is no raftAddress of cluster 'test'") and the add fails.
+   */
+  @Test
+  @Timeout(180)
+  void aNodeIsAddedUnderMutualTlsWithoutRestartingTheOthers() throws Exception {
+    startCluster(4);
+    dev.lightspeed.orchestrator.cluster.ClusterLayout three = layout;
+    dev.lightspeed.orchestrator.v1.ClusterPeer n4 = dev.lightspeed.orchestrator.v1.ClusterPeer
+        .newBuilder().setId("n4").setRaftAddress("127.0.0.1:" + freePort())
+        .setApiAddress("127.0.0.1:" + freePort()).build();
+    java.util.List<dev.lightspeed.orchestrator.v1.ClusterPeer> peers =
+        new java.util.ArrayList<>(three.config().getPeersList());
+    peers.add(n4);
+    dev.lightspeed.orchestrator.cluster.ClusterLayout four = three.withPeers(peers);
+    String onN4 = null;
+    for (int i = 0; onN4 == null; i++) {
+      if (four.placement().membersOf(four.placement().groupOf("p" + i)).contains("n4")) {
+        onN4 = "p" + i;
+      }
+    }
+    stub("n1").createPipeline(CreatePipelineRequest.newBuilder()
+        .setSpec(pipeline(onN4, "extract")).build());
+    stub("n2").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline(onN4).setBatch(batch("b1", "extract", 1)).build());
+
+    nodeCerts.put("n4", TestCertificates.node(certs, ca, "n4"));
+    layout = four; // n4's own file (and so its check) lists every node
+    startNode(four, "n4", ServerSettings.defaults(), null, true);
+    var added = stub("n2").addClusterNode(
+        dev.lightspeed.orchestrator.v1.AddClusterNodeRequest.newBuilder().setPeer(n4).build());
+    assertThat(added.getPeersList()).extracting(p -> p.getId())
+        .containsExactly("n1", "n2", "n3", "n4");
+
+    stub("n3").enqueueBatch(EnqueueBatchRequest.newBuilder()
+        .setPipeline(onN4).setBatch(batch("b2", "extract", 2)).build());
+    String pipelineOnN4 = onN4;
+    String signature = stub("n1").getStatus(GetStatusRequest.newBuilder()
+        .setPipeline(pipelineOnN4).build()).getSignature();
+    int group = four.placement().groupOf(pipelineOnN4);
+    GroupState replica =
+        (GroupState) nodes.get("n4").host().node().stateMachine(group).state();
+    awaitTrue("n4's replica has both enqueues", () -> {
+      try {
+        return Reads.getStatus(replica.registry().get(pipelineOnN4)).getSignature()
+            .equals(signature);
+      } catch (RuntimeException notYetCreated) {
+        return false;
+      }
+    });
+  }
+
   @Test
   void aRaftClientWithoutTheCertificateOfANodeCannotSubmit() throws Exception {
     startCluster(1);
