@@ -1,7 +1,8 @@
 // The dashboard's entry: asks for a token when the server wants one, then routes
-// #/ (overview) and #/p/NAME (one pipeline). Each view gets an alive() that turns false when
+// #/ (overview), #/p/NAME (one pipeline) and, on a cluster node, #/cluster (its groups). Each view gets an alive() that turns false when
 // the user navigates away, which stops its polls and streams.
 import { session, setToken, token } from "./api";
+import { isClusterNode, renderCluster } from "./cluster";
 import { clear, h } from "./dom";
 import { renderOverview } from "./overview";
 import { renderPipeline } from "./pipeline";
@@ -9,6 +10,7 @@ import { setRoles } from "./roles";
 
 const root = document.getElementById("app") as HTMLElement;
 const who = document.getElementById("who") as HTMLElement;
+const clusterLink = document.getElementById("cluster-link") as HTMLElement;
 let generation = 0;
 
 function askForToken(reason: string): void {
@@ -33,6 +35,7 @@ function route(): void {
   const alive = () => mine === generation;
   const m = /^#\/p\/(.+)$/.exec(location.hash);
   if (m) renderPipeline(root, decodeURIComponent(m[1]), alive);
+  else if (location.hash === "#/cluster") renderCluster(root, alive);
   else renderOverview(root, alive);
 }
 
@@ -50,6 +53,10 @@ async function start(): Promise<void> {
     return;
   }
   setRoles(s.roles);
+  // The header links to the cluster view on a cluster node only (a refusal hides nothing else).
+  isClusterNode().then(
+    (yes) => { clusterLink.hidden = !yes; },
+    () => { clusterLink.hidden = true; });
   clear(who, s.auth ? `${s.name} (${s.roles.join(", ")}) ` : "no authentication ",
     s.auth ? h("button", { type: "button", id: "sign-out", onclick: () => {
       setToken(null);

@@ -133,6 +133,25 @@ class ClusterDashboardBrowserTest extends ClusterTestBase {
             .toPath(), DashboardBrowserTest.SHOTS.resolve("cluster-node-pipeline.png"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
+    // The header's Cluster link (a cluster node only) opens n3's view of its groups: both
+    // groups, each with a leader, a valid replica, and a backlog that drains to 0.
+    wait.until(ExpectedConditions.elementToBeClickable(By.id("cluster-link"))).click();
+    wait.until(ExpectedConditions.textMatches(By.id("cluster-info"),
+        Pattern.compile("^node n3 of cluster 'test': a member of 2 groups")));
+    for (int g = 0; g < 2; g++) {
+      String row = "#groups tr[data-group='" + g + "'] td.c-";
+      wait.until(ExpectedConditions.textMatches(By.cssSelector(row + "leader"),
+          Pattern.compile("^n[123]$")));
+      wait.until(ExpectedConditions.textToBe(By.cssSelector(row + "valid"), "yes"));
+      wait.until(ExpectedConditions.textToBe(By.cssSelector(row + "backlog"), "0"));
+    }
+    int ordersGroup = layout.placement().groupOf("orders");
+    assertThat(browser.findElement(By.cssSelector("#groups tr[data-group='" + ordersGroup
+        + "'] td.c-pipelines")).getText()).isEqualTo("1");
+    java.nio.file.Files.copy(browser.getScreenshotAs(org.openqa.selenium.OutputType.FILE)
+            .toPath(), DashboardBrowserTest.SHOTS.resolve("cluster-node-groups.png"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
     List<String> errors = new ArrayList<>();
     for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
       if (e.getLevel().intValue() >= Level.SEVERE.intValue()) {

@@ -168,6 +168,8 @@ class DashboardBrowserTest {
     enqueue("clicks", 1, 7);
     waitForCell("orders", "queued", "3");
     waitForCell("clicks", "queued", "7");
+    assertThat(browser.findElement(By.id("cluster-link")).isDisplayed())
+        .as("the Cluster link, on a single server").isFalse();
     Object marker = ((JavascriptExecutor) browser).executeScript(
         "return window.__noReload = 'same page';");
     screenshot("overview");
