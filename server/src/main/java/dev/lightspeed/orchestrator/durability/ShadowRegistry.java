@@ -49,6 +49,11 @@ final class ShadowRegistry implements AutoCloseable {
         machine, journal, floor, (System.nanoTime() - started) / 1_000_000);
   }
 
+  /** Keeps {@code retention} events per pipeline from now on (the live server's setting). */
+  void eventRetention(int retention) {
+    machine.eventRetention(retention);
+  }
+
   /** The journal record this copy is at: every record up to it, and none after, is applied. */
   long appliedIndex() {
     return tail.lastRead();

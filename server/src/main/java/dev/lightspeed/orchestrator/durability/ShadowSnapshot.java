@@ -33,9 +33,10 @@ final class ShadowSnapshot {
    * newest snapshot's floor), saves it in {@code store}, and drops it. The caller compacts the
    * journal afterwards.
    */
-  static Taken take(SnapshotStore store, CommandLog journal, long upTo, CpuPacer pacer)
-      throws IOException {
+  static Taken take(SnapshotStore store, CommandLog journal, long upTo, CpuPacer pacer,
+      int eventRetention) throws IOException {
     try (ShadowRegistry shadow = ShadowRegistry.load(store, journal)) {
+      shadow.eventRetention(eventRetention);
       long floor = shadow.appliedIndex();
       if (upTo <= floor) {
         throw new IllegalArgumentException(

@@ -39,6 +39,8 @@ final class Snapshotter {
    * {@code this}.
    */
   private ShadowRegistry shadow;
+  /** The event retention {@link #shadow} was given (0: none yet). */
+  private int shadowRetention;
   /** The snapshotter thread's own: failed turns in a row, and when to try again. */
   private volatile int failuresInARow;
   private long retryAtNanos;
@@ -112,8 +114,8 @@ final class Snapshotter {
           upTo, taken.pipelines(), taken.bytes(), (System.nanoTime() - started) / 1_000_000,
           taken.recordsReplayed(), taken.previousFloor(), caughtUp, catchUpMs, taken.writeMs());
     } else {
-      taken = ShadowSnapshot.take(
-          snapshots, journal, upTo, new CpuPacer(options.snapshotCpuShare()));
+      taken = ShadowSnapshot.take(snapshots, journal, upTo,
+          new CpuPacer(options.snapshotCpuShare()), registry.eventRetention());
       log.info("snapshot at journal record {} ({} pipelines, {} bytes) in {} ms, from the log:"
               + " previous snapshot (record {}) loaded in {} ms, {} journal records replayed in {}"
               + " ms, written in {} ms",
@@ -138,6 +140,11 @@ final class Snapshotter {
     try {
       if (building) {
         shadow = ShadowRegistry.load(snapshots, journal);
+      }
+      // The live server's retention, set after recovery (so after a copy built at the start).
+      if (shadowRetention != registry.eventRetention()) {
+        shadowRetention = registry.eventRetention();
+        shadow.eventRetention(shadowRetention);
       }
       long applied = shadow.catchUp(upTo, new CpuPacer(options.snapshotCpuShare()));
       if (building) {
@@ -169,6 +176,7 @@ final class Snapshotter {
       log.debug("closing the snapshotter's journal tail failed", e);
     }
     shadow = null;
+    shadowRetention = 0;
   }
 
   /**

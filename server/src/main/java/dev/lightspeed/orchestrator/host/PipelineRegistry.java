@@ -78,9 +78,12 @@ public final class PipelineRegistry {
   /** Keeps {@code retention} events per pipeline, for the recovered ones and every later one. */
   public void eventRetention(int retention) {
     this.eventRetention = retention;
-    for (PipelineHandle h : pipelines.values()) {
-      h.setEventRetention(retention);
-    }
+    machine.eventRetention(retention);
+  }
+
+  /** The events kept per pipeline ({@link #eventRetention(int)}). */
+  public int eventRetention() {
+    return eventRetention;
   }
 
   public void maxPipelines(int max) {

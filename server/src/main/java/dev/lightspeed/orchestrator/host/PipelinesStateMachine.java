@@ -42,9 +42,24 @@ public final class PipelinesStateMachine {
   private final AtomicReference<CommandLog> log;
   /** The last record {@link #apply} applied; guarded by {@code this}. */
   private long lastApplied;
+  /** Events kept per pipeline (SPEC 3.10) by the pipelines this machine creates. */
+  private volatile int eventRetention = Limits.DEFAULT_EVENT_RETENTION;
 
   public PipelinesStateMachine(AtomicReference<CommandLog> log) {
     this.log = log;
+  }
+
+  /**
+   * Keeps {@code retention} events per pipeline, in the pipelines here and in those a later
+   * record creates. The snapshotter's copy needs it as much as the live registry: its snapshots
+   * hold the events it kept, so with the default it wrote 100,000 events per pipeline whatever
+   * {@code --event-retention} said (a larger value was cut to 100,000 by the next restart).
+   */
+  public void eventRetention(int retention) {
+    this.eventRetention = retention;
+    for (PipelineHandle h : pipelines.values()) {
+      h.setEventRetention(retention);
+    }
   }
 
   /** The pipelines by name, in name order; the live registry adds and removes them. */
@@ -84,6 +99,7 @@ public final class PipelinesStateMachine {
     String name = entry.pipeline();
     if (entry.command() instanceof Command.CreatePipeline create) {
       PipelineRuntime runtime = PipelineRuntime.create(create.spec());
+      runtime.setEventRetention(eventRetention);
       if (pipelines.putIfAbsent(name, new PipelineHandle(runtime, log, index)) != null) {
         throw new IllegalStateException(
             "journal record " + index + " creates pipeline '" + name + "', which exists");

@@ -195,6 +195,37 @@ class ShadowSnapshotTest {
     assertThat(durability.snapshotterCopyIndex()).isEqualTo(written);
   }
 
+  /**
+   * A snapshot keeps the server's event retention (--event-retention), not the default 100,000:
+   * the snapshotter's copy of the state writes the events it kept. Without it given the live
+   * setting, this snapshot held all 123 events, and a retention above 100,000 was cut to 100,000
+   * by the next restart.
+   */
+  @ParameterizedTest(name = "the snapshotter follows the journal = {0}")
+  @ValueSource(booleans = {true, false})
+  void aSnapshotKeepsTheServersEventRetention(boolean follow) throws Exception {
+    Durability.Options options = Durability.Options.defaults(dir).withSegmentBytes(4096)
+        .withSnapshotEveryRecords(Long.MAX_VALUE).withSnapshotFollow(follow);
+    durability = Durability.open(options);
+    PipelineRegistry live = durability.registry();
+    live.eventRetention(10);
+    create(live, "a");
+    lifecycles(live.get("a"), "a", 40);
+    long written = live.log().durableIndex();
+    if (follow) {
+      awaitCopyAt(written);
+    }
+    durability.snapshot();
+    assertThat(latestFloor()).isEqualTo(written);
+    durability.close();
+
+    // Recovery keeps every event of the snapshot (the server sets its retention afterwards).
+    durability = Durability.open(options);
+    PipelineHandle a = durability.registry().get("a");
+    long retained = a.<Long>read(q -> q.nextEventId() - q.oldestEventId());
+    assertThat(retained).isEqualTo(10);
+  }
+
   @Test
   void snapshotterThatDoesNotFollow_keepsNoCopyBetweenSnapshots() throws Exception {
     durability = Durability.open(Durability.Options.defaults(dir).withSegmentBytes(4096)
