@@ -12,7 +12,9 @@ import dev.lightspeed.orchestrator.v1.Connector;
 import dev.lightspeed.orchestrator.v1.ConnectorKind;
 import dev.lightspeed.orchestrator.v1.PipelineSpec;
 import dev.lightspeed.orchestrator.v1.RetryPolicy;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +30,8 @@ import java.util.function.ToLongFunction;
  * as the Node, Python and Go generators).
  *
  * <p>The JVM is warmed up first, unmeasured: {@code WARMUP} batches (default 10,000) of the
- * lifecycle workload and a fifth of that of each workload asked for, then the line {@code
+ * lifecycle workload and a fifth of that of each workload asked for (enqueue: passes of five
+ * times that until the rate settles, see {@link #settle}), then the line {@code
  * {"warmed":true}} (run-peer-bench.sh starts counting the server's CPU there). A worker is a
  * long-lived process; without this, a 5,000-batch workload measured the JIT compiling the client
  * (the same worker ran 2,300/s in a fresh JVM and 6,500/s on its third run, round 11 of
@@ -39,6 +42,7 @@ import java.util.function.ToLongFunction;
  */
 public final class ClientLoadGen {
   private static final int OUTSTANDING = 64;
+  private static final int MIN_SETTLE_PASSES = 6;
 
   private ClientLoadGen() {}
 
@@ -55,7 +59,11 @@ public final class ClientLoadGen {
       if (warmup > 0) {
         run(client, "lifecycle", warmup, false);
         for (String w : workloads) {
-          run(client, w, Math.max(1, warmup / 5), false);
+          if (w.equals("enqueue")) {
+            settle(client, 5 * warmup);
+          } else {
+            run(client, w, Math.max(1, warmup / 5), false);
+          }
         }
         System.out.println("{\"warmed\":true}");
         System.out.flush();
@@ -67,7 +75,31 @@ public final class ClientLoadGen {
     System.exit(0); // the client's and workers' pools are not all daemons
   }
 
-  private static void run(OrchestratorClient client, String workload, int n, boolean print)
+  /**
+   * Enqueue passes of {@code pass} batches until two in a row agree within 10 % (at least
+   * {@link #MIN_SETTLE_PASSES}, at most 20); the rates go to stderr. The JIT compiles the
+   * producer's path (gRPC, Netty, protobuf) for a few hundred thousand enqueues: one JVM's rate
+   * climbed from 25-36k/s on its first pass of 50,000 to 75-104k/s from about the sixth, and its
+   * CPU per enqueue fell from 33 to 7-8 µs, most of the difference the compiler threads (round 17
+   * of bench/findings.md). A producer is a long-lived process; 2,000 batches of warm-up left the
+   * measured 20,000 (0.3 s) inside that climb.
+   */
+  private static void settle(OrchestratorClient client, int pass) throws Exception {
+    List<Long> rates = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      rates.add(Math.round(run(client, "enqueue", pass, false)));
+      int k = rates.size();
+      if (k >= MIN_SETTLE_PASSES
+          && Math.abs(rates.get(k - 1) - rates.get(k - 2))
+              <= 0.1 * Math.max(rates.get(k - 1), rates.get(k - 2))) {
+        break;
+      }
+    }
+    System.err.println("ClientLoadGen: enqueue warm-up passes of " + pass + ": " + rates + " /s");
+  }
+
+  /** Runs one workload; returns its rate (batches/s). */
+  private static double run(OrchestratorClient client, String workload, int n, boolean print)
       throws Exception {
     String name = "loadgen-java-" + workload + "-" + System.nanoTime();
     client.createPipeline(PipelineSpec.newBuilder()
@@ -145,5 +177,6 @@ public final class ClientLoadGen {
       System.out.println(new Gson().toJson(line));
     }
     client.deletePipeline(name, true);
+    return n / seconds;
   }
 }
