@@ -14,6 +14,12 @@ import {
 import type { Client } from "./client";
 import { OrchestratorError, Reason } from "./errors";
 import { PermanentFailure, failureReason, type Handler, type WorkResult } from "./worker";
+import { decoder, encoder } from "./wire";
+
+// The stream's messages through wire.ts (int64 without a BigInt, no extra copy): one started
+// batch and one answer come in, one ack goes out per batch, so their encoding is per item.
+const serializeRequest = encoder(WorkRequest);
+const deserializeResponse = decoder(WorkResponse);
 
 export interface StreamWorkerOptions {
   pipeline: string;
@@ -58,9 +64,8 @@ class Session {
 
   constructor(client: Client, options: StreamWorkerOptions, onStarted: (s: StartedBatch) => void,
     onEnded: (s: Session, err?: unknown) => void) {
-    const def = OrchestratorServiceService.work;
-    this.call = client.raw.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize,
-      new grpc.Metadata(), {});
+    this.call = client.raw.makeBidiStreamRequest(OrchestratorServiceService.work.path, serializeRequest,
+      deserializeResponse, new grpc.Metadata(), {});
     this.ended = new Promise((resolve) => {
       let done = false;
       const end = (err?: unknown) => {
@@ -94,7 +99,10 @@ class Session {
     }));
   }
 
-  /** Sends an ack, fail or extend with a fresh request id; resolves with its result. */
+  /**
+   * Sends an ack, fail or extend with a fresh request id; resolves with its result. `request` has
+   * every field of its message set (it is encoded as it is, not through fromPartial).
+   */
   request(request: WorkRequest["request"]): Promise<WireResult> {
     if (this.sendsClosed || !request) {
       return Promise.reject(new Error("the Work stream is closed"));
@@ -103,7 +111,7 @@ class Session {
     (request as any)[request.$case].requestId = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.call.write(WorkRequest.fromPartial({ request }));
+      this.call.write({ request });
     });
   }
 
