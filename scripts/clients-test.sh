@@ -107,7 +107,9 @@ fi
 if (( ts_built )); then
   run_example typescript node client-typescript/dist/examples/story.js "${address}"
   run_example typescript-abort node client-typescript/dist/examples/abort-exits.js "${address}"
+  run_example typescript-worker-streams node client-typescript/dist/examples/worker-streams.js "${address}"
   run_example typescript-batcher-waited node client-typescript/dist/examples/batcher-waited.js
+  run_example typescript-wire-check node client-typescript/dist/examples/wire-check.js
 else
   failed=$((failed + 1)); failures+=("typescript (build)"); log "typescript: FAILED (did not build)"
 fi

@@ -2,11 +2,21 @@
 // EnqueueBatches (AckBatches) calls of up to maxItems items / maxBytes bytes, or maxDelayMs after
 // the first item (defaults 100 / 1 MiB / 5 ms, as Pub/Sub's publisher; `batching: false` sends
 // each item alone). One call in flight per stage, so a stage's sequences keep their order.
+import * as grpc from "@grpc/grpc-js";
+
 import type { Batch, ProcessOutcome } from "./gen/lightspeed/orchestrator/v1/batch";
-import { AckItem, type EnqueueResult, type AckResult } from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
+import {
+  AckBatchesRequest,
+  AckBatchesResponse,
+  AckItem,
+  EnqueueBatchesRequest,
+  EnqueueBatchesResponse,
+  OrchestratorServiceService,
+} from "./gen/lightspeed/orchestrator/v1/orchestrator_service";
 import { Batch as BatchCodec } from "./gen/lightspeed/orchestrator/v1/batch";
 import type { Client } from "./client";
 import { OrchestratorError } from "./errors";
+import { decoder, encodeItem, withRepeated } from "./wire";
 
 export interface BatchingOptions {
   /** Items per call, 1..1000; default 100. */
@@ -171,21 +181,50 @@ export class Batcher<I, R> {
   }
 }
 
+// Each item is encoded once, when it is added (its size is that encoding's length), and a call's
+// request is framed from those bytes (wire.ts): no second encoding of every item per call, no
+// fromPartial copy of the whole request. The field numbers are those of EnqueueBatchesRequest.batches
+// and AckBatchesRequest.acks (examples/wire-check.ts checks the bytes against the generated encoder).
+const ENQUEUE_BATCHES_FIELD = 2;
+const ACK_BATCHES_FIELD = 2;
+
+/** Sends an already encoded request; resolves with the decoded response. */
+function call<Res>(client: Client, path: string, decode: (b: Buffer) => Res, request: Buffer): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    client.raw.makeUnaryRequest(path, (b: Buffer) => b, decode, request, new grpc.Metadata(), {},
+      (err: grpc.ServiceError | null, response?: Res) => (err ? reject(err) : resolve(response as Res)));
+  });
+}
+
+/** The item's encoding, or a rejected promise if it cannot be encoded. */
+function encoded<T>(encode: () => Uint8Array, add: (bytes: Uint8Array) => Promise<T>): Promise<T> {
+  let bytes: Uint8Array;
+  try {
+    bytes = encode();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return add(bytes);
+}
+
 /** enqueue(batch) resolves with `deduplicated`, or rejects with the item's own OrchestratorError. */
 export class BatchingProducer {
-  private readonly batcher: Batcher<Batch, boolean>;
+  private readonly batcher: Batcher<Uint8Array, boolean>;
 
   constructor(client: Client, pipeline: string, options: BatchingOptions = {}) {
-    this.batcher = new Batcher<Batch, boolean>(
+    const head = EnqueueBatchesRequest.encode(EnqueueBatchesRequest.fromPartial({ pipeline })).finish();
+    const decode = decoder(EnqueueBatchesResponse);
+    const path = OrchestratorServiceService.enqueueBatches.path;
+    this.batcher = new Batcher<Uint8Array, boolean>(
       options,
-      async (batches) => (await client.enqueueBatches({ pipeline, batches })).results.map(
-        (r: EnqueueResult) => (r.error ? OrchestratorError.fromStatus(r.error) : r.deduplicated)),
-      (b) => BatchCodec.encode(b).finish().length,
+      async (batches) => (await call(client, path, decode, withRepeated(head, ENQUEUE_BATCHES_FIELD, batches)))
+        .results.map((r) => (r.error ? OrchestratorError.fromStatus(r.error) : r.deduplicated)),
+      (b) => b.length,
     );
   }
 
   enqueue(batch: Batch): Promise<boolean> {
-    return this.batcher.add(batch.stage, batch);
+    return encoded(() => encodeItem(BatchCodec, BatchCodec.fromPartial(batch)), (b) => this.batcher.add(batch.stage, b));
   }
 
   flush(): Promise<void> {
@@ -195,14 +234,17 @@ export class BatchingProducer {
 
 /** ack(key, attempt) resolves with the outcome, or rejects with the item's own error. */
 export class BatchingAcker {
-  private readonly batcher: Batcher<AckItem, ProcessOutcome>;
+  private readonly batcher: Batcher<Uint8Array, ProcessOutcome>;
 
   constructor(client: Client, pipeline: string, options: BatchingOptions = {}) {
-    this.batcher = new Batcher<AckItem, ProcessOutcome>(
+    const head = AckBatchesRequest.encode(AckBatchesRequest.fromPartial({ pipeline })).finish();
+    const decode = decoder(AckBatchesResponse);
+    const path = OrchestratorServiceService.ackBatches.path;
+    this.batcher = new Batcher<Uint8Array, ProcessOutcome>(
       options,
-      async (acks) => (await client.ackBatches({ pipeline, acks })).results.map(
-        (r: AckResult) => (r.error ? OrchestratorError.fromStatus(r.error) : r.outcome!)),
-      (a) => AckItem.encode(a).finish().length,
+      async (acks) => (await call(client, path, decode, withRepeated(head, ACK_BATCHES_FIELD, acks)))
+        .results.map((r) => (r.error ? OrchestratorError.fromStatus(r.error) : r.outcome!)),
+      (a) => a.length,
     );
   }
 
@@ -210,7 +252,8 @@ export class BatchingAcker {
     // acks have no order to keep: four lanes, so up to four calls at once
     let h = 0;
     for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-    return this.batcher.add(String(Math.abs(h) % 4), { key, attempt });
+    return encoded(() => encodeItem(AckItem, AckItem.fromPartial({ key, attempt })),
+      (a) => this.batcher.add(String(Math.abs(h) % 4), a));
   }
 
   flush(): Promise<void> {

@@ -1,7 +1,9 @@
 // A continuous worker on the Work stream (SPEC 4.2): the server pushes a started batch whenever
 // one of `concurrency` slots is free, and takes acks, failures and heartbeats on the same stream,
 // answering each by request id. N handlers run whenever N batches are available; nothing polls.
-// The options and defaults are the same in every client of this project.
+// The options and defaults are the same in every client of this project. With concurrency ≥ 32
+// the slots are split over several streams (`streams`, as the Python worker): on one stream
+// grpc-js writes one ack per event-loop turn (docs/work-stream.md, bench/findings.md round 17).
 import * as grpc from "@grpc/grpc-js";
 
 import type { ProcessOutcome, StartedBatch } from "./gen/lightspeed/orchestrator/v1/batch";
@@ -14,12 +16,24 @@ import {
 import type { Client } from "./client";
 import { OrchestratorError, Reason } from "./errors";
 import { PermanentFailure, failureReason, type Handler, type WorkResult } from "./worker";
+import { decoder, encoder } from "./wire";
+
+// The stream's messages through wire.ts (int64 without a BigInt, no extra copy): one started
+// batch and one answer come in, one ack goes out per batch, so their encoding is per item.
+const serializeRequest = encoder(WorkRequest);
+const deserializeResponse = decoder(WorkResponse);
 
 export interface StreamWorkerOptions {
   pipeline: string;
   handler: Handler;
-  /** Handlers running at once = the stream's capacity (1..1000); default 1. */
+  /** Handlers running at once = the streams' capacities added up (1..1000); default 1. */
   concurrency?: number;
+  /**
+   * Work streams to open, 1..concurrency; default one per 16 of `concurrency`, 1 to 4 (as the
+   * Python worker): grpc-js hands a stream's next message to HTTP/2 only once the previous one
+   * was written out, one per event-loop turn, so one stream sends at most one ack per turn.
+   */
+  streams?: number;
   /** Only these stages (default: all). */
   stages?: string[];
   /** A heartbeat every lease × this (0 < f < 1); default 1/3. */
@@ -56,11 +70,10 @@ class Session {
   sendsClosed = false;
   readonly ended: Promise<void>;
 
-  constructor(client: Client, options: StreamWorkerOptions, onStarted: (s: StartedBatch) => void,
-    onEnded: (s: Session, err?: unknown) => void) {
-    const def = OrchestratorServiceService.work;
-    this.call = client.raw.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize,
-      new grpc.Metadata(), {});
+  constructor(client: Client, options: StreamWorkerOptions, capacity: number,
+    onStarted: (s: StartedBatch, from: Session) => void, onEnded: (s: Session, err?: unknown) => void) {
+    this.call = client.raw.makeBidiStreamRequest(OrchestratorServiceService.work.path, serializeRequest,
+      deserializeResponse, new grpc.Metadata(), {});
     this.ended = new Promise((resolve) => {
       let done = false;
       const end = (err?: unknown) => {
@@ -76,7 +89,7 @@ class Session {
       };
       this.call.on("data", (m: WorkResponse) => {
         if (m.response?.$case === "started") {
-          onStarted(m.response.started);
+          onStarted(m.response.started, this);
         } else if (m.response?.$case === "result") {
           const p = this.pending.get(m.response.result.requestId);
           if (p) {
@@ -90,11 +103,14 @@ class Session {
     });
     this.call.write(WorkRequest.fromPartial({
       request: { $case: "open", open: {
-        pipeline: options.pipeline, stages: options.stages ?? [], capacity: options.concurrency ?? 1 } },
+        pipeline: options.pipeline, stages: options.stages ?? [], capacity } },
     }));
   }
 
-  /** Sends an ack, fail or extend with a fresh request id; resolves with its result. */
+  /**
+   * Sends an ack, fail or extend with a fresh request id; resolves with its result. `request` has
+   * every field of its message set (it is encoded as it is, not through fromPartial).
+   */
   request(request: WorkRequest["request"]): Promise<WireResult> {
     if (this.sendsClosed || !request) {
       return Promise.reject(new Error("the Work stream is closed"));
@@ -103,7 +119,7 @@ class Session {
     (request as any)[request.$case].requestId = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.call.write(WorkRequest.fromPartial({ request }));
+      this.call.write({ request });
     });
   }
 
@@ -121,18 +137,21 @@ class Session {
 }
 
 export class StreamWorker {
-  private session?: Session;
+  /** The open stream of each slot of `capacities` (undefined while it reconnects). */
+  private readonly sessions: (Session | undefined)[];
+  /** The capacity of each stream: `concurrency` split as evenly as it goes. */
+  private readonly capacities: number[];
   private closing = false;
   private aborted = false;
-  private backoffMs: number;
-  private reconnectTimer?: NodeJS.Timeout;
+  private readonly backoffMs: number[];
+  private readonly reconnectTimers: (NodeJS.Timeout | undefined)[];
   /** Handlers running (each holds one of `concurrency` slots until its handler returns). */
   private readonly running = new Set<Promise<void>>();
   /** Reports sent and not answered yet: stop() waits for them. */
   private readonly reports = new Set<Promise<void>>();
   /** The heartbeat timers and abort signals of running handlers: abort() ends them all. */
   private readonly leases = new Set<{ timer?: NodeJS.Timeout; controller: AbortController }>();
-  private readonly queue: StartedBatch[] = [];
+  private readonly queue: { started: StartedBatch; from: Session }[] = [];
   private readonly counters: StreamWorkerStats = {
     started: 0, acked: 0, retriesScheduled: 0, deadLettered: 0, reportsDropped: 0, leasesLost: 0, reportErrors: 0,
   };
@@ -142,12 +161,19 @@ export class StreamWorker {
     if (!Number.isInteger(c) || c < 1 || c > 1000) {
       throw new RangeError(`concurrency must be 1..1000 (got ${c})`);
     }
-    this.backoffMs = options.minReconnectBackoffMs ?? 100;
+    const n = options.streams ?? Math.min(4, Math.max(1, Math.floor(c / 16)));
+    if (!Number.isInteger(n) || n < 1 || n > c) {
+      throw new RangeError(`streams must be 1..concurrency (got ${n})`);
+    }
+    this.capacities = Array.from({ length: n }, (_, i) => Math.floor(c / n) + (i < c % n ? 1 : 0));
+    this.sessions = this.capacities.map(() => undefined);
+    this.backoffMs = this.capacities.map(() => options.minReconnectBackoffMs ?? 100);
+    this.reconnectTimers = this.capacities.map(() => undefined);
   }
 
-  /** Opens the stream; the worker runs until stop() or abort(). */
+  /** Opens the streams; the worker runs until stop() or abort(). */
   start(): this {
-    this.connect();
+    this.capacities.forEach((_, i) => this.connect(i));
     return this;
   }
 
@@ -162,14 +188,12 @@ export class StreamWorker {
   async stop(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearTimeout(this.reconnectTimer);
+    this.reconnectTimers.forEach((t) => clearTimeout(t));
     const deadline = Date.now() + (this.options.shutdownGraceMs ?? 30_000);
-    const s = this.session;
-    if (s) {
-      s.halfClose();
-      await Promise.race([s.ended, delay(Math.max(0, deadline - Date.now()))]);
-      s.cancel(); // what it had not delivered comes back by lease expiry
-    }
+    const open = this.sessions.filter((s): s is Session => s !== undefined);
+    for (const s of open) s.halfClose();
+    await Promise.race([Promise.all(open.map((s) => s.ended)), delay(Math.max(0, deadline - Date.now()))]);
+    for (const s of open) s.cancel(); // what it had not delivered comes back by lease expiry
     while ((this.running.size > 0 || this.queue.length > 0 || this.reports.size > 0) && Date.now() < deadline) {
       await Promise.race([...this.running, ...this.reports, delay(50)]);
     }
@@ -183,8 +207,8 @@ export class StreamWorker {
   abort(): void {
     this.closing = true;
     this.aborted = true;
-    clearTimeout(this.reconnectTimer);
-    this.session?.cancel();
+    this.reconnectTimers.forEach((t) => clearTimeout(t));
+    for (const s of this.sessions) s?.cancel();
     this.queue.length = 0;
     for (const lease of this.leases) {
       clearInterval(lease.timer);
@@ -193,35 +217,44 @@ export class StreamWorker {
     this.leases.clear();
   }
 
-  private connect(): void {
+  /** Opens stream i (of `capacities`). */
+  private connect(i: number): void {
     if (this.closing) return;
-    this.session = new Session(this.client, this.options, (s) => this.onStarted(s), (s, err) => this.onEnded(s, err));
+    this.sessions[i] = new Session(this.client, this.options, this.capacities[i],
+      (started, from) => this.onStarted(started, from, i), (s, err) => this.onEnded(s, err, i));
   }
 
-  private onEnded(s: Session, err?: unknown): void {
-    if (this.session === s) this.session = undefined;
+  private onEnded(s: Session, err: unknown, i: number): void {
+    if (this.sessions[i] === s) this.sessions[i] = undefined;
     if (this.closing) return;
     const max = this.options.maxReconnectBackoffMs ?? 5000;
-    const wait = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
-    this.backoffMs = Math.min(this.backoffMs * 2, max);
+    const backoff = this.backoffMs[i];
+    const wait = backoff / 2 + Math.random() * (backoff / 2);
+    this.backoffMs[i] = Math.min(backoff * 2, max);
     const why = err instanceof Error ? err.message : "ended by the server";
     console.warn(`lightspeed worker: Work stream of pipeline '${this.options.pipeline}' ended (${why}); reconnecting in ${Math.round(wait)} ms`);
-    this.reconnectTimer = setTimeout(() => this.connect(), wait);
+    this.reconnectTimers[i] = setTimeout(() => this.connect(i), wait);
   }
 
-  private onStarted(started: StartedBatch): void {
-    this.backoffMs = this.options.minReconnectBackoffMs ?? 100;
+  private onStarted(started: StartedBatch, from: Session, i: number): void {
+    this.backoffMs[i] = this.options.minReconnectBackoffMs ?? 100;
     if (this.aborted) return;
     this.counters.started++;
-    this.queue.push(started);
+    this.queue.push({ started, from });
     this.pump();
+  }
+
+  /** Where a batch's reports go: the stream that started it while it is open, else another one. */
+  private sessionFor(from: Session): Session | undefined {
+    if (!from.sendsClosed) return from;
+    return this.sessions.find((s) => s !== undefined && !s.sendsClosed);
   }
 
   /** Runs queued batches while fewer than `concurrency` handlers run (a reconnect may overlap). */
   private pump(): void {
     while (this.running.size < (this.options.concurrency ?? 1) && this.queue.length > 0) {
-      const started = this.queue.shift()!;
-      const task: Promise<void> = this.process(started).then(() => {
+      const { started, from } = this.queue.shift()!;
+      const task: Promise<void> = this.process(started, from).then(() => {
         this.running.delete(task);
         this.pump();
       });
@@ -234,7 +267,7 @@ export class StreamWorker {
    * as soon as the handler returns, so the next batch runs at once (as the Go and Java workers do);
    * the answer is counted, and onResult called, when it arrives.
    */
-  private async process(started: StartedBatch): Promise<void> {
+  private async process(started: StartedBatch, from: Session): Promise<void> {
     const key = started.batch?.key ?? "";
     const attempt = started.attempt;
     const result: WorkResult = { started, heartbeats: 0, leaseLost: false };
@@ -246,7 +279,7 @@ export class StreamWorker {
       lease.timer = setInterval(() => {
         if (busy || signal.aborted || this.aborted) return;
         busy = true;
-        this.extend(key, attempt, leaseMs)
+        this.extend(from, key, attempt, leaseMs)
           .then(() => { result.heartbeats++; })
           .catch((err: unknown) => {
             if (err instanceof OrchestratorError && LEASE_LOST.includes(err.reason)) {
@@ -268,7 +301,7 @@ export class StreamWorker {
       this.leases.delete(lease);
     }
     if (this.aborted) return;
-    const report = this.sendReport(result, key, attempt).then(() => {
+    const report = this.sendReport(from, result, key, attempt).then(() => {
       this.reports.delete(report);
       this.options.onResult?.(result);
     });
@@ -276,16 +309,16 @@ export class StreamWorker {
   }
 
   /** The ack or fail of one finished handler; fills in result.outcome or result.reportError. */
-  private async sendReport(result: WorkResult, key: string, attempt: number): Promise<void> {
+  private async sendReport(from: Session, result: WorkResult, key: string, attempt: number): Promise<void> {
     try {
       if (result.error === undefined) {
-        result.outcome = await this.report({ $case: "ack", ack: { requestId: 0, key, attempt } },
+        result.outcome = await this.report(from, { $case: "ack", ack: { requestId: 0, key, attempt } },
           async () => (await this.client.ackBatch({ pipeline: this.options.pipeline, key, attempt })).outcome!);
         this.counters.acked++;
       } else {
         const reason = failureReason(result.error);
         const nonRetryable = result.error instanceof PermanentFailure;
-        result.outcome = await this.report({ $case: "fail", fail: { requestId: 0, key, attempt, reason, nonRetryable } },
+        result.outcome = await this.report(from, { $case: "fail", fail: { requestId: 0, key, attempt, reason, nonRetryable } },
           async () => (await this.client.failBatch({ pipeline: this.options.pipeline, key, attempt, reason, nonRetryable })).outcome!);
         const c = result.outcome.outcome?.$case;
         if (c === "retryScheduled") this.counters.retriesScheduled++;
@@ -300,9 +333,10 @@ export class StreamWorker {
   }
 
   /** On the stream when one is up (falling back to the unary call if it breaks first). */
-  private async report(request: WorkRequest["request"], unary: () => Promise<ProcessOutcome>): Promise<ProcessOutcome> {
-    const s = this.session;
-    if (s && !s.sendsClosed) {
+  private async report(from: Session, request: WorkRequest["request"],
+    unary: () => Promise<ProcessOutcome>): Promise<ProcessOutcome> {
+    const s = this.sessionFor(from);
+    if (s) {
       let r: WireResult | undefined;
       try {
         r = await s.request(request);
@@ -317,9 +351,9 @@ export class StreamWorker {
     return unary();
   }
 
-  private async extend(key: string, attempt: number, leaseMs: number): Promise<void> {
-    const s = this.session;
-    if (s && !s.sendsClosed) {
+  private async extend(from: Session, key: string, attempt: number, leaseMs: number): Promise<void> {
+    const s = this.sessionFor(from);
+    if (s) {
       const r = await withTimeout(s.request({ $case: "extend", extend: { requestId: 0, key, attempt } }), leaseMs);
       if (r.result?.$case === "error") throw OrchestratorError.fromStatus(r.result.error);
       return;

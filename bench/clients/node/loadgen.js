@@ -58,6 +58,7 @@ async function run(client, workload) {
   const retry = workload === "dlq" ? { maxAttempts: 3, initialBackoffMs: 0 } : { maxAttempts: 5, initialBackoffMs: 0 };
   await createPipeline(client, name, retry);
   const producer = new BatchingProducer(client, name);
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let done = 0;
   let worker;
@@ -93,7 +94,11 @@ async function run(client, workload) {
     done = N;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const line = { client: "node", workload, items: done, seconds, rate: done / seconds };
+  const cpu = process.cpuUsage(cpu0);
+  // This process's CPU (user + system) per item: the client's own cost, which on a shared
+  // machine the rate alone hides (bench/findings.md, round 17).
+  const line = { client: "node", workload, items: done, seconds, rate: done / seconds,
+    client_cpu_us_per_item: (cpu.user + cpu.system) / done };
   if (workload === "lifecycle") Object.assign(line, percentiles(latencies, "take_ack"));
   console.log(JSON.stringify(line));
   await client.deletePipeline({ name, force: true });
