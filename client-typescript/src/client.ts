@@ -176,7 +176,7 @@ export class Client {
     channelOptions["grpc.service_config"] ??= SERVICE_CONFIG;
     // grpc-js's channelz bookkeeping (per-call counters and trace events, for a channelz admin
     // service this client never serves) cost ~10 % of the client's CPU per enqueued item
-    // (bench/findings.md, round 17); a caller that serves channelz can set it to 1.
+    // (bench/findings.md, round 18); a caller that serves channelz can set it to 1.
     channelOptions["grpc.enable_channelz"] ??= 0;
     this.raw = new OrchestratorServiceClient(target, credentials ?? grpc.credentials.createInsecure(), channelOptions);
   }

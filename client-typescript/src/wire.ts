@@ -7,7 +7,7 @@
 //     2^53 as a number; anything else (negative, larger) takes the library's own path.
 //   - no second copy: the generated serializer copies the writer's bytes into a new Buffer;
 //     encode() hands grpc-js a Buffer over the same memory.
-// Measured in bench/findings.md (round 17): with the producer's encode-once (producer.ts) they
+// Measured in bench/findings.md (round 18): with the producer's encode-once (producer.ts) they
 // took the Node client's CPU per enqueued item from ~18 to ~11 µs.
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 

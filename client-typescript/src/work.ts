@@ -3,7 +3,7 @@
 // answering each by request id. N handlers run whenever N batches are available; nothing polls.
 // The options and defaults are the same in every client of this project. With concurrency ≥ 32
 // the slots are split over several streams (`streams`, as the Python worker): on one stream
-// grpc-js writes one ack per event-loop turn (docs/work-stream.md, bench/findings.md round 17).
+// grpc-js writes one ack per event-loop turn (docs/work-stream.md, bench/findings.md round 18).
 import * as grpc from "@grpc/grpc-js";
 
 import type { ProcessOutcome, StartedBatch } from "./gen/lightspeed/orchestrator/v1/batch";
