@@ -70,7 +70,8 @@ final class RelayMetrics implements MultiCollector {
         gauge("lightspeed_relay_streams_active", "Streams this node relays to a member now.",
             c -> c.active),
         counter("lightspeed_relay_streams_lost", "Relayed streams that ended UNAVAILABLE because"
-            + " the connection to their member ended (the caller reopens them).", c -> c.lost),
+            + " their member went away: its connection ended, or it ended them UNAVAILABLE itself"
+            + " (a member stopping); the caller reopens them.", c -> c.lost),
         counter("lightspeed_relay_streams_unplaced", "Streams to relay that no member of the"
             + " group could take (refused UNAVAILABLE at once).", c -> c.unplaced));
   }

@@ -339,6 +339,13 @@ final class StreamRelay implements ServerInterceptor {
           if (attempt != this || ended) {
             return false;
           }
+          if (context.isCancelled()) {
+            // The caller cancelled or went away: its context, which the member's call runs in,
+            // cancelled that call, and this can run before the caller's onCancel does. Not a
+            // lost member (CI saw it counted as one, and logged relay_lost).
+            ended = true;
+            return false;
+          }
           if (!created && (timedOut || status.getCode() == Status.Code.UNAVAILABLE)) {
             // The stream never reached the member: nothing of it exists there; try the next.
             unreachable.add(member.id() + " (" + member.apiAddress() + "): "
@@ -350,6 +357,9 @@ final class StreamRelay implements ServerInterceptor {
           ended = true;
           if (endedByMember || status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
             call.close(status, passedOn(trailers));
+            // A member that stops gracefully ends its streams UNAVAILABLE itself, one that dies
+            // drops the connection (below): either way the member went away.
+            return endedByMember && status.getCode() == Status.Code.UNAVAILABLE;
           } else if (channels.closed()) {
             call.close(Status.UNAVAILABLE.withDescription("server shutting down (this node"
                 + " relayed the stream to node '" + member.id() + "'); open the stream again on"
